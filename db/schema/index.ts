@@ -1,0 +1,4 @@
+export * from "./credentials";
+export * from "./images";
+export * from "./jobs";
+export * from "./users";

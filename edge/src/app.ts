@@ -1,0 +1,47 @@
+import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { readConfig } from "./config";
+import type { AppEnv } from "./env";
+import { errorHandler, notFoundHandler } from "./middleware/error-handler";
+import { requestLog } from "./middleware/request-log";
+import { traceContext } from "./middleware/trace-context";
+import { createRouter } from "./openapi";
+import { mountDocs } from "./routes/docs";
+import { healthRouter } from "./routes/health";
+
+const exposedHeaders = ["X-Request-Id", "Location", "Retry-After", "RateLimit", "RateLimit-Policy"];
+
+/** Builds the edge application: shared middleware, one router per resource, docs. */
+export function createApp() {
+  const app = createRouter();
+
+  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(
+    createMiddleware<AppEnv>(async function configMiddleware(c, next) {
+      c.set("config", readConfig(c.env));
+      await next();
+    }),
+  );
+  app.use(traceContext());
+  app.use(requestLog());
+  app.use(secureHeaders());
+  app.use(
+    cors({
+      origin: (origin, c) =>
+        (c.var.config as AppEnv["Variables"]["config"]).CORS_ORIGINS.includes(origin) ? origin : null,
+      exposeHeaders: exposedHeaders,
+      maxAge: 600,
+    }),
+  );
+
+  app.route("/", healthRouter);
+  mountDocs(app);
+
+  app.notFound(notFoundHandler);
+  app.onError(errorHandler);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

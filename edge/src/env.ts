@@ -1,0 +1,21 @@
+import type { Db } from "../../db/client-worker";
+import type { Config } from "./config";
+import type { Logger } from "./logger";
+import type { TraceContext } from "./middleware/trace-context";
+
+/** Bindings declared in wrangler.toml, plus the string vars and secrets read by `readConfig`. */
+export type Bindings = {
+  IMAGES: R2Bucket;
+  DETECT_QUEUE: Queue<unknown>;
+  ASSETS: Fetcher;
+} & { [K in keyof Config]?: string };
+
+export type Variables = {
+  requestId: string;
+  config: Config;
+  logger: Logger;
+  trace: TraceContext;
+  db: Db;
+};
+
+export type AppEnv = { Bindings: Bindings; Variables: Variables };

