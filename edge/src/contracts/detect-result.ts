@@ -1,0 +1,62 @@
+import { z } from "zod";
+
+export const BoxSchema = z.object({
+  x1: z.number(),
+  y1: z.number(),
+  x2: z.number(),
+  y2: z.number(),
+});
+
+/** One detection, box in original-image pixels (xyxy). */
+export const DetectionSchema = z.object({
+  classId: z.number().int().min(0),
+  label: z.string(),
+  score: z.number().min(0).max(1),
+  box: BoxSchema,
+});
+export type Detection = z.infer<typeof DetectionSchema>;
+
+export const ModelIdentitySchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ModelIdentity = z.infer<typeof ModelIdentitySchema>;
+
+/** Per-stage wall time in milliseconds. */
+export const StageTimingsSchema = z.object({
+  fetchMs: z.number().min(0),
+  decodeMs: z.number().min(0),
+  preprocessMs: z.number().min(0),
+  runMs: z.number().min(0),
+  postprocessMs: z.number().min(0),
+  totalMs: z.number().min(0),
+});
+export type StageTimings = z.infer<typeof StageTimingsSchema>;
+
+/**
+ * Body of `POST /internal/v1/jobs/{jobId}/result` (version 1), sent by inference once per
+ * attempt outcome. The edge treats it idempotently on `jobId`: the first terminal result wins.
+ */
+export const DetectResultSchema = z.discriminatedUnion("status", [
+  z.object({
+    version: z.literal(1),
+    jobId: z.uuid(),
+    status: z.literal("succeeded"),
+    attempt: z.number().int().min(1),
+    model: ModelIdentitySchema,
+    image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
+    detections: z.array(DetectionSchema),
+    timings: StageTimingsSchema,
+  }),
+  z.object({
+    version: z.literal(1),
+    jobId: z.uuid(),
+    status: z.literal("failed"),
+    attempt: z.number().int().min(1),
+    /** Permanent failures (undecodable image, unknown model) are not retried. */
+    error: z.object({ code: z.string(), message: z.string(), permanent: z.boolean() }),
+    model: ModelIdentitySchema.optional(),
+  }),
+]);
+export type DetectResult = z.infer<typeof DetectResultSchema>;
