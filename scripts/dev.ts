@@ -57,7 +57,9 @@ try {
   await assertPortFree(settings.wsProxyPort, "database WebSocket proxy", "DEV_WS_PROXY_PORT");
   await vendorAssets();
 
-  say(`starting PostgreSQL on 127.0.0.1:${settings.postgresPort} (data in ${join(settings.dataDir, "postgres")})`);
+  say(
+    `starting PostgreSQL on 127.0.0.1:${settings.postgresPort} (data in ${join(settings.dataDir, "postgres")})`,
+  );
   const pg: LocalPostgres = await startPostgres({
     dataDir: join(settings.dataDir, "postgres"),
     port: settings.postgresPort,
@@ -99,7 +101,13 @@ try {
       `--env-file=${envFile}`,
       "--show-interactive-dev-session=false",
     ],
-    { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"], detached: true },
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "inherit", "inherit"],
+      detached: true,
+      // Offline by design: no Request.cf download, no telemetry.
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+    },
   );
   stops.push(
     () =>

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq, sql } from "drizzle-orm";
+import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test-worker";
+import { detections, images, jobs, users } from "../schema";
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+async function insertUser(email: string) {
+  const [user] = await database.db
+    .insert(users)
+    .values({ email, passwordHash: "$argon2id$placeholder" })
+    .returning();
+  if (!user) throw new Error("insert returned no row");
+  return user;
+}
+
+describe("schema", () => {
+  test("migrations create every table with snake_case columns", async () => {
+    const rows = await database.db.execute<{ table_name: string }>(
+      sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
+    );
+    expect(rows.map((r) => r.table_name)).toEqual([
+      "api_keys",
+      "detections",
+      "images",
+      "jobs",
+      "refresh_tokens",
+      "users",
+    ]);
+    const columns = await database.db.execute<{ column_name: string }>(
+      sql`select column_name from information_schema.columns where table_name = 'users'`,
+    );
+    expect(columns.map((c) => c.column_name)).toContain("password_hash");
+  });
+
+  test("ids are UUIDv7 and sort by creation time", async () => {
+    const first = await insertUser("first@example.com");
+    await Bun.sleep(2);
+    const second = await insertUser("second@example.com");
+    expect(first.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(first.id < second.id).toBe(true);
+  });
+
+  test("emails are unique", async () => {
+    await insertUser("dup@example.com");
+    await expect(insertUser("dup@example.com")).rejects.toMatchObject({ cause: { code: "23505" } });
+  });
+
+  test("deleting a user removes its images, jobs and detections", async () => {
+    const user = await insertUser("owner@example.com");
+    const [image] = await database.db
+      .insert(images)
+      .values({
+        ownerId: user.id,
+        objectKey: `images/${user.id}/x`,
+        format: "png",
+        width: 10,
+        height: 10,
+        bitDepth: 8,
+        bytes: 100,
+        sha256: "0".repeat(64),
+      })
+      .returning();
+    const [job] = await database.db
+      .insert(jobs)
+      .values({
+        ownerId: user.id,
+        imageId: image?.id as string,
+        model: "m",
+        params: { conf: 0.25, iou: 0.45, maxDet: 300, classes: null },
+      })
+      .returning();
+    await database.db.insert(detections).values({
+      jobId: job?.id as string,
+      rank: 0,
+      classId: 1,
+      label: "crack",
+      score: 0.9,
+      x1: 1,
+      y1: 1,
+      x2: 5,
+      y2: 5,
+    });
+    expect(job?.status).toBe("queued");
+
+    await database.db.delete(users).where(eq(users.id, user.id));
+    expect(await database.db.select().from(images).where(eq(images.ownerId, user.id))).toEqual([]);
+    expect(await database.db.select().from(jobs).where(eq(jobs.ownerId, user.id))).toEqual([]);
+    expect(
+      await database.db
+        .select()
+        .from(detections)
+        .where(eq(detections.jobId, job?.id as string)),
+    ).toEqual([]);
+  });
+
+  test("a detection rank is unique within its job, so a replayed result cannot duplicate rows", async () => {
+    const user = await insertUser("rank@example.com");
+    const [image] = await database.db
+      .insert(images)
+      .values({
+        ownerId: user.id,
+        objectKey: `images/${user.id}/y`,
+        format: "jpeg",
+        width: 10,
+        height: 10,
+        bitDepth: 8,
+        bytes: 100,
+        sha256: "1".repeat(64),
+      })
+      .returning();
+    const [job] = await database.db
+      .insert(jobs)
+      .values({
+        ownerId: user.id,
+        imageId: image?.id as string,
+        model: "m",
+        params: { conf: 0.25, iou: 0.45, maxDet: 300, classes: null },
+      })
+      .returning();
+    const row = {
+      jobId: job?.id as string,
+      rank: 0,
+      classId: 0,
+      label: "porosity",
+      score: 0.5,
+      x1: 0,
+      y1: 0,
+      x2: 1,
+      y2: 1,
+    };
+    await database.db.insert(detections).values(row);
+    await expect(database.db.insert(detections).values(row).execute()).rejects.toMatchObject({
+      cause: { code: "23505" },
+    });
+  });
+});

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll } from "bun:test";
+import { dirname, join } from "node:path";
+import { Miniflare, type MiniflareOptions } from "miniflare";
+import { z } from "zod";
+import { createDb } from "../../db/client-bun";
+import { migrateDatabase } from "../../db/migrate";
+import { repoRoot } from "../local-stack/settings";
+import { sharedServices } from "./shared-services";
+import { workerBundle } from "./worker-bundle";
+
+/** The parts of wrangler.toml the test Worker mirrors, so tests run the configured bindings. */
+const WranglerSchema = z.object({
+  compatibility_date: z.string(),
+  compatibility_flags: z.array(z.string()).default([]),
+  vars: z.record(z.string(), z.string()).default({}),
+  assets: z.object({ directory: z.string(), binding: z.string() }).optional(),
+  r2_buckets: z.array(z.object({ binding: z.string(), bucket_name: z.string() })).default([]),
+  queues: z
+    .object({ producers: z.array(z.object({ binding: z.string(), queue: z.string() })).default([]) })
+    .default({ producers: [] }),
+});
+
+async function miniflareOptions(
+  scriptPath: string,
+  bindings: Record<string, string>,
+): Promise<MiniflareOptions> {
+  const config = WranglerSchema.parse(Bun.TOML.parse(await Bun.file(join(repoRoot, "wrangler.toml")).text()));
+  return {
+    modules: true,
+    scriptPath,
+    modulesRoot: dirname(scriptPath),
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    bindings: { ...config.vars, ...bindings },
+    r2Buckets: Object.fromEntries(config.r2_buckets.map((b) => [b.binding, b.bucket_name])),
+    queueProducers: Object.fromEntries(
+      config.queues.producers.map((q) => [q.binding, { queueName: q.queue }]),
+    ),
+    ...(config.assets
+      ? {
+          assets: {
+            directory: join(repoRoot, config.assets.directory),
+            binding: config.assets.binding,
+            // As deployed: a request that matches no file falls through to the Worker.
+            routerConfig: { has_user_worker: true },
+          },
+        }
+      : {}),
+    cf: false,
+  };
+}
+
+export type TestWorker = {
+  /** Sends a request to the Worker; `path` is resolved against its origin. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  mf: Miniflare;
+  databaseUrl: string;
+  /** Direct database access for arranging and asserting state. */
+  db: ReturnType<typeof createDb>["db"];
+  dispose(): Promise<void>;
+};
+
+export type TestWorkerOptions = {
+  /** Extra or overriding Worker vars (e.g. tighter limits for a test). */
+  vars?: Record<string, string>;
+};
+
+export type TestDatabase = {
+  url: string;
+  db: ReturnType<typeof createDb>["db"];
+  drop(): Promise<void>;
+};
+
+/** A new, fully migrated database on the shared test server. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const { pg } = await sharedServices();
+  const name = `test_${crypto.randomUUID().replaceAll("-", "")}`;
+  await pg.createDatabase(name);
+  const url = pg.url(name);
+  await migrateDatabase(url);
+  const client = createDb(url, { max: 2 });
+  return {
+    url,
+    db: client.db,
+    drop: async () => {
+      await client.close();
+      await pg.dropDatabase(name).catch(() => {});
+    },
+  };
+}
+
+/** A Worker in workerd with real R2 / Queue bindings and its own freshly migrated database. */
+export async function startTestWorker(options: TestWorkerOptions = {}): Promise<TestWorker> {
+  const [{ wsProxy }, scriptPath, database] = await Promise.all([
+    sharedServices(),
+    workerBundle(),
+    createTestDatabase(),
+  ]);
+
+  const mf = new Miniflare(
+    await miniflareOptions(scriptPath, {
+      APP_ENV: "test",
+      LOG_LEVEL: process.env.TEST_VERBOSE ? "debug" : "error",
+      DATABASE_URL: database.url,
+      DB_WS_PROXY: wsProxy,
+      ...options.vars,
+    }),
+  );
+  const origin = await mf.ready;
+
+  return {
+    fetch: async (path, init) =>
+      (await mf.dispatchFetch(new URL(path, origin), init as never)) as unknown as Response,
+    mf,
+    databaseUrl: database.url,
+    db: database.db,
+    dispose: async () => {
+      await mf.dispose();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * Starts a test Worker before the file's tests and disposes it after. Read `.current` inside
+ * tests (it is set once `beforeAll` has run).
+ */
+export function useTestWorker(options: TestWorkerOptions = {}): { readonly current: TestWorker } {
+  let worker: TestWorker | undefined;
+  beforeAll(async () => {
+    worker = await startTestWorker(options);
+  });
+  afterAll(async () => {
+    await worker?.dispose();
+  });
+  return {
+    get current() {
+      if (!worker) throw new Error("test Worker not started: use it inside a test");
+      return worker;
+    },
+  };
+}
