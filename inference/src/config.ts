@@ -1,0 +1,113 @@
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+/** Every setting comes from an `INFERENCE_*` variable; this is the name without the prefix. */
+const PREFIX = "INFERENCE_";
+
+const defaultModelsDir = fileURLToPath(new URL("../models", import.meta.url));
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+export const ConfigSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8788),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    MODELS_DIR: z.string().min(1).default(defaultModelsDir),
+    /** Model used when a request names none; defaults to the only model when exactly one is served. */
+    DEFAULT_MODEL: optionalText,
+    /** onnxruntime intra-op threads per session; 0 lets onnxruntime pick (one per core). */
+    INTRA_OP_THREADS: int(0, 0),
+    GRAPH_OPT_LEVEL: z.enum(["disabled", "basic", "extended", "all"]).default("all"),
+    MAX_BATCH: int(1, 8),
+    MAX_WAIT_MS: int(0, 5),
+    /** Images queued or running per model before new work is refused (backpressure). */
+    QUEUE_CAPACITY: int(1, 64),
+    MAX_PIXELS: int(1, 100_000_000),
+    MAX_IMAGE_BYTES: int(1, 64 * 1024 * 1024),
+    DEFAULT_CONF: z.coerce.number().min(0).max(1).default(0.25),
+    DEFAULT_IOU: z.coerce.number().min(0).max(1).default(0.45),
+    DEFAULT_MAX_DET: int(1, 300),
+    /** Bearer token required on /v1/detect and /v1/queue/push. */
+    SERVICE_TOKEN: optionalText,
+    EDGE_URL: optionalText.pipe(z.url().optional()),
+    EDGE_TOKEN: optionalText,
+    FETCH_TIMEOUT_MS: int(1, 15_000),
+    CALLBACK_TIMEOUT_MS: int(1, 10_000),
+    CALLBACK_ATTEMPTS: int(1, 5),
+    CALLBACK_BASE_DELAY_MS: int(0, 200),
+    CALLBACK_MAX_DELAY_MS: int(0, 5_000),
+    CF_ACCOUNT_ID: optionalText,
+    CF_QUEUE_ID: optionalText,
+    CF_API_TOKEN: optionalText,
+    CF_API_BASE: z.url().default("https://api.cloudflare.com/client/v4"),
+    PULL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    VISIBILITY_TIMEOUT_MS: z.coerce.number().int().min(1).max(43_200_000).default(60_000),
+    MAX_IN_FLIGHT: int(1, 16),
+    /** Sleep between pulls that returned nothing. */
+    PULL_IDLE_MS: int(0, 1_000),
+    PULL_BACKOFF_BASE_MS: int(1, 500),
+    PULL_BACKOFF_MAX_MS: int(1, 30_000),
+    /** delay_seconds of a retried message grows as base·2^(attempts−1), capped at max. */
+    RETRY_BASE_DELAY_S: int(0, 5),
+    RETRY_MAX_DELAY_S: z.coerce.number().int().min(0).max(43_200).default(600),
+    SHUTDOWN_TIMEOUT_MS: int(0, 30_000),
+  })
+  .superRefine((config, ctx) => {
+    const pull = [config.CF_ACCOUNT_ID, config.CF_QUEUE_ID, config.CF_API_TOKEN];
+    const set = pull.filter((value) => value !== undefined).length;
+    if (set !== 0 && set !== pull.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CF_ACCOUNT_ID"],
+        message: "the pull consumer needs CF_ACCOUNT_ID, CF_QUEUE_ID and CF_API_TOKEN together",
+      });
+    }
+    if (set === pull.length && (config.EDGE_URL === undefined || config.EDGE_TOKEN === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["EDGE_URL"],
+        message: "the pull consumer posts results to the edge: set EDGE_URL and EDGE_TOKEN",
+      });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+const SECRETS = new Set<keyof Config>(["SERVICE_TOKEN", "EDGE_TOKEN", "CF_API_TOKEN"]);
+
+/** Parses `INFERENCE_*` variables; throws one error listing every invalid setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith(PREFIX) && value !== undefined) raw[key.slice(PREFIX.length)] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${PREFIX}${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`invalid inference configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** The configuration with secrets masked, for the start-up log line. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [
+      `${PREFIX}${key}`,
+      SECRETS.has(key as keyof Config) && value !== undefined ? "***" : value,
+    ]),
+  );
+}
+
+export function pullConsumerEnabled(config: Config): boolean {
+  return (
+    config.CF_ACCOUNT_ID !== undefined &&
+    config.CF_QUEUE_ID !== undefined &&
+    config.CF_API_TOKEN !== undefined
+  );
+}

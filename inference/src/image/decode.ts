@@ -1,0 +1,74 @@
+import sharp, { type Metadata } from "sharp";
+import { InferenceError } from "../errors";
+import type { Letterbox } from "./letterbox";
+
+const SUPPORTED_FORMATS = new Set(["jpeg", "png", "tiff", "webp"]);
+
+export interface ImageInfo {
+  /** Size after applying EXIF orientation. */
+  width: number;
+  height: number;
+  format: string;
+  channels: number;
+  /** libvips band format, e.g. "uchar" (8 bit) or "ushort" (16 bit). */
+  depth: string;
+}
+
+function decodeError(error: unknown): InferenceError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(message)) return new InferenceError("image_too_large", message, { cause: error });
+  return new InferenceError("image_undecodable", `cannot decode image: ${message}`, { cause: error });
+}
+
+/** Reads the header only: format, oriented size, depth; refuses unsupported or oversized images. */
+export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<ImageInfo> {
+  if (bytes.length === 0) throw new InferenceError("image_undecodable", "empty image");
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const format = meta.format ?? "unknown";
+  if (!SUPPORTED_FORMATS.has(format)) {
+    throw new InferenceError(
+      "image_unsupported",
+      `image format ${format} is not supported (JPEG, PNG, TIFF, WebP)`,
+    );
+  }
+  const { width, height } = meta.autoOrient;
+  if (!(width > 0 && height > 0)) throw new InferenceError("image_undecodable", "image has no size");
+  if (width * height > maxPixels) {
+    throw new InferenceError(
+      "image_too_large",
+      `image is ${width}x${height} = ${width * height} pixels, the limit is ${maxPixels}`,
+    );
+  }
+  return { width, height, format, channels: meta.channels ?? 0, depth: meta.depth ?? "unknown" };
+}
+
+/**
+ * Decodes, orients and resizes to the letterbox's inner size in one libvips pipeline (JPEG
+ * shrink-on-load keeps large radiographs cheap), returning interleaved 8-bit RGB. 16-bit and
+ * greyscale inputs are converted to 8-bit sRGB; alpha is dropped as OpenCV's imread does.
+ */
+export async function decodeResized(
+  bytes: Uint8Array,
+  lb: Letterbox,
+  maxPixels: number,
+): Promise<Uint8Array> {
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true })
+      .resize(lb.resizedWidth, lb.resizedHeight, { fit: "fill", kernel: "linear" })
+      .removeAlpha()
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== lb.resizedWidth || info.height !== lb.resizedHeight) {
+      throw new Error(`unexpected decoded shape ${info.width}x${info.height}x${info.channels}`);
+    }
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } catch (error) {
+    throw decodeError(error);
+  }
+}
