@@ -1,0 +1,65 @@
+import { createHash } from "node:crypto";
+import { InferenceError } from "../errors";
+
+export interface ImageFetchOptions {
+  timeoutMs: number;
+  maxBytes: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Downloads an image by its signed URL. 404 is permanent (the object is gone); anything else that
+ * fails, an expired signature (403) included, is retryable: a redelivery carries a fresh URL.
+ */
+export async function fetchImage(
+  url: string,
+  sha256: string | null,
+  options: ImageFetchOptions,
+): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(url, { signal: AbortSignal.timeout(options.timeoutMs) });
+  } catch (error) {
+    throw new InferenceError("image_fetch_failed", `image download failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (response.status === 404) {
+    await response.body?.cancel();
+    throw new InferenceError("image_not_found", "the image no longer exists (404)");
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    const hint = response.status === 403 ? " (signed URL expired or invalid)" : "";
+    throw new InferenceError("image_fetch_failed", `image download answered ${response.status}${hint}`);
+  }
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (declared > options.maxBytes) {
+    await response.body?.cancel();
+    throw new InferenceError(
+      "image_too_large",
+      `image is ${declared} bytes, the limit is ${options.maxBytes}`,
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    throw new InferenceError("image_fetch_failed", `image download broke off: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (bytes.length > options.maxBytes) {
+    throw new InferenceError(
+      "image_too_large",
+      `image is ${bytes.length} bytes, the limit is ${options.maxBytes}`,
+    );
+  }
+  if (sha256 !== null) {
+    const actual = createHash("sha256").update(bytes).digest("hex");
+    if (actual !== sha256) {
+      throw new InferenceError("image_checksum_mismatch", `image sha256 ${actual} differs from ${sha256}`);
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,157 @@
+import type { DetectMessage } from "../../../edge/src/contracts/detect-message";
+import type { DetectResult, ModelIdentity } from "../../../edge/src/contracts/detect-result";
+import { type InferenceError, toInferenceError } from "../errors";
+import type { Logger } from "../log";
+import type { JobOutcome, Metrics } from "../metrics";
+import type { Detector } from "../model/detector";
+import type { ModelRegistry } from "../model/registry";
+import type { CallbackOutcome, EdgeClient } from "./edge-client";
+import { fetchImage, type ImageFetchOptions } from "./image-fetch";
+import { childSpan, formatTraceparent } from "./traceparent";
+
+/** What a job source does with the message: acknowledge it, or let it be delivered again. */
+export type MessageOutcome = { outcome: "ack" } | { outcome: "retry"; reason: string };
+
+export interface ProcessorDeps {
+  models: Pick<ModelRegistry, "get">;
+  edge: Pick<EdgeClient, "postResult">;
+  fetch: ImageFetchOptions;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Errors that say nothing about the job itself: the message simply comes back later. */
+const BACKPRESSURE = new Set(["queue_full", "shutting_down"]);
+
+const identity = (detector: Detector): ModelIdentity => ({
+  name: detector.info.name,
+  version: detector.info.version,
+  sha256: detector.info.sha256,
+});
+
+/**
+ * The one processing core behind both job sources: fetch the image, detect, report to the edge.
+ * A message is acknowledged only once the edge accepted a terminal result (success or permanent
+ * failure); everything else asks for redelivery.
+ */
+export class Processor {
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Resolves once no message is being processed. */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async process(message: DetectMessage, attempt: number, source: string): Promise<MessageOutcome> {
+    const { metrics } = this.deps;
+    this.active++;
+    metrics.inFlight.inc();
+    try {
+      const { outcome, jobOutcome } = await this.run(message, attempt);
+      metrics.jobs.inc({ source, outcome: jobOutcome });
+      return outcome;
+    } finally {
+      this.active--;
+      metrics.inFlight.dec();
+      if (this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async run(
+    message: DetectMessage,
+    attempt: number,
+  ): Promise<{ outcome: MessageOutcome; jobOutcome: JobOutcome }> {
+    const { metrics, logger } = this.deps;
+    const traceparent = formatTraceparent(childSpan(message.traceparent));
+    const log = { jobId: message.jobId, attempt, model: message.model, traceparent };
+    let detector: Detector | undefined;
+    try {
+      detector = this.deps.models.get(message.model);
+      const started = performance.now();
+      const bytes = await fetchImage(message.image.url, message.image.sha256, this.deps.fetch);
+      const fetchMs = performance.now() - started;
+      metrics.observeStage("fetch", fetchMs);
+      const [found] = await detector.detect([bytes], message.params);
+      if (found === undefined) throw new Error("detector returned no result");
+      for (const [stage, ms] of [
+        ["decode", found.timings.decodeMs],
+        ["preprocess", found.timings.preprocessMs],
+        ["run", found.timings.runMs],
+        ["postprocess", found.timings.postprocessMs],
+      ] as const) {
+        metrics.observeStage(stage, ms);
+      }
+      const callback = await this.report(
+        {
+          version: 1,
+          jobId: message.jobId,
+          status: "succeeded",
+          attempt,
+          model: identity(detector),
+          image: { width: found.width, height: found.height },
+          detections: found.detections,
+          timings: { ...found.timings, fetchMs, totalMs: found.timings.totalMs + fetchMs },
+        },
+        traceparent,
+      );
+      if (!callback.ok) {
+        logger.warn("result callback failed", { ...log, reason: callback.reason });
+        return { outcome: { outcome: "retry", reason: callback.reason }, jobOutcome: "retry" };
+      }
+      logger.info("job succeeded", { ...log, detections: found.detections.length });
+      return { outcome: { outcome: "ack" }, jobOutcome: "succeeded" };
+    } catch (thrown) {
+      const error = toInferenceError(thrown);
+      metrics.errors.inc({ code: error.code });
+      if (BACKPRESSURE.has(error.code)) {
+        return { outcome: { outcome: "retry", reason: error.message }, jobOutcome: "retry" };
+      }
+      return this.fail(message, attempt, error, detector, traceparent, log);
+    }
+  }
+
+  private async fail(
+    message: DetectMessage,
+    attempt: number,
+    error: InferenceError,
+    detector: Detector | undefined,
+    traceparent: string,
+    log: Record<string, unknown>,
+  ): Promise<{ outcome: MessageOutcome; jobOutcome: JobOutcome }> {
+    const { logger } = this.deps;
+    const callback = await this.report(
+      {
+        version: 1,
+        jobId: message.jobId,
+        status: "failed",
+        attempt,
+        error: { code: error.code, message: error.message, permanent: error.permanent },
+        ...(detector === undefined ? {} : { model: identity(detector) }),
+      },
+      traceparent,
+    );
+    logger.warn("job failed", { ...log, code: error.code, permanent: error.permanent, error: error.message });
+    // A permanent failure the edge has recorded is finished; retrying could never succeed.
+    if (error.permanent && callback.ok)
+      return { outcome: { outcome: "ack" }, jobOutcome: "failed_permanent" };
+    const reason = callback.ok ? error.message : `${error.message}; ${callback.reason}`;
+    return { outcome: { outcome: "retry", reason }, jobOutcome: "failed_retryable" };
+  }
+
+  private async report(result: DetectResult, traceparent: string): Promise<CallbackOutcome> {
+    const started = performance.now();
+    try {
+      return await this.deps.edge.postResult(result, traceparent);
+    } finally {
+      this.deps.metrics.observeStage("callback", performance.now() - started);
+    }
+  }
+}

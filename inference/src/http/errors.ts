@@ -1,0 +1,25 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { type ErrorCode, InferenceError } from "../errors";
+import type { Logger } from "../log";
+
+/** The one error body of the service. */
+export function errorBody(c: Context, code: ErrorCode, message: string) {
+  return { error: { code, message, requestId: c.get("requestId") as string } };
+}
+
+export function renderError(c: Context, error: unknown, logger: Logger): Response {
+  let failure: InferenceError;
+  if (error instanceof InferenceError) {
+    failure = error;
+  } else if (error instanceof HTTPException && error.status === 413) {
+    failure = new InferenceError("image_too_large", "request body is larger than INFERENCE_MAX_IMAGE_BYTES");
+  } else if (error instanceof HTTPException && error.status < 500) {
+    failure = new InferenceError("invalid_request", error.message);
+  } else {
+    logger.error("unhandled error", { path: c.req.path, error: (error as Error).stack ?? String(error) });
+    failure = new InferenceError("internal", "internal error");
+  }
+  return c.json(errorBody(c, failure.code, failure.message), failure.status as ContentfulStatusCode);
+}

@@ -1,0 +1,46 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { PushBatchSchema, PushResponseSchema } from "../../../../edge/src/contracts/push-batch";
+import { InferenceError } from "../../errors";
+import { handlePushBatch } from "../../sources/push";
+import { serviceAuth } from "../auth";
+import type { AppEnv, ServiceContext } from "../context";
+
+const ErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
+});
+
+const pushRoute = createRoute({
+  method: "post",
+  path: "/v1/queue/push",
+  summary: "Process a batch pushed by the Worker's queue handler (local development)",
+  security: [{ bearer: [] }],
+  request: { body: { required: true, content: { "application/json": { schema: PushBatchSchema } } } },
+  responses: {
+    200: {
+      description: "Per-message outcome: ack, or retry later",
+      content: { "application/json": { schema: PushResponseSchema } },
+    },
+    400: { description: "Invalid batch", content: { "application/json": { schema: ErrorSchema } } },
+    401: { description: "Missing or wrong token", content: { "application/json": { schema: ErrorSchema } } },
+    503: {
+      description: "Shutting down or no edge",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+  },
+});
+
+export function mountPush(app: OpenAPIHono<AppEnv>, ctx: ServiceContext): void {
+  app.use("/v1/queue/push", serviceAuth(ctx.config.SERVICE_TOKEN));
+  app.openapi(pushRoute, async (c) => {
+    const processor = ctx.processor;
+    if (processor === null) {
+      throw new InferenceError("internal", "INFERENCE_EDGE_URL and INFERENCE_EDGE_TOKEN are not set");
+    }
+    if (ctx.isShuttingDown()) throw new InferenceError("shutting_down", "the service is shutting down");
+    const batch = c.req.valid("json");
+    const response = await handlePushBatch(batch, (message, attempts) =>
+      processor.process(message, attempts, "push"),
+    );
+    return c.json(response, 200);
+  });
+}

@@ -1,0 +1,135 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { type Config, pullConsumerEnabled } from "./config";
+import { EdgeClient } from "./core/edge-client";
+import { Processor } from "./core/processor";
+import type { AppEnv } from "./http/context";
+import { createApp } from "./http/server";
+import type { Logger } from "./log";
+import { Metrics } from "./metrics";
+import { ModelRegistry } from "./model/registry";
+import { PullConsumer } from "./sources/pull-consumer";
+import { QueuesApi } from "./sources/queues-api";
+
+export interface Service {
+  app: OpenAPIHono<AppEnv>;
+  models: ModelRegistry;
+  processor: Processor | null;
+  consumer: PullConsumer | null;
+  metrics: Metrics;
+  /** Starts the pull consumer, when configured. */
+  start(): void;
+  /** Stops taking queue work, finishes what is in flight and settles its messages. */
+  drain(): Promise<void>;
+  /** Releases the model sessions; call after drain and after the HTTP server stopped. */
+  close(): Promise<void>;
+}
+
+/** Wires models, processing core, job sources and HTTP app from the configuration. */
+export async function createService(
+  config: Config,
+  logger: Logger,
+  options: { metrics?: Metrics; fetch?: typeof fetch } = {},
+): Promise<Service> {
+  const metrics = options.metrics ?? new Metrics();
+  const models = await ModelRegistry.load(config.MODELS_DIR, {
+    intraOpThreads: config.INTRA_OP_THREADS,
+    graphOptimizationLevel: config.GRAPH_OPT_LEVEL,
+    maxBatch: config.MAX_BATCH,
+    maxWaitMs: config.MAX_WAIT_MS,
+    queueCapacity: config.QUEUE_CAPACITY,
+    maxPixels: config.MAX_PIXELS,
+    defaultModel: config.DEFAULT_MODEL,
+    onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
+  });
+  for (const failure of models.failures) logger.error("model not served", { ...failure });
+  for (const { info } of models.list()) {
+    logger.info("model loaded", {
+      model: info.name,
+      version: info.version,
+      sha256: info.sha256,
+      layout: info.layout,
+      classes: info.classNames.length,
+      input: `${info.inputWidth}x${info.inputHeight}`,
+      dynamicBatch: info.dynamicBatch,
+    });
+  }
+
+  const processor =
+    config.EDGE_URL !== undefined && config.EDGE_TOKEN !== undefined
+      ? new Processor({
+          models,
+          edge: new EdgeClient({
+            edgeUrl: config.EDGE_URL,
+            edgeToken: config.EDGE_TOKEN,
+            timeoutMs: config.CALLBACK_TIMEOUT_MS,
+            attempts: config.CALLBACK_ATTEMPTS,
+            baseDelayMs: config.CALLBACK_BASE_DELAY_MS,
+            maxDelayMs: config.CALLBACK_MAX_DELAY_MS,
+            fetch: options.fetch,
+          }),
+          fetch: {
+            timeoutMs: config.FETCH_TIMEOUT_MS,
+            maxBytes: config.MAX_IMAGE_BYTES,
+            fetch: options.fetch,
+          },
+          metrics,
+          logger,
+        })
+      : null;
+
+  let consumer: PullConsumer | null = null;
+  if (pullConsumerEnabled(config) && processor !== null) {
+    const api = new QueuesApi({
+      apiBase: config.CF_API_BASE,
+      accountId: config.CF_ACCOUNT_ID as string,
+      queueId: config.CF_QUEUE_ID as string,
+      apiToken: config.CF_API_TOKEN as string,
+      fetch: options.fetch,
+    });
+    consumer = new PullConsumer(
+      api,
+      (message, attempts) => processor.process(message, attempts, "pull"),
+      {
+        batchSize: config.PULL_BATCH_SIZE,
+        visibilityTimeoutMs: config.VISIBILITY_TIMEOUT_MS,
+        maxInFlight: config.MAX_IN_FLIGHT,
+        idleMs: config.PULL_IDLE_MS,
+        backoffBaseMs: config.PULL_BACKOFF_BASE_MS,
+        backoffMaxMs: config.PULL_BACKOFF_MAX_MS,
+        retryBaseDelayS: config.RETRY_BASE_DELAY_S,
+        retryMaxDelayS: config.RETRY_MAX_DELAY_S,
+      },
+      logger,
+      metrics,
+    );
+  }
+
+  let shuttingDown = false;
+  const app = createApp({
+    config,
+    models,
+    processor,
+    metrics,
+    logger,
+    isShuttingDown: () => shuttingDown,
+  });
+
+  return {
+    app,
+    models,
+    processor,
+    consumer,
+    metrics,
+    start() {
+      consumer?.start();
+    },
+    async drain() {
+      shuttingDown = true;
+      await consumer?.stop();
+      await processor?.idle();
+    },
+    async close() {
+      await models.dispose();
+    },
+  };
+}
