@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { migrateDatabase } from "../db/migrate";
+import { localJwtKeySet } from "./local-stack/jwt-keys";
 import { assertPortFree } from "./local-stack/ports";
 import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack/postgres";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
@@ -77,6 +78,7 @@ try {
   });
   stops.push(() => proxy.stop(true));
 
+  const jwtKeys = await localJwtKeySet(join(settings.dataDir, "jwt-keys.json"));
   const envFile = join(settings.dataDir, "dev.env");
   await writeFile(
     envFile,
@@ -85,6 +87,7 @@ try {
       `LOG_LEVEL=${settings.logLevel}`,
       `DATABASE_URL=${databaseUrl}`,
       `DB_WS_PROXY=127.0.0.1:${settings.wsProxyPort}`,
+      `JWT_KEYS=${jwtKeys}`,
       `CORS_ORIGINS=http://localhost:${settings.edgePort},http://127.0.0.1:${settings.edgePort}`,
     ].join("\n"),
     { mode: 0o600 },

@@ -8,8 +8,13 @@ import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { requestLog } from "./middleware/request-log";
 import { traceContext } from "./middleware/trace-context";
 import { createRouter } from "./openapi";
+import { adminRouter } from "./routes/admin/users";
+import { apiKeysRouter } from "./routes/api-keys";
+import { authRouter } from "./routes/auth";
 import { mountDocs } from "./routes/docs";
 import { healthRouter } from "./routes/health";
+import { meRouter } from "./routes/me";
+import { wellKnownRouter } from "./routes/well-known";
 
 const exposedHeaders = ["X-Request-Id", "Location", "Retry-After", "RateLimit", "RateLimit-Policy"];
 
@@ -37,6 +42,17 @@ export function createApp() {
   );
 
   app.route("/", healthRouter);
+  app.route("/", wellKnownRouter);
+  app.route("/v1/auth", authRouter);
+  app.route("/v1", meRouter);
+  app.route("/v1/api-keys", apiKeysRouter);
+  app.route("/v1/admin", adminRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An access token from `/v1/auth/login` or an API key (`ddk_...`).",
+  });
   mountDocs(app);
 
   app.notFound(notFoundHandler);

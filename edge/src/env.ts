@@ -1,4 +1,6 @@
 import type { Db } from "../../db/client-worker";
+import type { RateLimiter } from "../../workers/src/rate-limiter/durable-object";
+import type { Principal } from "./auth/scopes";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import type { TraceContext } from "./middleware/trace-context";
@@ -8,6 +10,7 @@ export type Bindings = {
   IMAGES: R2Bucket;
   DETECT_QUEUE: Queue<unknown>;
   ASSETS: Fetcher;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
 } & { [K in keyof Config]?: string };
 
 export type Variables = {
@@ -16,6 +19,7 @@ export type Variables = {
   logger: Logger;
   trace: TraceContext;
   db: Db;
+  principal: Principal;
 };
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

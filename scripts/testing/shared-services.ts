@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
+import { generateJwtKeySet } from "../local-stack/jwt-keys";
 import { freePort } from "../local-stack/ports";
 import { type LocalPostgres, startPostgres } from "../local-stack/postgres";
 import { startWsProxy } from "../local-stack/ws-proxy";
@@ -10,6 +11,8 @@ export type SharedServices = {
   pg: LocalPostgres;
   /** `host:port` of the WebSocket proxy in front of `pg`, for the Worker's Neon driver. */
   wsProxy: string;
+  /** The Worker's `JWT_KEYS` for this run. */
+  jwtKeys: string;
 };
 
 type State = { services: SharedServices; proxy: Server<unknown>; root: string };
@@ -27,7 +30,8 @@ async function start(): Promise<State> {
   });
   const proxyPort = await freePort();
   const proxy = startWsProxy({ port: proxyPort, target: { host: "127.0.0.1", port: pg.port } });
-  return { services: { pg, wsProxy: `127.0.0.1:${proxyPort}` }, proxy, root };
+  const jwtKeys = await generateJwtKeySet();
+  return { services: { pg, wsProxy: `127.0.0.1:${proxyPort}`, jwtKeys }, proxy, root };
 }
 
 /**

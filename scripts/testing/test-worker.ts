@@ -15,6 +15,9 @@ const WranglerSchema = z.object({
   vars: z.record(z.string(), z.string()).default({}),
   assets: z.object({ directory: z.string(), binding: z.string() }).optional(),
   r2_buckets: z.array(z.object({ binding: z.string(), bucket_name: z.string() })).default([]),
+  durable_objects: z
+    .object({ bindings: z.array(z.object({ name: z.string(), class_name: z.string() })).default([]) })
+    .default({ bindings: [] }),
   queues: z
     .object({ producers: z.array(z.object({ binding: z.string(), queue: z.string() })).default([]) })
     .default({ producers: [] }),
@@ -29,10 +32,15 @@ async function miniflareOptions(
     modules: true,
     scriptPath,
     modulesRoot: dirname(scriptPath),
+    // Wrangler emits Wasm imports as separate files next to the bundle.
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     bindings: { ...config.vars, ...bindings },
     r2Buckets: Object.fromEntries(config.r2_buckets.map((b) => [b.binding, b.bucket_name])),
+    durableObjects: Object.fromEntries(
+      config.durable_objects.bindings.map((d) => [d.name, { className: d.class_name, useSQLite: true }]),
+    ),
     queueProducers: Object.fromEntries(
       config.queues.producers.map((q) => [q.binding, { queueName: q.queue }]),
     ),
@@ -91,7 +99,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** A Worker in workerd with real R2 / Queue bindings and its own freshly migrated database. */
 export async function startTestWorker(options: TestWorkerOptions = {}): Promise<TestWorker> {
-  const [{ wsProxy }, scriptPath, database] = await Promise.all([
+  const [{ wsProxy, jwtKeys }, scriptPath, database] = await Promise.all([
     sharedServices(),
     workerBundle(),
     createTestDatabase(),
@@ -103,6 +111,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
       LOG_LEVEL: process.env.TEST_VERBOSE ? "debug" : "error",
       DATABASE_URL: database.url,
       DB_WS_PROXY: wsProxy,
+      JWT_KEYS: jwtKeys,
       ...options.vars,
     }),
   );

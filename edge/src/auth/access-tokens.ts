@@ -1,0 +1,109 @@
+import { type CryptoKey, exportJWK, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+
+/** The one signing algorithm; verification accepts nothing else (RFC 8725 §3.1). */
+export const ACCESS_TOKEN_ALG = "ES256";
+/** Explicit type of access tokens (RFC 9068), so no other JWT can be replayed as one. */
+export const ACCESS_TOKEN_TYP = "at+jwt";
+
+const JwkSchema = z.looseObject({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  kid: z.string().min(1),
+  x: z.string(),
+  y: z.string(),
+  d: z.string().optional(),
+});
+
+/**
+ * `JWT_KEYS`: a JWK set. The first key signs and must be private; every key listed verifies.
+ * Rotation: put the new key first, keep the old one (its public part suffices) until the
+ * longest access-token lifetime has passed, then drop it.
+ */
+export const JwtKeySetSchema = z.object({ keys: z.array(JwkSchema).min(1) }).refine((set) => set.keys[0]?.d, {
+  message: "the first key signs and must include its private part (d)",
+});
+
+export type KeyRing = {
+  signingKid: string;
+  signingKey: CryptoKey;
+  verifyKeys: Map<string, CryptoKey>;
+  /** Public JWKs for /.well-known/jwks.json. */
+  publicJwks: JWK[];
+};
+
+const rings = new Map<string, Promise<KeyRing>>();
+
+/** Imports the key set once per isolate and per value, not on every request. */
+export function keyRing(rawKeys: string): Promise<KeyRing> {
+  let ring = rings.get(rawKeys);
+  if (!ring) {
+    ring = importKeyRing(rawKeys);
+    rings.set(rawKeys, ring);
+    ring.catch(() => rings.delete(rawKeys));
+  }
+  return ring;
+}
+
+async function importKeyRing(rawKeys: string): Promise<KeyRing> {
+  const set = JwtKeySetSchema.parse(JSON.parse(rawKeys));
+  const [first] = set.keys;
+  if (!first) throw new Error("JWT_KEYS has no keys");
+  const verifyKeys = new Map<string, CryptoKey>();
+  const publicJwks: JWK[] = [];
+  for (const { d: _private, ...publicPart } of set.keys) {
+    const key = (await importJWK({ ...publicPart, alg: ACCESS_TOKEN_ALG }, ACCESS_TOKEN_ALG)) as CryptoKey;
+    verifyKeys.set(publicPart.kid, key);
+    publicJwks.push({ ...(await exportJWK(key)), kid: publicPart.kid, alg: ACCESS_TOKEN_ALG, use: "sig" });
+  }
+  const signingKey = (await importJWK({ ...first, alg: ACCESS_TOKEN_ALG }, ACCESS_TOKEN_ALG)) as CryptoKey;
+  return { signingKid: first.kid, signingKey, verifyKeys, publicJwks };
+}
+
+export type TokenSettings = { issuer: string; audience: string; ttlSeconds: number };
+
+export async function signAccessToken(
+  ring: KeyRing,
+  settings: TokenSettings,
+  subject: string,
+): Promise<{ token: string; expiresIn: number }> {
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYP, kid: ring.signingKid })
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setSubject(subject)
+    .setIssuedAt()
+    .setNotBefore("0s")
+    .setExpirationTime(`${settings.ttlSeconds}s`)
+    .setJti(crypto.randomUUID())
+    .sign(ring.signingKey);
+  return { token, expiresIn: settings.ttlSeconds };
+}
+
+/**
+ * Verifies signature, algorithm, `typ`, `kid`, issuer, audience and time claims. Throws on
+ * anything short of a fully valid token.
+ */
+export async function verifyAccessToken(
+  ring: KeyRing,
+  settings: TokenSettings,
+  token: string,
+): Promise<JWTPayload & { sub: string }> {
+  const { payload } = await jwtVerify(
+    token,
+    (header) => {
+      const key = header.kid ? ring.verifyKeys.get(header.kid) : undefined;
+      if (!key) throw new Error("unknown key id");
+      return key;
+    },
+    {
+      algorithms: [ACCESS_TOKEN_ALG],
+      typ: ACCESS_TOKEN_TYP,
+      issuer: settings.issuer,
+      audience: settings.audience,
+      requiredClaims: ["sub", "exp", "iat", "nbf", "jti"],
+      clockTolerance: 5,
+    },
+  );
+  return payload as JWTPayload & { sub: string };
+}

@@ -1,0 +1,22 @@
+/** Permissions an API key can carry. Users signed in with a token hold every scope their role allows. */
+export const scopes = ["images:read", "images:write", "jobs:read", "jobs:write", "admin"] as const;
+export type Scope = (typeof scopes)[number];
+
+export const userScopes: readonly Scope[] = ["images:read", "images:write", "jobs:read", "jobs:write"];
+
+export type Role = "user" | "admin";
+
+export function scopesForRole(role: Role): Scope[] {
+  return role === "admin" ? [...userScopes, "admin"] : [...userScopes];
+}
+
+/** The authenticated caller, set by the `authenticate` middleware. */
+export type Principal = {
+  userId: string;
+  role: Role;
+  email: string;
+  via: "token" | "api_key";
+  /** For API keys: the key's scopes, never more than its owner's role allows. */
+  scopes: Scope[];
+  apiKeyId?: string;
+};

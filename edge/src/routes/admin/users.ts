@@ -1,0 +1,103 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { desc, eq, lt, sql } from "drizzle-orm";
+import { users } from "../../../../db/schema";
+import { revokeAllForUser } from "../../auth/sessions";
+import { ApiError } from "../../errors";
+import { authenticate, requireScope } from "../../middleware/authenticate";
+import { database } from "../../middleware/database";
+import { rateLimit } from "../../middleware/rate-limit";
+import { createRouter, errorResponse } from "../../openapi";
+import { authErrorResponses, bearerSecurity } from "../common-responses";
+import { toUser, UserSchema } from "../users-schema";
+
+const ListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.uuid().optional().openapi({ description: "`nextCursor` of the previous page" }),
+});
+
+const UserIdParamSchema = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
+
+const list = createRoute({
+  method: "get",
+  path: "/users",
+  tags: ["Admin"],
+  summary: "List users",
+  description: "Newest first. Needs the `admin` scope.",
+  security: bearerSecurity,
+  request: { query: ListQuerySchema },
+  responses: {
+    200: {
+      description: "A page of users",
+      content: {
+        "application/json": {
+          schema: z
+            .object({ items: z.array(UserSchema), nextCursor: z.uuid().nullable() })
+            .openapi("UserPage"),
+        },
+      },
+    },
+    400: errorResponse("Invalid query (`validation_failed`)"),
+    ...authErrorResponses,
+  },
+});
+
+function setDisabled(disabled: boolean) {
+  return createRoute({
+    method: "post",
+    path: `/users/{id}/${disabled ? "disable" : "enable"}`,
+    tags: ["Admin"],
+    summary: disabled ? "Disable a user" : "Enable a user",
+    description: disabled
+      ? "The user's access tokens, refresh tokens and API keys stop working at once. Needs the `admin` scope."
+      : "Lets the user sign in again. Needs the `admin` scope.",
+    security: bearerSecurity,
+    request: { params: UserIdParamSchema },
+    responses: {
+      200: { description: "The updated user", content: { "application/json": { schema: UserSchema } } },
+      404: errorResponse("No such user (`not_found`)"),
+      409: errorResponse("Admins cannot disable themselves (`conflict`)"),
+      ...authErrorResponses,
+    },
+  });
+}
+
+export const adminRouter = createRouter();
+adminRouter.use(
+  "*",
+  database(),
+  authenticate(),
+  rateLimit((c) => (c.req.method === "GET" ? "read" : "write")),
+);
+
+adminRouter.openapi(list, async (c) => {
+  requireScope(c, "admin");
+  const { limit, cursor } = c.req.valid("query");
+  // UUIDv7 ids sort by creation time, so the id alone is a stable keyset cursor.
+  const rows = await c.var.db
+    .select()
+    .from(users)
+    .where(cursor ? lt(users.id, cursor) : undefined)
+    .orderBy(desc(users.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const nextCursor = rows.length > limit ? (page.at(-1)?.id ?? null) : null;
+  return c.json({ items: page.map(toUser), nextCursor }, 200);
+});
+
+for (const disabled of [true, false]) {
+  adminRouter.openapi(setDisabled(disabled), async (c) => {
+    const principal = requireScope(c, "admin");
+    const { id } = c.req.valid("param");
+    if (disabled && id === principal.userId)
+      throw new ApiError("conflict", "You cannot disable your own account");
+    const [user] = await c.var.db
+      .update(users)
+      .set({ disabledAt: disabled ? sql`coalesce(${users.disabledAt}, now())` : null })
+      .where(eq(users.id, id))
+      .returning();
+    if (!user) throw new ApiError("not_found", "User not found");
+    if (disabled) await revokeAllForUser(c.var.db, id);
+    c.var.logger.info(disabled ? "user disabled" : "user enabled", { userId: id, by: principal.userId });
+    return c.json(toUser(user), 200);
+  });
+}

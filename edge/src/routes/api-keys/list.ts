@@ -1,0 +1,33 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { desc, eq } from "drizzle-orm";
+import { apiKeys } from "../../../../db/schema";
+import { requireUserSession } from "../../middleware/authenticate";
+import { createRouter } from "../../openapi";
+import { authErrorResponses, bearerSecurity } from "../common-responses";
+import { ApiKeySchema, toApiKey } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["API keys"],
+  summary: "List your API keys",
+  description: "Newest first, revoked keys included. Secrets are never returned.",
+  security: bearerSecurity,
+  responses: {
+    200: {
+      description: "Your keys",
+      content: { "application/json": { schema: z.object({ items: z.array(ApiKeySchema) }) } },
+    },
+    ...authErrorResponses,
+  },
+});
+
+export const listApiKeys = createRouter().openapi(route, async (c) => {
+  const principal = requireUserSession(c);
+  const rows = await c.var.db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.userId, principal.userId))
+    .orderBy(desc(apiKeys.createdAt));
+  return c.json({ items: rows.map(toApiKey) }, 200);
+});

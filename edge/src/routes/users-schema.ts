@@ -1,0 +1,26 @@
+import { z } from "@hono/zod-openapi";
+import type { users } from "../../../db/schema";
+
+export const UserSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.email(),
+    role: z.enum(["user", "admin"]),
+    disabled: z.boolean(),
+    createdAt: z.iso.datetime(),
+  })
+  .openapi("User");
+
+export type User = z.infer<typeof UserSchema>;
+
+export function toUser(
+  row: Pick<typeof users.$inferSelect, "id" | "email" | "role" | "disabledAt" | "createdAt">,
+): User {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    disabled: row.disabledAt !== null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
