@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { loadConfig } from "../src/config";
+import { silentLogger } from "../src/log";
+import { createService, type Service } from "../src/service";
+import { FIXTURE_MODELS_DIR, gifImage, solidImage } from "./fixtures";
+import { detectMessage, FakeEdge } from "./fixtures/fake-edge";
+
+const TOKEN = "service-test-token";
+const edge = new FakeEdge();
+let service: Service;
+let white: Buffer;
+
+beforeAll(async () => {
+  edge.start();
+  const config = loadConfig({
+    INFERENCE_MODELS_DIR: FIXTURE_MODELS_DIR,
+    INFERENCE_DEFAULT_MODEL: "v8-dynamic",
+    INFERENCE_INTRA_OP_THREADS: "1",
+    INFERENCE_SERVICE_TOKEN: TOKEN,
+    INFERENCE_EDGE_URL: edge.url,
+    INFERENCE_EDGE_TOKEN: edge.token,
+    INFERENCE_MAX_IMAGE_BYTES: "100000",
+    INFERENCE_MAX_PIXELS: "1000000",
+  });
+  service = await createService(config, silentLogger);
+  white = await solidImage(128, 128, [255, 255, 255]);
+});
+
+afterAll(async () => {
+  await service.drain();
+  await service.close();
+  await edge.stop();
+});
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+const detect = (query: string, body: BodyInit | null, headers: Record<string, string> = auth) =>
+  service.app.request(`/v1/detect${query}`, { method: "POST", body, headers });
+
+describe("ops endpoints", () => {
+  test("health is live at once; ready only after warm-up", async () => {
+    expect((await service.app.request("/health")).status).toBe(200);
+    const before = await service.app.request("/ready");
+    expect(before.status).toBe(503);
+    await service.models.warmup();
+    const after = await service.app.request("/ready");
+    expect(after.status).toBe(200);
+    const body = (await after.json()) as {
+      models: string[];
+      failedModels: Array<{ file: string; code: string }>;
+    };
+    expect(body.models.sort()).toEqual(["end2end", "v8", "v8-dynamic", "yolov5"]);
+    expect(body.failedModels).toEqual([
+      expect.objectContaining({ file: "classifier.onnx", code: "model_layout_unknown" }),
+    ]);
+  });
+
+  test("/v1/models describes each served model", async () => {
+    const { models } = (await (await service.app.request("/v1/models")).json()) as {
+      models: Array<Record<string, unknown>>;
+    };
+    expect(models.find((m) => m.name === "v8-dynamic")).toMatchObject({
+      classes: ["porosity", "crack"],
+      inputSize: { width: 64, height: 64 },
+      layout: "ultralytics",
+      dynamicBatch: true,
+      default: true,
+    });
+    expect(models.find((m) => m.name === "yolov5")).toMatchObject({ layout: "yolov5", default: false });
+  });
+
+  test("/metrics is Prometheus text", async () => {
+    const response = await service.app.request("/metrics");
+    expect(response.headers.get("content-type")).toContain("text/plain");
+    expect(await response.text()).toContain("# TYPE inference_stage_seconds histogram");
+  });
+
+  test("unknown routes get the standard error body", async () => {
+    const response = await service.app.request("/nope", { headers: { "x-request-id": "req-1" } });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: { code: "not_found", message: "no route for GET /nope", requestId: "req-1" },
+    });
+  });
+});
+
+describe("POST /v1/detect", () => {
+  test("detects with the default model and query parameters", async () => {
+    const response = await detect("?conf=0.5&classes=0", white);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown> & {
+      detections: Array<{ label: string }>;
+    };
+    expect(body.model).toMatchObject({ name: "v8-dynamic", version: "fixture-1" });
+    expect(body.image).toEqual({ width: 128, height: 128 });
+    expect(body.detections.map((d) => d.label)).toEqual(["porosity", "porosity"]);
+  });
+
+  test("names a model explicitly", async () => {
+    const body = (await (await detect("?model=yolov5", white)).json()) as {
+      detections: Array<{ label: string }>;
+    };
+    expect(body.detections[0]?.label).toBe("slag");
+  });
+
+  test("without or with a wrong token: 401 with WWW-Authenticate", async () => {
+    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: TOKEN }]) {
+      const response = await detect("", white, headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toContain("Bearer");
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    }
+  });
+
+  test("bad input gets a 4xx with a stable code", async () => {
+    const cases: Array<[string, BodyInit | null, number, string]> = [
+      ["?conf=2", white, 400, "invalid_request"],
+      ["?classes=a,b", white, 400, "invalid_request"],
+      ["", null, 400, "invalid_request"],
+      ["?model=missing", white, 404, "model_not_found"],
+      ["", "not an image at all", 422, "image_undecodable"],
+      ["", new Uint8Array(200_000), 413, "image_too_large"],
+      ["", await solidImage(1200, 1000, [0, 0, 0]), 413, "image_too_large"],
+      ["", await gifImage(), 415, "image_unsupported"],
+    ];
+    for (const [query, body, status, code] of cases) {
+      const response = await detect(query, body);
+      const json = (await response.json()) as { error: { code: string; requestId: string } };
+      expect([query, response.status, json.error.code]).toEqual([query, status, code]);
+      expect(json.error.requestId).toBeString();
+    }
+  });
+});
+
+describe("POST /v1/queue/push", () => {
+  const push = (body: unknown, headers: Record<string, string> = auth) =>
+    service.app.request("/v1/queue/push", {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { ...headers, "content-type": "application/json" },
+    });
+
+  test("answers ack or retry per message, after the edge has the results", async () => {
+    const good = detectMessage(edge.addImage("push-ok.png", white), { width: 128, height: 128 });
+    const expired = detectMessage(edge.addImage("push-403.png", white, { status: 403 }));
+    const poison = detectMessage(edge.addImage("push-bad.png", new TextEncoder().encode("nope")));
+    const response = await push({
+      messages: [
+        { id: "m1", attempts: 1, body: good },
+        { id: "m2", attempts: 2, body: expired },
+        { id: "m3", attempts: 1, body: poison },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const { results } = (await response.json()) as { results: Array<{ id: string; outcome: string }> };
+    expect(results.map((r) => [r.id, r.outcome])).toEqual([
+      ["m1", "ack"],
+      ["m2", "retry"],
+      ["m3", "ack"],
+    ]);
+    const statusOf = (jobId: string) =>
+      edge.callbacks.filter((c) => c.jobId === jobId).map((c) => c.body.status);
+    expect(statusOf(good.jobId)).toEqual(["succeeded"]);
+    expect(statusOf(poison.jobId)).toEqual(["failed"]);
+    expect(edge.callbacks.find((c) => c.jobId === expired.jobId)?.body.attempt).toBe(2);
+  });
+
+  test("an invalid batch is refused whole with 400; no token is 401", async () => {
+    const invalid = await push({ messages: [{ id: "m1", attempts: 1, body: { version: 2 } }] });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+    expect((await push({ messages: [] }, {})).status).toBe(401);
+  });
+});
