@@ -103,7 +103,12 @@ describe("POST /v1/detect", () => {
   });
 
   test("without or with a wrong token: 401 with WWW-Authenticate", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { authorization: TOKEN }]) {
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { authorization: "Bearer wrong" },
+      { authorization: TOKEN },
+    ];
+    for (const headers of attempts) {
       const response = await detect("", white, headers);
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toContain("Bearer");

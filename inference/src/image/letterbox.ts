@@ -28,8 +28,9 @@ export function computeLetterbox(srcWidth: number, srcHeight: number, dstWidth: 
     scale,
     resizedWidth,
     resizedHeight,
-    padLeft: Math.round((dstWidth - resizedWidth) / 2 - 0.1),
-    padTop: Math.round((dstHeight - resizedHeight) / 2 - 0.1),
+    // max(0, …) also turns round(−0.1) = −0 into a plain 0.
+    padLeft: Math.max(0, Math.round((dstWidth - resizedWidth) / 2 - 0.1)),
+    padTop: Math.max(0, Math.round((dstHeight - resizedHeight) / 2 - 0.1)),
   } satisfies Letterbox;
 }
 

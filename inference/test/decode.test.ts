@@ -1,0 +1,125 @@
+import { describe, expect, test } from "bun:test";
+import sharp from "sharp";
+import { InferenceError } from "../src/errors";
+import { decodeResized, probeImage } from "../src/image/decode";
+import { computeLetterbox } from "../src/image/letterbox";
+import { gifImage, solidImage } from "./fixtures";
+
+const LIMIT = 10_000_000;
+
+/** Decodes at the image's own size, so pixels can be compared one to one. */
+async function decodeAsIs(bytes: Uint8Array) {
+  const info = await probeImage(bytes, LIMIT);
+  const rgb = await decodeResized(
+    bytes,
+    computeLetterbox(info.width, info.height, info.width, info.height),
+    LIMIT,
+  );
+  return { info, rgb };
+}
+
+const pixel = (rgb: Uint8Array, width: number, x: number, y: number) =>
+  Array.from(rgb.subarray((y * width + x) * 3, (y * width + x) * 3 + 3));
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(InferenceError);
+  return (error as InferenceError).code;
+}
+
+describe("image decoding", () => {
+  test("16-bit greyscale PNG becomes 8-bit RGB with values scaled, not truncated", async () => {
+    const values = new Uint16Array(8 * 2);
+    values.fill(65535, 0, 8);
+    values.fill(32896, 8, 16);
+    const png = await sharp(values, { raw: { width: 8, height: 2, channels: 1 } })
+      .toColourspace("grey16")
+      .png()
+      .toBuffer();
+    const { info, rgb } = await decodeAsIs(png);
+    expect(info.depth).toBe("ushort");
+    expect(rgb).toHaveLength(8 * 2 * 3);
+    expect(pixel(rgb, 8, 3, 0)).toEqual([255, 255, 255]);
+    expect(pixel(rgb, 8, 3, 1)).toEqual([128, 128, 128]);
+  });
+
+  test("16-bit RGB PNG keeps its colours; 8-bit TIFF decodes", async () => {
+    const values = new Uint16Array(4 * 3).fill(0);
+    for (let i = 0; i < 4; i++) values[i * 3] = 65535;
+    const png = await sharp(values, { raw: { width: 2, height: 2, channels: 3 } })
+      .toColourspace("rgb16")
+      .png()
+      .toBuffer();
+    const wide = await decodeAsIs(png);
+    expect(wide.info.depth).toBe("ushort");
+    expect(pixel(wide.rgb, 2, 1, 1)).toEqual([255, 0, 0]);
+    const tiff = await sharp(Buffer.from([255, 0, 0, 0, 255, 0]), {
+      raw: { width: 2, height: 1, channels: 3 },
+    })
+      .tiff({ compression: "lzw" })
+      .toBuffer();
+    const narrow = await decodeAsIs(tiff);
+    expect([narrow.info.format, narrow.info.depth]).toEqual(["tiff", "uchar"]);
+    expect(pixel(narrow.rgb, 2, 1, 0)).toEqual([0, 255, 0]);
+  });
+
+  test("greyscale JPEG becomes three equal channels", async () => {
+    const jpeg = await sharp(Buffer.alloc(16 * 16, 200), { raw: { width: 16, height: 16, channels: 1 } })
+      .toColourspace("b-w")
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    const { info, rgb } = await decodeAsIs(jpeg);
+    expect(info.channels).toBe(1);
+    const [r, g, b] = pixel(rgb, 16, 8, 8);
+    expect(r).toBe(g as number);
+    expect(g).toBe(b as number);
+    expect(Math.abs((r as number) - 200)).toBeLessThanOrEqual(2);
+  });
+
+  test("EXIF orientation is applied: size and pixels as displayed", async () => {
+    // Stored 40x20, left half white; orientation 6 displays it rotated 90° clockwise.
+    const stored = Buffer.alloc(40 * 20 * 3);
+    for (let y = 0; y < 20; y++) stored.fill(255, y * 120, y * 120 + 60);
+    const jpeg = await sharp(stored, { raw: { width: 40, height: 20, channels: 3 } })
+      .jpeg({ quality: 100 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const { info, rgb } = await decodeAsIs(jpeg);
+    expect([info.width, info.height]).toEqual([20, 40]);
+    expect(pixel(rgb, 20, 10, 5)[0]).toBeGreaterThan(240);
+    expect(pixel(rgb, 20, 10, 35)[0]).toBeLessThan(15);
+  });
+
+  test("alpha is dropped; WebP decodes", async () => {
+    const rgba = await sharp({
+      create: { width: 4, height: 4, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } },
+    })
+      .webp({ lossless: true })
+      .toBuffer();
+    const { info, rgb } = await decodeAsIs(rgba);
+    expect(info.format).toBe("webp");
+    expect(rgb).toHaveLength(4 * 4 * 3);
+    expect(pixel(rgb, 4, 0, 0)).toEqual([10, 20, 30]);
+  });
+
+  test("images over the pixel limit are refused before decoding", async () => {
+    const png = await solidImage(100, 100, [0, 0, 0]);
+    expect(await codeOf(probeImage(png, 9_999))).toBe("image_too_large");
+    const lb = computeLetterbox(100, 100, 10, 10);
+    expect(await codeOf(decodeResized(png, lb, 9_999))).toBe("image_too_large");
+  });
+
+  test("unsupported, empty and corrupt inputs get distinct permanent codes", async () => {
+    expect(await codeOf(probeImage(await gifImage(), LIMIT))).toBe("image_unsupported");
+    expect(await codeOf(probeImage(new Uint8Array(0), LIMIT))).toBe("image_undecodable");
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: "white" } })
+      .jpeg()
+      .toBuffer();
+    const truncated = jpeg.subarray(0, jpeg.length / 2);
+    const decodeAll = async () => {
+      const info = await probeImage(truncated, LIMIT);
+      return decodeResized(truncated, computeLetterbox(info.width, info.height, 32, 32), LIMIT);
+    };
+    expect(await codeOf(decodeAll())).toBe("image_undecodable");
+  });
+});
