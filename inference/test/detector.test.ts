@@ -158,18 +158,4 @@ describe("detect", () => {
     expect((error as InferenceError).code).toBe("image_undecodable");
     expect((error as InferenceError).permanent).toBe(true);
   });
-
-  test("backpressure: work beyond the queue capacity is refused with queue_full", async () => {
-    const detector = await load("v8", { queueCapacity: 2 });
-    const image = await solidImage(64, 64, [255, 255, 255]);
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: 6 }, () => detector.detect([image], DEFAULT_PARAMS)),
-    );
-    const refused = outcomes.filter((o) => o.status === "rejected");
-    expect(outcomes.filter((o) => o.status === "fulfilled").length).toBeGreaterThanOrEqual(2);
-    expect(refused.length).toBeGreaterThan(0);
-    for (const outcome of refused) {
-      expect((outcome as PromiseRejectedResult).reason.code).toBe("queue_full");
-    }
-  });
 });

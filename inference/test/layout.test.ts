@@ -8,7 +8,7 @@ const out = (shape: Array<number | string>, name = "output0"): TensorInfo => ({
   type: "float32",
   shape,
 });
-const none = { numNames: null, end2end: null };
+const none: { numNames: number | null; end2end: boolean | null } = { numNames: null, end2end: null };
 
 describe("output layout detection", () => {
   test("Ultralytics [B, 4+nc, N], with fixed or dynamic anchors", () => {

@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { loadConfig, pullConsumerEnabled, redactConfig } from "../src/config";
+import { childSpan, formatTraceparent, parseTraceparent } from "../src/core/traceparent";
+
+describe("configuration", () => {
+  test("defaults apply and only INFERENCE_-prefixed variables are read", () => {
+    const config = loadConfig({ PORT: "1", INFERENCE_MAX_BATCH: "4" });
+    expect(config.PORT).toBe(8788);
+    expect(config.MAX_BATCH).toBe(4);
+    expect(config.CF_API_BASE).toBe("https://api.cloudflare.com/client/v4");
+    expect(config.MODELS_DIR).toEndWith("inference/models");
+    expect(pullConsumerEnabled(config)).toBe(false);
+  });
+
+  test("invalid values are all reported with their full names", () => {
+    expect(() => loadConfig({ INFERENCE_PORT: "70000", INFERENCE_MAX_BATCH: "0" })).toThrow(
+      /INFERENCE_PORT[\s\S]*INFERENCE_MAX_BATCH/,
+    );
+  });
+
+  test("the pull consumer needs all its settings and an edge to report to", () => {
+    expect(() => loadConfig({ INFERENCE_CF_ACCOUNT_ID: "a" })).toThrow(/CF_QUEUE_ID and CF_API_TOKEN/);
+    const pull = { INFERENCE_CF_ACCOUNT_ID: "a", INFERENCE_CF_QUEUE_ID: "q", INFERENCE_CF_API_TOKEN: "t" };
+    expect(() => loadConfig(pull)).toThrow(/EDGE_URL and EDGE_TOKEN/);
+    const config = loadConfig({ ...pull, INFERENCE_EDGE_URL: "http://edge.test", INFERENCE_EDGE_TOKEN: "e" });
+    expect(pullConsumerEnabled(config)).toBe(true);
+  });
+
+  test("secrets are masked in the printed configuration", () => {
+    const printed = redactConfig(
+      loadConfig({
+        INFERENCE_SERVICE_TOKEN: "s3cret",
+        INFERENCE_EDGE_TOKEN: "e",
+        INFERENCE_EDGE_URL: "http://x",
+      }),
+    );
+    expect(printed.INFERENCE_SERVICE_TOKEN).toBe("***");
+    expect(printed.INFERENCE_EDGE_TOKEN).toBe("***");
+    expect(printed.INFERENCE_CF_API_TOKEN).toBeUndefined();
+    expect(printed.INFERENCE_EDGE_URL).toBe("http://x");
+    expect(JSON.stringify(printed)).not.toContain("s3cret");
+  });
+});
+
+describe("traceparent", () => {
+  const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+  test("a child span keeps trace id and flags with a new span id", () => {
+    const child = childSpan(parent);
+    expect(child.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(child.flags).toBe("01");
+    expect(child.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(child.spanId).not.toBe("00f067aa0ba902b7");
+    expect(parseTraceparent(formatTraceparent(child))).toEqual(child);
+  });
+
+  test("invalid parents start a new trace", () => {
+    for (const bad of [
+      "",
+      "garbage",
+      `00-${"0".repeat(32)}-00f067aa0ba902b7-01`,
+      parent.replace(/^00/, "ff"),
+    ]) {
+      expect(parseTraceparent(bad)).toBeNull();
+      expect(childSpan(bad).traceId).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+});
