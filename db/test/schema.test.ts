@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
-import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test-worker";
+import { createTestDatabase, STARTUP_TIMEOUT_MS, type TestDatabase } from "../../scripts/testing/test-worker";
 import { detections, images, jobs, users } from "../schema";
 
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
-});
+}, STARTUP_TIMEOUT_MS);
 afterAll(async () => {
   await database.drop();
 });

@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 export const errorStatus = {
   bad_request: 400,
   validation_failed: 400,
+  malformed_json: 400,
   weak_password: 400,
   unauthorized: 401,
   forbidden: 403,

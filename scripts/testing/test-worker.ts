@@ -8,6 +8,9 @@ import { repoRoot } from "../local-stack/settings";
 import { sharedServices } from "./shared-services";
 import { workerBundle } from "./worker-bundle";
 
+/** First use builds the Worker and starts PostgreSQL: allow for a slow, busy machine. */
+export const STARTUP_TIMEOUT_MS = 120_000;
+
 /** The parts of wrangler.toml the test Worker mirrors, so tests run the configured bindings. */
 const WranglerSchema = z.object({
   compatibility_date: z.string(),
@@ -138,7 +141,7 @@ export function useTestWorker(options: TestWorkerOptions = {}): { readonly curre
   let worker: TestWorker | undefined;
   beforeAll(async () => {
     worker = await startTestWorker(options);
-  });
+  }, STARTUP_TIMEOUT_MS);
   afterAll(async () => {
     await worker?.dispose();
   });

@@ -2,14 +2,25 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../env";
-import { ApiError, type ErrorBody, type ErrorCode, errorStatus } from "../errors";
+import { ApiError, type ErrorBody, type ErrorCode } from "../errors";
 import { createLogger, errorFields } from "../logger";
 
-const codeByStatus = new Map<number, ErrorCode>(
-  Object.entries(errorStatus)
-    .filter(([code]) => code !== "validation_failed")
-    .map(([code, status]) => [status, code as ErrorCode]),
-);
+/** Generic codes for errors raised by Hono itself (validators, body limit, CORS, ...). */
+const codeByStatus: Partial<Record<number, ErrorCode>> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+  503: "service_unavailable",
+};
+
+/** Hono's JSON validator reports unparsable bodies with this message. */
+const MALFORMED_JSON = "Malformed JSON in request body";
 
 function render(c: Context<AppEnv>, error: ApiError): Response {
   const body: ErrorBody = {
@@ -28,7 +39,10 @@ export const errorHandler: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof ApiError) return render(c, error);
   if (error instanceof HTTPException) {
     // Errors raised by Hono's own middleware (body limit, CORS, ...) keep their status.
-    const code = codeByStatus.get(error.status) ?? (error.status >= 500 ? "internal" : "bad_request");
+    const code =
+      error.message === MALFORMED_JSON
+        ? "malformed_json"
+        : (codeByStatus[error.status] ?? (error.status >= 500 ? "internal" : "bad_request"));
     return render(c, new ApiError(code, error.message || code.replaceAll("_", " ")));
   }
   const logger = c.var.logger ?? createLogger();

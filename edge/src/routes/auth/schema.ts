@@ -4,7 +4,11 @@ import { UserSchema } from "../users-schema";
 
 export const CredentialsSchema = z
   .object({
-    email: z.email().max(254).openapi({ example: "inspector@example.com" }),
+    email: z
+      .string()
+      .trim()
+      .pipe(z.email().max(254))
+      .openapi({ type: "string", format: "email", example: "inspector@example.com" }),
     password: z.string().min(1).max(passwordPolicy.maxLength).openapi({ example: "ripple-bead-film-42" }),
   })
   .openapi("Credentials");

@@ -1,0 +1,199 @@
+import { describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { users } from "../../../db/schema";
+import {
+  base64url,
+  forgeAccessToken,
+  publicSigningJwk,
+  signedInUser,
+  tokenDefaults,
+} from "../../../scripts/testing/auth-fixtures";
+import { sharedServices } from "../../../scripts/testing/shared-services";
+import { startTestWorker, useTestWorker } from "../../../scripts/testing/test-worker";
+
+const worker = useTestWorker({
+  vars: { RATE_LIMIT_AUTH_IP: "1000/60s", RATE_LIMIT_AUTH_ACCOUNT: "1000/60s" },
+});
+
+async function me(token: string) {
+  return worker.current.fetch("/v1/me", { headers: { Authorization: `Bearer ${token}` } });
+}
+
+async function expectRefused(token: string) {
+  const response = await me(token);
+  expect(response.status).toBe(401);
+  expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
+  const body = (await response.json()) as { error: { code: string } };
+  expect(body.error.code).toBe("unauthorized");
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+describe("access tokens: happy path", () => {
+  test("a token forged with every claim right is accepted (the probes below change one thing each)", async () => {
+    const { user } = await signedInUser(worker.current);
+    expect((await me(await forgeAccessToken({ claims: { sub: user.id } }))).status).toBe(200);
+  });
+});
+
+describe("access tokens: refused", () => {
+  let subject = "";
+  const valid = async () => {
+    if (!subject) subject = (await signedInUser(worker.current)).user.id;
+    return subject;
+  };
+
+  test("expired", async () => {
+    await expectRefused(
+      await forgeAccessToken({ claims: { sub: await valid(), exp: now() - 60, iat: now() - 960 } }),
+    );
+  });
+
+  test("not yet valid (nbf in the future)", async () => {
+    await expectRefused(await forgeAccessToken({ claims: { sub: await valid(), nbf: now() + 300 } }));
+  });
+
+  test("wrong audience", async () => {
+    await expectRefused(await forgeAccessToken({ claims: { sub: await valid(), aud: "another-api" } }));
+  });
+
+  test("wrong issuer", async () => {
+    await expectRefused(
+      await forgeAccessToken({ claims: { sub: await valid(), iss: "https://evil.example" } }),
+    );
+  });
+
+  test("wrong typ (an ID token or a plain JWT)", async () => {
+    await expectRefused(await forgeAccessToken({ claims: { sub: await valid() }, header: { typ: "JWT" } }));
+  });
+
+  test.each(["jti", "exp", "iat"])("missing %s", async (claim) => {
+    await expectRefused(await forgeAccessToken({ claims: { sub: await valid() }, omit: [claim] }));
+  });
+
+  test("unknown kid", async () => {
+    await expectRefused(
+      await forgeAccessToken({ claims: { sub: await valid() }, header: { kid: "retired-key" } }),
+    );
+  });
+
+  test("signed by a key that is not ours, claiming our kid", async () => {
+    const { privateKey } = await generateKeyPair("ES256");
+    const { kid } = await publicSigningJwk();
+    const token = await new SignJWT({ jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid })
+      .setIssuer(tokenDefaults.issuer)
+      .setAudience(tokenDefaults.audience)
+      .setSubject(await valid())
+      .setIssuedAt()
+      .setNotBefore("0s")
+      .setExpirationTime("5m")
+      .sign(privateKey);
+    await expectRefused(token);
+  });
+
+  test('alg "none"', async () => {
+    const header = base64url(
+      JSON.stringify({ alg: "none", typ: "at+jwt", kid: (await publicSigningJwk()).kid }),
+    );
+    const payload = base64url(
+      JSON.stringify({
+        ...tokenDefaults,
+        iss: tokenDefaults.issuer,
+        sub: await valid(),
+        iat: now(),
+        nbf: now(),
+        exp: now() + 600,
+        jti: "x",
+      }),
+    );
+    await expectRefused(`${header}.${payload}.`);
+  });
+
+  test("HS256 signed with the public key (algorithm confusion)", async () => {
+    const jwk = await publicSigningJwk();
+    const header = base64url(JSON.stringify({ alg: "HS256", typ: "at+jwt", kid: jwk.kid }));
+    const payload = base64url(
+      JSON.stringify({
+        iss: tokenDefaults.issuer,
+        aud: tokenDefaults.audience,
+        sub: await valid(),
+        iat: now(),
+        nbf: now(),
+        exp: now() + 600,
+        jti: "x",
+      }),
+    );
+    // An attacker knows the public key; a verifier that let the token pick its algorithm would
+    // accept this HMAC keyed with it.
+    const secret = new TextEncoder().encode(JSON.stringify(jwk));
+    const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
+    const signature = new Uint8Array(
+      await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${header}.${payload}`)),
+    );
+    await expectRefused(`${header}.${payload}.${base64url(signature)}`);
+  });
+
+  test("tampered payload", async () => {
+    const token = await forgeAccessToken({ claims: { sub: await valid() } });
+    const [header, payload, signature] = token.split(".");
+    const claims = JSON.parse(Buffer.from(payload as string, "base64url").toString()) as Record<
+      string,
+      unknown
+    >;
+    const other = (await signedInUser(worker.current)).user.id;
+    const tampered = base64url(JSON.stringify({ ...claims, sub: other }));
+    await expectRefused(`${header}.${tampered}.${signature}`);
+  });
+
+  test("garbage", async () => {
+    await expectRefused("not.a.jwt");
+  });
+
+  test("the token of a user who was disabled after it was issued", async () => {
+    const { user, session } = await signedInUser(worker.current);
+    expect((await me(session.accessToken)).status).toBe(200);
+    await worker.current.db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, user.id));
+    await expectRefused(session.accessToken);
+  });
+
+  test("the token of a user who no longer exists", async () => {
+    const { user, session } = await signedInUser(worker.current);
+    await worker.current.db.delete(users).where(eq(users.id, user.id));
+    await expectRefused(session.accessToken);
+  });
+});
+
+describe("key rotation", () => {
+  test("tokens signed by a retired-but-published key still verify; the new key signs", async () => {
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const fresh = { ...(await exportJWK(privateKey)), kid: "next-key", alg: "ES256" };
+    const { jwtKeys } = await sharedServices();
+    const old = (JSON.parse(jwtKeys) as { keys: Array<Record<string, string>> }).keys[0] as Record<
+      string,
+      string
+    >;
+    const { d: _private, ...oldPublic } = old;
+    const rotated = await startTestWorker({
+      vars: { JWT_KEYS: JSON.stringify({ keys: [fresh, oldPublic] }) },
+    });
+    try {
+      const { user, session } = await signedInUser(rotated);
+      expect(
+        JSON.parse(Buffer.from(session.accessToken.split(".")[0] as string, "base64url").toString()).kid,
+      ).toBe("next-key");
+      const oldToken = await forgeAccessToken({ claims: { sub: user.id } });
+      const response = await rotated.fetch("/v1/me", { headers: { Authorization: `Bearer ${oldToken}` } });
+      expect(response.status).toBe(200);
+      const jwks = (await (await rotated.fetch("/.well-known/jwks.json")).json()) as {
+        keys: Array<{ kid: string }>;
+      };
+      expect(jwks.keys.map((k) => k.kid)).toEqual(["next-key", old.kid as string]);
+    } finally {
+      await rotated.dispose();
+    }
+  });
+});
