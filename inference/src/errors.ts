@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   model_load_failed: { status: 500, permanent: true },
   queue_full: { status: 503, permanent: false },
   shutting_down: { status: 503, permanent: false },
+  not_configured: { status: 503, permanent: false },
   inference_failed: { status: 500, permanent: false },
   callback_failed: { status: 502, permanent: false },
   internal: { status: 500, permanent: false },

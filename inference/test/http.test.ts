@@ -176,3 +176,27 @@ describe("POST /v1/queue/push", () => {
     expect((await push({ messages: [] }, {})).status).toBe(401);
   });
 });
+
+test("push without an edge to report to answers 503 not_configured, nothing is processed", async () => {
+  const standalone = await createService(
+    loadConfig({
+      INFERENCE_MODELS_DIR: FIXTURE_MODELS_DIR,
+      INFERENCE_DEFAULT_MODEL: "v8",
+      INFERENCE_SERVICE_TOKEN: TOKEN,
+    }),
+    silentLogger,
+  );
+  try {
+    const message = detectMessage(edge.addImage("standalone.png", white));
+    const response = await standalone.app.request("/v1/queue/push", {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ id: "m1", attempts: 1, body: message }] }),
+      headers: { ...auth, "content-type": "application/json" },
+    });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_configured");
+    expect(edge.callbacks.some((c) => c.jobId === message.jobId)).toBe(false);
+  } finally {
+    await standalone.close();
+  }
+});

@@ -34,7 +34,7 @@ export function mountPush(app: OpenAPIHono<AppEnv>, ctx: ServiceContext): void {
   app.openapi(pushRoute, async (c) => {
     const processor = ctx.processor;
     if (processor === null) {
-      throw new InferenceError("internal", "INFERENCE_EDGE_URL and INFERENCE_EDGE_TOKEN are not set");
+      throw new InferenceError("not_configured", "INFERENCE_EDGE_URL and INFERENCE_EDGE_TOKEN are not set");
     }
     if (ctx.isShuttingDown()) throw new InferenceError("shutting_down", "the service is shutting down");
     const batch = c.req.valid("json");
