@@ -1,9 +1,8 @@
 import { cors } from "hono/cors";
-import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { readConfig } from "./config";
 import type { AppEnv } from "./env";
+import { loadConfig } from "./middleware/config";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { requestLog } from "./middleware/request-log";
 import { traceContext } from "./middleware/trace-context";
@@ -23,12 +22,7 @@ export function createApp() {
   const app = createRouter();
 
   app.use(requestId({ headerName: "X-Request-Id" }));
-  app.use(
-    createMiddleware<AppEnv>(async function configMiddleware(c, next) {
-      c.set("config", readConfig(c.env));
-      await next();
-    }),
-  );
+  app.use(loadConfig());
   app.use(traceContext());
   app.use(requestLog());
   app.use(secureHeaders());

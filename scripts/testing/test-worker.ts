@@ -74,6 +74,8 @@ export type TestWorker = {
 export type TestWorkerOptions = {
   /** Extra or overriding Worker vars (e.g. tighter limits for a test). */
   vars?: Record<string, string>;
+  /** Another entry module with the same bindings (benchmarks); default: wrangler.toml's `main`. */
+  entry?: string;
 };
 
 export type TestDatabase = {
@@ -104,7 +106,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export async function startTestWorker(options: TestWorkerOptions = {}): Promise<TestWorker> {
   const [{ wsProxy, jwtKeys }, scriptPath, database] = await Promise.all([
     sharedServices(),
-    workerBundle(),
+    workerBundle(options.entry),
     createTestDatabase(),
   ]);
 
