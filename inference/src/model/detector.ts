@@ -97,8 +97,8 @@ function classNamesFor(meta: ModelMetadata, numClasses: number | null): string[]
   return Array.from({ length: numClasses ?? 0 }, (_, i) => `class_${i}`);
 }
 
-/** Loads one ONNX detection model, creating its session once; refuses unknown layouts. */
-export async function loadDetector(path: string, options: DetectorOptions = {}): Promise<Detector> {
+/** Reads the model file once: its hash, metadata and session come from the same bytes. */
+async function openModel(path: string, options: DetectorOptions) {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -115,6 +115,12 @@ export async function loadDetector(path: string, options: DetectorOptions = {}):
     intraOpThreads: options.intraOpThreads,
     graphOptimizationLevel: options.graphOptimizationLevel,
   });
+  return { sha256, meta, session };
+}
+
+/** Loads one ONNX detection model, creating its session once; refuses unknown layouts. */
+export async function loadDetector(path: string, options: DetectorOptions = {}): Promise<Detector> {
+  const { sha256, meta, session } = await openModel(path, options);
   let input: ReturnType<typeof detectInputLayout>;
   let output: ReturnType<typeof detectOutputLayout>;
   try {
