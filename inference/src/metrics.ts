@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { StageTimings } from "../../edge/src/contracts/detect-result";
 
 export const STAGES = ["fetch", "decode", "preprocess", "run", "postprocess", "callback"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -52,5 +53,13 @@ export class Metrics {
 
   observeStage(stage: Stage, ms: number): void {
     this.stageSeconds.observe({ stage }, ms / 1000);
+  }
+
+  /** The detector's own stages of one image (fetch and callback belong to the job sources). */
+  observeDetection(timings: StageTimings): void {
+    this.observeStage("decode", timings.decodeMs);
+    this.observeStage("preprocess", timings.preprocessMs);
+    this.observeStage("run", timings.runMs);
+    this.observeStage("postprocess", timings.postprocessMs);
   }
 }

@@ -133,6 +133,9 @@ describe("POST /v1/detect", () => {
       expect([query, response.status, json.error.code]).toEqual([query, status, code]);
       expect(json.error.requestId).toBeString();
     }
+    const metrics = await service.metrics.registry.metrics();
+    expect(metrics).toMatch(/inference_errors_total\{code="image_undecodable"\} 1/);
+    expect(metrics).toMatch(/inference_stage_seconds_count\{stage="run"\} [1-9]/);
   });
 });
 

@@ -81,14 +81,7 @@ export class Processor {
       metrics.observeStage("fetch", fetchMs);
       const [found] = await detector.detect([bytes], message.params);
       if (found === undefined) throw new Error("detector returned no result");
-      for (const [stage, ms] of [
-        ["decode", found.timings.decodeMs],
-        ["preprocess", found.timings.preprocessMs],
-        ["run", found.timings.runMs],
-        ["postprocess", found.timings.postprocessMs],
-      ] as const) {
-        metrics.observeStage(stage, ms);
-      }
+      metrics.observeDetection(found.timings);
       const callback = await this.report(
         {
           version: 1,

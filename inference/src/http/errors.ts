@@ -9,7 +9,8 @@ export function errorBody(c: Context, code: ErrorCode, message: string) {
   return { error: { code, message, requestId: c.get("requestId") as string } };
 }
 
-export function renderError(c: Context, error: unknown, logger: Logger): Response {
+/** Any error thrown by a route as the service's error (unknown ones logged and hidden). */
+export function toHttpError(c: Context, error: unknown, logger: Logger): InferenceError {
   let failure: InferenceError;
   if (error instanceof InferenceError) {
     failure = error;
@@ -21,5 +22,9 @@ export function renderError(c: Context, error: unknown, logger: Logger): Respons
     logger.error("unhandled error", { path: c.req.path, error: (error as Error).stack ?? String(error) });
     failure = new InferenceError("internal", "internal error");
   }
+  return failure;
+}
+
+export function renderError(c: Context, failure: InferenceError): Response {
   return c.json(errorBody(c, failure.code, failure.message), failure.status as ContentfulStatusCode);
 }

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import type { AppEnv, ServiceContext } from "./context";
-import { errorBody, renderError } from "./errors";
+import { errorBody, renderError, toHttpError } from "./errors";
 import { mountDetect } from "./routes/detect";
 import { mountOps } from "./routes/ops";
 import { mountPush } from "./routes/push";
@@ -21,7 +21,11 @@ export function createApp(ctx: ServiceContext): OpenAPIHono<AppEnv> {
     },
   });
   app.use(requestId());
-  app.onError((error, c) => renderError(c, error, ctx.logger));
+  app.onError((error, c) => {
+    const failure = toHttpError(c, error, ctx.logger);
+    ctx.metrics.errors.inc({ code: failure.code });
+    return renderError(c, failure);
+  });
   app.notFound((c) => c.json(errorBody(c, "not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   mountOps(app, ctx);
   mountDetect(app, ctx);

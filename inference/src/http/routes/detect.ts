@@ -73,6 +73,7 @@ export function mountDetect(app: OpenAPIHono<AppEnv>, ctx: ServiceContext): void
         { agnostic: query.agnostic === "true" },
       );
       if (result === undefined) throw new InferenceError("internal", "detector returned no result");
+      ctx.metrics.observeDetection(result.timings);
       return c.json(
         {
           model: { name: detector.info.name, version: detector.info.version, sha256: detector.info.sha256 },
