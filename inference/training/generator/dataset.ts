@@ -1,0 +1,74 @@
+/** Writes generated samples as an Ultralytics detection dataset (images/, labels/, data.yaml). */
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DEFECT_CLASSES } from "./classes";
+import { type BitDepth, encodePng } from "./png";
+import { deriveSeed } from "./prng";
+import { type Label, renderSample } from "./sample";
+
+export const SPLITS = ["train", "val", "test"] as const;
+export type Split = (typeof SPLITS)[number];
+
+export interface DatasetOptions {
+  out: string;
+  seed: number;
+  counts: Record<Split, number>;
+  imgsz: number;
+  bitDepth: BitDepth;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** YOLO label lines: class cx cy w h, normalised to the image size. */
+export function yoloLines(labels: Label[], width: number, height: number): string {
+  return labels
+    .map(({ classId, box }) => {
+      const cx = (box.x1 + box.x2) / 2 / width;
+      const cy = (box.y1 + box.y2) / 2 / height;
+      const w = (box.x2 - box.x1) / width;
+      const h = (box.y2 - box.y1) / height;
+      return `${classId} ${[cx, cy, w, h].map((v) => v.toFixed(6)).join(" ")}\n`;
+    })
+    .join("");
+}
+
+export function dataYaml(options: Pick<DatasetOptions, "seed" | "counts" | "imgsz" | "bitDepth">): string {
+  const names = DEFECT_CLASSES.map((name, i) => `  ${i}: ${name}`).join("\n");
+  // No `path:` key, so Ultralytics and our tools resolve the splits relative to this file.
+  return [
+    "# Synthetic weld radiographs from inference/training/generator",
+    `# seed ${options.seed}, planned for ${options.imgsz} px model input, ${options.bitDepth}-bit PNG`,
+    `# images: train ${options.counts.train}, val ${options.counts.val}, test ${options.counts.test}`,
+    "train: images/train",
+    "val: images/val",
+    "test: images/test",
+    `nc: ${DEFECT_CLASSES.length}`,
+    "names:",
+    names,
+    "",
+  ].join("\n");
+}
+
+/** Each image has its own seed derived from (dataset seed, split, index), so any one can be regenerated alone. */
+export const sampleSeed = (seed: number, split: Split, index: number): number =>
+  deriveSeed(seed, split, index);
+
+export async function writeDataset(options: DatasetOptions): Promise<void> {
+  const total = SPLITS.reduce((n, s) => n + options.counts[s], 0);
+  let done = 0;
+  for (const split of SPLITS) {
+    const imageDir = join(options.out, "images", split);
+    const labelDir = join(options.out, "labels", split);
+    await mkdir(imageDir, { recursive: true });
+    await mkdir(labelDir, { recursive: true });
+    for (let i = 0; i < options.counts[split]; i++) {
+      const sample = renderSample(sampleSeed(options.seed, split, i), { imgsz: options.imgsz });
+      const name = `${split}-${String(i).padStart(5, "0")}`;
+      const { width, height } = sample.image;
+      await writeFile(join(imageDir, `${name}.png`), await encodePng(sample.image, options.bitDepth));
+      await writeFile(join(labelDir, `${name}.txt`), yoloLines(sample.labels, width, height));
+      options.onProgress?.(++done, total);
+    }
+  }
+  await writeFile(join(options.out, "data.yaml"), dataYaml(options));
+}
