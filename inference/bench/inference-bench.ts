@@ -94,15 +94,29 @@ const median = (values: number[]) => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-type StageMs = { decode: number; preprocess: number; run: number; postprocess: number; total: number };
+type Stage = "decode" | "preprocess" | "run" | "postprocess" | "total";
 interface Row {
   path: string;
   mode: string;
   imagesPerSecond: number;
-  stages: Partial<StageMs>;
+  stages: Partial<Record<Stage, number>>;
 }
 
-/** Runs `work` over every image with at most `concurrency` in flight; returns wall seconds. */
+/** One configuration to measure: a pass over all images returns its wall seconds. */
+interface Subject {
+  path: string;
+  batch: number;
+  pass(): Promise<number>;
+  samples: Partial<Record<Stage, number[]>>;
+  close(): Promise<void>;
+}
+
+const modeName = (batch: number) => (batch === 1 ? "batch 1" : `batch ≤${batch}`);
+
+/** Requests in flight per mode: enough to overlap decoding with the model run. */
+const concurrencyFor = (batch: number) => Math.max(2, batch * 2);
+
+/** Runs `work` over every item with at most `concurrency` in flight; returns wall seconds. */
 async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
   const started = performance.now();
   let next = 0;
@@ -114,161 +128,129 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
   return (performance.now() - started) / 1000;
 }
 
-async function rawSession(modelPath: string, images: Uint8Array[]): Promise<Row[]> {
-  const detector = await loadDetector(modelPath, { intraOpThreads: threads });
-  const { inputWidth: width, inputHeight: height, dynamicBatch } = detector.info;
-  await detector.dispose();
+function record(samples: Subject["samples"], stage: Stage, ms: number): void {
+  samples[stage] ??= [];
+  samples[stage].push(ms);
+}
+
+/** (a) session.run alone, on tensors letterboxed beforehand, in groups of `batch`. */
+async function rawSubject(modelPath: string, images: Uint8Array[], batch: number): Promise<Subject> {
+  const probe = await loadDetector(modelPath, { intraOpThreads: threads });
+  const { inputWidth: width, inputHeight: height } = probe.info;
+  await probe.dispose();
   const session = await createSession(await Bun.file(modelPath).bytes(), { intraOpThreads: threads });
   const outputName = session.outputs.find((o) => o.name === "output" || o.name === "output0")?.name ?? "";
-  const tensors: Float32Array[] = [];
-  for (const bytes of images) {
-    const info = await probeImage(bytes, config.MAX_PIXELS);
-    const lb = computeLetterbox(info.width, info.height, width, height);
-    const tensor = new Float32Array(3 * width * height);
-    fillTensor(await decodeResized(bytes, lb, config.MAX_PIXELS), lb, tensor);
-    tensors.push(tensor);
-  }
-  await session.run(tensors[0] as Float32Array, [1, 3, height, width], outputName);
-  const rows: Row[] = [];
-  for (const batch of dynamicBatch ? [1, maxBatch] : [1]) {
-    const groups: Float32Array[] = [];
-    for (let i = 0; i < tensors.length; i += batch) {
-      const slice = tensors.slice(i, i + batch);
-      const joined = new Float32Array(slice.length * 3 * width * height);
-      slice.forEach((t, j) => {
-        joined.set(t, j * t.length);
-      });
-      groups.push(joined);
+  const imageSize = 3 * width * height;
+  const groups: Float32Array[] = [];
+  for (let i = 0; i < images.length; i += batch) {
+    const slice = images.slice(i, i + batch);
+    const joined = new Float32Array(slice.length * imageSize);
+    for (const [j, bytes] of slice.entries()) {
+      const info = await probeImage(bytes, config.MAX_PIXELS);
+      const lb = computeLetterbox(info.width, info.height, width, height);
+      fillTensor(await decodeResized(bytes, lb, config.MAX_PIXELS), lb, joined, j * imageSize);
     }
-    const rates: number[] = [];
-    const runMs: number[] = [];
-    for (let r = 0; r < repeats; r++) {
+    groups.push(joined);
+  }
+  await session.run(
+    groups[0] as Float32Array,
+    [(groups[0] as Float32Array).length / imageSize, 3, height, width],
+    outputName,
+  );
+  const samples: Subject["samples"] = {};
+  return {
+    path: "(a) session.run",
+    batch,
+    samples,
+    async pass() {
       const started = performance.now();
       for (const group of groups) {
-        const size = group.length / (3 * width * height);
+        const size = group.length / imageSize;
         const t = performance.now();
         await session.run(group, [size, 3, height, width], outputName);
-        runMs.push((performance.now() - t) / size);
+        record(samples, "run", (performance.now() - t) / size);
       }
-      rates.push(tensors.length / ((performance.now() - started) / 1000));
-    }
-    rows.push({
-      path: "(a) session.run",
-      mode: modeName(batch),
-      imagesPerSecond: median(rates),
-      stages: { run: median(runMs) },
-    });
-  }
-  await session.dispose();
-  return rows;
+      return (performance.now() - started) / 1000;
+    },
+    close: () => session.dispose(),
+  };
 }
 
-const modeName = (batch: number) => (batch === 1 ? "batch 1" : `batch ≤${batch}`);
-
-/** Concurrency per mode: enough in flight to overlap decoding with the model run. */
-const concurrencyFor = (batch: number) => Math.max(2, batch * 2);
-
-async function inProcess(modelPath: string, images: Uint8Array[], dynamicBatch: boolean): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const batch of dynamicBatch ? [1, maxBatch] : [1]) {
-    const detector = await loadDetector(modelPath, {
-      intraOpThreads: threads,
-      maxBatch: batch,
-      maxWaitMs: config.MAX_WAIT_MS,
-    });
-    await detector.warmup();
-    const rates: number[] = [];
-    const stages: Record<keyof StageMs, number[]> = {
-      decode: [],
-      preprocess: [],
-      run: [],
-      postprocess: [],
-      total: [],
-    };
-    for (let r = 0; r < repeats; r++) {
-      const seconds = await pool(images, concurrencyFor(batch), async (bytes) => {
+/** (b) the service's in-process path: `Detector.detect`, one image per call, several in flight. */
+async function inProcessSubject(modelPath: string, images: Uint8Array[], batch: number): Promise<Subject> {
+  const detector = await loadDetector(modelPath, {
+    intraOpThreads: threads,
+    maxBatch: batch,
+    maxWaitMs: config.MAX_WAIT_MS,
+  });
+  await detector.warmup();
+  const samples: Subject["samples"] = {};
+  return {
+    path: "(b) in-process",
+    batch,
+    samples,
+    pass: () =>
+      pool(images, concurrencyFor(batch), async (bytes) => {
         const [result] = await detector.detect([bytes], PARAMS);
-        if (result === undefined) return;
-        stages.decode.push(result.timings.decodeMs);
-        stages.preprocess.push(result.timings.preprocessMs);
-        stages.run.push(result.timings.runMs / result.batchSize);
-        stages.postprocess.push(result.timings.postprocessMs);
-        stages.total.push(result.timings.totalMs);
-      });
-      rates.push(images.length / seconds);
-    }
-    await detector.dispose();
-    rows.push({
-      path: "(b) in-process",
-      mode: modeName(batch),
-      imagesPerSecond: median(rates),
-      stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, median(v)])),
-    });
-  }
-  return rows;
+        if (result === undefined) throw new Error("no result");
+        record(samples, "decode", result.timings.decodeMs);
+        record(samples, "preprocess", result.timings.preprocessMs);
+        record(samples, "run", result.timings.runMs / result.batchSize);
+        record(samples, "postprocess", result.timings.postprocessMs);
+        record(samples, "total", result.timings.totalMs);
+      }),
+    close: () => detector.dispose(),
+  };
 }
 
-async function overHttp(modelPath: string, images: Uint8Array[], dynamicBatch: boolean): Promise<Row[]> {
-  const dir = await mkdtemp(join(tmpdir(), "inference-bench-"));
-  const rows: Row[] = [];
-  try {
-    await copyFile(modelPath, join(dir, basename(modelPath)));
-    await copyFile(
-      modelPath.replace(/\.onnx$/, ".json"),
-      join(dir, basename(modelPath).replace(/\.onnx$/, ".json")),
-    ).catch(() => undefined);
-    for (const batch of dynamicBatch ? [1, maxBatch] : [1]) {
-      const token = crypto.randomUUID();
-      const service = await createService(
-        loadConfig({
-          ...process.env,
-          INFERENCE_MODELS_DIR: dir,
-          INFERENCE_DEFAULT_MODEL: undefined,
-          INFERENCE_SERVICE_TOKEN: token,
-          INFERENCE_INTRA_OP_THREADS: String(threads),
-          INFERENCE_MAX_BATCH: String(batch),
-          INFERENCE_CF_ACCOUNT_ID: undefined,
-        }),
-        silentLogger,
-      );
-      await service.models.warmup();
-      const server = Bun.serve({
-        port: 0,
-        hostname: "127.0.0.1",
-        fetch: service.app.fetch,
-        maxRequestBodySize: 256 * 1024 * 1024,
-      });
-      const url = `${server.url.origin}/v1/detect`;
-      const rates: number[] = [];
-      const totals: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const seconds = await pool(images, concurrencyFor(batch), async (bytes) => {
-          const started = performance.now();
-          const response = await fetch(url, {
-            method: "POST",
-            body: bytes,
-            headers: { authorization: `Bearer ${token}` },
-          });
-          if (!response.ok) throw new Error(`detect answered ${response.status}: ${await response.text()}`);
-          await response.json();
-          totals.push(performance.now() - started);
+/** (c) the same through `POST /v1/detect` on a local listener. */
+async function httpSubject(modelDir: string, images: Uint8Array[], batch: number): Promise<Subject> {
+  const token = crypto.randomUUID();
+  const service = await createService(
+    loadConfig({
+      ...process.env,
+      INFERENCE_MODELS_DIR: modelDir,
+      INFERENCE_DEFAULT_MODEL: undefined,
+      INFERENCE_SERVICE_TOKEN: token,
+      INFERENCE_INTRA_OP_THREADS: String(threads),
+      INFERENCE_MAX_BATCH: String(batch),
+      INFERENCE_CF_ACCOUNT_ID: undefined,
+      INFERENCE_CF_QUEUE_ID: undefined,
+      INFERENCE_CF_API_TOKEN: undefined,
+    }),
+    silentLogger,
+  );
+  await service.models.warmup();
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: service.app.fetch,
+    maxRequestBodySize: config.MAX_IMAGE_BYTES,
+  });
+  const url = `${server.url.origin}/v1/detect`;
+  const samples: Subject["samples"] = {};
+  return {
+    path: "(c) HTTP",
+    batch,
+    samples,
+    pass: () =>
+      pool(images, concurrencyFor(batch), async (bytes) => {
+        const started = performance.now();
+        const response = await fetch(url, {
+          method: "POST",
+          body: bytes,
+          headers: { authorization: `Bearer ${token}` },
         });
-        rates.push(images.length / seconds);
-      }
+        if (!response.ok) throw new Error(`detect answered ${response.status}: ${await response.text()}`);
+        await response.json();
+        record(samples, "total", performance.now() - started);
+      }),
+    async close() {
       await server.stop();
       await service.drain();
       await service.close();
-      rows.push({
-        path: "(c) HTTP",
-        mode: modeName(batch),
-        imagesPerSecond: median(rates),
-        stages: { total: median(totals) },
-      });
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-  return rows;
+    },
+  };
 }
 
 function printTable(rows: Row[]): void {
@@ -307,12 +289,41 @@ console.log(
   `model ${name} (${inputWidth}x${inputHeight}, ${dynamicBatch ? "dynamic" : "fixed"} batch), ${imageCount} images ` +
     `${args.width}x${args.height} JPEG, intra-op threads ${threads || "default"}, ${repeats} repeats, medians\n`,
 );
-const raw = await rawSession(modelPath, images);
-const service = await inProcess(modelPath, images, dynamicBatch);
-const http = await overHttp(modelPath, images, dynamicBatch);
-printTable([...raw, ...service, ...http]);
-console.log("");
-for (const row of service) {
-  const base = raw.find((r) => r.mode === row.mode);
-  if (base) console.log(`${row.mode}: (b)/(a) = ${(row.imagesPerSecond / base.imagesPerSecond).toFixed(3)}`);
+
+// The HTTP path serves a folder holding only the measured model (and its sidecar, if any).
+const modelDir = await mkdtemp(join(tmpdir(), "inference-bench-"));
+await copyFile(modelPath, join(modelDir, basename(modelPath)));
+await copyFile(
+  modelPath.replace(/\.onnx$/, ".json"),
+  join(modelDir, basename(modelPath).replace(/\.onnx$/, ".json")),
+).catch(() => undefined);
+const batches = dynamicBatch ? [1, maxBatch] : [1];
+const subjects: Subject[] = [];
+try {
+  for (const batch of batches) subjects.push(await rawSubject(modelPath, images, batch));
+  for (const batch of batches) subjects.push(await inProcessSubject(modelPath, images, batch));
+  for (const batch of batches) subjects.push(await httpSubject(modelDir, images, batch));
+  // Every repeat measures every subject in turn, so background load falls on all paths alike.
+  const rates = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
+  for (let r = 0; r < repeats; r++) {
+    for (const subject of subjects) rates.get(subject)?.push(images.length / (await subject.pass()));
+  }
+  const rows: Row[] = subjects.map((subject) => ({
+    path: subject.path,
+    mode: modeName(subject.batch),
+    imagesPerSecond: median(rates.get(subject) ?? []),
+    stages: Object.fromEntries(
+      Object.entries(subject.samples).map(([stage, values]) => [stage, median(values)]),
+    ),
+  }));
+  printTable(rows);
+  console.log("");
+  for (const row of rows.filter((r) => r.path.startsWith("(b)"))) {
+    const base = rows.find((r) => r.path.startsWith("(a)") && r.mode === row.mode);
+    if (base)
+      console.log(`${row.mode}: (b)/(a) = ${(row.imagesPerSecond / base.imagesPerSecond).toFixed(3)}`);
+  }
+} finally {
+  for (const subject of subjects) await subject.close();
+  await rm(modelDir, { recursive: true, force: true });
 }
