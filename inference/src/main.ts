@@ -1,4 +1,4 @@
-import { loadConfig, pullConsumerEnabled, redactConfig } from "./config";
+import { type Config, loadConfig, pullConsumerEnabled, redactConfig } from "./config";
 import { createLogger } from "./log";
 import { createService } from "./service";
 
@@ -6,7 +6,14 @@ import { createService } from "./service";
  * Starts the inference service: loads and warms every model, serves HTTP, pulls from the queue
  * when configured. SIGTERM/SIGINT: stop pulling, finish in-flight work, settle it, exit.
  */
-const config = loadConfig();
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  // The message already lists every invalid variable; a stack trace would only bury it.
+  console.error((error as Error).message);
+  process.exit(1);
+}
 const logger = createLogger(config.LOG_LEVEL, { service: "inference" });
 logger.info("configuration", { config: redactConfig(config) });
 
