@@ -111,7 +111,7 @@ class Detector(nn.Module):
         self.bu4 = C2f(c3 + c4, c4)
         self.bu4d = Conv(c4, c4, 3, 2)
         self.bu5 = C2f(c4 + c5, c5)
-        self.head = Head(nc, (c3, c4, c5), reg_max, hidden=max(48, 4 * reg_max // 2))
+        self.head = Head(nc, (c3, c4, c5), reg_max, hidden=32)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         p3 = self.down3(self.stem(x))

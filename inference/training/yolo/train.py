@@ -86,6 +86,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=0.002)
+    ap.add_argument("--crop", type=int, default=192, help="training window size (multiple of 32); 0: whole canvases")
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="hours; after the first epoch the epoch count is reduced to fit (as Ultralytics' `time`)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers-threads", dest="threads", type=int, default=2, help="CPU threads for torch")
     ap.add_argument("--device", default=None, help="cpu or cuda; default: cuda when available")
@@ -125,7 +128,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     best_fitness, step = -1.0, 0
     log = open(args.out / "log.jsonl", "a")
-    for epoch in range(args.epochs):
+    t_start = time.time()
+    epoch = -1
+    while epoch + 1 < args.epochs and step < total_steps:
+        epoch += 1
         model.train()
         batches = shape_batches(train, args.batch, rng)
         running = torch.zeros(3)
@@ -133,7 +139,7 @@ def main() -> None:
         for k in range(steps_per_epoch):
             if step >= total_steps:
                 break
-            x, targets = make_batch([train[i] for i in batches[k]], args.imgsz, rng)
+            x, targets = make_batch([train[i] for i in batches[k]], args.imgsz, rng, args.crop or None)
             for g in optimizer.param_groups:
                 g["lr"] = lr_at(step)
             loss, parts = criterion(model(x.to(device)), targets)
@@ -164,8 +170,12 @@ def main() -> None:
         if fitness > best_fitness:
             best_fitness = fitness
             torch.save(checkpoint, args.out / "best.pt")
-        if step >= total_steps:
-            break
+        if args.time_limit and epoch == 0:
+            fit = max(1, int(args.time_limit * 3600 / (time.time() - t_start)))
+            if fit < args.epochs:
+                print(f"time limit: training {fit} epochs instead of {args.epochs}", flush=True)
+                args.epochs = fit
+                total_steps = min(total_steps, steps_per_epoch * fit)
 
     best = torch.load(args.out / "best.pt", map_location="cpu")
     model = Detector(nc)
