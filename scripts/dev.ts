@@ -11,6 +11,7 @@ import { migrateDatabase } from "../db/migrate";
 import { localJwtKeySet } from "./local-stack/jwt-keys";
 import { assertPortFree } from "./local-stack/ports";
 import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack/postgres";
+import { localSecrets } from "./local-stack/secrets";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
 import { vendorAssets } from "./local-stack/vendor-assets";
 import { startWsProxy } from "./local-stack/ws-proxy";
@@ -79,6 +80,8 @@ try {
   stops.push(() => proxy.stop(true));
 
   const jwtKeys = await localJwtKeySet(join(settings.dataDir, "jwt-keys.json"));
+  const secrets = await localSecrets(join(settings.dataDir, "secrets.json"));
+  const edge = `http://127.0.0.1:${settings.edgePort}`;
   const envFile = join(settings.dataDir, "dev.env");
   await writeFile(
     envFile,
@@ -88,6 +91,10 @@ try {
       `DATABASE_URL=${databaseUrl}`,
       `DB_WS_PROXY=127.0.0.1:${settings.wsProxyPort}`,
       `JWT_KEYS=${jwtKeys}`,
+      `EDGE_PUBLIC_URL=${edge}`,
+      `SERVICE_TOKEN=${secrets.serviceToken}`,
+      `INFERENCE_TOKEN=${secrets.inferenceToken}`,
+      `IMAGE_URL_SIGNING_KEY=${secrets.imageUrlSigningKey}`,
       `CORS_ORIGINS=http://localhost:${settings.edgePort},http://127.0.0.1:${settings.edgePort}`,
     ].join("\n"),
     { mode: 0o600 },
@@ -127,7 +134,6 @@ try {
     }
   });
 
-  const edge = `http://127.0.0.1:${settings.edgePort}`;
   await waitForHttp(`${edge}/health`, 60_000);
   say("ready:");
   say(`  API          ${edge}`);

@@ -1,4 +1,6 @@
 export * from "./credentials";
+export * from "./idempotency";
 export * from "./images";
 export * from "./jobs";
 export * from "./users";
+export * from "./webhooks";

@@ -37,6 +37,8 @@ export const jobs = pgTable(
     timings: jsonb().$type<JobTimings>(),
     /** W3C traceparent of the request that created the job, carried through the queue. */
     traceparent: text(),
+    /** Last time the job was put on the queue; the sweeper re-enqueues jobs that stall. */
+    enqueuedAt: timestamptz(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     startedAt: timestamptz(),

@@ -1,15 +1,17 @@
 import { z } from "zod";
 import type { LogLevel } from "./logger";
 
-const csv = z
-  .string()
-  .default("")
-  .transform((value) =>
-    value
-      .split(",")
-      .map((item) => item.trim())
-      .filter(Boolean),
-  );
+/** A comma-separated list. */
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -39,7 +41,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[\w.-]+:\d+$/)
     .optional(),
-  CORS_ORIGINS: csv,
+  CORS_ORIGINS: list(""),
   INFERENCE_URL: z.url({ protocol: /^https?$/ }).optional(),
   HEALTH_CHECK_TIMEOUT_MS: positiveInt(2000),
   /** JWK set (JSON) of ES256 keys; the first signs. See README, "Key rotation". */
@@ -52,6 +54,37 @@ export const configSchema = z.object({
   RATE_LIMIT_AUTH_ACCOUNT: rateLimit("5/60s"),
   RATE_LIMIT_READ: rateLimit("600/60s"),
   RATE_LIMIT_WRITE: rateLimit("120/60s"),
+
+  /** Base URL at which the inference service reaches this Worker (signed image URLs). */
+  EDGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }),
+  /** Bearer credential the inference service presents to `/internal/*`. */
+  SERVICE_TOKEN: z.string().min(16),
+  /** Bearer credential this Worker presents to the inference service (local push bridge). */
+  INFERENCE_TOKEN: z.string().min(16).optional(),
+  /** HMAC key for signed image URLs. */
+  IMAGE_URL_SIGNING_KEY: z.string().min(32),
+  IMAGE_URL_TTL_SECONDS: positiveInt(3600),
+  /** R2's S3 API: when all are set, image URLs are R2 presigned URLs instead of Worker URLs. */
+  R2_S3_ENDPOINT: z.url().optional(),
+  R2_S3_ACCESS_KEY_ID: z.string().optional(),
+  R2_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  R2_BUCKET_NAME: z.string().default("defect-images"),
+
+  /** Models jobs may name; the first is the default. */
+  DETECTION_MODELS: list("weld-defects").pipe(z.array(z.string()).min(1)),
+  MAX_UPLOAD_BYTES: positiveInt(50 * 1024 * 1024),
+  MAX_IMAGE_PIXELS: positiveInt(100_000_000),
+  MAX_IMAGES_PER_JOB_REQUEST: positiveInt(100),
+  JOBS_PER_DAY: positiveInt(5000),
+  MAX_PAGE_SIZE: positiveInt(100),
+  JOB_WAIT_MAX_SECONDS: positiveInt(60),
+  /** A running job older than this is presumed lost and re-enqueued by the sweeper. */
+  JOB_STUCK_AFTER_SECONDS: positiveInt(900),
+  /** Allow http:// and private-network webhook URLs (local development and tests only). */
+  WEBHOOK_ALLOW_INSECURE_URLS: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -9,6 +9,7 @@ import type { TraceContext } from "./middleware/trace-context";
 export type Bindings = {
   IMAGES: R2Bucket;
   DETECT_QUEUE: Queue<unknown>;
+  WEBHOOK_QUEUE: Queue<unknown>;
   ASSETS: Fetcher;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
 } & { [K in keyof Config]?: string };

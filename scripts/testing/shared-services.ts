@@ -5,6 +5,7 @@ import type { Server } from "bun";
 import { generateJwtKeySet } from "../local-stack/jwt-keys";
 import { freePort } from "../local-stack/ports";
 import { type LocalPostgres, startPostgres } from "../local-stack/postgres";
+import { generateLocalSecrets, type LocalSecrets } from "../local-stack/secrets";
 import { startWsProxy } from "../local-stack/ws-proxy";
 
 export type SharedServices = {
@@ -13,6 +14,8 @@ export type SharedServices = {
   wsProxy: string;
   /** The Worker's `JWT_KEYS` for this run. */
   jwtKeys: string;
+  /** Service credentials and the image URL signing key for this run. */
+  secrets: LocalSecrets;
 };
 
 type State = { services: SharedServices; proxy: Server<unknown>; root: string };
@@ -31,7 +34,11 @@ async function start(): Promise<State> {
   const proxyPort = await freePort();
   const proxy = startWsProxy({ port: proxyPort, target: { host: "127.0.0.1", port: pg.port } });
   const jwtKeys = await generateJwtKeySet();
-  return { services: { pg, wsProxy: `127.0.0.1:${proxyPort}`, jwtKeys }, proxy, root };
+  return {
+    services: { pg, wsProxy: `127.0.0.1:${proxyPort}`, jwtKeys, secrets: generateLocalSecrets() },
+    proxy,
+    root,
+  };
 }
 
 /**

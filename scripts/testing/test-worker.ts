@@ -4,6 +4,7 @@ import { Miniflare, type MiniflareOptions } from "miniflare";
 import { z } from "zod";
 import { createDb } from "../../db/client-bun";
 import { migrateDatabase } from "../../db/migrate";
+import { freePort } from "../local-stack/ports";
 import { repoRoot } from "../local-stack/settings";
 import { sharedServices } from "./shared-services";
 import { workerBundle } from "./worker-bundle";
@@ -62,6 +63,8 @@ async function miniflareOptions(
 }
 
 export type TestWorker = {
+  /** `http://127.0.0.1:<port>` where the Worker listens. */
+  origin: string;
   /** Sends a request to the Worker; `path` is resolved against its origin. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   mf: Miniflare;
@@ -104,28 +107,38 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** A Worker in workerd with real R2 / Queue bindings and its own freshly migrated database. */
 export async function startTestWorker(options: TestWorkerOptions = {}): Promise<TestWorker> {
-  const [{ wsProxy, jwtKeys }, scriptPath, database] = await Promise.all([
+  const [{ wsProxy, jwtKeys, secrets }, scriptPath, database, port] = await Promise.all([
     sharedServices(),
     workerBundle(options.entry),
     createTestDatabase(),
+    freePort(),
   ]);
+  const origin = `http://127.0.0.1:${port}`;
 
-  const mf = new Miniflare(
-    await miniflareOptions(scriptPath, {
+  const mf = new Miniflare({
+    ...(await miniflareOptions(scriptPath, {
       APP_ENV: "test",
       LOG_LEVEL: process.env.TEST_VERBOSE ? "debug" : "error",
       DATABASE_URL: database.url,
       DB_WS_PROXY: wsProxy,
       JWT_KEYS: jwtKeys,
+      EDGE_PUBLIC_URL: origin,
+      SERVICE_TOKEN: secrets.serviceToken,
+      INFERENCE_TOKEN: secrets.inferenceToken,
+      IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
       ...options.vars,
-    }),
-  );
-  const origin = await mf.ready;
+    })),
+    // A real port, so other processes (a fake inference service) can call the Worker.
+    host: "127.0.0.1",
+    port,
+  });
+  await mf.ready;
 
   return {
     fetch: async (path, init) =>
       (await mf.dispatchFetch(new URL(path, origin), init as never)) as unknown as Response,
     mf,
+    origin,
     databaseUrl: database.url,
     db: database.db,
     dispose: async () => {
