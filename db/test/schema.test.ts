@@ -28,10 +28,13 @@ describe("schema", () => {
     expect(rows.map((r) => r.table_name)).toEqual([
       "api_keys",
       "detections",
+      "idempotency_keys",
       "images",
       "jobs",
       "refresh_tokens",
       "users",
+      "webhook_deliveries",
+      "webhooks",
     ]);
     const columns = await database.db.execute<{ column_name: string }>(
       sql`select column_name from information_schema.columns where table_name = 'users'`,
