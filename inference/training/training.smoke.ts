@@ -7,7 +7,7 @@
  *   npm run test:training        (PYTHON=/path/to/python3 to choose the interpreter)
  */
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,22 +20,14 @@ import { writeDataset } from "./generator/dataset";
 const IMGSZ = 160;
 let work = "";
 
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "ndt-training-smoke-"));
-  await writeDataset({
-    out: join(work, "data"),
-    seed: 11,
-    counts: { train: 8, val: 4, test: 0 },
-    imgsz: IMGSZ,
-    bitDepth: 8,
-  });
-});
-
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 test("trains a few steps, exports Ultralytics-layout ONNX, and the service loads and runs it", async () => {
+  work = await mkdtemp(join(tmpdir(), "ndt-training-smoke-"));
+  const counts = { train: 8, val: 4, test: 0 };
+  await writeDataset({ out: join(work, "data"), seed: 11, counts, imgsz: IMGSZ, bitDepth: 8 });
   const python = process.env.PYTHON ?? "python3";
   const script = join(import.meta.dir, "yolo", "train.py");
   const run = join(work, "run");

@@ -30,6 +30,14 @@ def export_onnx(model: Detector, imgsz: int, names: dict[int, str], out: Path, d
         dynamic_axes={"images": {0: "batch"}, "output0": {0: "batch"}}, do_constant_folding=True,
     )
     proto = onnx.load(str(out))
+    # torch 1.13 leaves the channel and anchor axes symbolic; consumers read the layout from them.
+    anchors = sum((imgsz // s) ** 2 for s in STRIDES)
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    dims[0].dim_param = "batch"
+    dims[1].ClearField("dim_param")
+    dims[1].dim_value = 4 + len(names)
+    dims[2].ClearField("dim_param")
+    dims[2].dim_value = anchors
     metadata = {
         "description": description,
         "author": AUTHOR,
