@@ -12,7 +12,10 @@ import { apiKeysRouter } from "./routes/api-keys";
 import { authRouter } from "./routes/auth";
 import { mountDocs } from "./routes/docs";
 import { healthRouter } from "./routes/health";
+import { imagesRouter } from "./routes/images";
+import { internalRouter } from "./routes/internal";
 import { meRouter } from "./routes/me";
+import { webhooksRouter } from "./routes/webhooks";
 import { wellKnownRouter } from "./routes/well-known";
 
 const exposedHeaders = ["X-Request-Id", "Location", "Retry-After", "RateLimit", "RateLimit-Policy"];
@@ -41,6 +44,10 @@ export function createApp() {
   app.route("/v1", meRouter);
   app.route("/v1/api-keys", apiKeysRouter);
   app.route("/v1/admin", adminRouter);
+  app.route("/v1/webhooks", webhooksRouter);
+  // Hidden from the public OpenAPI document; the inference service is its only client.
+  app.route("/internal/v1", internalRouter);
+  app.route("/v1/images", imagesRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

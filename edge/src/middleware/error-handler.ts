@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { databaseUnavailable, isDatabaseUnavailable } from "../db-errors";
 import type { AppEnv } from "../env";
 import { ApiError, type ErrorBody, type ErrorCode } from "../errors";
 import { createLogger, errorFields } from "../logger";
@@ -46,6 +47,10 @@ export const errorHandler: ErrorHandler<AppEnv> = (error, c) => {
     return render(c, new ApiError(code, error.message || code.replaceAll("_", " ")));
   }
   const logger = c.var.logger ?? createLogger();
+  if (isDatabaseUnavailable(error)) {
+    logger.error("database unavailable", { ...errorFields(error), path: c.req.path });
+    return render(c, databaseUnavailable());
+  }
   logger.error("unhandled error", { ...errorFields(error), path: c.req.path });
   return render(c, new ApiError("internal", "Internal server error"));
 };

@@ -1,0 +1,60 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
+import { images } from "../../../../db/schema";
+import { requireScope } from "../../middleware/authenticate";
+import { createRouter, errorResponse } from "../../openapi";
+import { authErrorResponses, bearerSecurity } from "../common-responses";
+import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
+import { ImageSchema, toImage } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Images"],
+  summary: "List your images",
+  description: "Newest first. Needs `images:read`.",
+  security: bearerSecurity,
+  request: {
+    query: PageQuerySchema.extend({
+      format: z.enum(["jpeg", "png", "tiff", "webp"]).optional(),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional()
+        .openapi({ description: "Find uploads of a given file" }),
+      createdAfter: z.iso.datetime().optional(),
+      createdBefore: z.iso.datetime().optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: "A page of images",
+      content: { "application/json": { schema: pageResponse(ImageSchema, "ImagePage") } },
+    },
+    400: errorResponse("Invalid query (`validation_failed`)"),
+    ...authErrorResponses,
+  },
+});
+
+export const listImages = createRouter().openapi(route, async (c) => {
+  const principal = requireScope(c, "images:read");
+  const query = c.req.valid("query");
+  const limit = pageSize(c.var.config, query.limit);
+  const rows = await c.var.db
+    .select()
+    .from(images)
+    .where(
+      and(
+        eq(images.ownerId, principal.userId),
+        query.cursor ? lt(images.id, query.cursor) : undefined,
+        query.format ? eq(images.format, query.format) : undefined,
+        query.sha256 ? eq(images.sha256, query.sha256) : undefined,
+        query.createdAfter ? gte(images.createdAt, new Date(query.createdAfter)) : undefined,
+        query.createdBefore ? lte(images.createdAt, new Date(query.createdBefore)) : undefined,
+      ),
+    )
+    .orderBy(desc(images.id))
+    .limit(limit + 1);
+  const { page, nextCursor } = toPage(rows, limit);
+  return c.json({ items: page.map(toImage), nextCursor }, 200);
+});

@@ -1,0 +1,112 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { HonoRequest } from "hono";
+import { images } from "../../../../db/schema";
+import { databaseUnavailable } from "../../db-errors";
+import { ApiError } from "../../errors";
+import { storeImage } from "../../images/store";
+import { requireScope } from "../../middleware/authenticate";
+import { createRouter, errorResponse } from "../../openapi";
+import { authErrorResponses, bearerSecurity } from "../common-responses";
+import { ImageSchema, toImage } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["Images"],
+  summary: "Upload an image",
+  description: [
+    "Send the file as the raw body (`Content-Type: image/*`, `Content-Length` required; streamed to storage)",
+    "or as `multipart/form-data` with a `file` field. The type is decided from the bytes: JPEG, PNG, TIFF and",
+    "WebP (8 or 16 bit) are accepted; SVG, HTML, PDF and files that are two formats at once are refused.",
+    "Size and pixel count are checked from the header before anything is decoded. Needs `images:write`.",
+  ].join(" "),
+  security: bearerSecurity,
+  request: {
+    query: z.object({
+      filename: z.string().max(255).optional().openapi({ description: "Name to keep with a raw upload" }),
+    }),
+    body: {
+      required: false,
+      content: {
+        "image/*": { schema: z.string().openapi({ type: "string", format: "binary" }) },
+        "multipart/form-data": {
+          schema: z.object({ file: z.any().openapi({ type: "string", format: "binary" }) }),
+        },
+      },
+    },
+  },
+  responses: {
+    201: { description: "Stored", content: { "application/json": { schema: ImageSchema } } },
+    400: errorResponse("Empty (`empty_body`), damaged or truncated (`image_corrupt`), or malformed form"),
+    411: errorResponse("A raw upload without `Content-Length` (`length_required`)"),
+    413: errorResponse("Over the byte limit (`payload_too_large`)"),
+    415: errorResponse("Not a supported image (`unsupported_image_type`, `image_polyglot`)"),
+    422: errorResponse("Over the pixel limit (`image_too_many_pixels`)"),
+    503: errorResponse("Database or storage unavailable (`database_unavailable`, `storage_unavailable`)"),
+    ...authErrorResponses,
+  },
+});
+
+/** The body to store and its length: the raw request stream, or the form's file. */
+async function uploadedBody(req: HonoRequest, maxBytes: number) {
+  const request = req.raw;
+  const type = request.headers.get("content-type") ?? "";
+  const declared = request.headers.get("content-length");
+  if (type.startsWith("multipart/form-data")) {
+    // Multipart is parsed in memory, so its size is checked before parsing.
+    if (declared !== null && Number(declared) > maxBytes + 64 * 1024) {
+      throw new ApiError("payload_too_large", `The upload is over the limit of ${maxBytes} bytes`);
+    }
+    // Through HonoRequest, which caches the form the route's validator has already parsed.
+    let form: FormData;
+    try {
+      form = await req.formData();
+    } catch (error) {
+      throw new ApiError("bad_request", "The multipart body could not be parsed", { cause: error });
+    }
+    const file = form.get("file");
+    if (!(file instanceof File)) throw new ApiError("validation_failed", "The form needs a `file` field");
+    return { stream: file.stream(), length: file.size, filename: file.name || null };
+  }
+  if (declared === null) {
+    throw new ApiError(
+      "length_required",
+      "Raw uploads need a Content-Length header (or use multipart/form-data)",
+    );
+  }
+  const length = Number(declared);
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new ApiError("bad_request", "Invalid Content-Length");
+  if (length === 0 || !request.body) throw new ApiError("empty_body", "The upload is empty");
+  return { stream: request.body, length, filename: null };
+}
+
+export const uploadImage = createRouter().openapi(route, async (c) => {
+  const principal = requireScope(c, "images:write");
+  const config = c.var.config;
+  const body = await uploadedBody(c.req, config.MAX_UPLOAD_BYTES);
+  const stored = await storeImage(c.env.IMAGES, principal.userId, body.stream, body.length, {
+    maxBytes: config.MAX_UPLOAD_BYTES,
+    maxPixels: config.MAX_IMAGE_PIXELS,
+  });
+  let row: typeof images.$inferSelect | undefined;
+  try {
+    [row] = await c.var.db
+      .insert(images)
+      .values({
+        ...stored,
+        ownerId: principal.userId,
+        filename: c.req.valid("query").filename ?? body.filename,
+      })
+      .returning();
+  } catch (error) {
+    // No row, so no object either: an unreferenced object must not outlive the failed upload.
+    await c.env.IMAGES.delete(stored.objectKey);
+    c.var.logger.error("image row insert failed; object removed", { objectKey: stored.objectKey });
+    throw databaseUnavailable(error);
+  }
+  if (!row) throw new Error("image insert returned no row");
+  c.var.logger.info("image stored", { imageId: row.id, bytes: row.bytes, format: row.format });
+  c.header("Location", `/v1/images/${row.id}`);
+  return c.json(toImage(row), 201);
+});

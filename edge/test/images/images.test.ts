@@ -1,0 +1,259 @@
+import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { images } from "../../../db/schema";
+import { createApiKey, signedInUser } from "../../../scripts/testing/auth-fixtures";
+import { type ImageFixture, imageFixtures } from "../../../scripts/testing/image-fixtures";
+import { sharedServices } from "../../../scripts/testing/shared-services";
+import { useTestWorker } from "../../../scripts/testing/test-worker";
+
+const worker = useTestWorker({
+  vars: {
+    MAX_UPLOAD_BYTES: String(2 * 1024 * 1024),
+    RATE_LIMIT_WRITE: "1000/60s",
+    RATE_LIMIT_READ: "1000/60s",
+  },
+});
+
+type ErrorBody = { error: { code: string; message: string } };
+type Image = {
+  id: string;
+  format: string;
+  width: number;
+  height: number;
+  bitDepth: number;
+  bytes: number;
+  sha256: string;
+};
+
+const upload = (auth: string, body: BodyInit, headers: Record<string, string> = {}) =>
+  worker.current.fetch("/v1/images", { method: "POST", headers: { Authorization: auth, ...headers }, body });
+
+const uploadRaw = async (auth: string, bytes: Buffer, type = "image/png") =>
+  upload(auth, bytes, { "Content-Type": type, "Content-Length": String(bytes.length) });
+
+describe("upload: accepted", () => {
+  test.each([
+    ["png", "png", 8],
+    ["png16", "png", 16],
+    ["jpeg", "jpeg", 8],
+    ["tiff16", "tiff", 16],
+    ["webp", "webp", 8],
+  ] as const)(
+    "%s is stored with its metadata, whatever the client claims its type is",
+    async (fixture, format, bitDepth) => {
+      const { auth } = await signedInUser(worker.current);
+      const bytes = await imageFixtures[fixture as ImageFixture]();
+      const response = await uploadRaw(auth, bytes, "image/jpeg");
+      const body = (await response.json()) as Image;
+      expect(response.status).toBe(201);
+      expect(response.headers.get("location")).toBe(`/v1/images/${body.id}`);
+      expect(body).toMatchObject({ format, width: 64, height: 48, bitDepth, bytes: bytes.length });
+      expect(body.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+
+      const [row] = await worker.current.db.select().from(images).where(eq(images.id, body.id));
+      const object = await (await worker.current.mf.getR2Bucket("IMAGES")).get(row?.objectKey as string);
+      expect(Buffer.from(await (object as unknown as Response).arrayBuffer()).equals(bytes)).toBe(true);
+      expect(row?.objectKey).toMatch(/^images\/[0-9a-f-]{36}\/[\w-]{22}$/);
+    },
+  );
+
+  test("multipart upload keeps the file name", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const form = new FormData();
+    form.set("file", new File([await imageFixtures.jpeg()], "weld-0042.jpg", { type: "image/jpeg" }));
+    const response = await upload(auth, form);
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ format: "jpeg", filename: "weld-0042.jpg" });
+  });
+
+  test("an API key with images:write can upload", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const { key } = await createApiKey(worker.current, auth, ["images:write"]);
+    expect((await uploadRaw(`Bearer ${key}`, await imageFixtures.png())).status).toBe(201);
+  });
+});
+
+describe("upload: refused", () => {
+  test.each([
+    ["zero bytes", async () => Buffer.alloc(0), 400, "empty_body"],
+    ["a truncated JPEG", imageFixtures.truncatedJpeg, 400, "image_corrupt"],
+    [
+      "wrong magic bytes",
+      async () => Buffer.from("this is just text, not an image at all"),
+      415,
+      "unsupported_image_type",
+    ],
+    ["SVG", imageFixtures.svg, 415, "unsupported_image_type"],
+    ["HTML", imageFixtures.html, 415, "unsupported_image_type"],
+    ["PDF", imageFixtures.pdf, 415, "unsupported_image_type"],
+    ["a JPEG/HTML polyglot", imageFixtures.polyglotJpeg, 415, "image_polyglot"],
+    ["a tiny PNG declaring 50 000 × 50 000 pixels", imageFixtures.pixelFlood, 422, "image_too_many_pixels"],
+    [
+      "a body over the byte limit",
+      async () => Buffer.alloc(2 * 1024 * 1024 + 1, 0xff),
+      413,
+      "payload_too_large",
+    ],
+  ] as const)("%s", async (_, make, status, code) => {
+    const { user, auth } = await signedInUser(worker.current);
+    const response = await uploadRaw(auth, await make());
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as ErrorBody).error.code).toBe(code);
+    expect(await worker.current.db.select().from(images).where(eq(images.ownerId, user.id))).toEqual([]);
+    const listed = await (await worker.current.mf.getR2Bucket("IMAGES")).list({
+      prefix: `images/${user.id}/`,
+    });
+    expect(listed.objects).toEqual([]);
+  });
+
+  test("a raw upload without Content-Length", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const bytes = await imageFixtures.png();
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    const response = await upload(auth, stream, { "Content-Type": "image/png" });
+    expect(response.status).toBe(411);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("length_required");
+  });
+
+  test("a key without images:write gets 403", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const { key } = await createApiKey(worker.current, auth, ["images:read"]);
+    const response = await uploadRaw(`Bearer ${key}`, await imageFixtures.png());
+    expect(response.status).toBe(403);
+  });
+
+  test("database unreachable mid-upload: 503 database_unavailable, and neither row nor object remains", async () => {
+    const { user, auth } = await signedInUser(worker.current);
+    const { pg } = await sharedServices();
+    const bytes = await imageFixtures.png(400, 400);
+    let stopped: Promise<void> | undefined;
+    // The body arrives in two parts; the database goes away between them, after authentication.
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(bytes.subarray(0, 1024));
+        await Bun.sleep(300);
+        stopped = pg.stop();
+        await stopped;
+        controller.enqueue(bytes.subarray(1024));
+        controller.close();
+      },
+    });
+    try {
+      const response = await worker.current.fetch("/v1/images", {
+        method: "POST",
+        headers: { Authorization: auth, "Content-Type": "image/png", "Content-Length": String(bytes.length) },
+        body: stream,
+        duplex: "half",
+      } as RequestInit);
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as ErrorBody).error.code).toBe("database_unavailable");
+      expect(response.headers.get("retry-after")).toBe("5");
+    } finally {
+      await stopped;
+      await pg.start();
+    }
+    const listed = await (await worker.current.mf.getR2Bucket("IMAGES")).list({
+      prefix: `images/${user.id}/`,
+    });
+    expect(listed.objects).toEqual([]);
+    expect(await worker.current.db.select().from(images).where(eq(images.ownerId, user.id))).toEqual([]);
+  });
+});
+
+describe("reading images", () => {
+  test("list pages newest first and filters by format", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const ids: string[] = [];
+    for (const fixture of ["png", "jpeg", "png"] as const) {
+      ids.push(((await (await uploadRaw(auth, await imageFixtures[fixture]())).json()) as Image).id);
+    }
+    const page = async (query: string) =>
+      (await (
+        await worker.current.fetch(`/v1/images?${query}`, { headers: { Authorization: auth } })
+      ).json()) as {
+        items: Image[];
+        nextCursor: string | null;
+      };
+    const first = await page("limit=2");
+    expect(first.items.map((i) => i.id)).toEqual([ids[2] as string, ids[1] as string]);
+    const second = await page(`limit=2&cursor=${first.nextCursor}`);
+    expect(second.items.map((i) => i.id)).toEqual([ids[0] as string]);
+    expect(second.nextCursor).toBeNull();
+    const pngs = await page("format=png");
+    expect(pngs.items.map((i) => i.id)).toEqual([ids[2] as string, ids[0] as string]);
+  });
+
+  test("a page size over the limit is refused", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const response = await worker.current.fetch("/v1/images?limit=1000", {
+      headers: { Authorization: auth },
+    });
+    expect(response.status).toBe(400);
+  });
+
+  test("download returns the original bytes with an ETag, and 304 when unchanged", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const bytes = await imageFixtures.jpeg();
+    const image = (await (await uploadRaw(auth, bytes)).json()) as Image;
+    const response = await worker.current.fetch(`/v1/images/${image.id}/content`, {
+      headers: { Authorization: auth },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("image/jpeg");
+    expect(response.headers.get("content-disposition")).toStartWith("attachment;");
+    expect(response.headers.get("etag")).toBe(`"${image.sha256}"`);
+    expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
+    const again = await worker.current.fetch(`/v1/images/${image.id}/content`, {
+      headers: { Authorization: auth, "If-None-Match": `"${image.sha256}"` },
+    });
+    expect(again.status).toBe(304);
+  });
+
+  test("delete removes the row and the object", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const image = (await (await uploadRaw(auth, await imageFixtures.png())).json()) as Image;
+    const [row] = await worker.current.db.select().from(images).where(eq(images.id, image.id));
+    const response = await worker.current.fetch(`/v1/images/${image.id}`, {
+      method: "DELETE",
+      headers: { Authorization: auth },
+    });
+    expect(response.status).toBe(204);
+    expect(await worker.current.db.select().from(images).where(eq(images.id, image.id))).toEqual([]);
+    expect(await (await worker.current.mf.getR2Bucket("IMAGES")).head(row?.objectKey as string)).toBeNull();
+  });
+});
+
+describe("tenant isolation", () => {
+  test("another user gets 404 for metadata, download and delete, and never sees the image listed", async () => {
+    const owner = await signedInUser(worker.current);
+    const other = await signedInUser(worker.current);
+    const image = (await (await uploadRaw(owner.auth, await imageFixtures.png())).json()) as Image;
+    for (const [method, path] of [
+      ["GET", `/v1/images/${image.id}`],
+      ["GET", `/v1/images/${image.id}/content`],
+      ["DELETE", `/v1/images/${image.id}`],
+    ]) {
+      const response = await worker.current.fetch(path as string, {
+        method,
+        headers: { Authorization: other.auth },
+      });
+      expect(response.status).toBe(404);
+    }
+    const list = (await (
+      await worker.current.fetch("/v1/images", { headers: { Authorization: other.auth } })
+    ).json()) as {
+      items: Image[];
+    };
+    expect(list.items).toEqual([]);
+    expect(
+      (await worker.current.fetch(`/v1/images/${image.id}`, { headers: { Authorization: owner.auth } }))
+        .status,
+    ).toBe(200);
+  });
+});
