@@ -85,6 +85,23 @@ export const configSchema = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
+  /** Webhooks one user may register. */
+  MAX_WEBHOOKS_PER_USER: positiveInt(20),
+  /** Time limit of one webhook delivery attempt. */
+  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  /** Retry delay of a failed webhook delivery: base·2^(attempt−1), capped at max. */
+  WEBHOOK_RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).default(30),
+  WEBHOOK_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(3600),
+  /** Retry delay of a detect message the local push bridge could not settle (same formula). */
+  DETECT_RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).default(5),
+  DETECT_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(600),
+  /** Time limit of one push of a batch to the inference service (local push bridge). */
+  INFERENCE_PUSH_TIMEOUT_MS: positiveInt(300_000),
+  /** Jobs the sweeper re-enqueues, and R2 objects it examines, per cron run. */
+  SWEEP_MAX_JOBS: positiveInt(500),
+  SWEEP_MAX_OBJECTS: positiveInt(1000),
+  /** Unreferenced objects younger than this are left alone: their upload may still be writing the row. */
+  ORPHAN_MIN_AGE_SECONDS: positiveInt(3600),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { createDb } from "../../db/client-bun";
 import { migrateDatabase } from "../../db/migrate";
 import { freePort } from "../local-stack/ports";
+import { devDetectConsumer, type WranglerQueueConsumer } from "../local-stack/queue-consumers";
 import { repoRoot } from "../local-stack/settings";
 import { sharedServices } from "./shared-services";
 import { workerBundle } from "./worker-bundle";
@@ -23,13 +24,50 @@ const WranglerSchema = z.object({
     .object({ bindings: z.array(z.object({ name: z.string(), class_name: z.string() })).default([]) })
     .default({ bindings: [] }),
   queues: z
-    .object({ producers: z.array(z.object({ binding: z.string(), queue: z.string() })).default([]) })
-    .default({ producers: [] }),
+    .object({
+      producers: z.array(z.object({ binding: z.string(), queue: z.string() })).default([]),
+      consumers: z
+        .array(
+          z.object({
+            queue: z.string(),
+            max_batch_size: z.number().optional(),
+            max_batch_timeout: z.number().optional(),
+            max_retries: z.number().optional(),
+            dead_letter_queue: z.string().optional(),
+            retry_delay: z.number().optional(),
+          }),
+        )
+        .default([]),
+    })
+    .default({ producers: [], consumers: [] }),
 });
+
+/** wrangler.toml's consumers plus the local stack's `detect` push bridge, with test overrides. */
+function queueConsumers(
+  configured: WranglerQueueConsumer[],
+  overrides: TestWorkerOptions["queueConsumers"] = {},
+): NonNullable<MiniflareOptions["queueConsumers"]> {
+  return Object.fromEntries(
+    [...configured, devDetectConsumer].map((consumer) => {
+      const merged = { ...consumer, ...overrides[consumer.queue] };
+      return [
+        merged.queue,
+        {
+          maxBatchSize: merged.max_batch_size,
+          maxBatchTimeout: merged.max_batch_timeout,
+          maxRetries: merged.max_retries,
+          deadLetterQueue: merged.dead_letter_queue,
+          retryDelay: merged.retry_delay,
+        },
+      ];
+    }),
+  );
+}
 
 async function miniflareOptions(
   scriptPath: string,
   bindings: Record<string, string>,
+  consumerOverrides?: TestWorkerOptions["queueConsumers"],
 ): Promise<MiniflareOptions> {
   const config = WranglerSchema.parse(Bun.TOML.parse(await Bun.file(join(repoRoot, "wrangler.toml")).text()));
   return {
@@ -48,6 +86,7 @@ async function miniflareOptions(
     queueProducers: Object.fromEntries(
       config.queues.producers.map((q) => [q.binding, { queueName: q.queue }]),
     ),
+    queueConsumers: queueConsumers(config.queues.consumers, consumerOverrides),
     ...(config.assets
       ? {
           assets: {
@@ -79,6 +118,8 @@ export type TestWorkerOptions = {
   vars?: Record<string, string>;
   /** Another entry module with the same bindings (benchmarks); default: wrangler.toml's `main`. */
   entry?: string;
+  /** Per-queue consumer settings over wrangler.toml's (e.g. short batch timeouts, fewer retries). */
+  queueConsumers?: Record<string, Partial<Omit<WranglerQueueConsumer, "queue">>>;
 };
 
 export type TestDatabase = {
@@ -116,18 +157,22 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
   const origin = `http://127.0.0.1:${port}`;
 
   const mf = new Miniflare({
-    ...(await miniflareOptions(scriptPath, {
-      APP_ENV: "test",
-      LOG_LEVEL: process.env.TEST_VERBOSE ? "debug" : "error",
-      DATABASE_URL: database.url,
-      DB_WS_PROXY: wsProxy,
-      JWT_KEYS: jwtKeys,
-      EDGE_PUBLIC_URL: origin,
-      SERVICE_TOKEN: secrets.serviceToken,
-      INFERENCE_TOKEN: secrets.inferenceToken,
-      IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
-      ...options.vars,
-    })),
+    ...(await miniflareOptions(
+      scriptPath,
+      {
+        APP_ENV: "test",
+        LOG_LEVEL: process.env.TEST_VERBOSE ? "debug" : "error",
+        DATABASE_URL: database.url,
+        DB_WS_PROXY: wsProxy,
+        JWT_KEYS: jwtKeys,
+        EDGE_PUBLIC_URL: origin,
+        SERVICE_TOKEN: secrets.serviceToken,
+        INFERENCE_TOKEN: secrets.inferenceToken,
+        IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
+        ...options.vars,
+      },
+      options.queueConsumers,
+    )),
     // A real port, so other processes (a fake inference service) can call the Worker.
     host: "127.0.0.1",
     port,

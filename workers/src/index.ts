@@ -1,5 +1,7 @@
 import { createApp } from "../../edge/src/app";
 import type { Bindings } from "../../edge/src/env";
+import { handleQueue } from "./queues";
+import { handleScheduled } from "./scheduled";
 
 export { RateLimiter } from "./rate-limiter/durable-object";
 
@@ -7,4 +9,6 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  queue: handleQueue,
+  scheduled: handleScheduled,
 } satisfies ExportedHandler<Bindings>;

@@ -1,0 +1,14 @@
+import { database } from "../../middleware/database";
+import { createRouter } from "../../openapi";
+import { readSignedObject } from "./objects";
+import { postJobResult } from "./result";
+import { serviceAuth } from "./service-auth";
+
+/**
+ * The API the inference service calls, mounted at `/internal/v1`. Its routes are hidden from
+ * the public OpenAPI document. Signed object reads carry their own credential (the URL
+ * signature); everything else needs the service token.
+ */
+export const internalRouter = createRouter();
+internalRouter.use("/jobs/*", serviceAuth(), database());
+internalRouter.route("/", readSignedObject).route("/", postJobResult);

@@ -1,0 +1,38 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../../env";
+import { ApiError } from "../../errors";
+
+const encoder = new TextEncoder();
+
+/**
+ * Compares two secrets in time independent of where they differ: both are hashed first, so
+ * the comparison always runs over 32 bytes whatever the lengths.
+ */
+async function secretsEqual(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  const left = new Uint8Array(x);
+  const right = new Uint8Array(y);
+  let difference = 0;
+  for (let i = 0; i < left.length; i++) difference |= (left[i] as number) ^ (right[i] as number);
+  return difference === 0;
+}
+
+/**
+ * Admits only the inference service: `Authorization: Bearer <SERVICE_TOKEN>`.
+ *
+ * @example router.use("/jobs/*", serviceAuth())
+ */
+export function serviceAuth() {
+  return createMiddleware<AppEnv>(async function serviceAuthMiddleware(c, next) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
+    if (!match?.[1] || !(await secretsEqual(match[1], c.var.config.SERVICE_TOKEN))) {
+      throw new ApiError("unauthorized", "A valid service credential is required", {
+        headers: { "WWW-Authenticate": 'Bearer realm="defect-detection-internal"' },
+      });
+    }
+    await next();
+  });
+}

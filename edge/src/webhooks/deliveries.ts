@@ -1,0 +1,94 @@
+import { and, eq, sql } from "drizzle-orm";
+import { uuidv7 } from "uuidv7";
+import type { Db } from "../../../db/client-worker";
+import { type jobs, webhookDeliveries, webhooks } from "../../../db/schema";
+
+export type WebhookEvent = (typeof webhooks.$inferSelect)["events"][number];
+export const webhookEvents = ["job.succeeded", "job.failed"] as const satisfies readonly WebhookEvent[];
+
+/** A database handle or an open transaction. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** The job as a webhook receiver sees it; detections are read with `GET /v1/jobs/{id}`. */
+export type JobEventData = {
+  id: string;
+  status: "succeeded" | "failed";
+  imageId: string;
+  model: string;
+  modelVersion: string | null;
+  modelSha256: string | null;
+  attempts: number;
+  error: string | null;
+  detectionCount: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+};
+
+/** Body of every delivery; `id` equals the `Webhook-Id` header and stays the same across retries. */
+export type WebhookPayload = {
+  id: string;
+  type: WebhookEvent;
+  createdAt: string;
+  data: { job: JobEventData };
+};
+
+/** Message on the `webhooks` queue: the delivery row holds everything else. */
+export type WebhookMessage = { deliveryId: string };
+
+export function jobEventData(job: typeof jobs.$inferSelect, detectionCount: number): JobEventData {
+  return {
+    id: job.id,
+    status: job.status === "succeeded" ? "succeeded" : "failed",
+    imageId: job.imageId,
+    model: job.model,
+    modelVersion: job.modelVersion,
+    modelSha256: job.modelSha256,
+    attempts: job.attempts,
+    error: job.error,
+    detectionCount,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * One pending delivery per webhook of the job's owner subscribed to `event`. Called inside the
+ * transaction that finishes the job, so a finished job always has its deliveries recorded.
+ * Returns the delivery ids to enqueue once the transaction has committed.
+ */
+export async function recordDeliveries(
+  tx: Tx,
+  ownerId: string,
+  event: WebhookEvent,
+  job: JobEventData,
+): Promise<string[]> {
+  const targets = await tx
+    .select({ id: webhooks.id })
+    .from(webhooks)
+    .where(and(eq(webhooks.ownerId, ownerId), sql`${event} = any(${webhooks.events})`));
+  if (targets.length === 0) return [];
+  const createdAt = new Date().toISOString();
+  const rows = targets.map((target) => {
+    const id = uuidv7();
+    const payload: WebhookPayload = { id, type: event, createdAt, data: { job } };
+    return { id, webhookId: target.id, event, payload };
+  });
+  await tx.insert(webhookDeliveries).values(rows);
+  return rows.map((row) => row.id);
+}
+
+const SEND_BATCH_LIMIT = 100;
+
+/** Puts deliveries on the `webhooks` queue (JSON bodies, at most 100 per sendBatch). */
+export async function enqueueDeliveries(queue: Queue<unknown>, deliveryIds: string[]): Promise<void> {
+  for (let i = 0; i < deliveryIds.length; i += SEND_BATCH_LIMIT) {
+    await queue.sendBatch(
+      deliveryIds.slice(i, i + SEND_BATCH_LIMIT).map((deliveryId) => ({
+        body: { deliveryId } satisfies WebhookMessage,
+        contentType: "json" as const,
+      })),
+    );
+  }
+}

@@ -1,0 +1,263 @@
+import { describe, expect, test } from "bun:test";
+import { signedInUser } from "../../../scripts/testing/auth-fixtures";
+import {
+  arrangeJob,
+  detectionRows,
+  FIXTURE_IMAGE,
+  failedResult,
+  insertImage,
+  insertUser,
+  jobRow,
+  MODEL,
+  postResult,
+  serviceAuth,
+  succeededResult,
+  workerConfig,
+} from "../../../scripts/testing/job-fixtures";
+import { useTestWorker } from "../../../scripts/testing/test-worker";
+import { signImageUrl } from "../../src/images/signed-url";
+
+const worker = useTestWorker();
+
+type Outcome = { outcome: string };
+type ErrorBody = { error: { code: string; message: string } };
+
+describe("result callback: happy path", () => {
+  test("a success finishes the job with model identity, timings and ranked detections", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const response = await postResult(worker.current, jobId, succeededResult(jobId, { attempt: 2 }));
+    expect(response.status).toBe(200);
+    expect((await response.json()) as Outcome).toEqual({ outcome: "applied" });
+
+    const job = await jobRow(worker.current, jobId);
+    expect(job).toMatchObject({
+      status: "succeeded",
+      attempts: 2,
+      error: null,
+      model: MODEL.name,
+      modelVersion: MODEL.version,
+      modelSha256: MODEL.sha256,
+      timings: succeededResult(jobId).timings,
+    });
+    expect(job?.finishedAt).toBeInstanceOf(Date);
+    expect(job?.startedAt?.getTime()).toBeLessThanOrEqual(job?.finishedAt?.getTime() ?? 0);
+    const rows = await detectionRows(worker.current, jobId);
+    expect(rows.map((row) => [row.rank, row.classId, row.label])).toEqual([
+      [0, 0, "porosity"],
+      [1, 2, "crack"],
+    ]);
+    expect(rows[0]?.x1).toBe(10.5);
+    expect(rows[1]?.x2).toBe(420.125);
+  });
+
+  test("a success with no detections finishes the job with none", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const response = await postResult(worker.current, jobId, succeededResult(jobId, { detections: [] }));
+    expect((await response.json()) as Outcome).toEqual({ outcome: "applied" });
+    expect((await jobRow(worker.current, jobId))?.status).toBe("succeeded");
+    expect(await detectionRows(worker.current, jobId)).toHaveLength(0);
+  });
+});
+
+describe("result callback: idempotency", () => {
+  test("a second identical result is a 200 no-op and adds no rows", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    await postResult(worker.current, jobId, succeededResult(jobId));
+    const again = await postResult(worker.current, jobId, succeededResult(jobId, { attempt: 2 }));
+    expect(again.status).toBe(200);
+    expect((await again.json()) as Outcome).toEqual({ outcome: "duplicate" });
+    expect(await detectionRows(worker.current, jobId)).toHaveLength(2);
+    expect((await jobRow(worker.current, jobId))?.attempts).toBe(1);
+  });
+
+  test("concurrent identical results finish the job exactly once", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const response = await postResult(worker.current, jobId, succeededResult(jobId));
+        return ((await response.json()) as Outcome).outcome;
+      }),
+    );
+    expect(answers.filter((outcome) => outcome === "applied")).toHaveLength(1);
+    expect(answers.filter((outcome) => outcome === "duplicate")).toHaveLength(5);
+    expect(await detectionRows(worker.current, jobId)).toHaveLength(2);
+  });
+
+  test("a conflicting result is ignored with 200 and the first one is kept", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    await postResult(worker.current, jobId, succeededResult(jobId));
+    const other = succeededResult(jobId, {
+      detections: [{ classId: 1, label: "slag", score: 0.7, box: { x1: 1, y1: 2, x2: 3, y2: 4 } }],
+    });
+    const response = await postResult(worker.current, jobId, other);
+    expect(response.status).toBe(200);
+    expect((await response.json()) as Outcome).toEqual({ outcome: "conflict_ignored" });
+    const rows = await detectionRows(worker.current, jobId);
+    expect(rows.map((row) => row.label)).toEqual(["porosity", "crack"]);
+
+    const failure = await postResult(worker.current, jobId, failedResult(jobId, true));
+    expect((await failure.json()) as Outcome).toEqual({ outcome: "conflict_ignored" });
+    expect((await jobRow(worker.current, jobId))?.status).toBe("succeeded");
+  });
+
+  test("a permanent failure is final: it records the reason, and a later success is ignored", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const response = await postResult(worker.current, jobId, failedResult(jobId, true));
+    expect((await response.json()) as Outcome).toEqual({ outcome: "applied" });
+    expect(await jobRow(worker.current, jobId)).toMatchObject({
+      status: "failed",
+      error: "image_undecodable: not an image",
+    });
+    const same = await postResult(worker.current, jobId, failedResult(jobId, true));
+    expect((await same.json()) as Outcome).toEqual({ outcome: "duplicate" });
+    const late = await postResult(worker.current, jobId, succeededResult(jobId));
+    expect((await late.json()) as Outcome).toEqual({ outcome: "conflict_ignored" });
+    expect(await detectionRows(worker.current, jobId)).toHaveLength(0);
+  });
+
+  test("a retryable failure records the attempt and error but leaves the job unfinished", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const response = await postResult(worker.current, jobId, failedResult(jobId, false, 2));
+    expect((await response.json()) as Outcome).toEqual({ outcome: "recorded_retry" });
+    expect(await jobRow(worker.current, jobId)).toMatchObject({
+      status: "queued",
+      attempts: 2,
+      error: "fetch_failed: connection reset",
+      finishedAt: null,
+    });
+    const success = await postResult(worker.current, jobId, succeededResult(jobId, { attempt: 3 }));
+    expect((await success.json()) as Outcome).toEqual({ outcome: "applied" });
+    expect(await jobRow(worker.current, jobId)).toMatchObject({
+      status: "succeeded",
+      attempts: 3,
+      error: null,
+    });
+  });
+
+  test("a result for an unknown (deleted) job is acknowledged as ignored", async () => {
+    const jobId = crypto.randomUUID();
+    const response = await postResult(worker.current, jobId, succeededResult(jobId));
+    expect(response.status).toBe(200);
+    expect((await response.json()) as Outcome).toEqual({ outcome: "ignored" });
+  });
+});
+
+describe("result callback: bad input", () => {
+  test("a body for another job than the path is refused", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const response = await postResult(worker.current, jobId, succeededResult(crypto.randomUUID()));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
+    expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
+  });
+
+  test("a body that breaks the contract is refused with validation_failed", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const response = await postResult(worker.current, jobId, { ...succeededResult(jobId), version: 2 });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
+  });
+});
+
+describe("result callback: security", () => {
+  const body = (jobId: string) => JSON.stringify(succeededResult(jobId));
+
+  test("no service token → 401 and the job is untouched", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const response = await worker.current.fetch(`/internal/v1/jobs/${jobId}/result`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: body(jobId),
+    });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("unauthorized");
+    expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
+  });
+
+  test("a wrong service token, or a user's access token, → 401", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const { auth } = await signedInUser(worker.current);
+    const { Authorization: right } = await serviceAuth();
+    for (const credential of [`${right}x`, "Bearer not-the-token", auth]) {
+      const response = await worker.current.fetch(`/internal/v1/jobs/${jobId}/result`, {
+        method: "POST",
+        headers: { Authorization: credential, "Content-Type": "application/json" },
+        body: body(jobId),
+      });
+      expect(response.status).toBe(401);
+    }
+    expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
+  });
+
+  test("the internal API is not in the public OpenAPI document", async () => {
+    const doc = (await (await worker.current.fetch("/openapi.json")).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(doc.paths).filter((path) => path.startsWith("/internal"))).toEqual([]);
+  });
+});
+
+describe("signed object URLs", () => {
+  test("a valid signature serves the bytes with type and length, no bearer needed", async () => {
+    const owner = await insertUser(worker.current);
+    const image = await insertImage(worker.current, owner);
+    const { url } = await signImageUrl(await workerConfig(worker.current), image.objectKey);
+    expect(url.startsWith(`${worker.current.origin}/internal/v1/objects/`)).toBe(true);
+    const response = await worker.current.fetch(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("image/png");
+    expect(response.headers.get("content-length")).toBe(String(FIXTURE_IMAGE.length));
+    expect(response.headers.get("cache-control")).toContain("no-store");
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(FIXTURE_IMAGE);
+  });
+
+  test("an expired URL → 403 signature_expired", async () => {
+    const owner = await insertUser(worker.current);
+    const image = await insertImage(worker.current, owner);
+    const config = await workerConfig(worker.current);
+    const { url } = await signImageUrl(
+      config,
+      image.objectKey,
+      Date.now() - 2 * config.IMAGE_URL_TTL_SECONDS * 1000,
+    );
+    const response = await worker.current.fetch(url);
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("signature_expired");
+  });
+
+  test("a tampered signature, expiry or key, or none at all → 403 signature_invalid", async () => {
+    const owner = await insertUser(worker.current);
+    const [image, other] = [
+      await insertImage(worker.current, owner),
+      await insertImage(worker.current, owner),
+    ];
+    const { url } = await signImageUrl(await workerConfig(worker.current), image.objectKey);
+    const signed = new URL(url);
+    const sig = signed.searchParams.get("sig") as string;
+    const variants = [
+      (u: URL) => u.searchParams.set("sig", `${sig[0] === "0" ? "1" : "0"}${sig.slice(1)}`),
+      (u: URL) => u.searchParams.set("exp", String(Number(u.searchParams.get("exp")) + 3600)),
+      (u: URL) => {
+        u.pathname = `/internal/v1/objects/${encodeURIComponent(other.objectKey)}`;
+      },
+      (u: URL) => u.searchParams.delete("sig"),
+      (u: URL) => u.searchParams.set("sig", "zz"),
+    ];
+    for (const change of variants) {
+      const target = new URL(signed);
+      change(target);
+      const response = await worker.current.fetch(target.toString());
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as ErrorBody).error.code).toBe("signature_invalid");
+    }
+  });
+
+  test("a validly signed URL to an object that is gone → 404", async () => {
+    const owner = await insertUser(worker.current);
+    const image = await insertImage(worker.current, owner, { storeObject: false });
+    const { url } = await signImageUrl(await workerConfig(worker.current), image.objectKey);
+    const response = await worker.current.fetch(url);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("not_found");
+  });
+});

@@ -1,0 +1,9 @@
+import type { Db } from "../../../db/client-worker";
+import type { Config } from "../../../edge/src/config";
+import type { Bindings } from "../../../edge/src/env";
+import type { Logger } from "../../../edge/src/logger";
+
+/** What every queue and cron handler gets: bindings, validated config, a database, a logger. */
+export type HandlerContext = { env: Bindings; config: Config; db: Db; logger: Logger };
+
+export const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,154 @@
+import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { images, jobs, webhookDeliveries } from "../../../db/schema";
+import { detectMessage, enqueueDetect } from "../../../edge/src/jobs/queue-messages";
+import { enqueueDeliveries } from "../../../edge/src/webhooks/deliveries";
+import type { HandlerContext } from "../queues/context";
+
+/** Where the orphan scan resumes next run, so every object is eventually examined. */
+export const ORPHAN_CURSOR_KEY = "sweeper/orphan-cursor";
+const IMAGE_PREFIX = "images/";
+
+export type SweepReport = {
+  requeuedJobs: number;
+  resentDeliveries: number;
+  examinedObjects: number;
+  deletedObjects: number;
+};
+
+/**
+ * The cron sweeper: re-enqueues jobs whose message was lost or whose consumer died, re-sends
+ * webhook deliveries whose message never got out, and deletes R2 objects no image row refers to.
+ */
+export async function sweep(ctx: HandlerContext): Promise<SweepReport> {
+  const requeuedJobs = await requeueStuckJobs(ctx);
+  const resentDeliveries = await resendLostDeliveries(ctx);
+  const { examined, deleted } = await deleteOrphanObjects(ctx);
+  const report = { requeuedJobs, resentDeliveries, examinedObjects: examined, deletedObjects: deleted };
+  ctx.logger.info("sweep finished", report);
+  return report;
+}
+
+/**
+ * Running past `JOB_STUCK_AFTER_SECONDS` since its last start, or queued that long since its
+ * last enqueue: back to `queued` with a fresh message. Rows are claimed with SKIP LOCKED in the
+ * same statement, so overlapping runs never enqueue a job twice, and a result arriving meanwhile
+ * still wins (the result callback accepts `queued` and `running` alike).
+ */
+async function requeueStuckJobs({ config, db, env, logger }: HandlerContext): Promise<number> {
+  const cutoff = sql`now() - make_interval(secs => ${config.JOB_STUCK_AFTER_SECONDS})`;
+  const stuck = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      or(
+        and(eq(jobs.status, "running"), lt(sql`coalesce(${jobs.startedAt}, ${jobs.updatedAt})`, cutoff)),
+        and(eq(jobs.status, "queued"), lt(sql`coalesce(${jobs.enqueuedAt}, ${jobs.createdAt})`, cutoff)),
+      ),
+    )
+    .orderBy(asc(jobs.createdAt))
+    .limit(config.SWEEP_MAX_JOBS)
+    .for("update", { skipLocked: true });
+  const claimed = await db
+    .update(jobs)
+    .set({ status: "queued", enqueuedAt: sql`now()`, updatedAt: sql`now()` })
+    .from(images)
+    .where(
+      and(inArray(jobs.id, stuck), eq(images.id, jobs.imageId), inArray(jobs.status, ["queued", "running"])),
+    )
+    .returning({
+      id: jobs.id,
+      model: jobs.model,
+      params: jobs.params,
+      traceparent: jobs.traceparent,
+      image: {
+        id: images.id,
+        objectKey: images.objectKey,
+        width: images.width,
+        height: images.height,
+        sha256: images.sha256,
+      },
+    });
+  if (claimed.length === 0) return 0;
+  const messages = await Promise.all(claimed.map((job) => detectMessage(config, job, job.image)));
+  // A failed enqueue leaves the jobs queued with a fresh enqueuedAt: the next run after the timeout tries again.
+  await enqueueDetect(env.DETECT_QUEUE, messages);
+  logger.warn("stuck jobs re-enqueued", { jobIds: claimed.map((job) => job.id) });
+  return claimed.length;
+}
+
+/** Deliveries recorded with their job but never attempted: their enqueue was lost. */
+async function resendLostDeliveries({ config, db, env }: HandlerContext): Promise<number> {
+  const cutoff = sql`now() - make_interval(secs => ${config.JOB_STUCK_AFTER_SECONDS})`;
+  const lost = db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.status, "pending"),
+        eq(webhookDeliveries.attempts, 0),
+        lt(webhookDeliveries.updatedAt, cutoff),
+      ),
+    )
+    .limit(config.SWEEP_MAX_JOBS)
+    .for("update", { skipLocked: true });
+  const rows = await db
+    .update(webhookDeliveries)
+    .set({ updatedAt: sql`now()` })
+    .where(inArray(webhookDeliveries.id, lost))
+    .returning({ id: webhookDeliveries.id });
+  await enqueueDeliveries(
+    env.WEBHOOK_QUEUE,
+    rows.map((row) => row.id),
+  );
+  return rows.length;
+}
+
+/**
+ * Examines up to `SWEEP_MAX_OBJECTS` objects under `images/` per run, resuming where the last
+ * run stopped, and deletes those no image row refers to. Objects younger than
+ * `ORPHAN_MIN_AGE_SECONDS` are skipped: an upload writes the object before its row.
+ */
+async function deleteOrphanObjects({
+  config,
+  db,
+  env,
+}: HandlerContext): Promise<{ examined: number; deleted: number }> {
+  const bucket = env.IMAGES;
+  const saved = await bucket.get(ORPHAN_CURSOR_KEY);
+  let cursor = saved ? await saved.text() : undefined;
+  const oldEnough = Date.now() - config.ORPHAN_MIN_AGE_SECONDS * 1000;
+  let examined = 0;
+  let deleted = 0;
+  let finished = false;
+  while (examined < config.SWEEP_MAX_OBJECTS) {
+    const page = await bucket.list({
+      prefix: IMAGE_PREFIX,
+      cursor: cursor || undefined,
+      limit: Math.min(1000, config.SWEEP_MAX_OBJECTS - examined),
+    });
+    examined += page.objects.length;
+    const candidates = page.objects
+      .filter((object) => object.uploaded.getTime() < oldEnough)
+      .map((o) => o.key);
+    if (candidates.length > 0) {
+      const referenced = await db
+        .select({ key: images.objectKey })
+        .from(images)
+        .where(inArray(images.objectKey, candidates));
+      const keep = new Set(referenced.map((row) => row.key));
+      const orphans = candidates.filter((key) => !keep.has(key));
+      if (orphans.length > 0) {
+        await bucket.delete(orphans);
+        deleted += orphans.length;
+      }
+    }
+    if (!page.truncated) {
+      finished = true;
+      break;
+    }
+    cursor = page.cursor;
+  }
+  if (finished) await bucket.delete(ORPHAN_CURSOR_KEY);
+  else if (cursor) await bucket.put(ORPHAN_CURSOR_KEY, cursor);
+  return { examined, deleted };
+}
