@@ -94,6 +94,7 @@ def main() -> None:
     ap.add_argument("--device", default=None, help="cpu or cuda; default: cuda when available")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N images per split (smoke tests)")
     ap.add_argument("--max-steps", type=int, default=None, help="stop after N optimiser steps (smoke tests)")
+    ap.add_argument("--weights", type=Path, default=None, help="start from this checkpoint (fine-tuning)")
     ap.add_argument("--model-version", default="1.0.0")
     args = ap.parse_args()
 
@@ -110,8 +111,14 @@ def main() -> None:
     val = load_split(cfg, "val", args.imgsz, args.limit)
     print(f"loaded {len(train)} train / {len(val)} val images in {time.time() - t0:.0f}s on {device}", flush=True)
 
-    model = Detector(nc).to(device)
+    model = Detector(nc)
     model.head.init_bias(args.imgsz)
+    if args.weights:
+        start = torch.load(args.weights, map_location="cpu")
+        if start["nc"] != nc:
+            raise SystemExit(f"{args.weights} has {start['nc']} classes, the dataset {nc}")
+        model.load_state_dict(start["model"])
+    model = model.to(device)
     ema = ModelEMA(model)
     optimizer = torch.optim.AdamW(param_groups(model, 5e-4), lr=args.lr, betas=(0.937, 0.999))
     criterion = DetectionLoss(nc, model.reg_max)
