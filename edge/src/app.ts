@@ -14,6 +14,7 @@ import { mountDocs } from "./routes/docs";
 import { healthRouter } from "./routes/health";
 import { imagesRouter } from "./routes/images";
 import { internalRouter } from "./routes/internal";
+import { exportsRouter, jobsRouter } from "./routes/jobs";
 import { meRouter } from "./routes/me";
 import { webhooksRouter } from "./routes/webhooks";
 import { wellKnownRouter } from "./routes/well-known";
@@ -48,6 +49,8 @@ export function createApp() {
   // Hidden from the public OpenAPI document; the inference service is its only client.
   app.route("/internal/v1", internalRouter);
   app.route("/v1/images", imagesRouter);
+  app.route("/v1/jobs", jobsRouter);
+  app.route("/v1", exportsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

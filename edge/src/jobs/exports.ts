@@ -1,0 +1,80 @@
+import { strToU8, zipSync } from "fflate";
+import type { DetectionView } from "./views";
+
+/** One finished job as exports see it: its image and its detections. */
+export type ExportItem = {
+  jobId: string;
+  image: { id: string; width: number; height: number; filename: string | null };
+  detections: DetectionView[];
+};
+
+/**
+ * COCO detection results with their ground structure: `images`, `annotations` (bbox as
+ * [x, y, width, height] in pixels, with `score`) and `categories`. Category ids are the model's
+ * class ids; image and annotation ids are 1-based positions, with the platform ids kept alongside.
+ */
+export function toCoco(items: ExportItem[]) {
+  const categories = new Map<number, string>();
+  const annotations: Array<Record<string, unknown>> = [];
+  const cocoImages = items.map((item, index) => {
+    const imageId = index + 1;
+    for (const d of item.detections) {
+      categories.set(d.classId, d.label);
+      const width = d.box.x2 - d.box.x1;
+      const height = d.box.y2 - d.box.y1;
+      annotations.push({
+        id: annotations.length + 1,
+        image_id: imageId,
+        category_id: d.classId,
+        bbox: [d.box.x1, d.box.y1, width, height],
+        area: width * height,
+        iscrowd: 0,
+        score: d.score,
+      });
+    }
+    return {
+      id: imageId,
+      file_name: item.image.filename ?? `${item.image.id}`,
+      width: item.image.width,
+      height: item.image.height,
+      image_uid: item.image.id,
+      job_id: item.jobId,
+    };
+  });
+  return {
+    info: { description: "Defect detection results", date_created: new Date().toISOString() },
+    images: cocoImages,
+    annotations,
+    categories: [...categories]
+      .sort(([a], [b]) => a - b)
+      .map(([id, name]) => ({ id, name, supercategory: "defect" })),
+  };
+}
+
+/** YOLO label lines: `class cx cy w h` normalised to the image, plus the score (Ultralytics `save_conf`). */
+export function toYoloLines(item: ExportItem): string {
+  return item.detections
+    .map((d) => {
+      const { x1, y1, x2, y2 } = d.boxNormalized;
+      const values = [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, d.score].map((v) => v.toFixed(6));
+      return `${d.classId} ${values.join(" ")}`;
+    })
+    .join("\n");
+}
+
+/** A zip of `labels/<image>.txt` per job plus `classes.txt` (id and name per line). */
+export function toYoloZip(items: ExportItem[]): Uint8Array {
+  const classes = new Map<number, string>();
+  const files: Record<string, Uint8Array> = {};
+  for (const item of items) {
+    for (const d of item.detections) classes.set(d.classId, d.label);
+    files[`labels/${item.image.id}.txt`] = strToU8(toYoloLines(item));
+  }
+  files["classes.txt"] = strToU8(
+    [...classes]
+      .sort(([a], [b]) => a - b)
+      .map(([id, name]) => `${id} ${name}`)
+      .join("\n"),
+  );
+  return zipSync(files);
+}

@@ -1,0 +1,148 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, count, eq, gt, inArray, sql } from "drizzle-orm";
+import { images, jobs } from "../../../../db/schema";
+import { ApiError } from "../../errors";
+import { claimIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from "../../jobs/idempotency";
+import { detectMessage, enqueueDetect } from "../../jobs/queue-messages";
+import { toJob } from "../../jobs/views";
+import { requireScope } from "../../middleware/authenticate";
+import { createRouter, errorResponse } from "../../openapi";
+import { authErrorResponses, bearerSecurity } from "../common-responses";
+import { CreateJobsSchema, JobSchema } from "./schema";
+
+const route = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["Jobs"],
+  summary: "Run detection on one or more images",
+  description: [
+    "Creates one job per image and queues them. Answers 202 at once; follow `Location` (wait with",
+    "`GET /v1/jobs/{id}?wait=30`). Send `Idempotency-Key` to make retries safe: the same key and body",
+    "return the same answer, another body under the key is refused. Needs `jobs:write`.",
+  ].join(" "),
+  security: bearerSecurity,
+  request: {
+    headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
+    body: { required: true, content: { "application/json": { schema: CreateJobsSchema } } },
+  },
+  responses: {
+    202: {
+      description: "Queued",
+      content: {
+        "application/json": { schema: z.object({ jobs: z.array(JobSchema) }).openapi("QueuedJobs") },
+      },
+    },
+    400: errorResponse(
+      "Invalid body (`validation_failed`, `malformed_json`, `unknown_model`, `too_many_images`)",
+    ),
+    404: errorResponse("An image is not among yours (`not_found`)"),
+    409: errorResponse("Idempotency-Key reused with another body, or still in progress"),
+    503: errorResponse("The queue is unavailable (`queue_unavailable`); nothing was created"),
+    ...authErrorResponses,
+  },
+});
+
+export const createJobs = createRouter().openapi(route, async (c) => {
+  const principal = requireScope(c, "jobs:write");
+  const config = c.var.config;
+  const body = c.req.valid("json");
+  const imageIds = [...new Set(body.imageIds ?? [body.imageId as string])];
+  if (imageIds.length > config.MAX_IMAGES_PER_JOB_REQUEST) {
+    throw new ApiError(
+      "too_many_images",
+      `At most ${config.MAX_IMAGES_PER_JOB_REQUEST} images per request; got ${imageIds.length}`,
+    );
+  }
+  const model = body.model ?? (config.DETECTION_MODELS[0] as string);
+  if (!config.DETECTION_MODELS.includes(model)) {
+    throw new ApiError(
+      "unknown_model",
+      `Unknown model "${model}"; available: ${config.DETECTION_MODELS.join(", ")}`,
+    );
+  }
+
+  const idempotencyKey = c.req.valid("header")["idempotency-key"];
+  if (idempotencyKey) {
+    const replay = await claimIdempotencyKey(
+      c.var.db,
+      principal.userId,
+      idempotencyKey,
+      `POST /v1/jobs\n${JSON.stringify(body)}`,
+    );
+    if (replay) {
+      c.header("Idempotent-Replayed", "true");
+      return c.json(replay.body as { jobs: z.infer<typeof JobSchema>[] }, 202);
+    }
+  }
+  try {
+    const [{ today } = { today: 0 }] = await c.var.db
+      .select({ today: count() })
+      .from(jobs)
+      .where(and(eq(jobs.ownerId, principal.userId), gt(jobs.createdAt, sql`now() - interval '1 day'`)));
+    if (today + imageIds.length > config.JOBS_PER_DAY) {
+      throw new ApiError(
+        "quota_exceeded",
+        `Daily job quota reached: ${today} of ${config.JOBS_PER_DAY} used in the last 24 hours`,
+        { headers: { "Retry-After": "3600" } },
+      );
+    }
+    const owned = await c.var.db
+      .select()
+      .from(images)
+      .where(and(eq(images.ownerId, principal.userId), inArray(images.id, imageIds)));
+    const byId = new Map(owned.map((image) => [image.id, image]));
+    const missing = imageIds.filter((id) => !byId.has(id));
+    if (missing.length)
+      throw new ApiError("not_found", "Image not found", { details: { imageIds: missing } });
+
+    const params = { conf: body.conf, iou: body.iou, maxDet: body.maxDet, classes: body.classes };
+    const created = await c.var.db
+      .insert(jobs)
+      .values(
+        imageIds.map((imageId) => ({
+          ownerId: principal.userId,
+          imageId,
+          model,
+          params,
+          traceparent: c.var.trace.traceparent,
+          enqueuedAt: new Date(),
+        })),
+      )
+      .returning();
+    try {
+      const messages = await Promise.all(
+        created.map((job) => detectMessage(config, job, byId.get(job.imageId) as (typeof owned)[number])),
+      );
+      await enqueueDetect(c.env.DETECT_QUEUE, messages);
+    } catch (error) {
+      // Nothing half-accepted: jobs that could not be queued do not exist.
+      await c.var.db.delete(jobs).where(
+        inArray(
+          jobs.id,
+          created.map((job) => job.id),
+        ),
+      );
+      throw new ApiError("queue_unavailable", "Jobs could not be queued; retry shortly", { cause: error });
+    }
+    const response = {
+      jobs: created.map((job) => toJob(job, byId.get(job.imageId) as (typeof owned)[number])),
+    };
+    if (idempotencyKey)
+      await storeIdempotentResponse(c.var.db, principal.userId, idempotencyKey, {
+        status: 202,
+        body: response,
+      });
+    c.var.logger.info("jobs queued", { count: created.length, model });
+    c.header(
+      "Location",
+      created.length === 1
+        ? `/v1/jobs/${created[0]?.id}`
+        : `/v1/jobs?ids=${created.map((job) => job.id).join(",")}`,
+    );
+    return c.json(response, 202);
+  } catch (error) {
+    if (idempotencyKey)
+      await releaseIdempotencyKey(c.var.db, principal.userId, idempotencyKey).catch(() => {});
+    throw error;
+  }
+});

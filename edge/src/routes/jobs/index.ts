@@ -1,0 +1,19 @@
+import { authenticate } from "../../middleware/authenticate";
+import { database } from "../../middleware/database";
+import { rateLimit } from "../../middleware/rate-limit";
+import { createRouter } from "../../openapi";
+import { createJobs } from "./create";
+import { exportJob, exportJobs } from "./exports";
+import { getJob } from "./get";
+import { listJobs } from "./list";
+
+const readOrWrite = rateLimit((c) => (c.req.method === "GET" ? "read" : "write"));
+
+export const jobsRouter = createRouter();
+jobsRouter.use("*", database(), authenticate(), readOrWrite);
+jobsRouter.route("/", createJobs).route("/", listJobs).route("/", getJob).route("/", exportJob);
+
+/** `POST /v1/exports`: several jobs at once. */
+export const exportsRouter = createRouter();
+exportsRouter.use("/exports", database(), authenticate(), readOrWrite);
+exportsRouter.route("/", exportJobs);

@@ -1,0 +1,22 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { Db } from "../../../../db/client-worker";
+import { detections, images, jobs } from "../../../../db/schema";
+import { ApiError } from "../../errors";
+
+/** The caller's job with its image (and detections once it succeeded), or 404 for anyone else. */
+export async function ownedJob(db: Db, ownerId: string, id: string) {
+  const [row] = await db
+    .select({
+      job: jobs,
+      image: { id: images.id, width: images.width, height: images.height, filename: images.filename },
+    })
+    .from(jobs)
+    .innerJoin(images, eq(images.id, jobs.imageId))
+    .where(and(eq(jobs.id, id), eq(jobs.ownerId, ownerId)));
+  if (!row) throw new ApiError("not_found", "Job not found");
+  const found =
+    row.job.status === "succeeded"
+      ? await db.select().from(detections).where(eq(detections.jobId, id)).orderBy(asc(detections.rank))
+      : undefined;
+  return { ...row, detections: found };
+}
