@@ -1,16 +1,18 @@
 /**
  * Starts the whole system locally: PostgreSQL (embedded), migrations, the WebSocket proxy the
- * Worker's database driver goes through, and the Worker in workerd via `wrangler dev` with
- * local R2 / Queues / Durable Objects. State lives in .data/ and survives restarts.
+ * Worker's database driver goes through, the inference service, and the Worker in workerd via
+ * `wrangler dev` with local R2 / Queues / Durable Objects (plus the `detect` consumer that pushes
+ * batches to inference). State lives in .data/ and survives restarts.
  * Ctrl-C stops every child process.
  */
-import { spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { migrateDatabase } from "../db/migrate";
 import { localJwtKeySet } from "./local-stack/jwt-keys";
 import { assertPortFree } from "./local-stack/ports";
 import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack/postgres";
+import { withDevConsumer } from "./local-stack/queue-consumers";
 import { localSecrets } from "./local-stack/secrets";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
 import { vendorAssets } from "./local-stack/vendor-assets";
@@ -39,6 +41,15 @@ async function shutdown(code: number): Promise<never> {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
+/** Stops a child started in its own process group, with everything under it. */
+function stopGroup(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || !child.pid) return resolve();
+    child.once("exit", () => resolve());
+    process.kill(-child.pid, "SIGTERM");
+  });
+}
+
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -57,6 +68,7 @@ try {
   await assertPortFree(settings.edgePort, "edge Worker", "DEV_EDGE_PORT");
   await assertPortFree(settings.postgresPort, "PostgreSQL", "DEV_POSTGRES_PORT");
   await assertPortFree(settings.wsProxyPort, "database WebSocket proxy", "DEV_WS_PROXY_PORT");
+  await assertPortFree(settings.inferencePort, "inference service", "DEV_INFERENCE_PORT");
   await vendorAssets();
 
   say(
@@ -82,6 +94,35 @@ try {
   const jwtKeys = await localJwtKeySet(join(settings.dataDir, "jwt-keys.json"));
   const secrets = await localSecrets(join(settings.dataDir, "secrets.json"));
   const edge = `http://127.0.0.1:${settings.edgePort}`;
+  const inference = `http://127.0.0.1:${settings.inferencePort}`;
+
+  // An empty folder is fine: the service starts without a model and reports not ready.
+  await mkdir(settings.modelsDir, { recursive: true });
+  say(`starting the inference service on ${inference} (models in ${settings.modelsDir})`);
+  const inferenceService = spawn(process.execPath, [join(repoRoot, "inference/src/main.ts")], {
+    cwd: repoRoot,
+    stdio: ["ignore", "inherit", "inherit"],
+    detached: true,
+    env: {
+      ...process.env,
+      INFERENCE_HOST: "127.0.0.1",
+      INFERENCE_PORT: String(settings.inferencePort),
+      INFERENCE_LOG_LEVEL: settings.logLevel,
+      INFERENCE_MODELS_DIR: settings.modelsDir,
+      INFERENCE_SERVICE_TOKEN: secrets.inferenceToken,
+      INFERENCE_EDGE_URL: edge,
+      INFERENCE_EDGE_TOKEN: secrets.serviceToken,
+    },
+  });
+  stops.push(() => stopGroup(inferenceService));
+  inferenceService.once("exit", (code) => {
+    if (!stopping) {
+      console.error(`[dev] the inference service exited (${code}); stopping the stack`);
+      void shutdown(code || 1);
+    }
+  });
+  await waitForHttp(`${inference}/health`, 120_000);
+
   const envFile = join(settings.dataDir, "dev.env");
   await writeFile(
     envFile,
@@ -94,17 +135,26 @@ try {
       `EDGE_PUBLIC_URL=${edge}`,
       `SERVICE_TOKEN=${secrets.serviceToken}`,
       `INFERENCE_TOKEN=${secrets.inferenceToken}`,
+      `INFERENCE_URL=${inference}`,
+      // Local receivers (http://127.0.0.1:...) are the usual webhook targets in development.
+      "WEBHOOK_ALLOW_INSECURE_URLS=true",
       `IMAGE_URL_SIGNING_KEY=${secrets.imageUrlSigningKey}`,
       `CORS_ORIGINS=http://localhost:${settings.edgePort},http://127.0.0.1:${settings.edgePort}`,
     ].join("\n"),
     { mode: 0o600 },
   );
 
+  // wrangler.toml plus the Worker consumer of "detect" that production does not have (the
+  // inference service pulls there). Written next to wrangler.toml: its paths are relative to it.
+  const wranglerConfig = join(repoRoot, "wrangler.dev.toml");
+  await writeFile(wranglerConfig, withDevConsumer(await readFile(join(repoRoot, "wrangler.toml"), "utf8")));
+
   // Own process group, so stopping it also stops workerd underneath.
   const wrangler = spawn(
     join(repoRoot, "node_modules/.bin/wrangler"),
     [
       "dev",
+      `--config=${wranglerConfig}`,
       "--ip=127.0.0.1",
       `--port=${settings.edgePort}`,
       `--persist-to=${join(settings.dataDir, "wrangler")}`,
@@ -119,14 +169,7 @@ try {
       env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
     },
   );
-  stops.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (wrangler.exitCode !== null || !wrangler.pid) return resolve();
-        wrangler.once("exit", () => resolve());
-        process.kill(-wrangler.pid, "SIGTERM");
-      }),
-  );
+  stops.push(() => stopGroup(wrangler));
   wrangler.once("exit", (code) => {
     if (!stopping) {
       console.error(`[dev] wrangler exited (${code}); stopping the stack`);
@@ -140,6 +183,7 @@ try {
   say(`  readiness    ${edge}/health/ready`);
   say(`  API docs     ${edge}/docs`);
   say(`  OpenAPI      ${edge}/openapi.json`);
+  say(`  inference    ${inference} (readiness ${inference}/ready)`);
   say(`  PostgreSQL   ${databaseUrl}`);
   say("Ctrl-C stops everything.");
 } catch (error) {

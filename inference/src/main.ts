@@ -19,8 +19,9 @@ logger.info("configuration", { config: redactConfig(config) });
 
 const service = await createService(config, logger);
 if (service.models.list().length === 0) {
-  logger.error("no model could be loaded", { modelsDir: config.MODELS_DIR });
-  process.exit(1);
+  // Stay up, not ready: /ready answers 503 and jobs fail with model_not_found until a model is added
+  // and the service restarted. A fresh checkout runs the local stack before a model is trained.
+  logger.error("no model could be loaded; serving none", { modelsDir: config.MODELS_DIR });
 }
 await service.models.warmup();
 if (service.processor === null) logger.warn("INFERENCE_EDGE_URL/EDGE_TOKEN unset: queue sources disabled");

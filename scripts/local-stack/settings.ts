@@ -21,6 +21,9 @@ export function readLocalSettings() {
     edgePort: port("DEV_EDGE_PORT", 8787),
     postgresPort: port("DEV_POSTGRES_PORT", 54329),
     wsProxyPort: port("DEV_WS_PROXY_PORT", 54330),
+    inferencePort: port("DEV_INFERENCE_PORT", 8788),
+    /** Models the local inference service serves (its own default when unset). */
+    modelsDir: process.env.INFERENCE_MODELS_DIR || join(repoRoot, "inference/models"),
     database: process.env.DEV_DATABASE || "defects",
     logLevel: process.env.LOG_LEVEL || "info",
   };

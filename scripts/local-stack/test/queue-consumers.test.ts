@@ -1,0 +1,22 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { devDetectConsumer, withDevConsumer } from "../queue-consumers";
+import { repoRoot } from "../settings";
+
+type Parsed = { main: string; queues: { consumers: Array<{ queue: string; dead_letter_queue?: string }> } };
+
+test("production wrangler.toml has no Worker consumer for detect (inference pulls it over HTTP)", async () => {
+  const config = Bun.TOML.parse(await Bun.file(join(repoRoot, "wrangler.toml")).text()) as Parsed;
+  const queues = config.queues.consumers.map((c) => c.queue);
+  expect(queues).not.toContain("detect");
+  expect(queues).toEqual(expect.arrayContaining(["detect-dlq", "webhooks", "webhooks-dlq"]));
+});
+
+test("the generated dev config is wrangler.toml plus the detect push consumer", async () => {
+  const original = await Bun.file(join(repoRoot, "wrangler.toml")).text();
+  const generated = Bun.TOML.parse(withDevConsumer(original)) as Parsed;
+  const base = Bun.TOML.parse(original) as Parsed;
+  expect(generated.main).toBe(base.main);
+  expect(generated.queues.consumers).toEqual([...base.queues.consumers, devDetectConsumer]);
+  expect(devDetectConsumer.dead_letter_queue).toBe("detect-dlq");
+});
