@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { users } from "../../../../db/schema";
-import { issueTokens, rotateRefreshToken } from "../../auth/sessions";
+import { rotateRefreshToken, tokenPair } from "../../auth/sessions";
 import { ApiError } from "../../errors";
 import { createRouter, errorResponse } from "../../openapi";
 import { toUser } from "../users-schema";
@@ -25,14 +25,15 @@ const route = createRoute({
 
 export const refresh = createRouter().openapi(route, async (c) => {
   const { refreshToken } = c.req.valid("json");
-  const rotation = await rotateRefreshToken(c.var.db, refreshToken);
+  const rotation = await rotateRefreshToken(c.var.db, c.var.config, refreshToken);
   if (rotation.outcome === "reused") {
     c.var.logger.warn("refresh token reuse: family revoked", { familyId: rotation.familyId });
   }
-  if (rotation.outcome !== "rotated") throw new ApiError("unauthorized", "Invalid refresh token");
-
+  if (rotation.outcome !== "rotated" || !rotation.successor || !rotation.successorExpiresAt) {
+    throw new ApiError("unauthorized", "Invalid refresh token");
+  }
   const [user] = await c.var.db.select().from(users).where(eq(users.id, rotation.userId));
   if (!user || user.disabledAt) throw new ApiError("unauthorized", "Invalid refresh token");
-  const tokens = await issueTokens(c.var.db, c.var.config, user.id, rotation.familyId);
+  const tokens = await tokenPair(c.var.config, user.id, rotation.successor, rotation.successorExpiresAt);
   return c.json({ ...tokens, user: toUser(user) }, 200);
 });

@@ -69,6 +69,7 @@ async function uploadedBody(req: HonoRequest, maxBytes: number) {
     return { stream: file.stream(), length: file.size, filename: file.name || null };
   }
   if (declared === null) {
+    await request.body?.cancel();
     throw new ApiError(
       "length_required",
       "Raw uploads need a Content-Length header (or use multipart/form-data)",
