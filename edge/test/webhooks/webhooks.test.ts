@@ -155,6 +155,22 @@ describe("registering webhooks", () => {
   });
 });
 
+describe("OpenAPI", () => {
+  test("the webhook routes are documented with their error responses", async () => {
+    const doc = (await (await worker.current.fetch("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { tags?: string[]; responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(doc.paths["/v1/webhooks"] ?? {}).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.paths["/v1/webhooks/{id}"]?.delete?.responses ?? {})).toEqual(
+      expect.arrayContaining(["204", "401", "403", "404", "429"]),
+    );
+    expect(Object.keys(doc.paths["/v1/webhooks"]?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(["201", "400", "401", "403", "409", "429"]),
+    );
+    expect(doc.paths["/v1/webhooks/{id}/deliveries"]?.get?.tags).toEqual(["Webhooks"]);
+  });
+});
+
 describe("webhook URL policy (production settings)", () => {
   let signedIn: Promise<string> | undefined;
   const strictUser = () => {
