@@ -116,7 +116,12 @@ describe("upload: refused", () => {
         controller.close();
       },
     });
-    const response = await upload(auth, stream, { "Content-Type": "image/png" });
+    // Over its own connection: the server answers before reading the chunked body and closes it.
+    const response = await fetch(`${worker.current.origin}/v1/images`, {
+      method: "POST",
+      headers: { Authorization: auth, "Content-Type": "image/png" },
+      body: stream,
+    });
     expect(response.status).toBe(411);
     expect(((await response.json()) as ErrorBody).error.code).toBe("length_required");
   });
