@@ -8,12 +8,8 @@ import { database } from "../../middleware/database";
 import { rateLimit } from "../../middleware/rate-limit";
 import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
+import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
 import { toUser, UserSchema } from "../users-schema";
-
-const ListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.uuid().optional().openapi({ description: "`nextCursor` of the previous page" }),
-});
 
 const UserIdParamSchema = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
@@ -24,7 +20,7 @@ const list = createRoute({
   summary: "List users",
   description: "Newest first. Needs the `admin` scope.",
   security: bearerSecurity,
-  request: { query: ListQuerySchema },
+  request: { query: PageQuerySchema },
   responses: {
     200: {
       description: "A page of users",
@@ -71,16 +67,15 @@ adminRouter.use(
 
 adminRouter.openapi(list, async (c) => {
   requireScope(c, "admin");
-  const { limit, cursor } = c.req.valid("query");
-  // UUIDv7 ids sort by creation time, so the id alone is a stable keyset cursor.
+  const { cursor, ...query } = c.req.valid("query");
+  const limit = pageSize(c.var.config, query.limit);
   const rows = await c.var.db
     .select()
     .from(users)
     .where(cursor ? lt(users.id, cursor) : undefined)
     .orderBy(desc(users.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const nextCursor = rows.length > limit ? (page.at(-1)?.id ?? null) : null;
+  const { page, nextCursor } = toPage(rows, limit);
   return c.json({ items: page.map(toUser), nextCursor }, 200);
 });
 
