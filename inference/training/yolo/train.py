@@ -124,7 +124,7 @@ def main() -> None:
     criterion = DetectionLoss(nc, model.reg_max)
     steps_per_epoch = math.ceil(len(train) / args.batch)
     total_steps = args.max_steps or steps_per_epoch * args.epochs
-    warmup = min(300, max(1, total_steps // 10))
+    warmup = min(300, max(1, total_steps // 5))
 
     def lr_at(step: int) -> float:
         if step < warmup:
