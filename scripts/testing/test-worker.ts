@@ -118,6 +118,8 @@ export type TestWorkerOptions = {
   vars?: Record<string, string>;
   /** Another entry module with the same bindings (benchmarks); default: wrangler.toml's `main`. */
   entry?: string;
+  /** Port to listen on, when another process must know the Worker's URL before it starts. */
+  port?: number;
   /** Per-queue consumer settings over wrangler.toml's (e.g. short batch timeouts, fewer retries). */
   queueConsumers?: Record<string, Partial<Omit<WranglerQueueConsumer, "queue">>>;
 };
@@ -152,7 +154,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     sharedServices(),
     workerBundle(options.entry),
     createTestDatabase(),
-    freePort(),
+    options.port ?? freePort(),
   ]);
   const origin = `http://127.0.0.1:${port}`;
 

@@ -25,11 +25,7 @@ const list = createRoute({
     200: {
       description: "A page of users",
       content: {
-        "application/json": {
-          schema: z
-            .object({ items: z.array(UserSchema), nextCursor: z.uuid().nullable() })
-            .openapi("UserPage"),
-        },
+        "application/json": { schema: pageResponse(UserSchema, "UserPage") },
       },
     },
     400: errorResponse("Invalid query (`validation_failed`)"),

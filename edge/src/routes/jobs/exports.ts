@@ -9,6 +9,7 @@ import { toDetection } from "../../jobs/views";
 import { requireScope } from "../../middleware/authenticate";
 import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
+import { jobWithImage } from "./owned";
 import { JobIdParamSchema } from "./schema";
 
 const FormatSchema = z.enum(["coco", "yolo"]);
@@ -16,10 +17,7 @@ const FormatSchema = z.enum(["coco", "yolo"]);
 /** Finished jobs of the caller, in the order asked; 404 / 409 name the ids that do not qualify. */
 async function exportItems(c: Context<AppEnv>, ownerId: string, jobIds: string[]): Promise<ExportItem[]> {
   const rows = await c.var.db
-    .select({
-      job: jobs,
-      image: { id: images.id, width: images.width, height: images.height, filename: images.filename },
-    })
+    .select(jobWithImage)
     .from(jobs)
     .innerJoin(images, eq(images.id, jobs.imageId))
     .where(and(eq(jobs.ownerId, ownerId), inArray(jobs.id, jobIds)));

@@ -7,6 +7,7 @@ import { requireScope } from "../../middleware/authenticate";
 import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
+import { jobWithImage } from "./owned";
 import { JobSchema } from "./schema";
 
 const route = createRoute({
@@ -48,10 +49,7 @@ export const listJobs = createRouter().openapi(route, async (c) => {
     throw new ApiError("validation_failed", "ids must be at most 1000 comma-separated job ids");
   }
   const rows = await c.var.db
-    .select({
-      job: jobs,
-      image: { id: images.id, width: images.width, height: images.height, filename: images.filename },
-    })
+    .select(jobWithImage)
     .from(jobs)
     .innerJoin(images, eq(images.id, jobs.imageId))
     .where(

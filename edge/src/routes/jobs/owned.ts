@@ -3,13 +3,16 @@ import type { Db } from "../../../../db/client-worker";
 import { detections, images, jobs } from "../../../../db/schema";
 import { ApiError } from "../../errors";
 
+/** Columns of a job joined with the image facts its views and exports need. */
+export const jobWithImage = {
+  job: jobs,
+  image: { id: images.id, width: images.width, height: images.height, filename: images.filename },
+};
+
 /** The caller's job with its image (and detections once it succeeded), or 404 for anyone else. */
 export async function ownedJob(db: Db, ownerId: string, id: string) {
   const [row] = await db
-    .select({
-      job: jobs,
-      image: { id: images.id, width: images.width, height: images.height, filename: images.filename },
-    })
+    .select(jobWithImage)
     .from(jobs)
     .innerJoin(images, eq(images.id, jobs.imageId))
     .where(and(eq(jobs.id, id), eq(jobs.ownerId, ownerId)));
