@@ -160,6 +160,8 @@ try {
       `--persist-to=${join(settings.dataDir, "wrangler")}`,
       `--env-file=${envFile}`,
       "--show-interactive-dev-session=false",
+      // Lets `curl <edge>/__scheduled` run the cron sweeper on demand.
+      "--test-scheduled",
     ],
     {
       cwd: repoRoot,
