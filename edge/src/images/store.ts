@@ -68,6 +68,7 @@ export async function storeImage(
 ): Promise<StoredImage> {
   if (length === 0) throw new ApiError("empty_body", "The upload is empty");
   if (length > limits.maxBytes) {
+    await body.cancel();
     throw new ApiError("payload_too_large", `The upload is ${length} bytes; the limit is ${limits.maxBytes}`);
   }
   const reader = body.getReader();
