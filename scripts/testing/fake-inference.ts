@@ -1,7 +1,9 @@
+import { afterAll, beforeAll } from "bun:test";
 import { createHash } from "node:crypto";
 import type { Server } from "bun";
 import { type PushBatch, PushBatchSchema, type PushResponse } from "../../edge/src/contracts/push-batch";
 import { sharedServices } from "./shared-services";
+import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker, type TestWorkerOptions } from "./test-worker";
 
 type Message = PushBatch["messages"][number];
 type Outcome = PushResponse["results"][number];
@@ -128,4 +130,30 @@ export async function startFakeInference(initial: FakeInferenceOptions = {}) {
     },
     stop: () => server.stop(true),
   };
+}
+
+export type FakeInference = Awaited<ReturnType<typeof startFakeInference>>;
+
+/**
+ * A test Worker whose `detect` queue pushes to a fake inference service, for the whole file:
+ * both start before its tests and stop after. Read `stack.worker` / `stack.fake` inside tests.
+ */
+export function useWorkerWithFakeInference(options: TestWorkerOptions = {}): {
+  worker: TestWorker;
+  fake: FakeInference;
+} {
+  const stack = {} as { worker: TestWorker; fake: FakeInference };
+  beforeAll(async () => {
+    stack.fake = await startFakeInference();
+    stack.worker = await startTestWorker({
+      ...options,
+      vars: { INFERENCE_URL: stack.fake.url, ...options.vars },
+    });
+    stack.fake.setEdge(stack.worker.origin);
+  }, STARTUP_TIMEOUT_MS);
+  afterAll(async () => {
+    await stack.worker?.dispose();
+    stack.fake?.stop();
+  });
+  return stack;
 }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { detectMessage, enqueueDetect } from "../../edge/src/jobs/queue-messages";
-import { startFakeInference } from "../../scripts/testing/fake-inference";
+import { useWorkerWithFakeInference } from "../../scripts/testing/fake-inference";
 import {
   arrangeJob,
   DEFAULT_PARAMS,
@@ -10,39 +10,25 @@ import {
   jobRow,
   workerConfig,
 } from "../../scripts/testing/job-fixtures";
-import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "../../scripts/testing/test-worker";
 import { retryDelaySeconds } from "../src/queues/retry-delay";
 
-let fake: Awaited<ReturnType<typeof startFakeInference>>;
-let worker: TestWorker;
-
-beforeAll(async () => {
-  fake = await startFakeInference();
-  worker = await startTestWorker({
-    vars: {
-      INFERENCE_URL: fake.url,
-      INFERENCE_PUSH_TIMEOUT_MS: "1500",
-      DETECT_RETRY_BASE_DELAY_SECONDS: "1",
-      DETECT_RETRY_MAX_DELAY_SECONDS: "2",
-    },
-    queueConsumers: {
-      detect: { max_batch_timeout: 0.2, max_retries: 2 },
-      "detect-dlq": { max_batch_timeout: 0.2 },
-    },
-  });
-  fake.setEdge(worker.origin);
-}, STARTUP_TIMEOUT_MS);
-
-afterAll(async () => {
-  await worker?.dispose();
-  fake?.stop();
+const stack = useWorkerWithFakeInference({
+  vars: {
+    INFERENCE_PUSH_TIMEOUT_MS: "1500",
+    DETECT_RETRY_BASE_DELAY_SECONDS: "1",
+    DETECT_RETRY_MAX_DELAY_SECONDS: "2",
+  },
+  queueConsumers: {
+    detect: { max_batch_timeout: 0.2, max_retries: 2 },
+    "detect-dlq": { max_batch_timeout: 0.2 },
+  },
 });
 
 /** Arranges `count` queued jobs of one owner and puts their messages on `detect` in one batch. */
 async function enqueueJobs(count: number): Promise<string[]> {
-  const owner = await insertUser(worker);
-  const config = await workerConfig(worker);
-  const arranged = await Promise.all(Array.from({ length: count }, () => arrangeJob(worker, owner)));
+  const owner = await insertUser(stack.worker);
+  const config = await workerConfig(stack.worker);
+  const arranged = await Promise.all(Array.from({ length: count }, () => arrangeJob(stack.worker, owner)));
   const messages = await Promise.all(
     arranged.map(({ jobId, image }) =>
       detectMessage(
@@ -52,14 +38,14 @@ async function enqueueJobs(count: number): Promise<string[]> {
       ),
     ),
   );
-  await enqueueDetect(await worker.mf.getQueueProducer("DETECT_QUEUE"), messages);
+  await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), messages);
   return arranged.map(({ jobId }) => jobId);
 }
 
 async function allFinished(jobIds: string[]) {
   return eventually(
     async () => {
-      const rows = await Promise.all(jobIds.map((id) => jobRow(worker, id)));
+      const rows = await Promise.all(jobIds.map((id) => jobRow(stack.worker, id)));
       return rows.every((row) => row?.status === "succeeded" || row?.status === "failed") ? rows : undefined;
     },
     30_000,
@@ -72,33 +58,33 @@ async function expectSucceededExactlyOnce(jobIds: string[]) {
   const rows = await allFinished(jobIds);
   expect(rows.map((row) => row?.status)).toEqual(jobIds.map(() => "succeeded"));
   for (const jobId of jobIds) {
-    expect(fake.callbacks.filter((c) => c.jobId === jobId && c.outcome === "applied")).toHaveLength(1);
-    const detections = await detectionRows(worker, jobId);
+    expect(stack.fake.callbacks.filter((c) => c.jobId === jobId && c.outcome === "applied")).toHaveLength(1);
+    const detections = await detectionRows(stack.worker, jobId);
     expect(detections.map((d) => d.rank)).toEqual([0, 1]);
   }
 }
 
 describe("local push bridge", () => {
   test("a pushed batch is processed: jobs run, images are read by signed URL, results land once", async () => {
-    fake.configure({});
+    stack.fake.configure({});
     const jobIds = await enqueueJobs(3);
     await expectSucceededExactlyOnce(jobIds);
-    const first = fake.pushes.find((push) => jobIds.some((id) => id in push.attempts));
+    const first = stack.fake.pushes.find((push) => jobIds.some((id) => id in push.attempts));
     expect(first && Object.values(first.attempts)).toEqual([1, 1, 1]);
-    const job = await jobRow(worker, jobIds[0] as string);
+    const job = await jobRow(stack.worker, jobIds[0] as string);
     expect(job?.attempts).toBe(1);
     expect(job?.startedAt).toBeInstanceOf(Date);
   });
 
   test("inference failing the first push: every message is retried after a backoff and succeeds once", async () => {
     const jobIds = await enqueueJobs(4);
-    fake.configure({
+    stack.fake.configure({
       onPush: (batch) => (batch.messages.some((m) => m.attempts === 1) ? "reject" : "handle"),
     });
     await expectSucceededExactlyOnce(jobIds);
-    const rows = await Promise.all(jobIds.map((id) => jobRow(worker, id)));
+    const rows = await Promise.all(jobIds.map((id) => jobRow(stack.worker, id)));
     expect(rows.map((row) => row?.attempts)).toEqual(jobIds.map(() => 2));
-    const ours = fake.pushes.filter((push) => jobIds.some((id) => id in push.attempts));
+    const ours = stack.fake.pushes.filter((push) => jobIds.some((id) => id in push.attempts));
     const rejected = ours.find((push) => Object.values(push.attempts).includes(1));
     const retried = ours.find((push) => Object.values(push.attempts).includes(2));
     // delaySeconds for attempt 1 is DETECT_RETRY_BASE_DELAY_SECONDS = 1.
@@ -107,7 +93,7 @@ describe("local push bridge", () => {
 
   test("inference dying mid-batch: the half already reported is not applied twice", async () => {
     let died = false;
-    fake.configure({
+    stack.fake.configure({
       onPush: () => {
         if (died) return "handle";
         died = true;
@@ -116,44 +102,49 @@ describe("local push bridge", () => {
     });
     const jobIds = await enqueueJobs(6);
     await expectSucceededExactlyOnce(jobIds);
-    const reportedBeforeDying = fake.callbacks.filter((c) => jobIds.includes(c.jobId) && c.attempt === 1);
+    const reportedBeforeDying = stack.fake.callbacks.filter(
+      (c) => jobIds.includes(c.jobId) && c.attempt === 1,
+    );
     expect(reportedBeforeDying.map((c) => c.outcome)).toEqual(["applied", "applied", "applied"]);
     // The retried batch carries only the jobs still unfinished: the bridge acks the others itself.
-    const retried = fake.pushes.filter((push) =>
+    const retried = stack.fake.pushes.filter((push) =>
       Object.entries(push.attempts).some(([id, n]) => jobIds.includes(id) && n > 1),
     );
     const retriedJobs = retried.flatMap((push) => Object.keys(push.attempts)).sort();
     const unreported = jobIds.filter((id) => !reportedBeforeDying.some((c) => c.jobId === id)).sort();
     expect(retriedJobs).toEqual(unreported);
-    expect(fake.callbacks.filter((c) => jobIds.includes(c.jobId))).toHaveLength(6);
+    expect(stack.fake.callbacks.filter((c) => jobIds.includes(c.jobId))).toHaveLength(6);
   });
 
   test("two messages for one job in one batch (a re-enqueue racing the original) apply once", async () => {
-    fake.configure({});
-    const { jobId, image } = await arrangeJob(worker);
-    const config = await workerConfig(worker);
+    stack.fake.configure({});
+    const { jobId, image } = await arrangeJob(stack.worker);
+    const config = await workerConfig(stack.worker);
     const message = () =>
       detectMessage(
         config,
         { id: jobId, model: "weld-defects", params: DEFAULT_PARAMS, traceparent: null },
         { id: image.id, objectKey: image.objectKey, width: 640, height: 480, sha256: image.sha256 },
       );
-    await enqueueDetect(await worker.mf.getQueueProducer("DETECT_QUEUE"), [await message(), await message()]);
+    await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [
+      await message(),
+      await message(),
+    ]);
     await expectSucceededExactlyOnce([jobId]);
     const outcomes = await eventually(async () => {
-      const seen = fake.callbacks.filter((c) => c.jobId === jobId).map((c) => c.outcome);
+      const seen = stack.fake.callbacks.filter((c) => c.jobId === jobId).map((c) => c.outcome);
       return seen.length === 2 ? seen.sort() : undefined;
     });
     expect(outcomes).toEqual(["applied", "duplicate"]);
-    expect(await detectionRows(worker, jobId)).toHaveLength(2);
+    expect(await detectionRows(stack.worker, jobId)).toHaveLength(2);
   });
 
   test("a message that always fails ends in the dead-letter queue and its job fails with the reason", async () => {
     const [doomed, fine] = await enqueueJobs(2);
-    fake.configure({ behaviour: (message) => (message.body.jobId === doomed ? "fail" : "succeed") });
+    stack.fake.configure({ behaviour: (message) => (message.body.jobId === doomed ? "fail" : "succeed") });
     const job = await eventually(
       async () => {
-        const row = await jobRow(worker, doomed as string);
+        const row = await jobRow(stack.worker, doomed as string);
         return row?.status === "failed" ? row : undefined;
       },
       30_000,
@@ -163,17 +154,17 @@ describe("local push bridge", () => {
     expect(job.error).toContain("dead_lettered");
     expect(job.error).toContain("runtime_error: tensor shape mismatch");
     expect(job.finishedAt).toBeInstanceOf(Date);
-    expect(await detectionRows(worker, doomed as string)).toHaveLength(0);
-    expect((await jobRow(worker, fine as string))?.status).toBe("succeeded");
+    expect(await detectionRows(stack.worker, doomed as string)).toHaveLength(0);
+    expect((await jobRow(stack.worker, fine as string))?.status).toBe("succeeded");
   });
 
   test("messages of finished or deleted jobs are acked without a push", async () => {
-    fake.configure({});
+    stack.fake.configure({});
     const [done] = await enqueueJobs(1);
     await expectSucceededExactlyOnce([done as string]);
-    const config = await workerConfig(worker);
-    const owner = await insertUser(worker);
-    const fresh = await arrangeJob(worker, owner);
+    const config = await workerConfig(stack.worker);
+    const owner = await insertUser(stack.worker);
+    const fresh = await arrangeJob(stack.worker, owner);
     const message = (jobId: string) =>
       detectMessage(
         config,
@@ -188,16 +179,16 @@ describe("local push bridge", () => {
       );
     const gone = crypto.randomUUID();
     // A re-enqueued message for a finished job, one for a deleted job, then a live one behind them.
-    await enqueueDetect(await worker.mf.getQueueProducer("DETECT_QUEUE"), [
+    await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [
       await message(done as string),
       await message(gone),
       await message(fresh.jobId),
     ]);
     await expectSucceededExactlyOnce([fresh.jobId]);
     expect(
-      fake.pushes.filter((push) => (done as string) in push.attempts || gone in push.attempts),
+      stack.fake.pushes.filter((push) => (done as string) in push.attempts || gone in push.attempts),
     ).toHaveLength(1);
-    expect(fake.callbacks.filter((c) => c.jobId === done)).toHaveLength(1);
+    expect(stack.fake.callbacks.filter((c) => c.jobId === done)).toHaveLength(1);
   });
 });
 

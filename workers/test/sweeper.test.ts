@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { webhookDeliveries, webhooks } from "../../db/schema";
-import { startFakeInference } from "../../scripts/testing/fake-inference";
+import { useWorkerWithFakeInference } from "../../scripts/testing/fake-inference";
 import {
   arrangeJob,
   detectionRows,
@@ -11,11 +11,8 @@ import {
   insertUser,
   jobRow,
 } from "../../scripts/testing/job-fixtures";
-import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "../../scripts/testing/test-worker";
 import { ORPHAN_CURSOR_KEY } from "../src/scheduled/sweeper";
 
-let fake: Awaited<ReturnType<typeof startFakeInference>>;
-let worker: TestWorker;
 const received: string[] = [];
 const receiver = Bun.serve({
   hostname: "127.0.0.1",
@@ -26,45 +23,38 @@ const receiver = Bun.serve({
   },
 });
 
-beforeAll(async () => {
-  fake = await startFakeInference();
-  worker = await startTestWorker({
-    vars: {
-      INFERENCE_URL: fake.url,
-      ORPHAN_MIN_AGE_SECONDS: "2",
-      SWEEP_MAX_OBJECTS: "2",
-      WEBHOOK_ALLOW_INSECURE_URLS: "true",
-    },
-    queueConsumers: { detect: { max_batch_timeout: 0.2 }, webhooks: { max_batch_timeout: 0.2 } },
-  });
-  fake.setEdge(worker.origin);
-}, STARTUP_TIMEOUT_MS);
-
-afterAll(async () => {
-  await worker?.dispose();
-  fake?.stop();
-  receiver.stop(true);
+const stack = useWorkerWithFakeInference({
+  vars: {
+    ORPHAN_MIN_AGE_SECONDS: "2",
+    SWEEP_MAX_OBJECTS: "2",
+    WEBHOOK_ALLOW_INSECURE_URLS: "true",
+  },
+  queueConsumers: { detect: { max_batch_timeout: 0.2 }, webhooks: { max_batch_timeout: 0.2 } },
 });
+afterAll(() => receiver.stop(true));
 
 async function runSweeper() {
-  const result = await (await worker.mf.getWorker()).scheduled({ cron: "*/5 * * * *" });
+  const result = await (await stack.worker.mf.getWorker()).scheduled({ cron: "*/5 * * * *" });
   expect(result.outcome).toBe("ok");
 }
 
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
 
 test("stuck running and long-queued jobs are re-enqueued and then finish; others are left alone", async () => {
-  const owner = await insertUser(worker);
-  const image = await insertImage(worker, owner);
-  const stuckRunning = await insertJob(worker, owner, image.id, {
+  const owner = await insertUser(stack.worker);
+  const image = await insertImage(stack.worker, owner);
+  const stuckRunning = await insertJob(stack.worker, owner, image.id, {
     status: "running",
     attempts: 1,
     startedAt: hoursAgo(2),
     enqueuedAt: hoursAgo(2),
   });
-  const lostQueued = await insertJob(worker, owner, image.id, { enqueuedAt: null, createdAt: hoursAgo(2) });
-  const busy = await insertJob(worker, owner, image.id, { status: "running", startedAt: new Date() });
-  const finished = await insertJob(worker, owner, image.id, {
+  const lostQueued = await insertJob(stack.worker, owner, image.id, {
+    enqueuedAt: null,
+    createdAt: hoursAgo(2),
+  });
+  const busy = await insertJob(stack.worker, owner, image.id, { status: "running", startedAt: new Date() });
+  const finished = await insertJob(stack.worker, owner, image.id, {
     status: "succeeded",
     finishedAt: hoursAgo(3),
     enqueuedAt: hoursAgo(3),
@@ -73,20 +63,20 @@ test("stuck running and long-queued jobs are re-enqueued and then finish; others
   await runSweeper();
   for (const jobId of [stuckRunning, lostQueued]) {
     const job = await eventually(async () => {
-      const row = await jobRow(worker, jobId);
+      const row = await jobRow(stack.worker, jobId);
       return row?.status === "succeeded" ? row : undefined;
     });
     expect(job.enqueuedAt?.getTime()).toBeGreaterThan(hoursAgo(0.1).getTime());
-    expect(await detectionRows(worker, jobId)).toHaveLength(2);
+    expect(await detectionRows(stack.worker, jobId)).toHaveLength(2);
   }
-  expect((await jobRow(worker, busy))?.status).toBe("running");
-  expect((await jobRow(worker, finished))?.status).toBe("succeeded");
-  expect(fake.callbacks.filter((c) => c.jobId === busy || c.jobId === finished)).toHaveLength(0);
+  expect((await jobRow(stack.worker, busy))?.status).toBe("running");
+  expect((await jobRow(stack.worker, finished))?.status).toBe("succeeded");
+  expect(stack.fake.callbacks.filter((c) => c.jobId === busy || c.jobId === finished)).toHaveLength(0);
 });
 
 test("objects under images/ that no row references are deleted once old enough, across runs", async () => {
-  const bucket = await worker.mf.getR2Bucket("IMAGES");
-  const { image } = await arrangeJob(worker);
+  const bucket = await stack.worker.mf.getR2Bucket("IMAGES");
+  const { image } = await arrangeJob(stack.worker);
   const orphans = [`images/orphan-a-${crypto.randomUUID()}`, `images/orphan-b-${crypto.randomUUID()}`];
   for (const key of orphans) await bucket.put(key, "left behind by a failed upload");
   await bucket.put("elsewhere/kept", "outside the images/ prefix");
@@ -105,13 +95,13 @@ test("objects under images/ that no row references are deleted once old enough, 
 });
 
 test("a webhook delivery whose message was lost is sent again", async () => {
-  const owner = await insertUser(worker);
-  const [hook] = await worker.db
+  const owner = await insertUser(stack.worker);
+  const [hook] = await stack.worker.db
     .insert(webhooks)
     .values({ ownerId: owner, url: receiver.url.href, events: ["job.succeeded"], secret: "whsec_c2VjcmV0" })
     .returning();
   const deliveryId = crypto.randomUUID();
-  await worker.db.insert(webhookDeliveries).values({
+  await stack.worker.db.insert(webhookDeliveries).values({
     id: deliveryId,
     webhookId: hook?.id as string,
     event: "job.succeeded",
@@ -120,6 +110,9 @@ test("a webhook delivery whose message was lost is sent again", async () => {
   });
   await runSweeper();
   await eventually(async () => (received.includes(deliveryId) ? true : undefined));
-  const [row] = await worker.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
+  const [row] = await stack.worker.db
+    .select()
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.id, deliveryId));
   expect(row).toMatchObject({ status: "succeeded", attempts: 1, lastStatusCode: 204 });
 });

@@ -1,32 +1,19 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { strFromU8, unzipSync } from "fflate";
 import { idempotencyKeys, jobs } from "../../../db/schema";
 import { signedInUser } from "../../../scripts/testing/auth-fixtures";
-import { fakeDetections, startFakeInference } from "../../../scripts/testing/fake-inference";
+import { fakeDetections, useWorkerWithFakeInference } from "../../../scripts/testing/fake-inference";
 import { imageFixtures } from "../../../scripts/testing/image-fixtures";
-import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "../../../scripts/testing/test-worker";
+import { startTestWorker } from "../../../scripts/testing/test-worker";
 
-let inference: Awaited<ReturnType<typeof startFakeInference>>;
-let worker: TestWorker;
-
-beforeAll(async () => {
-  inference = await startFakeInference();
-  worker = await startTestWorker({
-    vars: {
-      INFERENCE_URL: inference.url,
-      JOBS_PER_DAY: "6",
-      MAX_IMAGES_PER_JOB_REQUEST: "3",
-      RATE_LIMIT_WRITE: "1000/60s",
-      RATE_LIMIT_READ: "1000/60s",
-    },
-  });
-  inference.setEdge(worker.origin);
-}, STARTUP_TIMEOUT_MS);
-
-afterAll(async () => {
-  await worker?.dispose();
-  inference?.stop();
+const stack = useWorkerWithFakeInference({
+  vars: {
+    JOBS_PER_DAY: "6",
+    MAX_IMAGES_PER_JOB_REQUEST: "3",
+    RATE_LIMIT_WRITE: "1000/60s",
+    RATE_LIMIT_READ: "1000/60s",
+  },
 });
 
 type ErrorBody = { error: { code: string; message: string; details?: unknown } };
@@ -45,7 +32,7 @@ type Job = {
 
 async function uploadImage(auth: string, width = 320, height = 240): Promise<string> {
   const bytes = await imageFixtures.png(width, height);
-  const response = await worker.fetch("/v1/images", {
+  const response = await stack.worker.fetch("/v1/images", {
     method: "POST",
     headers: { Authorization: auth, "Content-Type": "image/png", "Content-Length": String(bytes.length) },
     body: bytes,
@@ -54,7 +41,7 @@ async function uploadImage(auth: string, width = 320, height = 240): Promise<str
 }
 
 const createJobs = (auth: string, body: unknown, headers: Record<string, string> = {}) =>
-  worker.fetch("/v1/jobs", {
+  stack.worker.fetch("/v1/jobs", {
     method: "POST",
     headers: { Authorization: auth, "Content-Type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -62,12 +49,12 @@ const createJobs = (auth: string, body: unknown, headers: Record<string, string>
 
 const getJob = async (auth: string, id: string, wait = 0) =>
   (await (
-    await worker.fetch(`/v1/jobs/${id}?wait=${wait}`, { headers: { Authorization: auth } })
+    await stack.worker.fetch(`/v1/jobs/${id}?wait=${wait}`, { headers: { Authorization: auth } })
   ).json()) as Job;
 
 describe("end to end: upload → job → inference → result → export", () => {
   test("a job runs through the queue and the inference service, and exports as COCO and YOLO", async () => {
-    const { auth } = await signedInUser(worker);
+    const { auth } = await signedInUser(stack.worker);
     const imageId = await uploadImage(auth);
     const created = await createJobs(auth, { imageId, conf: 0.3 });
     expect(created.status).toBe(202);
@@ -86,7 +73,7 @@ describe("end to end: upload → job → inference → result → export", () =>
     expect(done.detections?.[0]?.boxNormalized.x2).toBeCloseTo((expected[0]?.box.x2 ?? 0) / 320, 6);
 
     const coco = (await (
-      await worker.fetch(`/v1/jobs/${id}/export?format=coco`, { headers: { Authorization: auth } })
+      await stack.worker.fetch(`/v1/jobs/${id}/export?format=coco`, { headers: { Authorization: auth } })
     ).json()) as {
       images: Array<{ id: number; width: number; height: number }>;
       annotations: Array<{ image_id: number; category_id: number; bbox: number[] }>;
@@ -106,7 +93,7 @@ describe("end to end: upload → job → inference → result → export", () =>
     ]);
 
     const yolo = await (
-      await worker.fetch(`/v1/jobs/${id}/export?format=yolo`, { headers: { Authorization: auth } })
+      await stack.worker.fetch(`/v1/jobs/${id}/export?format=yolo`, { headers: { Authorization: auth } })
     ).text();
     const [cls, cx] = (yolo.split("\n")[0] ?? "").split(" ");
     expect(cls).toBe("0");
@@ -114,7 +101,7 @@ describe("end to end: upload → job → inference → result → export", () =>
   });
 
   test("several images in one request: one job each, exported together as one COCO file and a YOLO zip", async () => {
-    const { auth } = await signedInUser(worker);
+    const { auth } = await signedInUser(stack.worker);
     const imageIds = [await uploadImage(auth), await uploadImage(auth, 160, 120)];
     const created = await createJobs(auth, { imageIds });
     const { jobs: queued } = (await created.json()) as { jobs: Job[] };
@@ -124,7 +111,7 @@ describe("end to end: upload → job → inference → result → export", () =>
 
     const jobIds = queued.map((job) => job.id);
     const coco = (await (
-      await worker.fetch("/v1/exports", {
+      await stack.worker.fetch("/v1/exports", {
         method: "POST",
         headers: { Authorization: auth, "Content-Type": "application/json" },
         body: JSON.stringify({ jobIds, format: "coco" }),
@@ -133,7 +120,7 @@ describe("end to end: upload → job → inference → result → export", () =>
     expect(coco.images).toHaveLength(2);
     expect(coco.annotations).toHaveLength(4);
 
-    const zip = await worker.fetch("/v1/exports", {
+    const zip = await stack.worker.fetch("/v1/exports", {
       method: "POST",
       headers: { Authorization: auth, "Content-Type": "application/json" },
       body: JSON.stringify({ jobIds, format: "yolo" }),
@@ -149,14 +136,14 @@ describe("end to end: upload → job → inference → result → export", () =>
 
 describe("POST /v1/jobs: idempotency and quota", () => {
   test("the same Idempotency-Key and body replay the first answer; another body is refused", async () => {
-    const { user, auth } = await signedInUser(worker);
+    const { user, auth } = await signedInUser(stack.worker);
     const imageId = await uploadImage(auth);
     const first = await createJobs(auth, { imageId }, { "Idempotency-Key": "scan-42" });
     const again = await createJobs(auth, { imageId }, { "Idempotency-Key": "scan-42" });
     expect(again.status).toBe(202);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(await again.json()).toEqual(await first.json());
-    expect(await worker.db.select().from(jobs).where(eq(jobs.ownerId, user.id))).toHaveLength(1);
+    expect(await stack.worker.db.select().from(jobs).where(eq(jobs.ownerId, user.id))).toHaveLength(1);
 
     const other = await createJobs(auth, { imageId, conf: 0.9 }, { "Idempotency-Key": "scan-42" });
     expect(other.status).toBe(409);
@@ -164,7 +151,7 @@ describe("POST /v1/jobs: idempotency and quota", () => {
   });
 
   test("a failed request releases its key, so the client can retry it", async () => {
-    const { user, auth } = await signedInUser(worker);
+    const { user, auth } = await signedInUser(stack.worker);
     const response = await createJobs(
       auth,
       { imageId: crypto.randomUUID() },
@@ -172,12 +159,12 @@ describe("POST /v1/jobs: idempotency and quota", () => {
     );
     expect(response.status).toBe(404);
     expect(
-      await worker.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.ownerId, user.id)),
+      await stack.worker.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.ownerId, user.id)),
     ).toEqual([]);
   });
 
   test("the daily quota is enforced with a clear error", async () => {
-    const { auth } = await signedInUser(worker);
+    const { auth } = await signedInUser(stack.worker);
     const imageIds = [await uploadImage(auth), await uploadImage(auth), await uploadImage(auth)];
     expect((await createJobs(auth, { imageIds })).status).toBe(202);
     expect((await createJobs(auth, { imageIds })).status).toBe(202);
@@ -196,7 +183,7 @@ describe("POST /v1/jobs: bad input", () => {
     ["both imageId and imageIds", { imageIds: "both" }, 400, "validation_failed"],
     ["more images than allowed", { imageIds: "many" }, 400, "too_many_images"],
   ] as const)("%s → %i %s", async (_, body, status, code) => {
-    const { auth } = await signedInUser(worker);
+    const { auth } = await signedInUser(stack.worker);
     const imageId = await uploadImage(auth);
     const payload =
       typeof body === "string"
@@ -228,9 +215,9 @@ describe("POST /v1/jobs: bad input", () => {
   });
 
   test("exporting a job that has not finished → 409 job_not_finished", async () => {
-    const { user, auth } = await signedInUser(worker);
+    const { user, auth } = await signedInUser(stack.worker);
     const imageId = await uploadImage(auth);
-    const [job] = await worker.db
+    const [job] = await stack.worker.db
       .insert(jobs)
       .values({
         ownerId: user.id,
@@ -239,7 +226,9 @@ describe("POST /v1/jobs: bad input", () => {
         params: { conf: 0.25, iou: 0.45, maxDet: 300, classes: null },
       })
       .returning();
-    const response = await worker.fetch(`/v1/jobs/${job?.id}/export`, { headers: { Authorization: auth } });
+    const response = await stack.worker.fetch(`/v1/jobs/${job?.id}/export`, {
+      headers: { Authorization: auth },
+    });
     expect(response.status).toBe(409);
     expect(((await response.json()) as ErrorBody).error.code).toBe("job_not_finished");
   });
@@ -247,8 +236,8 @@ describe("POST /v1/jobs: bad input", () => {
 
 describe("tenant isolation", () => {
   test("another user gets 404 on jobs, their exports, and jobs on images they do not own", async () => {
-    const owner = await signedInUser(worker);
-    const other = await signedInUser(worker);
+    const owner = await signedInUser(stack.worker);
+    const other = await signedInUser(stack.worker);
     const imageId = await uploadImage(owner.auth);
     const { jobs: queued } = (await (await createJobs(owner.auth, { imageId })).json()) as { jobs: Job[] };
     const id = queued[0]?.id as string;
@@ -259,9 +248,9 @@ describe("tenant isolation", () => {
       `/v1/jobs/${id}/export?format=coco`,
       `/v1/jobs/${id}/export?format=yolo`,
     ]) {
-      expect((await worker.fetch(path, { headers: { Authorization: other.auth } })).status).toBe(404);
+      expect((await stack.worker.fetch(path, { headers: { Authorization: other.auth } })).status).toBe(404);
     }
-    const batch = await worker.fetch("/v1/exports", {
+    const batch = await stack.worker.fetch("/v1/exports", {
       method: "POST",
       headers: { Authorization: other.auth, "Content-Type": "application/json" },
       body: JSON.stringify({ jobIds: [id], format: "coco" }),
@@ -269,7 +258,7 @@ describe("tenant isolation", () => {
     expect(batch.status).toBe(404);
     expect((await createJobs(other.auth, { imageId })).status).toBe(404);
     const list = (await (
-      await worker.fetch("/v1/jobs", { headers: { Authorization: other.auth } })
+      await stack.worker.fetch("/v1/jobs", { headers: { Authorization: other.auth } })
     ).json()) as { items: Job[] };
     expect(list.items).toEqual([]);
   });
@@ -277,19 +266,19 @@ describe("tenant isolation", () => {
 
 describe("GET /v1/jobs", () => {
   test("filters by status and pages", async () => {
-    const { auth } = await signedInUser(worker);
+    const { auth } = await signedInUser(stack.worker);
     const imageIds = [await uploadImage(auth), await uploadImage(auth)];
     const { jobs: queued } = (await (await createJobs(auth, { imageIds })).json()) as { jobs: Job[] };
     for (const job of queued) await getJob(auth, job.id, 20);
     const page = (await (
-      await worker.fetch("/v1/jobs?status=succeeded&limit=1", { headers: { Authorization: auth } })
+      await stack.worker.fetch("/v1/jobs?status=succeeded&limit=1", { headers: { Authorization: auth } })
     ).json()) as { items: Job[]; nextCursor: string | null };
     expect(page.items).toHaveLength(1);
     expect(page.items[0]?.status).toBe("succeeded");
     expect(page.items[0]?.detections).toBeUndefined();
     expect(page.nextCursor).not.toBeNull();
     const none = (await (
-      await worker.fetch("/v1/jobs?status=failed", { headers: { Authorization: auth } })
+      await stack.worker.fetch("/v1/jobs?status=failed", { headers: { Authorization: auth } })
     ).json()) as {
       items: Job[];
     };
@@ -297,8 +286,8 @@ describe("GET /v1/jobs", () => {
   });
 
   test("wait beyond the configured maximum is refused", async () => {
-    const { auth } = await signedInUser(worker);
-    const response = await worker.fetch(`/v1/jobs/${crypto.randomUUID()}?wait=3600`, {
+    const { auth } = await signedInUser(stack.worker);
+    const response = await stack.worker.fetch(`/v1/jobs/${crypto.randomUUID()}?wait=3600`, {
       headers: { Authorization: auth },
     });
     expect(response.status).toBe(400);
