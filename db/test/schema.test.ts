@@ -20,6 +20,33 @@ async function insertUser(email: string) {
   return user;
 }
 
+async function insertImageAndJob(ownerId: string) {
+  const [image] = await database.db
+    .insert(images)
+    .values({
+      ownerId,
+      objectKey: `images/${ownerId}/${crypto.randomUUID()}`,
+      format: "png",
+      width: 10,
+      height: 10,
+      bitDepth: 8,
+      bytes: 100,
+      sha256: "0".repeat(64),
+    })
+    .returning();
+  const [job] = await database.db
+    .insert(jobs)
+    .values({
+      ownerId,
+      imageId: image?.id as string,
+      model: "m",
+      params: { conf: 0.25, iou: 0.45, maxDet: 300, classes: null },
+    })
+    .returning();
+  if (!job) throw new Error("insert returned no row");
+  return job;
+}
+
 describe("schema", () => {
   test("migrations create every table with snake_case columns", async () => {
     const rows = await database.db.execute<{ table_name: string }>(
@@ -57,30 +84,9 @@ describe("schema", () => {
 
   test("deleting a user removes its images, jobs and detections", async () => {
     const user = await insertUser("owner@example.com");
-    const [image] = await database.db
-      .insert(images)
-      .values({
-        ownerId: user.id,
-        objectKey: `images/${user.id}/x`,
-        format: "png",
-        width: 10,
-        height: 10,
-        bitDepth: 8,
-        bytes: 100,
-        sha256: "0".repeat(64),
-      })
-      .returning();
-    const [job] = await database.db
-      .insert(jobs)
-      .values({
-        ownerId: user.id,
-        imageId: image?.id as string,
-        model: "m",
-        params: { conf: 0.25, iou: 0.45, maxDet: 300, classes: null },
-      })
-      .returning();
+    const job = await insertImageAndJob(user.id);
     await database.db.insert(detections).values({
-      jobId: job?.id as string,
+      jobId: job.id,
       rank: 0,
       classId: 1,
       label: "crack",
@@ -90,45 +96,19 @@ describe("schema", () => {
       x2: 5,
       y2: 5,
     });
-    expect(job?.status).toBe("queued");
+    expect(job.status).toBe("queued");
 
     await database.db.delete(users).where(eq(users.id, user.id));
     expect(await database.db.select().from(images).where(eq(images.ownerId, user.id))).toEqual([]);
     expect(await database.db.select().from(jobs).where(eq(jobs.ownerId, user.id))).toEqual([]);
-    expect(
-      await database.db
-        .select()
-        .from(detections)
-        .where(eq(detections.jobId, job?.id as string)),
-    ).toEqual([]);
+    expect(await database.db.select().from(detections).where(eq(detections.jobId, job.id))).toEqual([]);
   });
 
   test("a detection rank is unique within its job, so a replayed result cannot duplicate rows", async () => {
     const user = await insertUser("rank@example.com");
-    const [image] = await database.db
-      .insert(images)
-      .values({
-        ownerId: user.id,
-        objectKey: `images/${user.id}/y`,
-        format: "jpeg",
-        width: 10,
-        height: 10,
-        bitDepth: 8,
-        bytes: 100,
-        sha256: "1".repeat(64),
-      })
-      .returning();
-    const [job] = await database.db
-      .insert(jobs)
-      .values({
-        ownerId: user.id,
-        imageId: image?.id as string,
-        model: "m",
-        params: { conf: 0.25, iou: 0.45, maxDet: 300, classes: null },
-      })
-      .returning();
+    const job = await insertImageAndJob(user.id);
     const row = {
-      jobId: job?.id as string,
+      jobId: job.id,
       rank: 0,
       classId: 0,
       label: "porosity",
