@@ -90,7 +90,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=None,
                     help="hours; after the first epoch the epoch count is reduced to fit (as Ultralytics' `time`)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--workers-threads", dest="threads", type=int, default=2, help="CPU threads for torch")
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     ap.add_argument("--device", default=None, help="cpu or cuda; default: cuda when available")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N images per split (smoke tests)")
     ap.add_argument("--max-steps", type=int, default=None, help="stop after N optimiser steps (smoke tests)")
