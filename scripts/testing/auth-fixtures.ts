@@ -6,6 +6,9 @@ import type { TestWorker } from "./test-worker";
 
 export const STRONG_PASSWORD = "weld-seam-radiograph-7731";
 
+/** Worker vars for files that sign many users in but do not test the auth limits themselves. */
+export const GENEROUS_AUTH_LIMITS = { RATE_LIMIT_AUTH_IP: "1000/60s", RATE_LIMIT_AUTH_ACCOUNT: "1000/60s" };
+
 export type TestUser = { id: string; email: string; password: string };
 export type Session = { accessToken: string; refreshToken: string };
 

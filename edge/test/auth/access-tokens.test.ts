@@ -5,6 +5,7 @@ import { users } from "../../../db/schema";
 import {
   base64url,
   forgeAccessToken,
+  GENEROUS_AUTH_LIMITS,
   publicSigningJwk,
   signedInUser,
   tokenDefaults,
@@ -12,9 +13,7 @@ import {
 import { sharedServices } from "../../../scripts/testing/shared-services";
 import { startTestWorker, useTestWorker } from "../../../scripts/testing/test-worker";
 
-const worker = useTestWorker({
-  vars: { RATE_LIMIT_AUTH_IP: "1000/60s", RATE_LIMIT_AUTH_ACCOUNT: "1000/60s" },
-});
+const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
 
 async function me(token: string) {
   return worker.current.fetch("/v1/me", { headers: { Authorization: `Bearer ${token}` } });

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { users } from "../../../db/schema";
 import {
+  GENEROUS_AUTH_LIMITS,
   login,
   registerUser,
   STRONG_PASSWORD,
@@ -10,10 +11,7 @@ import {
 } from "../../../scripts/testing/auth-fixtures";
 import { useTestWorker } from "../../../scripts/testing/test-worker";
 
-// Generous auth limits: this file tests accounts, rate-limit.test.ts tests the limits.
-const worker = useTestWorker({
-  vars: { RATE_LIMIT_AUTH_IP: "1000/60s", RATE_LIMIT_AUTH_ACCOUNT: "1000/60s" },
-});
+const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
 
 type ErrorBody = { error: { code: string; message: string; requestId: string } };
 

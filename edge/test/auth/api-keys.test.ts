@@ -1,12 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { apiKeys, users } from "../../../db/schema";
-import { createApiKey, signedInUser } from "../../../scripts/testing/auth-fixtures";
+import { createApiKey, GENEROUS_AUTH_LIMITS, signedInUser } from "../../../scripts/testing/auth-fixtures";
 import { useTestWorker } from "../../../scripts/testing/test-worker";
 
-const worker = useTestWorker({
-  vars: { RATE_LIMIT_AUTH_IP: "1000/60s", RATE_LIMIT_AUTH_ACCOUNT: "1000/60s" },
-});
+const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
 
 type ErrorBody = { error: { code: string } };
 const me = (credential: string) =>

@@ -1,12 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { refreshTokens, users } from "../../../db/schema";
-import { type Session, signedInUser } from "../../../scripts/testing/auth-fixtures";
+import { GENEROUS_AUTH_LIMITS, type Session, signedInUser } from "../../../scripts/testing/auth-fixtures";
 import { useTestWorker } from "../../../scripts/testing/test-worker";
 
-const worker = useTestWorker({
-  vars: { RATE_LIMIT_AUTH_IP: "1000/60s", RATE_LIMIT_AUTH_ACCOUNT: "1000/60s" },
-});
+const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
 
 const post = (path: string, body: unknown) =>
   worker.current.fetch(path, {
