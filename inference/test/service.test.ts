@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../src/config";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";
-import { FIXTURE_MODELS_DIR, solidImage } from "./fixtures";
+import { pullServiceEnv, solidImage } from "./fixtures";
 import { detectMessage, FakeEdge, waitFor } from "./fixtures/fake-edge";
 import { FakeQueues } from "./fixtures/fake-queues";
 
@@ -17,15 +17,7 @@ beforeAll(async () => {
   edge.start();
   const apiBase = queues.start();
   const config = loadConfig({
-    INFERENCE_MODELS_DIR: FIXTURE_MODELS_DIR,
-    INFERENCE_DEFAULT_MODEL: "v8-dynamic",
-    INFERENCE_INTRA_OP_THREADS: "1",
-    INFERENCE_EDGE_URL: edge.url,
-    INFERENCE_EDGE_TOKEN: edge.token,
-    INFERENCE_CF_API_BASE: apiBase,
-    INFERENCE_CF_ACCOUNT_ID: queues.accountId,
-    INFERENCE_CF_QUEUE_ID: queues.queueId,
-    INFERENCE_CF_API_TOKEN: queues.token,
+    ...pullServiceEnv(edge, queues, apiBase),
     INFERENCE_PULL_IDLE_MS: "10",
     INFERENCE_CALLBACK_BASE_DELAY_MS: "1",
     INFERENCE_CALLBACK_MAX_DELAY_MS: "5",

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { fileURLToPath } from "node:url";
-import { FIXTURE_MODELS_DIR, solidImage } from "./fixtures";
+import { pullServiceEnv, solidImage } from "./fixtures";
 import { detectMessage, FakeEdge, waitFor } from "./fixtures/fake-edge";
 import { FakeQueues } from "./fixtures/fake-queues";
 
@@ -36,15 +36,7 @@ test("SIGTERM during work: in-flight messages finish and are acked, the rest sta
       INFERENCE_PORT: "0",
       INFERENCE_HOST: "127.0.0.1",
       INFERENCE_LOG_LEVEL: "warn",
-      INFERENCE_MODELS_DIR: FIXTURE_MODELS_DIR,
-      INFERENCE_DEFAULT_MODEL: "v8-dynamic",
-      INFERENCE_INTRA_OP_THREADS: "1",
-      INFERENCE_EDGE_URL: edge.url,
-      INFERENCE_EDGE_TOKEN: edge.token,
-      INFERENCE_CF_API_BASE: apiBase,
-      INFERENCE_CF_ACCOUNT_ID: queues.accountId,
-      INFERENCE_CF_QUEUE_ID: queues.queueId,
-      INFERENCE_CF_API_TOKEN: queues.token,
+      ...pullServiceEnv(edge, queues, apiBase),
       INFERENCE_MAX_IN_FLIGHT: "2",
       INFERENCE_PULL_BATCH_SIZE: "2",
       INFERENCE_PULL_IDLE_MS: "20",
