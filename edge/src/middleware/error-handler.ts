@@ -36,7 +36,22 @@ function render(c: Context<AppEnv>, error: ApiError): Response {
 }
 
 /** Renders every failure as the one error body; unexpected errors are logged, never leaked. */
-export const errorHandler: ErrorHandler<AppEnv> = (error, c) => {
+/** Bodies up to this size are read and dropped when a request is refused before reading it. */
+const DISCARD_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * workerd closes a keep-alive connection whose request body was left unread, failing the
+ * client's next request on it. Refusals (auth, validation) usually come before the body is read,
+ * so a small one is drained; a large one is left, and the connection closes.
+ */
+async function discardUnreadBody(request: Request): Promise<void> {
+  if (!request.body || request.bodyUsed) return;
+  const length = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (length <= DISCARD_LIMIT_BYTES) await request.arrayBuffer().catch(() => undefined);
+}
+
+export const errorHandler: ErrorHandler<AppEnv> = async (error, c) => {
+  await discardUnreadBody(c.req.raw);
   if (error instanceof ApiError) return render(c, error);
   if (error instanceof HTTPException) {
     // Errors raised by Hono's own middleware (body limit, CORS, ...) keep their status.
