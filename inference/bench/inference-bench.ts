@@ -4,22 +4,32 @@ import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { loadConfig } from "../src/config";
-import { decodeResized, probeImage } from "../src/image/decode";
+import { decodeResized, probeImage, setDecodeThreads } from "../src/image/decode";
 import { computeLetterbox, fillTensor } from "../src/image/letterbox";
 import { silentLogger } from "../src/log";
 import { loadDetector } from "../src/model/detector";
-import { createSession } from "../src/model/runtime";
+import { openInThread } from "../src/model/onnx-session";
 import { createService } from "../src/service";
+import { sampleSeed } from "../training/generator/dataset";
+import { encodePng } from "../training/generator/png";
+import { renderSample } from "../training/generator/sample";
+
+/** Generator seed of the benchmark films (any seed works; fixed so runs compare). */
+const BENCH_SEED = 7;
 
 /**
- * Throughput of one model along three paths, same model and thread count:
+ * Throughput of one model along three paths, same model, thread count and session options:
  *   (a) raw session.run on tensors preprocessed beforehand,
  *   (b) the service's in-process path (decode → letterbox → micro-batch run → decode + NMS),
  *   (c) the same over HTTP (POST /v1/detect),
- * each with batch 1 and with micro-batching. Prints medians over the repeats.
+ * each with batch 1 and with micro-batching, for every intra-op thread count asked for.
+ * Prints medians over the repeats and (b)/(a) per thread count and mode.
  *
  *   bun inference/bench/inference-bench.ts [--model PATH] [--images 16] [--repeats 3]
- *     [--threads N] [--batch 8] [--width 1280 --height 1024]
+ *     [--threads 1,2] [--batch 8] [--width 1280 --height 1024] [--format jpeg|png]
+ *
+ * Spinning and libvips threads follow INFERENCE_INTRA_OP_SPINNING and INFERENCE_DECODE_THREADS,
+ * as in the service.
  */
 
 const { values: args } = parseArgs({
@@ -31,20 +41,28 @@ const { values: args } = parseArgs({
     batch: { type: "string", default: "8" },
     width: { type: "string", default: "1280" },
     height: { type: "string", default: "1024" },
+    format: { type: "string", default: "jpeg" },
   },
 });
 
 const config = loadConfig();
 const imageCount = Number(args.images);
 const repeats = Number(args.repeats);
-const threads = Number(args.threads ?? config.INTRA_OP_THREADS);
+const threadCounts = (args.threads ?? String(config.INTRA_OP_THREADS)).split(",").map(Number);
 const maxBatch = Number(args.batch);
+const format = args.format === "png" ? "png" : "jpeg";
+const sessionOptions = (threads: number) => ({
+  intraOpThreads: threads,
+  intraOpSpinning: config.INTRA_OP_SPINNING,
+  graphOptimizationLevel: config.GRAPH_OPT_LEVEL,
+});
 const PARAMS = {
   conf: config.DEFAULT_CONF,
   iou: config.DEFAULT_IOU,
   maxDet: config.DEFAULT_MAX_DET,
   classes: null,
 };
+setDecodeThreads(config.DECODE_THREADS);
 
 async function defaultModelPath(): Promise<string> {
   const files = (await readdir(config.MODELS_DIR).catch(() => [])).filter((f) => f.endsWith(".onnx")).sort();
@@ -57,31 +75,17 @@ async function defaultModelPath(): Promise<string> {
   return join(config.MODELS_DIR, wanted);
 }
 
-/** Grey radiograph-like JPEGs: noise plus a few bright and dark blobs, different per image. */
-async function syntheticImages(count: number, width: number, height: number): Promise<Uint8Array[]> {
+/**
+ * Weld radiographs from the project's own film generator (the default model's domain), scaled to
+ * one size as a digitised film would be and encoded as 8-bit greyscale JPEG (quality 90) or PNG.
+ */
+async function radiographs(count: number, width: number, height: number): Promise<Uint8Array[]> {
   const images: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
-    const pixels = Buffer.alloc(width * height);
-    let seed = i * 7919 + 1;
-    for (let p = 0; p < pixels.length; p++) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      pixels[p] = 90 + (seed % 40);
-    }
-    for (let blob = 0; blob < 6; blob++) {
-      const cx = ((i + 1) * (blob + 3) * 131) % width;
-      const cy = ((i + 2) * (blob + 5) * 97) % height;
-      for (let y = Math.max(0, cy - 20); y < Math.min(height, cy + 20); y++) {
-        pixels.fill(
-          blob % 2 ? 230 : 20,
-          y * width + Math.max(0, cx - 30),
-          y * width + Math.min(width, cx + 30),
-        );
-      }
-    }
-    const jpeg = await sharp(pixels, { raw: { width, height, channels: 1 } })
-      .jpeg({ quality: 90 })
-      .toBuffer();
-    images.push(new Uint8Array(jpeg));
+    const film = renderSample(sampleSeed(BENCH_SEED, "test", i), { imgsz: 640 }).image;
+    const scaled = sharp(await encodePng(film, 8)).resize(width, height, { fit: "fill" });
+    const encoded = format === "png" ? scaled.png() : scaled.jpeg({ quality: 90 });
+    images.push(new Uint8Array(await encoded.toBuffer()));
   }
   return images;
 }
@@ -96,6 +100,7 @@ const median = (values: number[]) => {
 
 type Stage = "decode" | "preprocess" | "run" | "postprocess" | "total";
 interface Row {
+  threads: number;
   path: string;
   mode: string;
   imagesPerSecond: number;
@@ -104,6 +109,7 @@ interface Row {
 
 /** One configuration to measure: a pass over all images returns its wall seconds. */
 interface Subject {
+  threads: number;
   path: string;
   batch: number;
   pass(): Promise<number>;
@@ -134,11 +140,16 @@ function record(samples: Subject["samples"], stage: Stage, ms: number): void {
 }
 
 /** (a) session.run alone, on tensors letterboxed beforehand, in groups of `batch`. */
-async function rawSubject(modelPath: string, images: Uint8Array[], batch: number): Promise<Subject> {
-  const probe = await loadDetector(modelPath, { intraOpThreads: threads });
+async function rawSubject(
+  modelPath: string,
+  images: Uint8Array[],
+  threads: number,
+  batch: number,
+): Promise<Subject> {
+  const probe = await loadDetector(modelPath, sessionOptions(threads));
   const { inputWidth: width, inputHeight: height } = probe.info;
   await probe.dispose();
-  const session = await createSession(await Bun.file(modelPath).bytes(), { intraOpThreads: threads });
+  const session = await openInThread(await Bun.file(modelPath).bytes(), sessionOptions(threads));
   const outputName = session.outputs.find((o) => o.name === "output" || o.name === "output0")?.name ?? "";
   const imageSize = 3 * width * height;
   const groups: Float32Array[] = [];
@@ -159,6 +170,7 @@ async function rawSubject(modelPath: string, images: Uint8Array[], batch: number
   );
   const samples: Subject["samples"] = {};
   return {
+    threads,
     path: "(a) session.run",
     batch,
     samples,
@@ -177,15 +189,21 @@ async function rawSubject(modelPath: string, images: Uint8Array[], batch: number
 }
 
 /** (b) the service's in-process path: `Detector.detect`, one image per call, several in flight. */
-async function inProcessSubject(modelPath: string, images: Uint8Array[], batch: number): Promise<Subject> {
+async function inProcessSubject(
+  modelPath: string,
+  images: Uint8Array[],
+  threads: number,
+  batch: number,
+): Promise<Subject> {
   const detector = await loadDetector(modelPath, {
-    intraOpThreads: threads,
+    ...sessionOptions(threads),
     maxBatch: batch,
     maxWaitMs: config.MAX_WAIT_MS,
   });
   await detector.warmup();
   const samples: Subject["samples"] = {};
   return {
+    threads,
     path: "(b) in-process",
     batch,
     samples,
@@ -204,7 +222,12 @@ async function inProcessSubject(modelPath: string, images: Uint8Array[], batch: 
 }
 
 /** (c) the same through `POST /v1/detect` on a local listener. */
-async function httpSubject(modelDir: string, images: Uint8Array[], batch: number): Promise<Subject> {
+async function httpSubject(
+  modelDir: string,
+  images: Uint8Array[],
+  threads: number,
+  batch: number,
+): Promise<Subject> {
   const token = crypto.randomUUID();
   const service = await createService(
     loadConfig({
@@ -230,6 +253,7 @@ async function httpSubject(modelDir: string, images: Uint8Array[], batch: number
   const url = `${server.url.origin}/v1/detect`;
   const samples: Subject["samples"] = {};
   return {
+    threads,
     path: "(c) HTTP",
     batch,
     samples,
@@ -256,6 +280,7 @@ async function httpSubject(modelDir: string, images: Uint8Array[], batch: number
 function printTable(rows: Row[]): void {
   const fmt = (v: number | undefined) => (v === undefined ? "" : v.toFixed(1));
   const header = [
+    "threads",
     "path",
     "mode",
     "images/s",
@@ -266,6 +291,7 @@ function printTable(rows: Row[]): void {
     "latency ms",
   ];
   const lines = rows.map((r) => [
+    String(r.threads),
     r.path,
     r.mode,
     r.imagesPerSecond.toFixed(2),
@@ -281,13 +307,16 @@ function printTable(rows: Row[]): void {
 }
 
 const modelPath = args.model ?? (await defaultModelPath());
-const images = await syntheticImages(imageCount, Number(args.width), Number(args.height));
-const probe = await loadDetector(modelPath, { intraOpThreads: threads });
+const images = await radiographs(imageCount, Number(args.width), Number(args.height));
+const probe = await loadDetector(modelPath);
 const { dynamicBatch, name, inputWidth, inputHeight } = probe.info;
 await probe.dispose();
+const meanKb = images.reduce((sum, image) => sum + image.length, 0) / images.length / 1024;
 console.log(
-  `model ${name} (${inputWidth}x${inputHeight}, ${dynamicBatch ? "dynamic" : "fixed"} batch), ${imageCount} images ` +
-    `${args.width}x${args.height} JPEG, intra-op threads ${threads || "default"}, ${repeats} repeats, medians\n`,
+  `model ${name} (${inputWidth}x${inputHeight}, ${dynamicBatch ? "dynamic" : "fixed"} batch), ${imageCount} ` +
+    `${args.width}x${args.height} ${format.toUpperCase()} radiographs (mean ${meanKb.toFixed(0)} KiB), ` +
+    `intra-op spinning ${config.INTRA_OP_SPINNING ? "on" : "off"}, libvips threads ${config.DECODE_THREADS}, ` +
+    `${repeats} repeats, medians\n`,
 );
 
 // The HTTP path serves a folder holding only the measured model (and its sidecar, if any).
@@ -298,32 +327,46 @@ await copyFile(
   join(modelDir, basename(modelPath).replace(/\.onnx$/, ".json")),
 ).catch(() => undefined);
 const batches = dynamicBatch ? [1, maxBatch] : [1];
-const subjects: Subject[] = [];
+const rows: Row[] = [];
 try {
-  for (const batch of batches) subjects.push(await rawSubject(modelPath, images, batch));
-  for (const batch of batches) subjects.push(await inProcessSubject(modelPath, images, batch));
-  for (const batch of batches) subjects.push(await httpSubject(modelDir, images, batch));
-  // Every repeat measures every subject in turn, so background load falls on all paths alike.
-  const rates = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
-  for (let r = 0; r < repeats; r++) {
-    for (const subject of subjects) rates.get(subject)?.push(images.length / (await subject.pass()));
+  // One thread count at a time, so idle sessions of another count hold no threads meanwhile.
+  for (const threads of threadCounts) {
+    const subjects: Subject[] = [];
+    try {
+      for (const batch of batches) subjects.push(await rawSubject(modelPath, images, threads, batch));
+      for (const batch of batches) subjects.push(await inProcessSubject(modelPath, images, threads, batch));
+      for (const batch of batches) subjects.push(await httpSubject(modelDir, images, threads, batch));
+      // Every repeat measures every subject in turn, so background load falls on all paths alike.
+      const rates = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
+      for (let r = 0; r < repeats; r++) {
+        for (const subject of subjects) rates.get(subject)?.push(images.length / (await subject.pass()));
+      }
+      for (const subject of subjects) {
+        rows.push({
+          threads,
+          path: subject.path,
+          mode: modeName(subject.batch),
+          imagesPerSecond: median(rates.get(subject) ?? []),
+          stages: Object.fromEntries(
+            Object.entries(subject.samples).map(([stage, values]) => [stage, median(values)]),
+          ),
+        });
+      }
+    } finally {
+      for (const subject of subjects) await subject.close();
+    }
   }
-  const rows: Row[] = subjects.map((subject) => ({
-    path: subject.path,
-    mode: modeName(subject.batch),
-    imagesPerSecond: median(rates.get(subject) ?? []),
-    stages: Object.fromEntries(
-      Object.entries(subject.samples).map(([stage, values]) => [stage, median(values)]),
-    ),
-  }));
   printTable(rows);
   console.log("");
   for (const row of rows.filter((r) => r.path.startsWith("(b)"))) {
-    const base = rows.find((r) => r.path.startsWith("(a)") && r.mode === row.mode);
-    if (base)
-      console.log(`${row.mode}: (b)/(a) = ${(row.imagesPerSecond / base.imagesPerSecond).toFixed(3)}`);
+    const base = rows.find(
+      (r) => r.path.startsWith("(a)") && r.mode === row.mode && r.threads === row.threads,
+    );
+    if (base) {
+      const ratio = (row.imagesPerSecond / base.imagesPerSecond).toFixed(3);
+      console.log(`threads ${row.threads || "default"}, ${row.mode}: (b)/(a) = ${ratio}`);
+    }
   }
 } finally {
-  for (const subject of subjects) await subject.close();
   await rm(modelDir, { recursive: true, force: true });
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { defaultDecodeConcurrency, defaultIntraOpThreads } from "./cpu-budget";
 
 /** Every setting comes from an `INFERENCE_*` variable; this is the name without the prefix. */
 const PREFIX = "INFERENCE_";
@@ -7,6 +8,12 @@ const PREFIX = "INFERENCE_";
 const defaultModelsDir = fileURLToPath(new URL("../models", import.meta.url));
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+/** "true"/"1" or "false"/"0" (z.coerce.boolean would read "false" as true). */
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(fallback ? "true" : "false")
+    .transform((value) => value === "true" || value === "1");
 const optionalText = z
   .string()
   .optional()
@@ -20,8 +27,14 @@ export const ConfigSchema = z
     MODELS_DIR: z.string().min(1).default(defaultModelsDir),
     /** Model used when a request names none; defaults to the only model when exactly one is served. */
     DEFAULT_MODEL: optionalText,
-    /** onnxruntime intra-op threads per session; 0 lets onnxruntime pick (one per core). */
+    /** onnxruntime intra-op threads per session; 0: every core but one (decoding gets that one). */
     INTRA_OP_THREADS: int(0, 0),
+    /** Images decoded at once per model; 0: the cores the intra-op threads leave free (at least 1). */
+    DECODE_CONCURRENCY: int(0, 0),
+    /** Let idle intra-op threads busy-wait; off, so decoding gets the cores between runs. */
+    INTRA_OP_SPINNING: flag(false),
+    /** libvips threads per image; images already decode in parallel, so one each avoids oversubscription. */
+    DECODE_THREADS: int(1, 1),
     GRAPH_OPT_LEVEL: z.enum(["disabled", "basic", "extended", "all"]).default("all"),
     MAX_BATCH: int(1, 8),
     MAX_WAIT_MS: int(0, 5),
@@ -74,9 +87,18 @@ export const ConfigSchema = z
         message: "the pull consumer posts results to the edge: set EDGE_URL and EDGE_TOKEN",
       });
     }
+  })
+  // 0 means "size it to this machine"; resolved here so the logged configuration shows the numbers.
+  .transform((config) => {
+    const threads = config.INTRA_OP_THREADS || defaultIntraOpThreads();
+    return {
+      ...config,
+      INTRA_OP_THREADS: threads,
+      DECODE_CONCURRENCY: config.DECODE_CONCURRENCY || defaultDecodeConcurrency(threads),
+    };
   });
 
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = z.output<typeof ConfigSchema>;
 
 const SECRETS = new Set<keyof Config>(["SERVICE_TOKEN", "EDGE_TOKEN", "CF_API_TOKEN"]);
 

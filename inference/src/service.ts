@@ -4,6 +4,7 @@ import { EdgeClient } from "./core/edge-client";
 import { Processor } from "./core/processor";
 import type { AppEnv } from "./http/context";
 import { createApp } from "./http/server";
+import { setDecodeThreads } from "./image/decode";
 import type { Logger } from "./log";
 import { Metrics } from "./metrics";
 import { ModelRegistry } from "./model/registry";
@@ -31,8 +32,11 @@ export async function createService(
   options: { metrics?: Metrics; fetch?: typeof fetch } = {},
 ): Promise<Service> {
   const metrics = options.metrics ?? new Metrics();
+  setDecodeThreads(config.DECODE_THREADS);
   const models = await ModelRegistry.load(config.MODELS_DIR, {
     intraOpThreads: config.INTRA_OP_THREADS,
+    intraOpSpinning: config.INTRA_OP_SPINNING,
+    decodeConcurrency: config.DECODE_CONCURRENCY,
     graphOptimizationLevel: config.GRAPH_OPT_LEVEL,
     maxBatch: config.MAX_BATCH,
     maxWaitMs: config.MAX_WAIT_MS,

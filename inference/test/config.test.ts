@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { loadConfig, pullConsumerEnabled, redactConfig } from "../src/config";
 import { childSpan, formatTraceparent, parseTraceparent } from "../src/core/traceparent";
+import { defaultDecodeConcurrency, defaultIntraOpThreads } from "../src/cpu-budget";
 
 describe("configuration", () => {
   test("defaults apply and only INFERENCE_-prefixed variables are read", () => {
@@ -10,6 +12,31 @@ describe("configuration", () => {
     expect(config.CF_API_BASE).toBe("https://api.cloudflare.com/client/v4");
     expect(config.MODELS_DIR).toEndWith("inference/models");
     expect(pullConsumerEnabled(config)).toBe(false);
+  });
+
+  test("thread counts size themselves to the machine unless set; flags parse as words", () => {
+    const cores = availableParallelism();
+    const auto = loadConfig({});
+    expect(auto.INTRA_OP_THREADS).toBe(defaultIntraOpThreads(cores));
+    expect(auto.DECODE_CONCURRENCY).toBe(defaultDecodeConcurrency(auto.INTRA_OP_THREADS, cores));
+    expect([auto.INTRA_OP_SPINNING, auto.DECODE_THREADS]).toEqual([false, 1]);
+    const set = loadConfig({
+      INFERENCE_INTRA_OP_THREADS: "3",
+      INFERENCE_DECODE_CONCURRENCY: "5",
+      INFERENCE_INTRA_OP_SPINNING: "true",
+    });
+    expect([set.INTRA_OP_THREADS, set.DECODE_CONCURRENCY, set.INTRA_OP_SPINNING]).toEqual([3, 5, true]);
+    expect(loadConfig({ INFERENCE_INTRA_OP_SPINNING: "0" }).INTRA_OP_SPINNING).toBe(false);
+    expect(() => loadConfig({ INFERENCE_INTRA_OP_SPINNING: "yes" })).toThrow(/INFERENCE_INTRA_OP_SPINNING/);
+  });
+
+  test("the CPU split: onnxruntime gets every core but one, decoding what is left", () => {
+    expect([defaultIntraOpThreads(1), defaultIntraOpThreads(2), defaultIntraOpThreads(16)]).toEqual([
+      1, 1, 15,
+    ]);
+    expect(defaultDecodeConcurrency(1, 2)).toBe(1);
+    expect(defaultDecodeConcurrency(4, 16)).toBe(12);
+    expect(defaultDecodeConcurrency(8, 4)).toBe(1);
   });
 
   test("invalid values are all reported with their full names", () => {

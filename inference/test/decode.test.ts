@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
 import { InferenceError } from "../src/errors";
-import { decodeResized, probeImage } from "../src/image/decode";
+import { decodeResized, isGrey, probeImage } from "../src/image/decode";
 import { computeLetterbox } from "../src/image/letterbox";
 import { gifImage, solidImage } from "./fixtures";
 
@@ -10,12 +10,10 @@ const LIMIT = 10_000_000;
 /** Decodes at the image's own size, so pixels can be compared one to one. */
 async function decodeAsIs(bytes: Uint8Array) {
   const info = await probeImage(bytes, LIMIT);
-  const rgb = await decodeResized(
-    bytes,
-    computeLetterbox(info.width, info.height, info.width, info.height),
-    LIMIT,
-  );
-  return { info, rgb };
+  const lb = computeLetterbox(info.width, info.height, info.width, info.height);
+  const { data: rgb } = await decodeResized(bytes, lb, LIMIT);
+  const { data: grey } = await decodeResized(bytes, lb, LIMIT, true);
+  return { info, rgb, grey };
 }
 
 const pixel = (rgb: Uint8Array, width: number, x: number, y: number) =>
@@ -36,11 +34,15 @@ describe("image decoding", () => {
       .toColourspace("grey16")
       .png()
       .toBuffer();
-    const { info, rgb } = await decodeAsIs(png);
+    const { info, rgb, grey } = await decodeAsIs(png);
     expect(info.depth).toBe("ushort");
+    expect(isGrey(info)).toBe(true);
     expect(rgb).toHaveLength(8 * 2 * 3);
     expect(pixel(rgb, 8, 3, 0)).toEqual([255, 255, 255]);
     expect(pixel(rgb, 8, 3, 1)).toEqual([128, 128, 128]);
+    // The one-channel path scales the same way.
+    expect(grey).toHaveLength(8 * 2);
+    expect([grey[3], grey[11]]).toEqual([255, 128]);
   });
 
   test("16-bit RGB PNG keeps its colours; 8-bit TIFF decodes", async () => {
@@ -63,17 +65,18 @@ describe("image decoding", () => {
     expect(pixel(narrow.rgb, 2, 1, 0)).toEqual([0, 255, 0]);
   });
 
-  test("greyscale JPEG becomes three equal channels", async () => {
+  test("greyscale JPEG becomes three equal channels, or one channel holding the same value", async () => {
     const jpeg = await sharp(Buffer.alloc(16 * 16, 200), { raw: { width: 16, height: 16, channels: 1 } })
       .toColourspace("b-w")
       .jpeg({ quality: 100 })
       .toBuffer();
-    const { info, rgb } = await decodeAsIs(jpeg);
+    const { info, rgb, grey } = await decodeAsIs(jpeg);
     expect(info.channels).toBe(1);
     const [r, g, b] = pixel(rgb, 16, 8, 8);
     expect(r).toBe(g as number);
     expect(g).toBe(b as number);
     expect(Math.abs((r as number) - 200)).toBeLessThanOrEqual(2);
+    expect(grey[8 * 16 + 8]).toBe(r as number);
   });
 
   test("EXIF orientation is applied: size and pixels as displayed", async () => {
@@ -98,6 +101,7 @@ describe("image decoding", () => {
       .toBuffer();
     const { info, rgb } = await decodeAsIs(rgba);
     expect(info.format).toBe("webp");
+    expect(isGrey(info)).toBe(false);
     expect(rgb).toHaveLength(4 * 4 * 3);
     expect(pixel(rgb, 4, 0, 0)).toEqual([10, 20, 30]);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import sharp from "sharp";
 import { decodeResized, probeImage } from "../src/image/decode";
 import { boxToImage, computeLetterbox, fillTensor, PAD_VALUE } from "../src/image/letterbox";
 import { rectangleImage } from "./fixtures";
@@ -68,7 +69,7 @@ describe("letterbox round trip", () => {
       255, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0, 255,
     ]);
     const tensor = new Float32Array(2 * 3 * 16).fill(-1);
-    fillTensor(rgb, { ...lb, resizedWidth: 4, resizedHeight: 2 }, tensor, 48);
+    fillTensor({ data: rgb, channels: 3 }, { ...lb, resizedWidth: 4, resizedHeight: 2 }, tensor, 48);
     expect(Array.from(tensor.subarray(0, 48))).toEqual(new Array(48).fill(-1));
     const plane = (c: number) => Array.from(tensor.subarray(48 + c * 16, 48 + (c + 1) * 16));
     const grey = Math.fround(PAD_VALUE / 255);
@@ -81,9 +82,30 @@ describe("letterbox round trip", () => {
     expect(plane(2).slice(4, 12)).toEqual([0, 1, 0, 1, 0, 1, 0, 1]);
   });
 
+  test("a grey image gives the same tensor through one channel as through RGB", async () => {
+    const bytes = await sharp(Buffer.from(Array.from({ length: 30 * 20 }, (_, i) => (i * 37) % 256)), {
+      raw: { width: 30, height: 20, channels: 1 },
+    })
+      .png()
+      .toBuffer();
+    const info = await probeImage(bytes, 10_000_000);
+    const lb = computeLetterbox(info.width, info.height, 32, 32);
+    const viaRgb = new Float32Array(3 * 32 * 32);
+    const viaGrey = new Float32Array(3 * 32 * 32).fill(-1);
+    fillTensor(await decodeResized(bytes, lb, 10_000_000), lb, viaRgb);
+    fillTensor(await decodeResized(bytes, lb, 10_000_000, true), lb, viaGrey);
+    expect(viaGrey).toEqual(viaRgb);
+    expect(new Set(viaGrey).size).toBeGreaterThan(10);
+  });
+
   test("fillTensor refuses pixel buffers of the wrong size", () => {
     const lb = computeLetterbox(10, 10, 10, 10);
-    expect(() => fillTensor(new Uint8Array(10), lb, new Float32Array(300))).toThrow(RangeError);
+    expect(() => fillTensor({ data: new Uint8Array(10), channels: 3 }, lb, new Float32Array(300))).toThrow(
+      RangeError,
+    );
+    expect(() => fillTensor({ data: new Uint8Array(300), channels: 1 }, lb, new Float32Array(300))).toThrow(
+      RangeError,
+    );
   });
 
   test("boxes are clipped to the original image", () => {

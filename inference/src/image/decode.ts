@@ -14,6 +14,14 @@ export interface ImageInfo {
   depth: string;
 }
 
+/**
+ * libvips threads per image (process-wide). Many images are decoded at once, each on its own
+ * worker, so splitting one image across more threads only oversubscribes the cores.
+ */
+export function setDecodeThreads(threads: number): void {
+  sharp.concurrency(threads);
+}
+
 function decodeError(error: unknown): InferenceError {
   const message = error instanceof Error ? error.message : String(error);
   if (/pixel limit/i.test(message)) return new InferenceError("image_too_large", message, { cause: error });
@@ -47,27 +55,39 @@ export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<
   return { width, height, format, channels: meta.channels ?? 0, depth: meta.depth ?? "unknown" };
 }
 
+/** Decoded pixels, interleaved: RGB, or one grey channel. */
+export interface Pixels {
+  data: Uint8Array;
+  channels: 1 | 3;
+}
+
+/** Greyscale sources (with or without alpha) can be decoded to one channel: R = G = B anyway. */
+export const isGrey = (image: ImageInfo): boolean => image.channels === 1 || image.channels === 2;
+
 /**
  * Decodes, orients and resizes to the letterbox's inner size in one libvips pipeline (JPEG
- * shrink-on-load keeps large radiographs cheap), returning interleaved 8-bit RGB. 16-bit and
- * greyscale inputs are converted to 8-bit sRGB; alpha is dropped as OpenCV's imread does.
+ * shrink-on-load keeps large radiographs cheap), returning 8-bit pixels: one grey channel when
+ * `grey` is set, else sRGB. 16-bit inputs are scaled to 8 bit; alpha is dropped as OpenCV's
+ * imread does.
  */
 export async function decodeResized(
   bytes: Uint8Array,
   lb: Letterbox,
   maxPixels: number,
-): Promise<Uint8Array> {
+  grey = false,
+): Promise<Pixels> {
+  const channels = grey ? 1 : 3;
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true })
       .resize(lb.resizedWidth, lb.resizedHeight, { fit: "fill", kernel: "linear" })
       .removeAlpha()
-      .toColourspace("srgb")
+      .toColourspace(grey ? "b-w" : "srgb")
       .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== lb.resizedWidth || info.height !== lb.resizedHeight) {
+    if (info.channels !== channels || info.width !== lb.resizedWidth || info.height !== lb.resizedHeight) {
       throw new Error(`unexpected decoded shape ${info.width}x${info.height}x${info.channels}`);
     }
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), channels };
   } catch (error) {
     throw decodeError(error);
   }

@@ -1,4 +1,5 @@
 import type { Box } from "../postprocess/boxes";
+import type { Pixels } from "./decode";
 
 /** Ultralytics pads with grey 114 so the padding looks like the training data's padding. */
 export const PAD_VALUE = 114;
@@ -34,28 +35,37 @@ export function computeLetterbox(srcWidth: number, srcHeight: number, dstWidth: 
   } satisfies Letterbox;
 }
 
+/** byte → byte / 255, looked up rather than divided per pixel. */
+const SCALED = Float32Array.from({ length: 256 }, (_, value) => value / 255);
+
 /**
- * Writes resized interleaved RGB bytes into a letterboxed planar float tensor (RGB, /255) at
- * `offset`; the border gets the pad value.
+ * Writes resized pixels into a letterboxed planar float tensor (RGB, /255) at `offset`; the border
+ * gets the pad value. Grey pixels fill the first plane, which is then copied to the other two.
  */
-export function fillTensor(rgb: Uint8Array, lb: Letterbox, out: Float32Array, offset = 0): void {
+export function fillTensor(pixels: Pixels, lb: Letterbox, out: Float32Array, offset = 0): void {
+  const { data, channels } = pixels;
   const plane = lb.dstWidth * lb.dstHeight;
-  if (rgb.length !== lb.resizedWidth * lb.resizedHeight * 3) {
-    throw new RangeError(`expected ${lb.resizedWidth}x${lb.resizedHeight} RGB bytes, got ${rgb.length}`);
+  if (data.length !== lb.resizedWidth * lb.resizedHeight * channels) {
+    throw new RangeError(
+      `expected ${lb.resizedWidth}x${lb.resizedHeight}x${channels} pixel bytes, got ${data.length}`,
+    );
   }
   if (offset + 3 * plane > out.length) throw new RangeError("tensor too small for the image");
-  out.fill(PAD_VALUE / 255, offset, offset + 3 * plane);
-  const r = offset;
-  const g = offset + plane;
-  const b = offset + 2 * plane;
-  let src = 0;
-  for (let y = 0; y < lb.resizedHeight; y++) {
-    let dst = (y + lb.padTop) * lb.dstWidth + lb.padLeft;
-    for (let x = 0; x < lb.resizedWidth; x++, dst++, src += 3) {
-      out[r + dst] = (rgb[src] as number) / 255;
-      out[g + dst] = (rgb[src + 1] as number) / 255;
-      out[b + dst] = (rgb[src + 2] as number) / 255;
+  const planes = channels === 1 ? 1 : 3;
+  out.fill(PAD_VALUE / 255, offset, offset + planes * plane);
+  for (let c = 0; c < planes; c++) {
+    const base = offset + c * plane;
+    let src = c;
+    for (let y = 0; y < lb.resizedHeight; y++) {
+      let dst = base + (y + lb.padTop) * lb.dstWidth + lb.padLeft;
+      for (let x = 0; x < lb.resizedWidth; x++, dst++, src += channels) {
+        out[dst] = SCALED[data[src] as number] as number;
+      }
     }
+  }
+  if (channels === 1) {
+    out.copyWithin(offset + plane, offset, offset + plane);
+    out.copyWithin(offset + 2 * plane, offset, offset + plane);
   }
 }
 

@@ -1,17 +1,20 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { basename } from "node:path";
+import pLimit from "p-limit";
 import type { DetectParams } from "../../../edge/src/contracts/detect-message";
 import type { Detection, StageTimings } from "../../../edge/src/contracts/detect-result";
 import { type BatchResult, MicroBatcher } from "../batching/micro-batcher";
+import { defaultDecodeConcurrency } from "../cpu-budget";
 import { InferenceError } from "../errors";
-import { decodeResized, probeImage } from "../image/decode";
+import { decodeResized, isGrey, probeImage } from "../image/decode";
 import { boxToImage, computeLetterbox, fillTensor } from "../image/letterbox";
 import { nms, topK } from "../postprocess/nms";
 import { DECODERS, detectInputLayout, detectOutputLayout, type LayoutName } from "./layout";
 import { type ModelMetadata, readModelMetadata, type Sidecar, SidecarSchema } from "./metadata";
 import { readOnnxHeader } from "./onnx-proto";
-import { createSession, type GraphOptimizationLevel, type OutputTensor } from "./runtime";
+import { createSession, type OutputTensor, type SessionOptions } from "./runtime";
 
 export type { Detection, DetectParams, StageTimings };
 
@@ -61,9 +64,7 @@ export interface Detector {
   dispose(): Promise<void>;
 }
 
-export interface DetectorOptions {
-  intraOpThreads?: number;
-  graphOptimizationLevel?: GraphOptimizationLevel;
+export interface DetectorOptions extends SessionOptions {
   /** Largest micro-batch for models with a dynamic batch axis (default 8). */
   maxBatch?: number;
   /** How long a partial batch waits for more images (default 5 ms). */
@@ -72,6 +73,8 @@ export interface DetectorOptions {
   queueCapacity?: number;
   /** Largest image accepted, in pixels (default 100 megapixels). */
   maxPixels?: number;
+  /** Images decoded at once (default: the cores onnxruntime leaves free, at least one). */
+  decodeConcurrency?: number;
   onBatch?: (model: string, size: number, runMs: number) => void;
 }
 
@@ -111,10 +114,7 @@ async function openModel(path: string, options: DetectorOptions) {
   if (meta.task !== null && meta.task !== "detect") {
     throw new InferenceError("model_layout_unknown", `${path}: task "${meta.task}" is not detection`);
   }
-  const session = await createSession(bytes, {
-    intraOpThreads: options.intraOpThreads,
-    graphOptimizationLevel: options.graphOptimizationLevel,
-  });
+  const session = await createSession(bytes, options);
   return { sha256, meta, session };
 }
 
@@ -142,6 +142,9 @@ export async function loadDetector(path: string, options: DetectorOptions = {}):
   const { width, height } = input;
   const imageSize = 3 * width * height;
   const decode = DECODERS[output.layout];
+  // Without a thread count onnxruntime takes one thread per core.
+  const threads = options.intraOpThreads || availableParallelism();
+  const decodeSlot = pLimit(options.decodeConcurrency ?? defaultDecodeConcurrency(threads));
 
   const runBatch = (items: Float32Array[]): Promise<OutputTensor> => {
     // A fixed batch axis takes exactly that many images; unused slots stay zero.
@@ -191,12 +194,14 @@ export async function loadDetector(path: string, options: DetectorOptions = {}):
 
   async function detectOne(bytes: Uint8Array, params: DetectParams, agnostic: boolean) {
     const started = performance.now();
-    const image = await probeImage(bytes, maxPixels);
-    const lb = computeLetterbox(image.width, image.height, width, height);
-    const rgb = await decodeResized(bytes, lb, maxPixels);
+    const { image, lb, pixels } = await decodeSlot(async () => {
+      const image = await probeImage(bytes, maxPixels);
+      const lb = computeLetterbox(image.width, image.height, width, height);
+      return { image, lb, pixels: await decodeResized(bytes, lb, maxPixels, isGrey(image)) };
+    });
     const decoded = performance.now();
     const tensor = new Float32Array(imageSize);
-    fillTensor(rgb, lb, tensor);
+    fillTensor(pixels, lb, tensor);
     const preprocessed = performance.now();
     const result: BatchResult<OutputTensor> = await batcher.submit(tensor);
     const ran = performance.now();

@@ -1,8 +1,8 @@
-import * as ort from "onnxruntime-node";
-
 /**
- * The only module that imports onnxruntime-node: sessions are created here once per model and
- * every inference call goes through `runSession`.
+ * The model runtime as the rest of the service sees it. onnxruntime-node's `run` is synchronous:
+ * on the main thread it would stall HTTP, queue and decoding work for the whole model run. So
+ * each session lives on its own worker thread (`session-worker.ts`, which alone loads
+ * onnxruntime) and inputs and outputs move between the threads without copying.
  */
 
 export type GraphOptimizationLevel = "disabled" | "basic" | "extended" | "all";
@@ -11,6 +11,11 @@ export interface SessionOptions {
   /** 0 lets onnxruntime choose (one thread per physical core). */
   intraOpThreads?: number;
   graphOptimizationLevel?: GraphOptimizationLevel;
+  /**
+   * Whether idle intra-op threads busy-wait for the next piece of work. Spinning shaves a little
+   * latency off a lone model run but burns the cores that image decoding needs (default off).
+   */
+  intraOpSpinning?: boolean;
 }
 
 export interface TensorInfo {
@@ -20,51 +25,116 @@ export interface TensorInfo {
   shape: ReadonlyArray<number | string>;
 }
 
-export interface ModelSession {
-  inputs: TensorInfo[];
-  outputs: TensorInfo[];
-  /** Runs the model on one float32 input and returns the named output. */
-  run(input: Float32Array, dims: readonly number[], outputName: string): Promise<OutputTensor>;
-  dispose(): Promise<void>;
-}
-
 export interface OutputTensor {
   data: Float32Array;
   dims: readonly number[];
 }
 
-function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
-  return metadata.map((value) =>
-    value.isTensor
-      ? { name: value.name, type: value.type, shape: value.shape }
-      : { name: value.name, type: "non-tensor", shape: [] },
-  );
+export interface ModelSession {
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  /**
+   * Runs the model on one float32 input and returns the named output. The input's buffer is
+   * handed to the runtime (it is detached afterwards); runs of one session never overlap.
+   */
+  run(input: Float32Array, dims: readonly number[], outputName: string): Promise<OutputTensor>;
+  dispose(): Promise<void>;
 }
 
+/** Main thread → session worker. */
+export type WorkerRequest =
+  | { type: "open"; model: Uint8Array; options: SessionOptions }
+  | { type: "run"; id: number; input: Float32Array; dims: readonly number[]; outputName: string }
+  | { type: "dispose" };
+
+/** Session worker → main thread. */
+export type WorkerReply =
+  | { type: "opened"; inputs: TensorInfo[]; outputs: TensorInfo[] }
+  | { type: "ran"; id: number; output: OutputTensor }
+  | { type: "disposed" }
+  | { type: "failed"; id: number | null; message: string };
+
+/** Opens `model` on a new worker thread; rejects with onnxruntime's message if it cannot load. */
 export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ModelSession> {
-  const session = await ort.InferenceSession.create(model, {
-    executionProviders: ["cpu"],
-    graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
-    ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    // One run at a time per session; parallelism comes from intra-op threads and batching.
-    executionMode: "sequential",
+  const worker = new Worker(new URL("./session-worker.ts", import.meta.url).href);
+  const pending = new Map<
+    number,
+    { resolve: (output: OutputTensor) => void; reject: (error: Error) => void }
+  >();
+  let nextId = 0;
+  let broken: Error | null = null;
+  let onOpened: ((reply: WorkerReply) => void) | null = null;
+  let onDisposed: (() => void) | null = null;
+  // A worker only keeps the process alive while it has work, like any other pending I/O.
+  const keepAlive = () => (pending.size > 0 ? worker.ref() : worker.unref());
+
+  const fail = (error: Error) => {
+    broken ??= error;
+    for (const { reject } of pending.values()) reject(error);
+    pending.clear();
+    keepAlive();
+  };
+  worker.addEventListener("message", (event: MessageEvent<WorkerReply>) => {
+    const reply = event.data;
+    if (reply.type === "ran" || (reply.type === "failed" && reply.id !== null)) {
+      const call = pending.get(reply.id as number);
+      pending.delete(reply.id as number);
+      keepAlive();
+      if (reply.type === "ran") call?.resolve(reply.output);
+      else call?.reject(new Error(reply.message));
+    } else if (reply.type === "disposed") {
+      onDisposed?.();
+    } else {
+      onOpened?.(reply);
+    }
   });
-  const inputs = describe(session.inputMetadata);
-  const outputs = describe(session.outputMetadata);
-  const inputName = inputs[0]?.name;
+  worker.addEventListener("error", (event: ErrorEvent) => {
+    const error = new Error(`model runtime thread failed: ${event.message}`);
+    onOpened?.({ type: "failed", id: null, message: error.message });
+    fail(error);
+  });
+
+  const opened = await new Promise<WorkerReply>((resolve) => {
+    onOpened = resolve;
+    // Only the session settings cross the thread boundary (callers may pass richer objects).
+    const { intraOpThreads, graphOptimizationLevel, intraOpSpinning } = options;
+    worker.postMessage({
+      type: "open",
+      model,
+      options: { intraOpThreads, graphOptimizationLevel, intraOpSpinning },
+    } satisfies WorkerRequest);
+  });
+  onOpened = null;
+  if (opened.type !== "opened") {
+    worker.terminate();
+    throw new Error(opened.type === "failed" ? opened.message : `unexpected reply ${opened.type}`);
+  }
+  keepAlive();
+
   return {
-    inputs,
-    outputs,
-    async run(input, dims, outputName) {
-      if (inputName === undefined) throw new Error("model has no inputs");
-      const feeds = { [inputName]: new ort.Tensor("float32", input, dims) };
-      const result = await session.run(feeds, [outputName]);
-      const output = result[outputName];
-      if (output === undefined || !(output.data instanceof Float32Array)) {
-        throw new Error(`output ${outputName} is missing or not float32`);
-      }
-      return { data: output.data, dims: output.dims };
+    inputs: opened.inputs,
+    outputs: opened.outputs,
+    run(input, dims, outputName) {
+      if (broken !== null) return Promise.reject(broken);
+      const id = nextId++;
+      return new Promise<OutputTensor>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        keepAlive();
+        worker.postMessage({ type: "run", id, input, dims, outputName } satisfies WorkerRequest, [
+          input.buffer as ArrayBuffer,
+        ]);
+      });
     },
-    dispose: () => session.release(),
+    async dispose() {
+      if (broken === null) {
+        await new Promise<void>((resolve) => {
+          onDisposed = resolve;
+          worker.ref();
+          worker.postMessage({ type: "dispose" } satisfies WorkerRequest);
+        });
+      }
+      fail(new Error("the model session is closed"));
+      worker.terminate();
+    },
   };
 }

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { detectInputLayout } from "../../src/model/layout";
 import { readModelMetadata } from "../../src/model/metadata";
 import { readOnnxHeader } from "../../src/model/onnx-proto";
-import { createSession } from "../../src/model/runtime";
+import { openInThread } from "../../src/model/onnx-session";
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +25,7 @@ if (!values.model) throw new Error("usage: --model <file.onnx> [--threads 2] [--
 
 const bytes = await readFile(values.model);
 const header = readOnnxHeader(bytes);
-const session = await createSession(bytes, { intraOpThreads: Number(values.threads) });
+const session = await openInThread(bytes, { intraOpThreads: Number(values.threads) });
 const input = detectInputLayout(
   session.inputs,
   readModelMetadata(header.metadata, null, header.modelVersion).imgsz,
