@@ -194,10 +194,12 @@ export async function loadDetector(path: string, options: DetectorOptions = {}):
 
   async function detectOne(bytes: Uint8Array, params: DetectParams, agnostic: boolean) {
     const started = performance.now();
-    const { image, lb, pixels } = await decodeSlot(async () => {
+    // Like runMs, decodeMs counts the work only, not the wait for a free decode slot.
+    const { image, lb, pixels, decodeStarted } = await decodeSlot(async () => {
+      const decodeStarted = performance.now();
       const image = await probeImage(bytes, maxPixels);
       const lb = computeLetterbox(image.width, image.height, width, height);
-      return { image, lb, pixels: await decodeResized(bytes, lb, maxPixels, isGrey(image)) };
+      return { image, lb, decodeStarted, pixels: await decodeResized(bytes, lb, maxPixels, isGrey(image)) };
     });
     const decoded = performance.now();
     const tensor = new Float32Array(imageSize);
@@ -229,7 +231,7 @@ export async function loadDetector(path: string, options: DetectorOptions = {}):
     const finished = performance.now();
     const timings: StageTimings = {
       fetchMs: 0,
-      decodeMs: decoded - started,
+      decodeMs: decoded - decodeStarted,
       preprocessMs: preprocessed - decoded,
       runMs: result.runMs,
       postprocessMs: finished - ran,
