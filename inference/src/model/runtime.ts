@@ -91,6 +91,8 @@ export async function createSession(model: Uint8Array, options: SessionOptions =
   worker.addEventListener("error", (event: ErrorEvent) => {
     const error = new Error(`model runtime thread failed: ${event.message}`);
     onOpened?.({ type: "failed", id: null, message: error.message });
+    // A thread that dies while closing must not leave dispose() waiting for its answer.
+    onDisposed?.();
     fail(error);
   });
 
