@@ -1,6 +1,7 @@
 /**
- * Starts the whole system locally: PostgreSQL (embedded), migrations, the WebSocket proxy the
- * Worker's database driver goes through, the inference service, and the Worker in workerd via
+ * Starts the whole system locally: PostgreSQL (embedded), migrations, the stand-ins of Neon's
+ * endpoints the Worker's database driver goes through (SQL over HTTP with a bounded pool, and a
+ * WebSocket proxy for interactive transactions), the inference service, and the Worker in workerd via
  * `wrangler dev` with local R2 / Queues / Durable Objects (plus the `detect` consumer that pushes
  * batches to inference). State lives in .data/ and survives restarts.
  * Ctrl-C stops every child process.
@@ -15,6 +16,7 @@ import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack
 import { withDevConsumer } from "./local-stack/queue-consumers";
 import { localSecrets } from "./local-stack/secrets";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
+import { startSqlOverHttp } from "./local-stack/sql-over-http";
 import { vendorAssets } from "./local-stack/vendor-assets";
 import { startWsProxy } from "./local-stack/ws-proxy";
 
@@ -68,6 +70,7 @@ try {
   await assertPortFree(settings.edgePort, "edge Worker", "DEV_EDGE_PORT");
   await assertPortFree(settings.postgresPort, "PostgreSQL", "DEV_POSTGRES_PORT");
   await assertPortFree(settings.wsProxyPort, "database WebSocket proxy", "DEV_WS_PROXY_PORT");
+  await assertPortFree(settings.sqlEndpointPort, "database SQL-over-HTTP endpoint", "DEV_SQL_ENDPOINT_PORT");
   await assertPortFree(settings.inferencePort, "inference service", "DEV_INFERENCE_PORT");
   await vendorAssets();
 
@@ -88,8 +91,15 @@ try {
   const proxy = startWsProxy({
     port: settings.wsProxyPort,
     target: { host: "127.0.0.1", port: settings.postgresPort },
+    maxConnections: settings.dbWsMaxConnections,
   });
   stops.push(() => proxy.stop(true));
+  const sqlEndpoint = startSqlOverHttp({
+    port: settings.sqlEndpointPort,
+    target: { host: "127.0.0.1", port: settings.postgresPort },
+    poolSize: settings.dbPoolSize,
+  });
+  stops.push(() => sqlEndpoint.stop());
 
   const jwtKeys = await localJwtKeySet(join(settings.dataDir, "jwt-keys.json"));
   const secrets = await localSecrets(join(settings.dataDir, "secrets.json"));
@@ -131,6 +141,7 @@ try {
       `LOG_LEVEL=${settings.logLevel}`,
       `DATABASE_URL=${databaseUrl}`,
       `DB_WS_PROXY=127.0.0.1:${settings.wsProxyPort}`,
+      `DB_SQL_ENDPOINT=${sqlEndpoint.url}`,
       `JWT_KEYS=${jwtKeys}`,
       `EDGE_PUBLIC_URL=${edge}`,
       `SERVICE_TOKEN=${secrets.serviceToken}`,

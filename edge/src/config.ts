@@ -41,6 +41,10 @@ export const configSchema = z.object({
     .string()
     .regex(/^[\w.-]+:\d+$/)
     .optional(),
+  /** URL of the local SQL-over-HTTP endpoint; unset in production (Neon's own endpoint). */
+  DB_SQL_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Time limit of opening the WebSocket connection of an interactive transaction. */
+  DB_CONNECT_TIMEOUT_MS: positiveInt(5000),
   CORS_ORIGINS: list(""),
   INFERENCE_URL: z.url({ protocol: /^https?$/ }).optional(),
   HEALTH_CHECK_TIMEOUT_MS: positiveInt(2000),
@@ -76,8 +80,19 @@ export const configSchema = z.object({
   MAX_IMAGE_PIXELS: positiveInt(100_000_000),
   MAX_IMAGES_PER_JOB_REQUEST: positiveInt(100),
   JOBS_PER_DAY: positiveInt(5000),
+  /**
+   * Admission control: jobs still queued or running, across all users, beyond which new jobs are
+   * refused (503 backlog_full) instead of accepted and left to wait behind the others.
+   */
+  MAX_UNFINISHED_JOBS: positiveInt(2000),
+  /** Retry-After of a backlog_full refusal. */
+  BACKLOG_RETRY_AFTER_SECONDS: positiveInt(10),
   MAX_PAGE_SIZE: positiveInt(100),
   JOB_WAIT_MAX_SECONDS: positiveInt(60),
+  /** Open waits and event streams one user may have at once (each is a stream on their hub). */
+  JOB_EVENTS_MAX_SUBSCRIBERS: positiveInt(10_000),
+  /** Interval of keep-alive comments on idle event streams. */
+  JOB_EVENTS_HEARTBEAT_SECONDS: positiveInt(15),
   /** A running job older than this is presumed lost and re-enqueued by the sweeper. */
   JOB_STUCK_AFTER_SECONDS: positiveInt(900),
   /** Allow http:// and private-network webhook URLs (local development and tests only). */

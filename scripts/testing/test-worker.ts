@@ -150,7 +150,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** A Worker in workerd with real R2 / Queue bindings and its own freshly migrated database. */
 export async function startTestWorker(options: TestWorkerOptions = {}): Promise<TestWorker> {
-  const [{ wsProxy, jwtKeys, secrets }, scriptPath, database, port] = await Promise.all([
+  const [{ wsProxy, sqlEndpoint, jwtKeys, secrets }, scriptPath, database, port] = await Promise.all([
     sharedServices(),
     workerBundle(options.entry),
     createTestDatabase(),
@@ -166,6 +166,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
         LOG_LEVEL: process.env.TEST_VERBOSE ? "debug" : "error",
         DATABASE_URL: database.url,
         DB_WS_PROXY: wsProxy,
+        DB_SQL_ENDPOINT: sqlEndpoint.url,
         JWT_KEYS: jwtKeys,
         EDGE_PUBLIC_URL: origin,
         SERVICE_TOKEN: secrets.serviceToken,

@@ -3,6 +3,7 @@ import type { Bindings } from "../../edge/src/env";
 import { handleQueue } from "./queues";
 import { handleScheduled } from "./scheduled";
 
+export { JobEvents } from "./job-events/durable-object";
 export { RateLimiter } from "./rate-limiter/durable-object";
 
 const app = createApp();

@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client-worker";
+import type { Db, Tx } from "../../../db/client-worker";
 import { refreshTokens } from "../../../db/schema";
 import type { Config } from "../config";
 import { keyRing, signAccessToken } from "./access-tokens";
@@ -51,8 +51,6 @@ export type RotationResult =
   | { outcome: "reused"; familyId: string }
   | { outcome: "invalid" };
 
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
-
 /**
  * Every change to a family (rotation, revocation) holds this transaction-scoped lock, so a
  * revocation can never miss a successor token that a concurrent rotation is about to insert.
@@ -77,7 +75,7 @@ export async function rotateRefreshToken(
     .from(refreshTokens)
     .where(eq(refreshTokens.tokenHash, tokenHash));
   if (!found) return { outcome: "invalid" };
-  return db.transaction(async (tx) => {
+  return db.interactiveTransaction(async (tx) => {
     await lockFamily(tx, found.familyId);
     const [token] = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
     if (!token) return { outcome: "invalid" as const };
@@ -113,7 +111,7 @@ async function revokeFamilyIn(tx: Tx | Db, familyId: string): Promise<void> {
 }
 
 export async function revokeFamily(db: Db, familyId: string): Promise<void> {
-  await db.transaction(async (tx) => {
+  await db.interactiveTransaction(async (tx) => {
     await lockFamily(tx, familyId);
     await revokeFamilyIn(tx, familyId);
   });

@@ -1,14 +1,23 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client-worker";
+import type { Db, Tx } from "../../../db/client-worker";
 import { detections, jobs } from "../../../db/schema";
 import type { Detection, DetectResult } from "../contracts/detect-result";
+import type { Bindings } from "../env";
 import type { Logger } from "../logger";
-import { jobEventData, recordDeliveries, type Tx } from "../webhooks/deliveries";
+import { errorFields } from "../logger";
+import { enqueueDeliveries, recordDeliveries } from "../webhooks/deliveries";
+import { type JobEvent, jobEvent, publishJobEvents } from "./events";
 
 /** What the result callback did; inference acks the message on every one of them. */
 export type ResultOutcome = "applied" | "duplicate" | "conflict_ignored" | "recorded_retry" | "ignored";
 
-export type Completion = { outcome: ResultOutcome; deliveryIds: string[] };
+/**
+ * What a finished job leaves to do once its transaction has committed: enqueue its webhook
+ * deliveries and tell the owner's waiters.
+ */
+export type Finished = { ownerId: string; deliveryIds: string[]; event: JobEvent };
+
+export type Completion = { outcome: ResultOutcome; finished?: Finished };
 
 /** Only these states may change; `succeeded` and `failed` are final. */
 const unfinished = () => inArray(jobs.status, ["queued", "running"]);
@@ -100,9 +109,9 @@ export async function applyDetectResult(db: Db, result: DetectResult, logger: Lo
       })
       .where(and(eq(jobs.id, result.jobId), unfinished()))
       .returning({ id: jobs.id });
-    if (row) return { outcome: "recorded_retry", deliveryIds: [] };
+    if (row) return { outcome: "recorded_retry" };
   } else {
-    const applied = await db.transaction(async (tx) => {
+    const finished = await db.interactiveTransaction(async (tx): Promise<Finished | null> => {
       const row = await finish(tx, result);
       if (!row) return null;
       const found = result.status === "succeeded" ? result.detections : [];
@@ -121,12 +130,11 @@ export async function applyDetectResult(db: Db, result: DetectResult, logger: Lo
           })),
         );
       }
-      const event = row.status === "succeeded" ? "job.succeeded" : "job.failed";
-      return recordDeliveries(tx, row.ownerId, event, jobEventData(row, found.length));
+      return finishedWith(tx, row, found.length);
     });
-    if (applied) {
-      log.info("job finished", { detections: result.status === "succeeded" ? result.detections.length : 0 });
-      return { outcome: "applied", deliveryIds: applied };
+    if (finished) {
+      log.info("job finished", { detections: finished.event.job.detectionCount });
+      return { outcome: "applied", finished };
     }
   }
 
@@ -134,31 +142,59 @@ export async function applyDetectResult(db: Db, result: DetectResult, logger: Lo
   if (!job) {
     // Deleted with its image while inference was working: nothing to record, nothing to retry.
     log.info("result for unknown job ignored");
-    return { outcome: "ignored", deliveryIds: [] };
+    return { outcome: "ignored" };
   }
   if (result.status !== "failed" || result.error.permanent) {
-    if (await isSameResult(db, job, result)) return { outcome: "duplicate", deliveryIds: [] };
+    if (await isSameResult(db, job, result)) return { outcome: "duplicate" };
   }
   log.warn("conflicting result for a finished job ignored; the first result is kept", {
     storedStatus: job.status,
     storedModelSha256: job.modelSha256,
     reportedModelSha256: result.model?.sha256,
   });
-  return { outcome: "conflict_ignored", deliveryIds: [] };
+  return { outcome: "conflict_ignored" };
+}
+
+/** Records the webhook deliveries of a job that was just finished in `tx`. */
+async function finishedWith(tx: Tx, row: Stored, detectionCount: number): Promise<Finished> {
+  const event = jobEvent(row, detectionCount);
+  const webhookEvent = row.status === "succeeded" ? "job.succeeded" : "job.failed";
+  const deliveryIds = await recordDeliveries(tx, row.ownerId, webhookEvent, event.job);
+  return { ownerId: row.ownerId, deliveryIds, event };
 }
 
 /**
  * Marks an unfinished job failed with `reason` (dead-lettered message) and records its
  * `job.failed` deliveries. Returns null when the job is gone or already finished.
  */
-export async function failJob(db: Db, jobId: string, reason: string): Promise<string[] | null> {
-  return db.transaction(async (tx) => {
+export async function failJob(db: Db, jobId: string, reason: string): Promise<Finished | null> {
+  return db.interactiveTransaction(async (tx) => {
     const [row] = await tx
       .update(jobs)
       .set({ status: "failed", error: reason, finishedAt: sql`now()`, updatedAt: sql`now()` })
       .where(and(eq(jobs.id, jobId), unfinished()))
       .returning();
     if (!row) return null;
-    return recordDeliveries(tx, row.ownerId, "job.failed", jobEventData(row, 0));
+    return finishedWith(tx, row, 0);
   });
+}
+
+/**
+ * After the commit: wakes the owner's waiters and enqueues the webhook deliveries. Neither can
+ * undo the result, so failures are logged, not thrown: a waiter still reads the database when its
+ * wait ends, and deliveries whose message was lost are re-sent by the sweeper.
+ */
+export async function announceFinished(env: Bindings, finished: Finished, logger: Logger): Promise<void> {
+  const jobId = finished.event.job.id;
+  await Promise.all([
+    publishJobEvents(env, finished.ownerId, [finished.event]).catch((error) =>
+      logger.warn("job event not published; waiters see it when their wait ends", {
+        jobId,
+        ...errorFields(error),
+      }),
+    ),
+    enqueueDeliveries(env.WEBHOOK_QUEUE, finished.deliveryIds).catch((error) =>
+      logger.error("webhook enqueue failed; the sweeper will send them", { jobId, ...errorFields(error) }),
+    ),
+  ]);
 }

@@ -1,24 +1,16 @@
 import { createMiddleware } from "hono/factory";
-import { createDb } from "../../../db/client-worker";
+import { databaseFor } from "../database";
 import type { AppEnv } from "../env";
 
 /**
- * Opens a per-request database pool as `c.var.db` and closes it after the response is sent.
- * Creating the pool does not connect; the first query does.
+ * Puts the isolate's database handle on `c.var.db`. Nothing is opened per request: statements go
+ * over HTTP, and the rare interactive transaction opens and closes its own connection.
  *
  * @example router.use(database())
  */
 export function database() {
   return createMiddleware<AppEnv>(async function databaseMiddleware(c, next) {
-    const { db, close } = createDb({
-      connectionString: c.var.config.DATABASE_URL,
-      wsProxy: c.var.config.DB_WS_PROXY,
-    });
-    c.set("db", db);
-    try {
-      await next();
-    } finally {
-      c.executionCtx.waitUntil(close());
-    }
+    c.set("db", databaseFor(c.var.config));
+    await next();
   });
 }

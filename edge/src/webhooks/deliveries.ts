@@ -1,29 +1,11 @@
 import { and, eq, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
-import type { Db } from "../../../db/client-worker";
-import { type jobs, webhookDeliveries, webhooks } from "../../../db/schema";
+import type { Tx } from "../../../db/client-worker";
+import { webhookDeliveries, webhooks } from "../../../db/schema";
+import type { JobEventData } from "../jobs/events";
 
 export type WebhookEvent = (typeof webhooks.$inferSelect)["events"][number];
 export const webhookEvents = ["job.succeeded", "job.failed"] as const satisfies readonly WebhookEvent[];
-
-/** A database handle or an open transaction. */
-export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
-
-/** The job as a webhook receiver sees it; detections are read with `GET /v1/jobs/{id}`. */
-export type JobEventData = {
-  id: string;
-  status: "succeeded" | "failed";
-  imageId: string;
-  model: string;
-  modelVersion: string | null;
-  modelSha256: string | null;
-  attempts: number;
-  error: string | null;
-  detectionCount: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-};
 
 /** Body of every delivery; `id` equals the `Webhook-Id` header and stays the same across retries. */
 export type WebhookPayload = {
@@ -35,23 +17,6 @@ export type WebhookPayload = {
 
 /** Message on the `webhooks` queue: the delivery row holds everything else. */
 export type WebhookMessage = { deliveryId: string };
-
-export function jobEventData(job: typeof jobs.$inferSelect, detectionCount: number): JobEventData {
-  return {
-    id: job.id,
-    status: job.status === "succeeded" ? "succeeded" : "failed",
-    imageId: job.imageId,
-    model: job.model,
-    modelVersion: job.modelVersion,
-    modelSha256: job.modelSha256,
-    attempts: job.attempts,
-    error: job.error,
-    detectionCount,
-    createdAt: job.createdAt.toISOString(),
-    startedAt: job.startedAt?.toISOString() ?? null,
-    finishedAt: job.finishedAt?.toISOString() ?? null,
-  };
-}
 
 /**
  * One pending delivery per webhook of the job's owner subscribed to `event`. Called inside the

@@ -6,6 +6,7 @@ import { createApiKey, signedInUser } from "../../../scripts/testing/auth-fixtur
 import { type ImageFixture, imageFixtures } from "../../../scripts/testing/image-fixtures";
 import { sharedServices } from "../../../scripts/testing/shared-services";
 import { useTestWorker } from "../../../scripts/testing/test-worker";
+import { DATABASE_RETRY_AFTER_SECONDS } from "../../src/db-errors";
 
 const worker = useTestWorker({
   vars: {
@@ -145,7 +146,7 @@ describe("upload: refused", () => {
       } as RequestInit);
       expect(response.status).toBe(503);
       expect(((await response.json()) as ErrorBody).error.code).toBe("database_unavailable");
-      expect(response.headers.get("retry-after")).toBe("5");
+      expect(response.headers.get("retry-after")).toBe(String(DATABASE_RETRY_AFTER_SECONDS));
     } finally {
       await stopped;
       await pg.start();

@@ -1,5 +1,5 @@
 import { type DetectResult, DetectResultSchema } from "../../../edge/src/contracts/detect-result";
-import { backoffDelay, sleep } from "./backoff";
+import { backoffDelay, retryAfterMs, sleep } from "./backoff";
 
 export interface EdgeClientOptions {
   edgeUrl: string;
@@ -33,8 +33,14 @@ export class EdgeClient {
       this.options.edgeUrl.endsWith("/") ? this.options.edgeUrl : `${this.options.edgeUrl}/`,
     );
     let last: CallbackOutcome = { ok: false, status: null, reason: "not attempted" };
+    /** The edge's own Retry-After (database saturated, rate limited), capped like any delay. */
+    let askedDelayMs: number | null = null;
     for (let attempt = 0; attempt < this.options.attempts; attempt++) {
-      if (attempt > 0) await sleep(backoffDelay(attempt, this.options.baseDelayMs, this.options.maxDelayMs));
+      if (attempt > 0) {
+        const backoff = backoffDelay(attempt, this.options.baseDelayMs, this.options.maxDelayMs);
+        await sleep(askedDelayMs === null ? backoff : Math.min(askedDelayMs, this.options.maxDelayMs));
+      }
+      askedDelayMs = null;
       try {
         const response = await this.fetch(url, {
           method: "POST",
@@ -50,6 +56,7 @@ export class EdgeClient {
         await response.arrayBuffer().catch(() => undefined);
         if (response.ok) return { ok: true, status: response.status };
         last = { ok: false, status: response.status, reason: `edge answered ${response.status}` };
+        askedDelayMs = retryAfterMs(response.headers.get("retry-after"));
         if (!retryable(response.status)) return last;
       } catch (error) {
         last = { ok: false, status: null, reason: `edge unreachable: ${(error as Error).message}` };

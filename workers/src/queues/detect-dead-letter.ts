@@ -1,8 +1,7 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { jobs } from "../../../db/schema";
-import { failJob } from "../../../edge/src/jobs/complete";
-import { enqueueDeliveries } from "../../../edge/src/webhooks/deliveries";
+import { announceFinished, failJob } from "../../../edge/src/jobs/complete";
 import { errorMessage, type HandlerContext } from "./context";
 import { retryDelaySeconds } from "./retry-delay";
 
@@ -10,8 +9,12 @@ import { retryDelaySeconds } from "./retry-delay";
 const DeadMessageSchema = z.object({ jobId: z.uuid() });
 
 /**
- * Consumer of `detect-dlq`: a message whose retries are spent fails its job with the reason
- * (unless a result finished it meanwhile) and fires `job.failed`.
+ * Consumer of `detect-dlq`. A message whose retries are spent fails its job with the reason
+ * (unless a result finished it meanwhile) and fires `job.failed`, but only when inference did
+ * report a failure of the job itself (an image it could not use, a model error). When nothing
+ * was ever reported, every attempt was lost to an unreachable or overloaded inference service
+ * or edge: failing the job would lose accepted work, so it goes back to `queued` and the sweeper
+ * re-enqueues it after `JOB_STUCK_AFTER_SECONDS`.
  */
 export async function handleDetectDeadLetters(
   batch: MessageBatch<unknown>,
@@ -35,11 +38,26 @@ export async function handleDetectDeadLetters(
         message.ack();
         continue;
       }
+      if (job.error === null) {
+        await db
+          .update(jobs)
+          .set({ status: "queued", updatedAt: sql`now()` })
+          .where(and(eq(jobs.id, jobId), inArray(jobs.status, ["queued", "running"])));
+        logger.warn(
+          "detect message dead-lettered without a reported failure; the sweeper re-enqueues the job",
+          {
+            jobId,
+            attempts: job.attempts,
+          },
+        );
+        message.ack();
+        continue;
+      }
       const reason = `dead_lettered: no result after ${job.attempts} attempt(s); last error: ${job.error ?? "none reported"}`;
-      const deliveryIds = await failJob(db, jobId, reason);
-      if (deliveryIds) {
+      const finished = await failJob(db, jobId, reason);
+      if (finished) {
         logger.warn("job failed: detect message dead-lettered", { jobId, reason });
-        await enqueueDeliveries(env.WEBHOOK_QUEUE, deliveryIds);
+        await announceFinished(env, finished, logger);
       }
       message.ack();
     } catch (error) {

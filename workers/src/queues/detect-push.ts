@@ -1,8 +1,10 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { images, jobs } from "../../../db/schema";
 import { type DetectMessage, DetectMessageSchema } from "../../../edge/src/contracts/detect-message";
 import { type PushBatch, PushResponseSchema } from "../../../edge/src/contracts/push-batch";
 import { signImageUrl } from "../../../edge/src/images/signed-url";
+import { jobEvent, publishJobEvents } from "../../../edge/src/jobs/events";
+import { errorFields } from "../../../edge/src/logger";
 import { errorMessage, type HandlerContext } from "./context";
 import { retryDelaySeconds } from "./retry-delay";
 
@@ -91,10 +93,14 @@ export async function pushDetectBatch(batch: MessageBatch<unknown>, ctx: Handler
 }
 
 /**
- * Marks the unfinished jobs running and gives each message a freshly signed image URL. Messages
- * of finished or deleted jobs are acked here: there is nothing left to do for them.
+ * Marks the unfinished jobs running (and tells their owners' waiters) and gives each message a
+ * freshly signed image URL. Messages of finished or deleted jobs are acked here: there is
+ * nothing left to do for them.
  */
-async function startJobs(readable: Pending[], { config, db }: HandlerContext): Promise<Pending[]> {
+async function startJobs(
+  readable: Pending[],
+  { config, db, env, logger }: HandlerContext,
+): Promise<Pending[]> {
   const started = await Promise.all(
     readable.map(async ({ message, body }) => {
       const [row] = await db
@@ -113,17 +119,20 @@ async function startJobs(readable: Pending[], { config, db }: HandlerContext): P
             inArray(jobs.status, ["queued", "running"]),
           ),
         )
-        .returning({ objectKey: images.objectKey });
-      return { message, body, objectKey: row?.objectKey };
+        .returning({ ...getTableColumns(jobs), objectKey: images.objectKey });
+      return { message, body, row };
     }),
   );
   const pushed: Pending[] = [];
-  for (const { message, body, objectKey } of started) {
-    if (objectKey === undefined) {
+  for (const { message, body, row } of started) {
+    if (row === undefined) {
       message.ack();
       continue;
     }
-    const { url, expiresAt } = await signImageUrl(config, objectKey);
+    await publishJobEvents(env, row.ownerId, [jobEvent(row, 0)]).catch((error) =>
+      logger.warn("job event not published", { jobId: row.id, ...errorFields(error) }),
+    );
+    const { url, expiresAt } = await signImageUrl(config, row.objectKey);
     pushed.push({
       message,
       body: { ...body, image: { ...body.image, url, urlExpiresAt: expiresAt.toISOString() } },

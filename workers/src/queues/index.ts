@@ -1,5 +1,5 @@
-import { createDb } from "../../../db/client-worker";
 import { readConfig } from "../../../edge/src/config";
+import { databaseFor } from "../../../edge/src/database";
 import type { Bindings } from "../../../edge/src/env";
 import { createLogger } from "../../../edge/src/logger";
 import type { HandlerContext } from "./context";
@@ -16,11 +16,7 @@ const handlers: Record<string, (batch: MessageBatch<unknown>, ctx: HandlerContex
 };
 
 /** The Worker's `queue` handler: one database pool per batch, dispatch by queue name. */
-export async function handleQueue(
-  batch: MessageBatch<unknown>,
-  env: Bindings,
-  executionCtx: ExecutionContext,
-): Promise<void> {
+export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   const config = readConfig(env);
   const logger = createLogger(config.LOG_LEVEL, { queue: batch.queue });
   const handler = handlers[batch.queue];
@@ -30,10 +26,5 @@ export async function handleQueue(
     batch.retryAll();
     return;
   }
-  const { db, close } = createDb({ connectionString: config.DATABASE_URL, wsProxy: config.DB_WS_PROXY });
-  try {
-    await handler(batch, { env, config, db, logger });
-  } finally {
-    executionCtx.waitUntil(close());
-  }
+  await handler(batch, { env, config, db: databaseFor(config), logger });
 }

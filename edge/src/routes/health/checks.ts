@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import { createDb } from "../../../../db/client-worker";
 import type { Config } from "../../config";
+import { databaseFor } from "../../database";
 import type { Bindings } from "../../env";
 
 export type CheckStatus = "ok" | "error" | "skipped";
@@ -47,25 +47,12 @@ export type Readiness = { ready: boolean; checks: Record<string, CheckResult> };
  * Probes every dependency concurrently, each bounded by the configured timeout. Inference is
  * optional: without it jobs wait in the queue, so the edge can still take uploads and requests.
  */
-export async function checkReadiness(
-  env: Bindings,
-  config: Config,
-  waitUntil: (promise: Promise<unknown>) => void,
-): Promise<Readiness> {
+export async function checkReadiness(env: Bindings, config: Config): Promise<Readiness> {
   const probes: Record<string, Probe> = {
     database: {
       required: true,
       run: async () => {
-        const { db, close } = createDb({
-          connectionString: config.DATABASE_URL,
-          wsProxy: config.DB_WS_PROXY,
-          connectTimeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
-        });
-        try {
-          await db.execute(sql`select 1`);
-        } finally {
-          waitUntil(close());
-        }
+        await databaseFor(config).execute(sql`select 1`);
       },
     },
     storage: {

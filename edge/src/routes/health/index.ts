@@ -54,7 +54,7 @@ const ready = createRoute({
 export const healthRouter = createRouter()
   .openapi(live, (c) => c.json({ status: "ok" as const }, 200))
   .openapi(ready, async (c) => {
-    const { ready, checks } = await checkReadiness(c.env, c.var.config, (p) => c.executionCtx.waitUntil(p));
+    const { ready, checks } = await checkReadiness(c.env, c.var.config);
     c.header("Cache-Control", "no-store");
     if (!ready) {
       const failed = Object.entries(checks).filter(([, check]) => check.required && check.status !== "ok");

@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DetectResultSchema } from "../../contracts/detect-result";
 import { ApiError } from "../../errors";
-import { applyDetectResult } from "../../jobs/complete";
+import { announceFinished, applyDetectResult } from "../../jobs/complete";
 import { createRouter } from "../../openapi";
-import { enqueueDeliveries } from "../../webhooks/deliveries";
 
 const ResultAnswerSchema = z.object({
   outcome: z.enum(["applied", "duplicate", "conflict_ignored", "recorded_retry", "ignored"]),
@@ -34,17 +33,7 @@ export const postJobResult = createRouter().openapi(route, async (c) => {
       details: { path: jobId, body: result.jobId },
     });
   }
-  const { outcome, deliveryIds } = await applyDetectResult(c.var.db, result, c.var.logger);
-  if (deliveryIds.length > 0) {
-    try {
-      await enqueueDeliveries(c.env.WEBHOOK_QUEUE, deliveryIds);
-    } catch (error) {
-      // The job is final either way; pending deliveries whose message was lost are re-sent by the sweeper.
-      c.var.logger.error("webhook enqueue failed; the sweeper will send them", {
-        jobId,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
-  }
+  const { outcome, finished } = await applyDetectResult(c.var.db, result, c.var.logger);
+  if (finished) await announceFinished(c.env, finished, c.var.logger);
   return c.json({ outcome }, 200);
 });

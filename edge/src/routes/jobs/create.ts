@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, count, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { images, jobs } from "../../../../db/schema";
 import { ApiError } from "../../errors";
 import { claimIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from "../../jobs/idempotency";
@@ -37,7 +37,9 @@ const route = createRoute({
     ),
     404: errorResponse("An image is not among yours (`not_found`)"),
     409: errorResponse("Idempotency-Key reused with another body, or still in progress"),
-    503: errorResponse("The queue is unavailable (`queue_unavailable`); nothing was created"),
+    503: errorResponse(
+      "Nothing was created: the queue is unavailable (`queue_unavailable`), too many jobs are waiting (`backlog_full`) or the database is saturated (`database_unavailable`); retry after `Retry-After`",
+    ),
     ...authErrorResponses,
   },
 });
@@ -75,10 +77,21 @@ export const createJobs = createRouter().openapi(route, async (c) => {
     }
   }
   try {
-    const [{ today } = { today: 0 }] = await c.var.db
-      .select({ today: count() })
-      .from(jobs)
-      .where(and(eq(jobs.ownerId, principal.userId), gt(jobs.createdAt, sql`now() - interval '1 day'`)));
+    // One round trip: the caller's quota, the system's backlog and the images.
+    const [[usage], owned] = await c.var.db.batch([
+      c.var.db
+        .select({
+          today: sql<number>`(select count(*) from ${jobs} where ${jobs.ownerId} = ${principal.userId} and ${jobs.createdAt} > now() - interval '1 day')::int`,
+          // Counted up to the limit only, on the partial index of unfinished jobs.
+          unfinished: sql<number>`(select count(*) from (select 1 from ${jobs} where ${jobs.status} in ('queued', 'running') limit ${config.MAX_UNFINISHED_JOBS + 1}) as backlog)::int`,
+        })
+        .from(sql`(select 1) as one`),
+      c.var.db
+        .select()
+        .from(images)
+        .where(and(eq(images.ownerId, principal.userId), inArray(images.id, imageIds))),
+    ]);
+    const { today, unfinished } = usage ?? { today: 0, unfinished: 0 };
     if (today + imageIds.length > config.JOBS_PER_DAY) {
       throw new ApiError(
         "quota_exceeded",
@@ -86,10 +99,12 @@ export const createJobs = createRouter().openapi(route, async (c) => {
         { headers: { "Retry-After": "3600" } },
       );
     }
-    const owned = await c.var.db
-      .select()
-      .from(images)
-      .where(and(eq(images.ownerId, principal.userId), inArray(images.id, imageIds)));
+    if (unfinished + imageIds.length > config.MAX_UNFINISHED_JOBS) {
+      throw new ApiError("backlog_full", "Too many jobs are waiting for detection; retry shortly", {
+        headers: { "Retry-After": String(config.BACKLOG_RETRY_AFTER_SECONDS) },
+        details: { unfinished, limit: config.MAX_UNFINISHED_JOBS },
+      });
+    }
     const byId = new Map(owned.map((image) => [image.id, image]));
     const missing = imageIds.filter((id) => !byId.has(id));
     if (missing.length)

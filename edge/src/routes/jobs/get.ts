@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../../errors";
+import { isFinal, readJobEvents, subscribeJobEvents } from "../../jobs/events";
 import { toJob } from "../../jobs/views";
 import { requireScope } from "../../middleware/authenticate";
 import { createRouter, errorResponse } from "../../openapi";
@@ -13,7 +14,7 @@ const route = createRoute({
   tags: ["Jobs"],
   summary: "A job, with its detections once it succeeded",
   description:
-    "`wait=N` long-polls: the answer comes as soon as the job has finished, or after N seconds with its current state (at most JOB_WAIT_MAX_SECONDS). Needs `jobs:read`.",
+    "`wait=N` long-polls: the answer comes as soon as the job has finished, or after N seconds with its current state (at most JOB_WAIT_MAX_SECONDS). A waiting request holds no database connection: it is woken by the result itself. Needs `jobs:read`.",
   security: bearerSecurity,
   request: {
     params: JobIdParamSchema,
@@ -30,11 +31,10 @@ const route = createRoute({
     200: { description: "The job", content: { "application/json": { schema: JobSchema } } },
     400: errorResponse("Invalid `wait` (`validation_failed`)"),
     404: errorResponse("No such job among yours (`not_found`)"),
+    503: errorResponse("Too many open waits (`service_unavailable`); retry after `Retry-After`"),
     ...authErrorResponses,
   },
 });
-
-const finished = (status: string) => status === "succeeded" || status === "failed";
 
 export const getJob = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "jobs:read");
@@ -46,16 +46,29 @@ export const getJob = createRouter().openapi(route, async (c) => {
       `wait must be at most ${c.var.config.JOB_WAIT_MAX_SECONDS} seconds`,
     );
   }
-  const deadline = Date.now() + wait * 1000;
-  let current = await ownedJob(c.var.db, principal.userId, id);
-  // Poll gently: quick at first (jobs often finish within a second), then every 2 s.
-  for (
-    let delay = 250;
-    !finished(current.job.status) && Date.now() + delay <= deadline;
-    delay = Math.min(delay * 2, 2000)
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    current = await ownedJob(c.var.db, principal.userId, id);
+  if (wait === 0) {
+    const current = await ownedJob(c.var.db, principal.userId, id);
+    return c.json(toJob(current.job, current.image, current.detections), 200);
   }
-  return c.json(toJob(current.job, current.image, current.detections), 200);
+
+  // Subscribe before reading, so a result landing in between is not missed.
+  const events = await subscribeJobEvents(c.env, principal.userId, id);
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), wait * 1000);
+  try {
+    let current = await ownedJob(c.var.db, principal.userId, id);
+    if (!isFinal(current.job.status)) {
+      for await (const event of readJobEvents(events, stop.signal)) {
+        if (isFinal(event.job.status)) {
+          current = await ownedJob(c.var.db, principal.userId, id);
+          break;
+        }
+      }
+    }
+    return c.json(toJob(current.job, current.image, current.detections), 200);
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+    if (!events.locked) await events.cancel();
+  }
 });

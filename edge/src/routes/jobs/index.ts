@@ -3,6 +3,7 @@ import { database } from "../../middleware/database";
 import { rateLimit } from "../../middleware/rate-limit";
 import { createRouter } from "../../openapi";
 import { createJobs } from "./create";
+import { jobEvents } from "./events";
 import { exportJob, exportJobs } from "./exports";
 import { getJob } from "./get";
 import { listJobs } from "./list";
@@ -11,7 +12,13 @@ const readOrWrite = rateLimit((c) => (c.req.method === "GET" ? "read" : "write")
 
 export const jobsRouter = createRouter();
 jobsRouter.use("*", database(), authenticate(), readOrWrite);
-jobsRouter.route("/", createJobs).route("/", listJobs).route("/", getJob).route("/", exportJob);
+// The event routes come first: `/events` would otherwise be taken for a job id.
+jobsRouter
+  .route("/", jobEvents)
+  .route("/", createJobs)
+  .route("/", listJobs)
+  .route("/", getJob)
+  .route("/", exportJob);
 
 /** `POST /v1/exports`: several jobs at once. */
 export const exportsRouter = createRouter();
