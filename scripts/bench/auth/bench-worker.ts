@@ -15,6 +15,7 @@ import { requestLog } from "../../../edge/src/middleware/request-log";
 import { traceContext } from "../../../edge/src/middleware/trace-context";
 import { createRouter } from "../../../edge/src/openapi";
 
+export { JobEvents } from "../../../workers/src/job-events/durable-object";
 export { RateLimiter } from "../../../workers/src/rate-limiter/durable-object";
 
 const app = createRouter();

@@ -42,7 +42,7 @@ try {
   const baseline = await sample(get("/baseline"), iterations);
   const cases: Array<[string, number[]]> = [
     ["baseline (middleware only)", baseline],
-    ["database: connect + select 1 (for reference)", await sample(get("/database"), iterations)],
+    ["database: select 1 over SQL-over-HTTP (for reference)", await sample(get("/database"), iterations)],
     ["JWT: verify (cached key) + user lookup", await sample(get("/authenticated", jwt), iterations)],
     ["API key: SHA-256 + key/user lookup", await sample(get("/authenticated", key.key), iterations)],
     ["rate-limit check (Durable Object)", await sample(get("/rate-limited"), iterations)],
