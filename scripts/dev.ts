@@ -4,9 +4,9 @@
  * WebSocket proxy for interactive transactions), the inference service, and the Worker in workerd via
  * `wrangler dev` with local R2 / Queues / Durable Objects (plus the `detect` consumer that pushes
  * batches to inference). State lives in .data/ and survives restarts.
- * Ctrl-C stops every child process.
+ * A crashed inference service or wrangler is restarted with back-off; Ctrl-C stops every process
+ * within a bounded time (SIGTERM, then SIGKILL after a grace period).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { migrateDatabase } from "../db/migrate";
@@ -17,6 +17,7 @@ import { withDevConsumer } from "./local-stack/queue-consumers";
 import { localSecrets } from "./local-stack/secrets";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
 import { startSqlOverHttp } from "./local-stack/sql-over-http";
+import { supervise } from "./local-stack/supervise";
 import { vendorAssets } from "./local-stack/vendor-assets";
 import { startWsProxy } from "./local-stack/ws-proxy";
 
@@ -42,15 +43,6 @@ async function shutdown(code: number): Promise<never> {
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
-
-/** Stops a child started in its own process group, with everything under it. */
-function stopGroup(child: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || !child.pid) return resolve();
-    child.once("exit", () => resolve());
-    process.kill(-child.pid, "SIGTERM");
-  });
-}
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -109,10 +101,12 @@ try {
   // An empty folder is fine: the service starts without a model and reports not ready.
   await mkdir(settings.modelsDir, { recursive: true });
   say(`starting the inference service on ${inference} (models in ${settings.modelsDir})`);
-  const inferenceService = spawn(process.execPath, [join(repoRoot, "inference/src/main.ts")], {
+  // Restarted with back-off if it crashes; readiness shows it down meanwhile.
+  const inferenceService = supervise({
+    name: "the inference service",
+    command: process.execPath,
+    args: [join(repoRoot, "inference/src/main.ts")],
     cwd: repoRoot,
-    stdio: ["ignore", "inherit", "inherit"],
-    detached: true,
     env: {
       ...process.env,
       INFERENCE_HOST: "127.0.0.1",
@@ -123,14 +117,9 @@ try {
       INFERENCE_EDGE_URL: edge,
       INFERENCE_EDGE_TOKEN: secrets.serviceToken,
     },
+    log: say,
   });
-  stops.push(() => stopGroup(inferenceService));
-  inferenceService.once("exit", (code) => {
-    if (!stopping) {
-      console.error(`[dev] the inference service exited (${code}); stopping the stack`);
-      void shutdown(code || 1);
-    }
-  });
+  stops.push(() => inferenceService.stop());
   await waitForHttp(`${inference}/health`, 120_000);
 
   const envFile = join(settings.dataDir, "dev.env");
@@ -160,10 +149,11 @@ try {
   const wranglerConfig = join(repoRoot, "wrangler.dev.toml");
   await writeFile(wranglerConfig, withDevConsumer(await readFile(join(repoRoot, "wrangler.toml"), "utf8")));
 
-  // Own process group, so stopping it also stops workerd underneath.
-  const wrangler = spawn(
-    join(repoRoot, "node_modules/.bin/wrangler"),
-    [
+  // Own process group, so stopping it also stops workerd underneath; restarted if it crashes.
+  const wrangler = supervise({
+    name: "wrangler",
+    command: join(repoRoot, "node_modules/.bin/wrangler"),
+    args: [
       "dev",
       `--config=${wranglerConfig}`,
       "--ip=127.0.0.1",
@@ -174,21 +164,12 @@ try {
       // Lets `curl <edge>/__scheduled` run the cron sweeper on demand.
       "--test-scheduled",
     ],
-    {
-      cwd: repoRoot,
-      stdio: ["ignore", "inherit", "inherit"],
-      detached: true,
-      // Offline by design: no Request.cf download, no telemetry.
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-    },
-  );
-  stops.push(() => stopGroup(wrangler));
-  wrangler.once("exit", (code) => {
-    if (!stopping) {
-      console.error(`[dev] wrangler exited (${code}); stopping the stack`);
-      void shutdown(code || 1);
-    }
+    cwd: repoRoot,
+    // Offline by design: no Request.cf download, no telemetry.
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+    log: say,
   });
+  stops.push(() => wrangler.stop());
 
   await waitForHttp(`${edge}/health`, 60_000);
   say("ready:");
