@@ -15,7 +15,8 @@ export type SqlOverHttpOptions = {
 export type SqlOverHttp = {
   /** `http://127.0.0.1:<port>/sql`, for `neonConfig.fetchEndpoint`. */
   url: string;
-  stats(): { open: number; busy: number; waiting: number; peakOpen: number };
+  /** Connections open, busy and waited for now, the most ever open, and requests received so far. */
+  stats(): { open: number; busy: number; waiting: number; peakOpen: number; requests: number };
   stop(): Promise<void>;
 };
 
@@ -29,12 +30,15 @@ export type SqlOverHttp = {
 export function startSqlOverHttp(options: SqlOverHttpOptions): SqlOverHttp {
   const maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
   const pool = new BoundedPool(options.target, options.poolSize, options.acquireTimeoutMs ?? 5000);
+  /** Every request received, answered or refused: tests count the statements a Worker sends. */
+  let requests = 0;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: options.port,
     // Bun drops a request after 10 s without traffic by default; a long statement is not idle.
     idleTimeout: 0,
     async fetch(request) {
+      requests++;
       try {
         return await handle(request, pool, options.target, maxBodyBytes);
       } catch (error) {
@@ -44,7 +48,7 @@ export function startSqlOverHttp(options: SqlOverHttpOptions): SqlOverHttp {
   });
   return {
     url: `http://127.0.0.1:${server.port}/sql`,
-    stats: () => pool.stats(),
+    stats: () => ({ ...pool.stats(), requests }),
     stop: async () => {
       await server.stop(true);
       await pool.close();

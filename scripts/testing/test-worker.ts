@@ -122,6 +122,8 @@ export type TestWorkerOptions = {
   port?: number;
   /** Per-queue consumer settings over wrangler.toml's (e.g. short batch timeouts, fewer retries). */
   queueConsumers?: Record<string, Partial<Omit<WranglerQueueConsumer, "queue">>>;
+  /** Another SQL-over-HTTP endpoint (e.g. a smaller pool) instead of the run's shared one. */
+  sqlEndpoint?: string;
 };
 
 export type TestDatabase = {
@@ -166,7 +168,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
         LOG_LEVEL: process.env.TEST_VERBOSE ? "debug" : "error",
         DATABASE_URL: database.url,
         DB_WS_PROXY: wsProxy,
-        DB_SQL_ENDPOINT: sqlEndpoint.url,
+        DB_SQL_ENDPOINT: options.sqlEndpoint ?? sqlEndpoint.url,
         JWT_KEYS: jwtKeys,
         EDGE_PUBLIC_URL: origin,
         SERVICE_TOKEN: secrets.serviceToken,

@@ -106,8 +106,14 @@ export async function* readJobEvents(
   signal.addEventListener("abort", cancel, { once: true });
   const decoder = new TextDecoder();
   let buffered = "";
+  // workerd rejects a pending read of a cancelled stream instead of ending it.
+  const next = () =>
+    reader.read().catch((error: unknown) => {
+      if (signal.aborted) return { done: true as const, value: undefined };
+      throw error;
+    });
   try {
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    for (let read = await next(); !read.done; read = await next()) {
       buffered += decoder.decode(read.value, { stream: true });
       for (let end = buffered.indexOf("\n\n"); end !== -1; end = buffered.indexOf("\n\n")) {
         const data = buffered

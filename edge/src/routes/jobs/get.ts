@@ -59,11 +59,10 @@ export const getJob = createRouter().openapi(route, async (c) => {
     let current = await ownedJob(c.var.db, principal.userId, id);
     if (!isFinal(current.job.status)) {
       for await (const event of readJobEvents(events, stop.signal)) {
-        if (isFinal(event.job.status)) {
-          current = await ownedJob(c.var.db, principal.userId, id);
-          break;
-        }
+        if (isFinal(event.job.status)) break;
       }
+      // Finished or timed out: the answer is the database's state now, whatever the events said.
+      current = await ownedJob(c.var.db, principal.userId, id);
     }
     return c.json(toJob(current.job, current.image, current.detections), 200);
   } finally {

@@ -1,0 +1,132 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import type { DetectResult } from "../../edge/src/contracts/detect-result";
+import { EdgeClient } from "../src/core/edge-client";
+
+// The result callback client against a scripted edge: which answers it retries, and how long it
+// waits between attempts when the edge says how long (Retry-After).
+
+type Answer = { status: number; retryAfter?: string };
+
+/** Answers each callback with the next scripted answer (200 once the script is used up). */
+function scriptedEdge() {
+  let script: Answer[] = [];
+  const arrivals: Array<{
+    at: number;
+    authorization: string | null;
+    traceparent: string | null;
+    body: unknown;
+  }> = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: async (request) => {
+      arrivals.push({
+        at: performance.now(),
+        authorization: request.headers.get("authorization"),
+        traceparent: request.headers.get("traceparent"),
+        body: await request.json(),
+      });
+      const answer = script.shift() ?? { status: 200 };
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (answer.retryAfter !== undefined) headers["retry-after"] = answer.retryAfter;
+      const body =
+        answer.status === 200 ? { outcome: "applied" } : { error: { code: "database_unavailable" } };
+      return new Response(JSON.stringify(body), { status: answer.status, headers });
+    },
+  });
+  return {
+    url: server.url.origin,
+    arrivals,
+    reset(next: Answer[]) {
+      script = next;
+      arrivals.length = 0;
+    },
+    gaps: () => arrivals.slice(1).map((arrival, i) => arrival.at - (arrivals[i]?.at ?? 0)),
+    stop: () => server.stop(true),
+  };
+}
+
+const edge = scriptedEdge();
+afterAll(() => edge.stop());
+
+const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+const jobId = crypto.randomUUID();
+const result: DetectResult = {
+  version: 1,
+  jobId,
+  status: "succeeded",
+  attempt: 1,
+  model: { name: "weld-defects", version: "1.0.0", sha256: "a".repeat(64) },
+  image: { width: 640, height: 480 },
+  detections: [{ classId: 0, label: "porosity", score: 0.9, box: { x1: 1, y1: 2, x2: 30, y2: 40 } }],
+  timings: { fetchMs: 1, decodeMs: 1, preprocessMs: 1, runMs: 5, postprocessMs: 1, totalMs: 9 },
+};
+
+/** Backoff alone would wait at most ~2 ms (base 1 ms): any longer gap is the edge's Retry-After. */
+const client = (maxDelayMs: number, attempts = 4) =>
+  new EdgeClient({
+    edgeUrl: edge.url,
+    edgeToken: "edge-test-token",
+    timeoutMs: 2000,
+    attempts,
+    baseDelayMs: 1,
+    maxDelayMs,
+  });
+
+describe("EdgeClient.postResult", () => {
+  test("a 503 with Retry-After: 1 is retried after about a second, and the 200 that follows is success", async () => {
+    edge.reset([{ status: 503, retryAfter: "1" }]);
+    const outcome = await client(5000).postResult(result, TRACEPARENT);
+    expect(outcome).toEqual({ ok: true, status: 200 });
+    expect(edge.arrivals).toHaveLength(2);
+    const [gap] = edge.gaps();
+    expect(gap).toBeGreaterThanOrEqual(950);
+    expect(gap).toBeLessThan(1500);
+    // Both attempts carry the same callback.
+    for (const arrival of edge.arrivals) {
+      expect(arrival.authorization).toBe("Bearer edge-test-token");
+      expect(arrival.traceparent).toBe(TRACEPARENT);
+      expect(arrival.body).toEqual(result);
+    }
+  });
+
+  test("Retry-After is capped by maxDelayMs", async () => {
+    edge.reset([
+      { status: 503, retryAfter: "1" },
+      { status: 429, retryAfter: "30" },
+    ]);
+    const outcome = await client(250).postResult(result, TRACEPARENT);
+    expect(outcome).toEqual({ ok: true, status: 200 });
+    expect(edge.arrivals).toHaveLength(3);
+    for (const gap of edge.gaps()) {
+      expect(gap).toBeGreaterThanOrEqual(220);
+      expect(gap).toBeLessThan(700);
+    }
+  });
+
+  test("a 503 without Retry-After falls back to the (short) backoff", async () => {
+    edge.reset([{ status: 503 }, { status: 502 }]);
+    const outcome = await client(5000).postResult(result, TRACEPARENT);
+    expect(outcome).toEqual({ ok: true, status: 200 });
+    expect(edge.arrivals).toHaveLength(3);
+    for (const gap of edge.gaps()) expect(gap).toBeLessThan(200);
+  });
+
+  test("a 400 is not retried, even with Retry-After", async () => {
+    edge.reset([{ status: 400, retryAfter: "1" }]);
+    const outcome = await client(5000).postResult(result, TRACEPARENT);
+    expect(outcome).toEqual({ ok: false, status: 400, reason: "edge answered 400" });
+    expect(edge.arrivals).toHaveLength(1);
+  });
+
+  test("when every attempt is refused, the last answer is reported after that many attempts", async () => {
+    edge.reset([
+      { status: 503, retryAfter: "0" },
+      { status: 503, retryAfter: "0" },
+      { status: 503, retryAfter: "0" },
+    ]);
+    const outcome = await client(5000, 3).postResult(result, TRACEPARENT);
+    expect(outcome).toEqual({ ok: false, status: 503, reason: "edge answered 503" });
+    expect(edge.arrivals).toHaveLength(3);
+  });
+});

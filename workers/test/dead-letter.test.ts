@@ -1,0 +1,151 @@
+import { expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { webhookDeliveries, webhooks } from "../../db/schema";
+import { detectMessage, enqueueDetect } from "../../edge/src/jobs/queue-messages";
+import { forgeAccessToken } from "../../scripts/testing/auth-fixtures";
+import { useWorkerWithFakeInference } from "../../scripts/testing/fake-inference";
+import {
+  DEFAULT_PARAMS,
+  eventually,
+  insertImage,
+  insertJob,
+  insertUser,
+  jobRow,
+  workerConfig,
+} from "../../scripts/testing/job-fixtures";
+
+// A detect message whose every attempt was lost to an unreachable or overloaded inference
+// service (nothing ever reported about the job itself) must not fail accepted work: its job goes
+// back to `queued` for the sweeper. A reported failure still fails the job; that path is covered
+// in detect-queue.test.ts.
+
+const MAX_RETRIES = 2;
+
+const stack = useWorkerWithFakeInference({
+  vars: { DETECT_RETRY_BASE_DELAY_SECONDS: "0", RATE_LIMIT_READ: "1000/60s" },
+  queueConsumers: {
+    detect: { max_retries: MAX_RETRIES, retry_delay: 0 },
+    "detect-dlq": { max_batch_timeout: 0.2 },
+  },
+});
+
+type JobEvent = { type: string; job: { id: string; status: string } };
+
+/** Collects the `data:` events of a job event stream until `until` matches one. */
+async function collectEvents(body: ReadableStream<Uint8Array>, until: (event: JobEvent) => boolean) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const events: JobEvent[] = [];
+  let buffered = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`event stream ended after ${JSON.stringify(events.map((e) => e.type))}`);
+      buffered += decoder.decode(value, { stream: true });
+      for (let end = buffered.indexOf("\n\n"); end !== -1; end = buffered.indexOf("\n\n")) {
+        const data = buffered
+          .slice(0, end)
+          .split("\n")
+          .find((line) => line.startsWith("data: "));
+        buffered = buffered.slice(end + 2);
+        if (!data) continue;
+        const event = JSON.parse(data.slice("data: ".length)) as JobEvent;
+        events.push(event);
+        if (until(event)) return events;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+test("a message inference never accepted is dead-lettered back to queued, and the sweeper finishes it", async () => {
+  const owner = await insertUser(stack.worker);
+  const image = await insertImage(stack.worker, owner);
+  // Enqueued long ago, so the sweeper picks it up as soon as it is queued again.
+  const jobId = await insertJob(stack.worker, owner, image.id, {
+    enqueuedAt: new Date(Date.now() - 3_600_000),
+  });
+  const [hook] = await stack.worker.db
+    .insert(webhooks)
+    .values({
+      ownerId: owner,
+      url: "https://hooks.example.com/defects",
+      events: ["job.succeeded", "job.failed"],
+      secret: "whsec_c2VjcmV0",
+    })
+    .returning();
+  const hookId = hook?.id as string;
+
+  // The owner's live events, to see everything published about the job in order.
+  const auth = `Bearer ${await forgeAccessToken({ claims: { sub: owner } })}`;
+  const stream = await stack.worker.fetch("/v1/jobs/events", { headers: { Authorization: auth } });
+  expect(stream.status).toBe(200);
+  const seen = collectEvents(stream.body as ReadableStream<Uint8Array>, (event) =>
+    ["job.succeeded", "job.failed"].includes(event.type),
+  );
+
+  // Inference refuses every push (503, queue full) without ever reporting on the job.
+  stack.fake.configure({
+    onPush: (batch) => (batch.messages.some((m) => m.body.jobId === jobId) ? "reject" : "handle"),
+  });
+  const config = await workerConfig(stack.worker);
+  await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [
+    await detectMessage(
+      config,
+      { id: jobId, model: "weld-defects", params: DEFAULT_PARAMS, traceparent: null },
+      { id: image.id, objectKey: image.objectKey, width: 640, height: 480, sha256: image.sha256 },
+    ),
+  ]);
+
+  const pushesOfJob = () => stack.fake.pushes.filter((push) => jobId in push.attempts);
+  await eventually(
+    async () => (pushesOfJob().length === MAX_RETRIES + 1 ? true : undefined),
+    20_000,
+    "every delivery attempt refused",
+  );
+  expect(pushesOfJob().map((push) => push.attempts[jobId])).toEqual([1, 2, 3]);
+  // Each attempt marked the job running; the dead-letter handler puts it back.
+  const requeued = await eventually(
+    async () => {
+      const row = await jobRow(stack.worker, jobId);
+      return row?.status === "queued" ? row : undefined;
+    },
+    20_000,
+    "job back in queued after the dead letter",
+  );
+  expect(requeued).toMatchObject({ status: "queued", error: null, finishedAt: null, attempts: 3 });
+  expect(stack.fake.callbacks.filter((c) => c.jobId === jobId)).toEqual([]);
+  expect(
+    await stack.worker.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, hookId)),
+  ).toEqual([]);
+
+  // Inference is back: the sweeper re-enqueues the job, and it succeeds.
+  stack.fake.configure({});
+  const swept = await (await stack.worker.mf.getWorker()).scheduled({ cron: "*/5 * * * *" });
+  expect(swept.outcome).toBe("ok");
+  const done = await eventually(
+    async () => {
+      const row = await jobRow(stack.worker, jobId);
+      return row?.status === "succeeded" ? row : undefined;
+    },
+    20_000,
+    "job succeeded after the sweeper re-enqueued it",
+  );
+  expect(done.error).toBeNull();
+
+  // In order: three refused starts, the start after the sweep, the success; never a failure.
+  const events = await seen;
+  expect(events.map((event) => event.type)).toEqual([
+    "job.running",
+    "job.running",
+    "job.running",
+    "job.running",
+    "job.succeeded",
+  ]);
+  const deliveries = await stack.worker.db
+    .select({ event: webhookDeliveries.event })
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.webhookId, hookId));
+  expect(deliveries).toEqual([{ event: "job.succeeded" }]);
+}, 30_000);
