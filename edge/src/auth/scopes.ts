@@ -15,6 +15,8 @@ export type Principal = {
   userId: string;
   role: Role;
   email: string;
+  /** When the account was created (shown by `/v1/me` without another lookup). */
+  userCreatedAt: Date;
   via: "token" | "api_key";
   /** For API keys: the key's scopes, never more than its owner's role allows. */
   scopes: Scope[];

@@ -38,7 +38,13 @@ async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Princ
     throw unauthorized("Invalid or expired access token", "invalid_token");
   }
   const [user] = await c.var.db
-    .select({ id: users.id, email: users.email, role: users.role, disabledAt: users.disabledAt })
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      disabledAt: users.disabledAt,
+      createdAt: users.createdAt,
+    })
     .from(users)
     .where(eq(users.id, subject));
   // Checked on every request, so disabling an account takes effect at once.
@@ -47,10 +53,13 @@ async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Princ
     userId: user.id,
     email: user.email,
     role: user.role,
+    userCreatedAt: user.createdAt,
     via: "token",
     scopes: scopesForRole(user.role),
   };
 }
+
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 async function fromApiKey(c: Context<AppEnv>, key: string): Promise<Principal> {
   const [row] = await c.var.db
@@ -59,7 +68,9 @@ async function fromApiKey(c: Context<AppEnv>, key: string): Promise<Principal> {
       scopes: apiKeys.scopes,
       revokedAt: apiKeys.revokedAt,
       expiresAt: apiKeys.expiresAt,
+      lastUsedAt: apiKeys.lastUsedAt,
       userId: users.id,
+      userCreatedAt: users.createdAt,
       email: users.email,
       role: users.role,
       disabledAt: users.disabledAt,
@@ -70,24 +81,28 @@ async function fromApiKey(c: Context<AppEnv>, key: string): Promise<Principal> {
   const usable = row && !row.revokedAt && !row.disabledAt && (!row.expiresAt || row.expiresAt > new Date());
   if (!usable) throw unauthorized("Invalid, revoked or expired API key", "invalid_token");
 
-  // Record use at most once a minute per key: enough for "last used", cheap under load.
-  c.executionCtx.waitUntil(
-    c.var.db
-      .update(apiKeys)
-      .set({ lastUsedAt: sql`now()` })
-      .where(
-        and(
-          eq(apiKeys.id, row.id),
-          or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`)),
-        ),
-      )
-      .then(() => undefined),
-  );
+  // Record use at most once a minute per key: enough for "last used", and no write at all on
+  // most requests under load. The condition is repeated in SQL for concurrent requests.
+  if (!row.lastUsedAt || row.lastUsedAt.getTime() < Date.now() - LAST_USED_RESOLUTION_MS) {
+    c.executionCtx.waitUntil(
+      c.var.db
+        .update(apiKeys)
+        .set({ lastUsedAt: sql`now()` })
+        .where(
+          and(
+            eq(apiKeys.id, row.id),
+            or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`)),
+          ),
+        )
+        .then(() => undefined),
+    );
+  }
   const allowed = new Set(scopesForRole(row.role));
   return {
     userId: row.userId,
     email: row.email,
     role: row.role,
+    userCreatedAt: row.userCreatedAt,
     via: "api_key",
     apiKeyId: row.id,
     // A key never grants more than its owner's current role does.

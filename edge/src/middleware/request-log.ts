@@ -18,7 +18,10 @@ export function requestLog() {
     c.set("logger", logger);
     await next();
     const status = c.res.status;
-    logger[status >= 500 ? "error" : "info"]("request", {
+    // A 503 is a deliberate refusal (overload, a dependency down) logged where it happens; only
+    // other 5xx are errors of this service.
+    const level = status === 503 ? "warn" : status >= 500 ? "error" : "info";
+    logger[level]("request", {
       method: c.req.method,
       path: c.req.path,
       status,

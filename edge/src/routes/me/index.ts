@@ -1,8 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { users } from "../../../../db/schema";
 import { scopes } from "../../auth/scopes";
-import { ApiError } from "../../errors";
 import { authenticate } from "../../middleware/authenticate";
 import { database } from "../../middleware/database";
 import { rateLimit } from "../../middleware/rate-limit";
@@ -36,8 +33,14 @@ const route = createRoute({
 export const meRouter = createRouter();
 meRouter.use("/me", database(), authenticate(), rateLimit("read"));
 meRouter.openapi(route, async (c) => {
+  // Authentication has just read the account (and refused a disabled one): no second lookup.
   const principal = c.var.principal;
-  const [user] = await c.var.db.select().from(users).where(eq(users.id, principal.userId));
-  if (!user) throw new ApiError("unauthorized", "Invalid or expired access token");
+  const user = {
+    id: principal.userId,
+    email: principal.email,
+    role: principal.role,
+    disabledAt: null,
+    createdAt: principal.userCreatedAt,
+  };
   return c.json({ user: toUser(user), authenticatedWith: principal.via, scopes: principal.scopes }, 200);
 });
