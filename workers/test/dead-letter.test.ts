@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { webhookDeliveries, webhooks } from "../../db/schema";
+import { type JobEvent, readJobEvents } from "../../edge/src/jobs/events";
 import { detectMessage, enqueueDetect } from "../../edge/src/jobs/queue-messages";
 import { forgeAccessToken } from "../../scripts/testing/auth-fixtures";
 import { useWorkerWithFakeInference } from "../../scripts/testing/fake-inference";
@@ -29,34 +30,14 @@ const stack = useWorkerWithFakeInference({
   },
 });
 
-type JobEvent = { type: string; job: { id: string; status: string } };
-
 /** Collects the `data:` events of a job event stream until `until` matches one. */
 async function collectEvents(body: ReadableStream<Uint8Array>, until: (event: JobEvent) => boolean) {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
   const events: JobEvent[] = [];
-  let buffered = "";
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`event stream ended after ${JSON.stringify(events.map((e) => e.type))}`);
-      buffered += decoder.decode(value, { stream: true });
-      for (let end = buffered.indexOf("\n\n"); end !== -1; end = buffered.indexOf("\n\n")) {
-        const data = buffered
-          .slice(0, end)
-          .split("\n")
-          .find((line) => line.startsWith("data: "));
-        buffered = buffered.slice(end + 2);
-        if (!data) continue;
-        const event = JSON.parse(data.slice("data: ".length)) as JobEvent;
-        events.push(event);
-        if (until(event)) return events;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
+  for await (const event of readJobEvents(body, AbortSignal.timeout(60_000))) {
+    events.push(event);
+    if (until(event)) return events;
   }
+  throw new Error(`event stream ended after ${JSON.stringify(events.map((e) => e.type))}`);
 }
 
 test("a message inference never accepted is dead-lettered back to queued, and the sweeper finishes it", async () => {
