@@ -1,5 +1,5 @@
+import type { LogLevel } from "@common/logger";
 import { z } from "zod";
-import type { LogLevel } from "./logger";
 
 /** A comma-separated list. */
 const list = (fallback: string) =>

@@ -1,9 +1,9 @@
+import type { Logger } from "@common/logger";
 import type { Db } from "../../db/client-worker";
 import type { JobEvents } from "../../workers/src/job-events/durable-object";
 import type { RateLimiter } from "../../workers/src/rate-limiter/durable-object";
 import type { Principal } from "./auth/scopes";
 import type { Config } from "./config";
-import type { Logger } from "./logger";
 import type { TraceContext } from "./middleware/trace-context";
 
 /** Bindings declared in wrangler.toml, plus the string vars and secrets read by `readConfig`. */

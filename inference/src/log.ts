@@ -1,7 +1,7 @@
-import type { Logger } from "../../edge/src/logger";
+import type { Logger } from "@common/logger";
 
 /** The service logs exactly like the edge: one JSON object per line. */
-export { createLogger, type Logger, type LogLevel } from "../../edge/src/logger";
+export { createLogger, type Logger, type LogLevel } from "@common/logger";
 
 /** For tests and benchmarks: drops everything. */
 export const silentLogger: Logger = {

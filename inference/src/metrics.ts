@@ -1,5 +1,5 @@
+import type { StageTimings } from "@common/contracts/detect-result";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { StageTimings } from "../../edge/src/contracts/detect-result";
 
 export const STAGES = ["fetch", "decode", "preprocess", "run", "postprocess", "callback"] as const;
 export type Stage = (typeof STAGES)[number];

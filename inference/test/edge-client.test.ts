@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import type { DetectResult } from "../../edge/src/contracts/detect-result";
+import type { DetectResult } from "@common/contracts/detect-result";
 import { EdgeClient } from "../src/core/edge-client";
 
 // The result callback client against a scripted edge: which answers it retries, and how long it

@@ -1,14 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { DetectMessage } from "../../edge/src/contracts/detect-message";
+import type { DetectMessage } from "@common/contracts/detect-message";
 import type { MessageOutcome } from "../src/core/processor";
 import { silentLogger } from "../src/log";
 import { Metrics } from "../src/metrics";
-import {
-  type MessageHandler,
-  PullConsumer,
-  type PullConsumerOptions,
-  retryDelaySeconds,
-} from "../src/sources/pull-consumer";
+import { type MessageHandler, PullConsumer, type PullConsumerOptions } from "../src/sources/pull-consumer";
 import { QueuesApi } from "../src/sources/queues-api";
 import { detectMessage, waitFor } from "./fixtures/fake-edge";
 import { FakeQueues } from "./fixtures/fake-queues";
@@ -200,9 +195,4 @@ describe("pull consumer against the documented pull/ack wire format", () => {
     expect(queues.remaining()).toHaveLength(1);
     expect(queues.deliveries).toHaveLength(0);
   });
-});
-
-test("retry delay doubles per attempt up to the cap", () => {
-  expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, 5, 60))).toEqual([5, 10, 20, 40, 60]);
-  expect(retryDelaySeconds(1, 0, 60)).toBe(0);
 });

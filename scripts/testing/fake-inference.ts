@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from "bun:test";
 import { createHash } from "node:crypto";
+import { type PushBatch, PushBatchSchema, type PushResponse } from "@common/contracts/push-batch";
 import type { Server } from "bun";
-import { type PushBatch, PushBatchSchema, type PushResponse } from "../../edge/src/contracts/push-batch";
 import { sharedServices } from "./shared-services";
 import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker, type TestWorkerOptions } from "./test-worker";
 

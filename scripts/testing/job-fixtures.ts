@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
+import type { DetectResult } from "@common/contracts/detect-result";
 import { eq } from "drizzle-orm";
 import { detections, images, jobs, users } from "../../db/schema";
 import { configSchema } from "../../edge/src/config";
-import type { DetectResult } from "../../edge/src/contracts/detect-result";
 import { sharedServices } from "./shared-services";
 import type { TestWorker } from "./test-worker";
 

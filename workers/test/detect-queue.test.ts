@@ -10,7 +10,6 @@ import {
   jobRow,
   workerConfig,
 } from "../../scripts/testing/job-fixtures";
-import { retryDelaySeconds } from "../src/queues/retry-delay";
 
 const stack = useWorkerWithFakeInference({
   vars: {
@@ -194,14 +193,5 @@ describe("local push bridge", () => {
       stack.fake.pushes.filter((push) => (done as string) in push.attempts || gone in push.attempts),
     ).toHaveLength(1);
     expect(stack.fake.callbacks.filter((c) => c.jobId === done)).toHaveLength(1);
-  });
-});
-
-describe("retry delay", () => {
-  test("grows exponentially with attempts and is capped", () => {
-    expect([1, 2, 3, 4, 5].map((n) => retryDelaySeconds(n, 5, 600))).toEqual([5, 10, 20, 40, 80]);
-    expect(retryDelaySeconds(20, 5, 600)).toBe(600);
-    expect(retryDelaySeconds(100, 5, 1_000_000)).toBe(43_200);
-    expect(retryDelaySeconds(3, 0, 600)).toBe(0);
   });
 });

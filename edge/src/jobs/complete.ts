@@ -1,10 +1,10 @@
+import type { Detection, DetectResult } from "@common/contracts/detect-result";
+import type { Logger } from "@common/logger";
+import { errorFields } from "@common/logger";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "../../../db/client-worker";
 import { detections, jobs } from "../../../db/schema";
-import type { Detection, DetectResult } from "../contracts/detect-result";
 import type { Bindings } from "../env";
-import type { Logger } from "../logger";
-import { errorFields } from "../logger";
 import { enqueueDeliveries, recordDeliveries } from "../webhooks/deliveries";
 import { type JobEvent, jobEvent, publishJobEvents } from "./events";
 

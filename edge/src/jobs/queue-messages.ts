@@ -1,6 +1,6 @@
+import type { DetectParams } from "@common/contracts/detect-message";
+import { type DetectMessage, DetectMessageSchema } from "@common/contracts/detect-message";
 import type { Config } from "../config";
-import type { DetectParams } from "../contracts/detect-message";
-import { type DetectMessage, DetectMessageSchema } from "../contracts/detect-message";
 import { signImageUrl } from "../images/signed-url";
 
 export type QueuedJob = { id: string; model: string; params: DetectParams; traceparent: string | null };

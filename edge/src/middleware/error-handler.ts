@@ -1,10 +1,10 @@
+import { createLogger, errorFields } from "@common/logger";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { databaseUnavailable, isDatabaseUnavailable } from "../db-errors";
 import type { AppEnv } from "../env";
 import { ApiError, type ErrorBody, type ErrorCode } from "../errors";
-import { createLogger, errorFields } from "../logger";
 
 /** Generic codes for errors raised by Hono itself (validators, body limit, CORS, ...). */
 const codeByStatus: Partial<Record<number, ErrorCode>> = {

@@ -1,6 +1,6 @@
+import { createLogger } from "@common/logger";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { createLogger } from "../logger";
 
 /**
  * Gives each request a logger bound to its request and trace ids and writes one access-log

@@ -1,4 +1,4 @@
-import { type DetectResult, DetectResultSchema } from "../../../edge/src/contracts/detect-result";
+import { type DetectResult, DetectResultSchema } from "@common/contracts/detect-result";
 import { backoffDelay, retryAfterMs, sleep } from "./backoff";
 
 export interface EdgeClientOptions {

@@ -1,5 +1,5 @@
-import type { DetectMessage } from "../../../edge/src/contracts/detect-message";
-import type { DetectResult, ModelIdentity } from "../../../edge/src/contracts/detect-result";
+import type { DetectMessage } from "@common/contracts/detect-message";
+import type { DetectResult, ModelIdentity } from "@common/contracts/detect-result";
 import { type InferenceError, toInferenceError } from "../errors";
 import type { Logger } from "../log";
 import type { JobOutcome, Metrics } from "../metrics";

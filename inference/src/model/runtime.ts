@@ -54,9 +54,18 @@ export type WorkerReply =
   | { type: "disposed" }
   | { type: "failed"; id: number | null; message: string };
 
+/**
+ * The worker thread's module: beside this file when run from source, beside the bundle when built
+ * by `inference/build.ts` (which makes it an entry point of its own).
+ */
+const SESSION_WORKER = new URL(
+  import.meta.url.endsWith(".ts") ? "./session-worker.ts" : "./session-worker.js",
+  import.meta.url,
+).href;
+
 /** Opens `model` on a new worker thread; rejects with onnxruntime's message if it cannot load. */
 export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ModelSession> {
-  const worker = new Worker(new URL("./session-worker.ts", import.meta.url).href);
+  const worker = new Worker(SESSION_WORKER);
   const pending = new Map<
     number,
     { resolve: (output: OutputTensor) => void; reject: (error: Error) => void }

@@ -1,4 +1,5 @@
-import { type DetectMessage, DetectMessageSchema } from "../../../edge/src/contracts/detect-message";
+import { type DetectMessage, DetectMessageSchema } from "@common/contracts/detect-message";
+import { retryDelaySeconds } from "@common/retry";
 import { backoffDelay, sleep } from "../core/backoff";
 import type { MessageOutcome } from "../core/processor";
 import type { Logger } from "../log";
@@ -22,10 +23,6 @@ export interface PullConsumerOptions {
 }
 
 export type MessageHandler = (message: DetectMessage, attempts: number) => Promise<MessageOutcome>;
-
-export function retryDelaySeconds(attempts: number, baseS: number, maxS: number): number {
-  return Math.min(maxS, baseS * 2 ** Math.max(0, attempts - 1));
-}
 
 /**
  * Cloudflare Queues HTTP pull consumer: leases batches while it has room, hands each message to

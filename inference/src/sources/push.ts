@@ -1,4 +1,4 @@
-import type { PushBatch, PushResponse } from "../../../edge/src/contracts/push-batch";
+import type { PushBatch, PushResponse } from "@common/contracts/push-batch";
 import type { MessageHandler } from "./pull-consumer";
 
 /**

@@ -1,9 +1,9 @@
+import { retryDelaySeconds } from "@common/retry";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { jobs } from "../../../db/schema";
 import { announceFinished, failJob } from "../../../edge/src/jobs/complete";
 import { errorMessage, type HandlerContext } from "./context";
-import { retryDelaySeconds } from "./retry-delay";
 
 /** Only the job id matters here; the rest of a dead message may be unreadable. */
 const DeadMessageSchema = z.object({ jobId: z.uuid() });

@@ -1,12 +1,12 @@
+import { type DetectMessage, DetectMessageSchema } from "@common/contracts/detect-message";
+import { type PushBatch, PushResponseSchema } from "@common/contracts/push-batch";
+import { errorFields } from "@common/logger";
+import { retryDelaySeconds } from "@common/retry";
 import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { images, jobs } from "../../../db/schema";
-import { type DetectMessage, DetectMessageSchema } from "../../../edge/src/contracts/detect-message";
-import { type PushBatch, PushResponseSchema } from "../../../edge/src/contracts/push-batch";
 import { signImageUrl } from "../../../edge/src/images/signed-url";
 import { jobEvent, publishJobEvents } from "../../../edge/src/jobs/events";
-import { errorFields } from "../../../edge/src/logger";
 import { errorMessage, type HandlerContext } from "./context";
-import { retryDelaySeconds } from "./retry-delay";
 
 type Pending = { message: Message<unknown>; body: DetectMessage };
 

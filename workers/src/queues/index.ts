@@ -1,7 +1,7 @@
+import { createLogger } from "@common/logger";
 import { readConfig } from "../../../edge/src/config";
 import { databaseFor } from "../../../edge/src/database";
 import type { Bindings } from "../../../edge/src/env";
-import { createLogger } from "../../../edge/src/logger";
 import type { HandlerContext } from "./context";
 import { handleDetectDeadLetters } from "./detect-dead-letter";
 import { pushDetectBatch } from "./detect-push";

@@ -1,10 +1,10 @@
+import { retryDelaySeconds } from "@common/retry";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { webhookDeliveries, webhooks } from "../../../db/schema";
 import { signWebhook } from "../../../edge/src/webhooks/signature";
 import { assertWebhookUrlAllowed } from "../../../edge/src/webhooks/url-policy";
 import { errorMessage, type HandlerContext } from "./context";
-import { retryDelaySeconds } from "./retry-delay";
 
 const WebhookMessageSchema = z.object({ deliveryId: z.uuid() });
 

@@ -1,5 +1,5 @@
+import { DetectResultSchema } from "@common/contracts/detect-result";
 import { createRoute, z } from "@hono/zod-openapi";
-import { DetectResultSchema } from "../../contracts/detect-result";
 import { ApiError } from "../../errors";
 import { announceFinished, applyDetectResult } from "../../jobs/complete";
 import { createRouter } from "../../openapi";

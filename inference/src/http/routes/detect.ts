@@ -1,10 +1,6 @@
+import { DetectionSchema, ModelIdentitySchema, StageTimingsSchema } from "@common/contracts/detect-result";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import {
-  DetectionSchema,
-  ModelIdentitySchema,
-  StageTimingsSchema,
-} from "../../../../edge/src/contracts/detect-result";
 import { InferenceError } from "../../errors";
 import { serviceAuth } from "../auth";
 import type { AppEnv, ServiceContext } from "../context";

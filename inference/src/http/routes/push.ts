@@ -1,5 +1,5 @@
+import { PushBatchSchema, PushResponseSchema } from "@common/contracts/push-batch";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { PushBatchSchema, PushResponseSchema } from "../../../../edge/src/contracts/push-batch";
 import { InferenceError } from "../../errors";
 import { handlePushBatch } from "../../sources/push";
 import { serviceAuth } from "../auth";
