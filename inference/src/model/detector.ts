@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename } from "node:path";
+import type { DetectParams } from "@common/contracts/detect-message";
+import type { Detection, StageTimings } from "@common/contracts/detect-result";
 import pLimit from "p-limit";
-import type { DetectParams } from "../../../edge/src/contracts/detect-message";
-import type { Detection, StageTimings } from "../../../edge/src/contracts/detect-result";
 import { type BatchResult, MicroBatcher } from "../batching/micro-batcher";
 import { defaultDecodeConcurrency } from "../cpu-budget";
 import { InferenceError } from "../errors";
@@ -128,6 +128,8 @@ export async function loadDetector(path: string, options: DetectorOptions = {}):
     output = detectOutputLayout(session.outputs, {
       numNames: meta.names?.length ?? null,
       end2end: meta.end2end,
+      // The row count must fit this input size, which tells look-alike heads (YOLOX) apart.
+      input,
     });
   } catch (error) {
     await session.dispose();
