@@ -20,7 +20,7 @@ export const DetectMessageSchema = z.object({
   jobId: z.uuid(),
   image: z.object({
     id: z.uuid(),
-    /** Short-lived signed URL to the original bytes; a fresh one can be minted by job id. */
+    /** Short-lived signed URL to the original bytes; the job claim answers with a fresh one. */
     url: z.url(),
     urlExpiresAt: z.iso.datetime(),
     width: z.number().int().positive(),

@@ -1,10 +1,11 @@
 import type { StageTimings } from "@common/contracts/detect-result";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-export const STAGES = ["fetch", "decode", "preprocess", "run", "postprocess", "callback"] as const;
+export const STAGES = ["claim", "fetch", "decode", "preprocess", "run", "postprocess", "callback"] as const;
 export type Stage = (typeof STAGES)[number];
 
-export type JobOutcome = "succeeded" | "failed_permanent" | "failed_retryable" | "retry";
+/** `already_finished`: the claim said the job was finished (or deleted); the message was acked unrun. */
+export type JobOutcome = "succeeded" | "failed_permanent" | "failed_retryable" | "retry" | "already_finished";
 
 /** The service's Prometheus metrics, on their own registry so tests can build several. */
 export class Metrics {
@@ -55,7 +56,7 @@ export class Metrics {
     this.stageSeconds.observe({ stage }, ms / 1000);
   }
 
-  /** The detector's own stages of one image (fetch and callback belong to the job sources). */
+  /** The detector's own stages of one image (claim, fetch and callback belong to the processor). */
   observeDetection(timings: StageTimings): void {
     this.observeStage("decode", timings.decodeMs);
     this.observeStage("preprocess", timings.preprocessMs);

@@ -1,17 +1,20 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import type { DetectMessage } from "@common/contracts/detect-message";
 import type { DetectResult } from "@common/contracts/detect-result";
+import type { JobClaim } from "@common/contracts/job-claim";
 import { EdgeClient } from "../src/core/edge-client";
 
-// The result callback client against a scripted edge: which answers it retries, and how long it
-// waits between attempts when the edge says how long (Retry-After).
+// The edge client (result callback, job claim) against a scripted edge: which answers it
+// retries, and how long it waits between attempts when the edge says how long (Retry-After).
 
-type Answer = { status: number; retryAfter?: string };
+type Answer = { status: number; retryAfter?: string; body?: unknown };
 
 /** Answers each callback with the next scripted answer (200 once the script is used up). */
 function scriptedEdge() {
   let script: Answer[] = [];
   const arrivals: Array<{
     at: number;
+    path: string;
     authorization: string | null;
     traceparent: string | null;
     body: unknown;
@@ -22,6 +25,7 @@ function scriptedEdge() {
     fetch: async (request) => {
       arrivals.push({
         at: performance.now(),
+        path: new URL(request.url).pathname,
         authorization: request.headers.get("authorization"),
         traceparent: request.headers.get("traceparent"),
         body: await request.json(),
@@ -30,8 +34,12 @@ function scriptedEdge() {
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (answer.retryAfter !== undefined) headers["retry-after"] = answer.retryAfter;
       const body =
-        answer.status === 200 ? { outcome: "applied" } : { error: { code: "database_unavailable" } };
-      return new Response(JSON.stringify(body), { status: answer.status, headers });
+        answer.body ??
+        (answer.status === 200 ? { outcome: "applied" } : { error: { code: "database_unavailable" } });
+      return new Response(typeof body === "string" ? body : JSON.stringify(body), {
+        status: answer.status,
+        headers,
+      });
     },
   });
   return {
@@ -128,5 +136,94 @@ describe("EdgeClient.postResult", () => {
     const outcome = await client(5000, 3).postResult(result, TRACEPARENT);
     expect(outcome).toEqual({ ok: false, status: 503, reason: "edge answered 503" });
     expect(edge.arrivals).toHaveLength(3);
+  });
+});
+
+describe("EdgeClient.claim", () => {
+  const job: DetectMessage = {
+    version: 1,
+    jobId,
+    image: {
+      id: crypto.randomUUID(),
+      url: "https://edge.test/internal/v1/objects/img?sig=fresh",
+      urlExpiresAt: new Date(Date.now() + 600_000).toISOString(),
+      width: 640,
+      height: 480,
+      sha256: "b".repeat(64),
+    },
+    model: "weld-defects",
+    params: { conf: 0.25, iou: 0.45, maxDet: 100, classes: null },
+    traceparent: TRACEPARENT,
+    enqueuedAt: new Date().toISOString(),
+  };
+  const claimed: JobClaim = { outcome: "claimed", attempts: 3, job };
+
+  test("POSTs { version: 1, attempt } to the claim path with the token and traceparent", async () => {
+    edge.reset([{ status: 200, body: claimed }]);
+    const outcome = await client(5000).claim(jobId, 3, TRACEPARENT);
+    expect(outcome).toEqual({ ok: true, claim: claimed });
+    expect(edge.arrivals).toEqual([
+      {
+        at: expect.any(Number),
+        path: `/internal/v1/jobs/${jobId}/claim`,
+        authorization: "Bearer edge-test-token",
+        traceparent: TRACEPARENT,
+        body: { version: 1, attempt: 3 },
+      },
+    ]);
+  });
+
+  test("a finished job is an answer like any other", async () => {
+    edge.reset([{ status: 200, body: { outcome: "finished" } }]);
+    expect(await client(5000).claim(jobId, 1, TRACEPARENT)).toEqual({
+      ok: true,
+      claim: { outcome: "finished" },
+    });
+  });
+
+  test("a 503 with Retry-After is retried after it (capped), like a result callback", async () => {
+    edge.reset([
+      { status: 503, retryAfter: "1" },
+      { status: 200, body: claimed },
+    ]);
+    const outcome = await client(250).claim(jobId, 1, TRACEPARENT);
+    expect(outcome).toEqual({ ok: true, claim: claimed });
+    expect(edge.arrivals).toHaveLength(2);
+    const [gap] = edge.gaps();
+    expect(gap).toBeGreaterThanOrEqual(220);
+    expect(gap).toBeLessThan(700);
+  });
+
+  test("a 401 is final; so is a 5xx after the last attempt", async () => {
+    edge.reset([{ status: 401 }]);
+    expect(await client(5000).claim(jobId, 1, TRACEPARENT)).toEqual({
+      ok: false,
+      status: 401,
+      reason: "edge answered 401",
+    });
+    expect(edge.arrivals).toHaveLength(1);
+    edge.reset([{ status: 503 }, { status: 500 }]);
+    expect(await client(5000, 2).claim(jobId, 1, TRACEPARENT)).toEqual({
+      ok: false,
+      status: 500,
+      reason: "edge answered 500",
+    });
+    expect(edge.arrivals).toHaveLength(2);
+  });
+
+  test("an answer that is not a claim for this job is a failure, not asked again", async () => {
+    const answers: unknown[] = [
+      "not json",
+      { outcome: "applied" },
+      { outcome: "claimed", attempts: 1, job: { ...job, image: { ...job.image, url: "nope" } } },
+      { outcome: "claimed", attempts: 1, job: { ...job, jobId: crypto.randomUUID() } },
+    ];
+    for (const body of answers) {
+      edge.reset([{ status: 200, body }]);
+      const outcome = await client(5000).claim(jobId, 1, TRACEPARENT);
+      expect(outcome).toMatchObject({ ok: false, status: 200 });
+      expect(outcome.ok === false && outcome.reason).toStartWith("edge answered an invalid claim");
+      expect(edge.arrivals).toHaveLength(1);
+    }
   });
 });

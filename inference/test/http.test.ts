@@ -149,13 +149,20 @@ describe("POST /v1/queue/push", () => {
 
   test("answers ack or retry per message, after the edge has the results", async () => {
     const good = detectMessage(edge.addImage("push-ok.png", white), { width: 128, height: 128 });
-    const expired = detectMessage(edge.addImage("push-403.png", white, { status: 403 }));
+    const refused = detectMessage(edge.addImage("push-403.png", white, { status: 403 }));
     const poison = detectMessage(edge.addImage("push-bad.png", new TextEncoder().encode("nope")));
+    // Queued with a URL that has expired since; the claim signs a fresh one.
+    const expired = detectMessage(edge.addImage("push-expired.png", white, { status: 403 }));
+    edge.signFreshUrl(expired.jobId, edge.addImage("push-fresh.png", white).url);
+    const finished = detectMessage(edge.addImage("push-finished.png", white));
+    edge.finishJob(finished.jobId);
     const response = await push({
       messages: [
         { id: "m1", attempts: 1, body: good },
-        { id: "m2", attempts: 2, body: expired },
+        { id: "m2", attempts: 2, body: refused },
         { id: "m3", attempts: 1, body: poison },
+        { id: "m4", attempts: 3, body: expired },
+        { id: "m5", attempts: 1, body: finished },
       ],
     });
     expect(response.status).toBe(200);
@@ -164,12 +171,23 @@ describe("POST /v1/queue/push", () => {
       ["m1", "ack"],
       ["m2", "retry"],
       ["m3", "ack"],
+      ["m4", "ack"],
+      ["m5", "ack"],
     ]);
     const statusOf = (jobId: string) =>
       edge.callbacks.filter((c) => c.jobId === jobId).map((c) => c.body.status);
     expect(statusOf(good.jobId)).toEqual(["succeeded"]);
     expect(statusOf(poison.jobId)).toEqual(["failed"]);
-    expect(edge.callbacks.find((c) => c.jobId === expired.jobId)?.body.attempt).toBe(2);
+    expect(statusOf(expired.jobId)).toEqual(["succeeded"]);
+    expect(statusOf(finished.jobId)).toEqual([]);
+    expect(edge.callbacks.find((c) => c.jobId === refused.jobId)?.body.attempt).toBe(2);
+    // Every message was claimed first, with its delivery attempt.
+    const claimOf = (jobId: string) => edge.claims.find((c) => c.jobId === jobId);
+    expect(claimOf(refused.jobId)?.body).toEqual({ version: 1, attempt: 2 });
+    expect(claimOf(expired.jobId)?.body).toEqual({ version: 1, attempt: 3 });
+    expect(claimOf(finished.jobId)?.answer).toEqual({ outcome: "finished" });
+    expect(edge.requestedImages).not.toContain("push-expired.png");
+    expect(edge.requestedImages).not.toContain("push-finished.png");
   });
 
   test("an invalid batch is refused whole with 400; no token is 401", async () => {
@@ -199,6 +217,7 @@ test("push without an edge to report to answers 503 not_configured, nothing is p
     expect(response.status).toBe(503);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_configured");
     expect(edge.callbacks.some((c) => c.jobId === message.jobId)).toBe(false);
+    expect(edge.claims.some((c) => c.jobId === message.jobId)).toBe(false);
   } finally {
     await standalone.close();
   }

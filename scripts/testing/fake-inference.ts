@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from "bun:test";
 import { createHash } from "node:crypto";
+import { JobClaimSchema } from "@common/contracts/job-claim";
 import { type PushBatch, PushBatchSchema, type PushResponse } from "@common/contracts/push-batch";
 import type { Server } from "bun";
 import { sharedServices } from "./shared-services";
@@ -9,8 +10,11 @@ type Message = PushBatch["messages"][number];
 type Outcome = PushResponse["results"][number];
 
 export type FakeInferenceOptions = {
-  /** What a message's processing does: succeed (default), or report a retryable failure. */
-  behaviour?: (message: Message) => "succeed" | "fail";
+  /**
+   * What a message's processing does after its claim: succeed (default), report a retryable
+   * failure, or lose it (no report at all, as when a worker crashes or a download times out).
+   */
+  behaviour?: (message: Message) => "succeed" | "fail" | "lose";
   /**
    * Called once per push before any processing; return "reject" to answer 503, "die" to process
    * only the first half of the batch and then never answer (the caller's timeout fires), or
@@ -20,6 +24,7 @@ export type FakeInferenceOptions = {
 };
 
 export type CallbackRecord = { jobId: string; attempt: number; status: string; outcome: string };
+export type ClaimRecord = { jobId: string; attempt: number; outcome: string; url?: string };
 
 /** Two detections that depend only on the job id, so a repeated run reports the identical result. */
 export function fakeDetections(jobId: string) {
@@ -32,9 +37,10 @@ export function fakeDetections(jobId: string) {
 
 /**
  * A stand-in for the inference service's `POST /v1/queue/push`, faithful to the contract: it
- * checks the bearer token, validates the batch, downloads each image by its signed URL from the
- * edge (checking the sha256), posts the result to the edge's callback with the service token and
- * answers ack only when the edge said 2xx.
+ * checks the bearer token, validates the batch, claims each job from the edge (acking the message
+ * of a finished one), downloads the image by the claim's signed URL (checking the sha256), posts
+ * the result to the edge's callback with the service token and answers ack only when the edge
+ * said 2xx.
  */
 export async function startFakeInference(initial: FakeInferenceOptions = {}) {
   let options = initial;
@@ -42,16 +48,45 @@ export async function startFakeInference(initial: FakeInferenceOptions = {}) {
   /** The edge the results go to: the test Worker's origin, known once it has started. */
   let edgeOrigin = "";
   const callbacks: CallbackRecord[] = [];
+  const claims: ClaimRecord[] = [];
+  const serviceHeaders = {
+    Authorization: `Bearer ${secrets.serviceToken}`,
+    "Content-Type": "application/json",
+  };
   const pushes: Array<{ at: number; attempts: Record<string, number> }> = [];
 
   async function process(message: Message): Promise<Outcome> {
-    const { body } = message;
+    const claimed = await fetch(`${edgeOrigin}/internal/v1/jobs/${message.body.jobId}/claim`, {
+      method: "POST",
+      headers: serviceHeaders,
+      body: JSON.stringify({ version: 1, attempt: message.attempts }),
+    });
+    if (!claimed.ok) {
+      await claimed.body?.cancel();
+      claims.push({
+        jobId: message.body.jobId,
+        attempt: message.attempts,
+        outcome: `http_${claimed.status}`,
+      });
+      return { id: message.id, outcome: "retry", reason: `claim answered ${claimed.status}` };
+    }
+    const claim = JobClaimSchema.parse(await claimed.json());
+    claims.push({
+      jobId: message.body.jobId,
+      attempt: message.attempts,
+      outcome: claim.outcome,
+      ...(claim.outcome === "claimed" ? { url: claim.job.image.url } : {}),
+    });
+    if (claim.outcome === "finished") return { id: message.id, outcome: "ack" };
+    const body = claim.job;
     const image = await fetch(body.image.url);
     const bytes = new Uint8Array(await image.arrayBuffer());
     if (!image.ok || createHash("sha256").update(bytes).digest("hex") !== body.image.sha256) {
       return { id: message.id, outcome: "retry", reason: `image fetch answered ${image.status}` };
     }
-    const failing = (options.behaviour?.(message) ?? "succeed") === "fail";
+    const behaviour = options.behaviour?.(message) ?? "succeed";
+    if (behaviour === "lose") return { id: message.id, outcome: "retry", reason: "lost" };
+    const failing = behaviour === "fail";
     const result = failing
       ? {
           version: 1,
@@ -72,7 +107,7 @@ export async function startFakeInference(initial: FakeInferenceOptions = {}) {
         };
     const response = await fetch(`${edgeOrigin}/internal/v1/jobs/${body.jobId}/result`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${secrets.serviceToken}`, "Content-Type": "application/json" },
+      headers: serviceHeaders,
       body: JSON.stringify(result),
     });
     const answer = (await response.json()) as { outcome?: string };
@@ -120,6 +155,7 @@ export async function startFakeInference(initial: FakeInferenceOptions = {}) {
   return {
     url: `http://127.0.0.1:${server.port}`,
     callbacks,
+    claims,
     pushes,
     setEdge(origin: string) {
       edgeOrigin = origin;

@@ -66,10 +66,8 @@ test("a message inference never accepted is dead-lettered back to queued, and th
     ["job.succeeded", "job.failed"].includes(event.type),
   );
 
-  // Inference refuses every push (503, queue full) without ever reporting on the job.
-  stack.fake.configure({
-    onPush: (batch) => (batch.messages.some((m) => m.body.jobId === jobId) ? "reject" : "handle"),
-  });
+  // Inference claims the job on every delivery and then loses it, never reporting on it.
+  stack.fake.configure({ behaviour: (message) => (message.body.jobId === jobId ? "lose" : "succeed") });
   const config = await workerConfig(stack.worker);
   await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [
     await detectMessage(
@@ -83,7 +81,7 @@ test("a message inference never accepted is dead-lettered back to queued, and th
   await eventually(
     async () => (pushesOfJob().length === MAX_RETRIES + 1 ? true : undefined),
     20_000,
-    "every delivery attempt refused",
+    "every delivery attempt lost",
   );
   expect(pushesOfJob().map((push) => push.attempts[jobId])).toEqual([1, 2, 3]);
   // Each attempt marked the job running; the dead-letter handler puts it back.
@@ -96,6 +94,11 @@ test("a message inference never accepted is dead-lettered back to queued, and th
     "job back in queued after the dead letter",
   );
   expect(requeued).toMatchObject({ status: "queued", error: null, finishedAt: null, attempts: 3 });
+  expect(stack.fake.claims.filter((c) => c.jobId === jobId).map((c) => c.outcome)).toEqual([
+    "claimed",
+    "claimed",
+    "claimed",
+  ]);
   expect(stack.fake.callbacks.filter((c) => c.jobId === jobId)).toEqual([]);
   expect(
     await stack.worker.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, hookId)),
@@ -115,7 +118,7 @@ test("a message inference never accepted is dead-lettered back to queued, and th
   );
   expect(done.error).toBeNull();
 
-  // In order: three refused starts, the start after the sweep, the success; never a failure.
+  // In order: three lost attempts, the start after the sweep, the success; never a failure.
   const events = await seen;
   expect(events.map((event) => event.type)).toEqual([
     "job.running",

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { signImageUrl } from "../../edge/src/images/signed-url";
 import { detectMessage, enqueueDetect } from "../../edge/src/jobs/queue-messages";
 import { useWorkerWithFakeInference } from "../../scripts/testing/fake-inference";
 import {
@@ -110,13 +111,17 @@ describe("local push bridge", () => {
       (c) => jobIds.includes(c.jobId) && c.attempt === 1,
     );
     expect(reportedBeforeDying.map((c) => c.outcome)).toEqual(["applied", "applied", "applied"]);
-    // The retried batch carries only the jobs still unfinished: the bridge acks the others itself.
-    const retried = stack.fake.pushes.filter((push) =>
-      Object.entries(push.attempts).some(([id, n]) => jobIds.includes(id) && n > 1),
-    );
-    const retriedJobs = retried.flatMap((push) => Object.keys(push.attempts)).sort();
+    // The whole batch comes back; the claims of the jobs already reported answer "finished", so
+    // only the others run again.
+    const reclaimed = stack.fake.claims.filter((c) => jobIds.includes(c.jobId) && c.attempt > 1);
+    const jobsAnswered = (outcome: string) =>
+      reclaimed
+        .filter((c) => c.outcome === outcome)
+        .map((c) => c.jobId)
+        .sort();
     const unreported = jobIds.filter((id) => !reportedBeforeDying.some((c) => c.jobId === id)).sort();
-    expect(retriedJobs).toEqual(unreported);
+    expect(jobsAnswered("finished")).toEqual(reportedBeforeDying.map((c) => c.jobId).sort());
+    expect(jobsAnswered("claimed")).toEqual(unreported);
     expect(stack.fake.callbacks.filter((c) => jobIds.includes(c.jobId))).toHaveLength(6);
   });
 
@@ -162,7 +167,38 @@ describe("local push bridge", () => {
     expect((await jobRow(stack.worker, fine as string))?.status).toBe("succeeded");
   });
 
-  test("messages of finished or deleted jobs are acked without a push", async () => {
+  test("a message that waited past its image URL's lifetime still succeeds: the claim signs a fresh one", async () => {
+    stack.fake.configure({});
+    const { jobId, image } = await arrangeJob(stack.worker);
+    const config = await workerConfig(stack.worker);
+    const queued = await detectMessage(
+      config,
+      { id: jobId, model: "weld-defects", params: DEFAULT_PARAMS, traceparent: null },
+      { id: image.id, objectKey: image.objectKey, width: 640, height: 480, sha256: image.sha256 },
+    );
+    // Its URL was signed an hour ago: as if the message had sat in a backlog since.
+    const expired = await signImageUrl(
+      config,
+      image.objectKey,
+      Date.now() - 3_600_000 - config.IMAGE_URL_TTL_SECONDS * 1000,
+    );
+    const message = {
+      ...queued,
+      image: { ...queued.image, url: expired.url, urlExpiresAt: expired.expiresAt.toISOString() },
+    };
+    const refused = await fetch(expired.url);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("signature_expired");
+
+    await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [message]);
+    await expectSucceededExactlyOnce([jobId]);
+    const [claim] = stack.fake.claims.filter((c) => c.jobId === jobId);
+    expect(claim?.outcome).toBe("claimed");
+    expect(claim?.url).not.toBe(expired.url);
+    expect((await jobRow(stack.worker, jobId))?.attempts).toBe(1);
+  });
+
+  test("messages of finished or deleted jobs are acked once their claim answers finished", async () => {
     stack.fake.configure({});
     const [done] = await enqueueJobs(1);
     await expectSucceededExactlyOnce([done as string]);
@@ -189,9 +225,13 @@ describe("local push bridge", () => {
       await message(fresh.jobId),
     ]);
     await expectSucceededExactlyOnce([fresh.jobId]);
-    expect(
-      stack.fake.pushes.filter((push) => (done as string) in push.attempts || gone in push.attempts),
-    ).toHaveLength(1);
+    const claimsOf = (jobId: string) => stack.fake.claims.filter((c) => c.jobId === jobId);
+    expect(await eventually(async () => (claimsOf(gone).length > 0 ? claimsOf(gone) : undefined))).toEqual([
+      { jobId: gone, attempt: 1, outcome: "finished" },
+    ]);
+    expect(claimsOf(done as string).map((c) => c.outcome)).toEqual(["claimed", "finished"]);
+    // Nothing ran again: the finished job has its one result, the deleted one none.
     expect(stack.fake.callbacks.filter((c) => c.jobId === done)).toHaveLength(1);
+    expect(stack.fake.callbacks.filter((c) => c.jobId === gone)).toHaveLength(0);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { JobClaimSchema } from "@common/contracts/job-claim";
 import { signedInUser } from "../../../scripts/testing/auth-fixtures";
 import {
   arrangeJob,
@@ -259,5 +260,59 @@ describe("signed object URLs", () => {
     const response = await worker.current.fetch(url);
     expect(response.status).toBe(404);
     expect(((await response.json()) as ErrorBody).error.code).toBe("not_found");
+  });
+});
+
+describe("job claim", () => {
+  const claim = async (jobId: string, body: unknown, headers?: Record<string, string>) =>
+    worker.current.fetch(`/internal/v1/jobs/${jobId}/claim`, {
+      method: "POST",
+      headers: { ...(headers ?? (await serviceAuth())), "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  test("marks the job running, counts the attempt and answers the job with a freshly signed URL", async () => {
+    const { jobId, image } = await arrangeJob(worker.current);
+    const response = await claim(jobId, { version: 1, attempt: 3 });
+    expect(response.status).toBe(200);
+    const answer = JobClaimSchema.parse(await response.json());
+    if (answer.outcome !== "claimed") throw new Error(`expected claimed, got ${answer.outcome}`);
+    expect(answer.attempts).toBe(3);
+    expect(answer.job).toMatchObject({ version: 1, jobId, model: MODEL.name, image: { id: image.id } });
+    expect(Date.parse(answer.job.image.urlExpiresAt)).toBeGreaterThan(Date.now());
+    const bytes = await fetch(answer.job.image.url);
+    expect(bytes.status).toBe(200);
+    expect(new Uint8Array(await bytes.arrayBuffer())).toEqual(FIXTURE_IMAGE);
+
+    const job = await jobRow(worker.current, jobId);
+    expect(job).toMatchObject({ status: "running", attempts: 3 });
+    expect(job?.startedAt).toBeInstanceOf(Date);
+    // A lower attempt (an older message redelivered) never lowers the count.
+    await claim(jobId, { version: 1, attempt: 1 });
+    expect((await jobRow(worker.current, jobId))?.attempts).toBe(3);
+  });
+
+  test("a finished or deleted job answers finished and is left as it is", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    await postResult(worker.current, jobId, succeededResult(jobId));
+    const finished = await claim(jobId, { version: 1, attempt: 2 });
+    expect(JobClaimSchema.parse(await finished.json())).toEqual({ outcome: "finished" });
+    expect(await jobRow(worker.current, jobId)).toMatchObject({ status: "succeeded", attempts: 1 });
+
+    const gone = await claim(crypto.randomUUID(), { version: 1, attempt: 1 });
+    expect(gone.status).toBe(200);
+    expect(JobClaimSchema.parse(await gone.json())).toEqual({ outcome: "finished" });
+  });
+
+  test("needs the service token and a valid body", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const anonymous = await claim(jobId, { version: 1, attempt: 1 }, {});
+    expect(anonymous.status).toBe(401);
+    const wrong = await claim(jobId, { version: 1, attempt: 1 }, { Authorization: "Bearer not-the-token" });
+    expect(wrong.status).toBe(401);
+    const invalid = await claim(jobId, { version: 2, attempt: 0 });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as ErrorBody).error.code).toBe("validation_failed");
+    expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
   });
 });

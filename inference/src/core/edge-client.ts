@@ -1,4 +1,5 @@
 import { type DetectResult, DetectResultSchema } from "@common/contracts/detect-result";
+import { type JobClaim, type JobClaimRequest, JobClaimSchema } from "@common/contracts/job-claim";
 import { backoffDelay, retryAfterMs, sleep } from "./backoff";
 
 export interface EdgeClientOptions {
@@ -11,14 +12,23 @@ export interface EdgeClientOptions {
   fetch?: typeof fetch;
 }
 
-export type CallbackOutcome =
-  | { ok: true; status: number }
-  | { ok: false; status: number | null; reason: string };
+/** A call the edge never accepted: `status` is its last answer, null when it was unreachable. */
+export type EdgeFailure = { ok: false; status: number | null; reason: string };
+
+export type CallbackOutcome = { ok: true; status: number } | EdgeFailure;
+
+export type ClaimOutcome = { ok: true; claim: JobClaim } | EdgeFailure;
+
+/** What a 2xx answer meant: a value, or a final failure (an answer that makes no sense). */
+type Answer<T> = { ok: true; value: T } | EdgeFailure;
 
 /** Statuses worth trying again: the edge may be restarting, overloaded or rate limiting. */
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
-/** Posts result callbacks to the edge's internal API, retrying transient failures with backoff. */
+/**
+ * Calls the edge's internal API (job claim, result callback), retrying transient failures with
+ * backoff and honouring the edge's Retry-After.
+ */
 export class EdgeClient {
   private readonly fetch: typeof fetch;
 
@@ -26,13 +36,73 @@ export class EdgeClient {
     this.fetch = options.fetch ?? fetch;
   }
 
+  /**
+   * Claims a job before its image is fetched: the edge answers with the job as it is now (fresh
+   * image URL, current parameters) or says it is already finished. An answer that is not a
+   * `JobClaim` for this job is a failure, not asked again.
+   */
+  async claim(jobId: string, attempt: number, traceparent: string): Promise<ClaimOutcome> {
+    const request: JobClaimRequest = { version: 1, attempt };
+    const answer = await this.postJson(
+      `internal/v1/jobs/${encodeURIComponent(jobId)}/claim`,
+      request,
+      traceparent,
+      async (response): Promise<Answer<JobClaim>> => {
+        // A body that breaks off throws, and is tried again like any network failure.
+        const text = await response.text();
+        const invalid = (why: string): EdgeFailure => ({
+          ok: false,
+          status: response.status,
+          reason: `edge answered an invalid claim: ${why}`,
+        });
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          return invalid("not JSON");
+        }
+        const parsed = JobClaimSchema.safeParse(json);
+        if (!parsed.success) return invalid(parsed.error.issues.map((issue) => issue.message).join("; "));
+        if (parsed.data.outcome === "claimed" && parsed.data.job.jobId !== jobId) {
+          return invalid(`it carries job ${parsed.data.job.jobId}`);
+        }
+        return { ok: true, value: parsed.data };
+      },
+    );
+    return answer.ok ? { ok: true, claim: answer.value } : answer;
+  }
+
   async postResult(result: DetectResult, traceparent: string): Promise<CallbackOutcome> {
-    const body = JSON.stringify(DetectResultSchema.parse(result));
-    const url = new URL(
+    const answer = await this.postJson(
       `internal/v1/jobs/${encodeURIComponent(result.jobId)}/result`,
+      DetectResultSchema.parse(result),
+      traceparent,
+      async (response) => {
+        // Drain the body so the connection can be reused; the edge has the result either way.
+        await response.arrayBuffer().catch(() => undefined);
+        return { ok: true, value: response.status };
+      },
+    );
+    return answer.ok ? { ok: true, status: answer.value } : answer;
+  }
+
+  /**
+   * POSTs `payload` as JSON to `path` under the edge URL with the service token, up to `attempts`
+   * times: network errors, 408, 429 and 5xx are tried again after a backoff (or the edge's own
+   * Retry-After, capped like any delay); any other non-2xx is final. A 2xx is handed to `accept`.
+   */
+  private async postJson<T>(
+    path: string,
+    payload: unknown,
+    traceparent: string,
+    accept: (response: Response) => Promise<Answer<T>>,
+  ): Promise<Answer<T>> {
+    const body = JSON.stringify(payload);
+    const url = new URL(
+      path,
       this.options.edgeUrl.endsWith("/") ? this.options.edgeUrl : `${this.options.edgeUrl}/`,
     );
-    let last: CallbackOutcome = { ok: false, status: null, reason: "not attempted" };
+    let last: EdgeFailure = { ok: false, status: null, reason: "not attempted" };
     /** The edge's own Retry-After (database saturated, rate limited), capped like any delay. */
     let askedDelayMs: number | null = null;
     for (let attempt = 0; attempt < this.options.attempts; attempt++) {
@@ -52,9 +122,9 @@ export class EdgeClient {
           body,
           signal: AbortSignal.timeout(this.options.timeoutMs),
         });
+        if (response.ok) return await accept(response);
         // Drain the body so the connection can be reused.
         await response.arrayBuffer().catch(() => undefined);
-        if (response.ok) return { ok: true, status: response.status };
         last = { ok: false, status: response.status, reason: `edge answered ${response.status}` };
         askedDelayMs = retryAfterMs(response.headers.get("retry-after"));
         if (!retryable(response.status)) return last;

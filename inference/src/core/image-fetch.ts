@@ -8,8 +8,9 @@ export interface ImageFetchOptions {
 }
 
 /**
- * Downloads an image by its signed URL. 404 is permanent (the object is gone); anything else that
- * fails, an expired signature (403) included, is retryable: a redelivery carries a fresh URL.
+ * Downloads an image by its signed URL (the one the job claim just answered with). 404 is
+ * permanent (the object is gone); anything else that fails, a refused signature (403) included, is
+ * retryable: the next delivery claims the job again and gets a freshly signed URL.
  */
 export async function fetchImage(
   url: string,

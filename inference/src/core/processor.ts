@@ -5,7 +5,7 @@ import type { Logger } from "../log";
 import type { JobOutcome, Metrics } from "../metrics";
 import type { Detector } from "../model/detector";
 import type { ModelRegistry } from "../model/registry";
-import type { CallbackOutcome, EdgeClient } from "./edge-client";
+import type { CallbackOutcome, ClaimOutcome, EdgeClient } from "./edge-client";
 import { fetchImage, type ImageFetchOptions } from "./image-fetch";
 import { childSpan, formatTraceparent } from "./traceparent";
 
@@ -14,7 +14,7 @@ export type MessageOutcome = { outcome: "ack" } | { outcome: "retry"; reason: st
 
 export interface ProcessorDeps {
   models: Pick<ModelRegistry, "get">;
-  edge: Pick<EdgeClient, "postResult">;
+  edge: Pick<EdgeClient, "claim" | "postResult">;
   fetch: ImageFetchOptions;
   metrics: Metrics;
   logger: Logger;
@@ -30,9 +30,11 @@ const identity = (detector: Detector): ModelIdentity => ({
 });
 
 /**
- * The one processing core behind both job sources: fetch the image, detect, report to the edge.
- * A message is acknowledged only once the edge accepted a terminal result (success or permanent
- * failure); everything else asks for redelivery.
+ * The one processing core behind both job sources: claim the job from the edge, fetch the image,
+ * detect, report to the edge. The claim answers with the job as it is now (a freshly signed image
+ * URL, its current parameters and model), which is what runs; the queued message only names it.
+ * A message is acknowledged once the edge accepted a terminal result (success or permanent
+ * failure) or said the job is already finished; everything else asks for redelivery.
  */
 export class Processor {
   private active = 0;
@@ -71,21 +73,42 @@ export class Processor {
   ): Promise<{ outcome: MessageOutcome; jobOutcome: JobOutcome }> {
     const { metrics, logger } = this.deps;
     const traceparent = formatTraceparent(childSpan(message.traceparent));
-    const log = { jobId: message.jobId, attempt, model: message.model, traceparent };
+    const claimed = await this.claim(message.jobId, attempt, traceparent);
+    if (!claimed.ok) {
+      logger.warn("job claim failed", { jobId: message.jobId, attempt, traceparent, reason: claimed.reason });
+      return { outcome: { outcome: "retry", reason: claimed.reason }, jobOutcome: "retry" };
+    }
+    if (claimed.claim.outcome === "finished") {
+      logger.info("job already finished; message acknowledged", {
+        jobId: message.jobId,
+        attempt,
+        traceparent,
+      });
+      return { outcome: { outcome: "ack" }, jobOutcome: "already_finished" };
+    }
+    // From here on the job as the edge has it now, not as it was queued.
+    const { job } = claimed.claim;
+    const log = {
+      jobId: job.jobId,
+      attempt,
+      claimedAttempts: claimed.claim.attempts,
+      model: job.model,
+      traceparent,
+    };
     let detector: Detector | undefined;
     try {
-      detector = this.deps.models.get(message.model);
+      detector = this.deps.models.get(job.model);
       const started = performance.now();
-      const bytes = await fetchImage(message.image.url, message.image.sha256, this.deps.fetch);
+      const bytes = await fetchImage(job.image.url, job.image.sha256, this.deps.fetch);
       const fetchMs = performance.now() - started;
       metrics.observeStage("fetch", fetchMs);
-      const [found] = await detector.detect([bytes], message.params);
+      const [found] = await detector.detect([bytes], job.params);
       if (found === undefined) throw new Error("detector returned no result");
       metrics.observeDetection(found.timings);
       const callback = await this.report(
         {
           version: 1,
-          jobId: message.jobId,
+          jobId: job.jobId,
           status: "succeeded",
           attempt,
           model: identity(detector),
@@ -107,12 +130,12 @@ export class Processor {
       if (BACKPRESSURE.has(error.code)) {
         return { outcome: { outcome: "retry", reason: error.message }, jobOutcome: "retry" };
       }
-      return this.fail(message, attempt, error, detector, traceparent, log);
+      return this.fail(job, attempt, error, detector, traceparent, log);
     }
   }
 
   private async fail(
-    message: DetectMessage,
+    job: DetectMessage,
     attempt: number,
     error: InferenceError,
     detector: Detector | undefined,
@@ -123,7 +146,7 @@ export class Processor {
     const callback = await this.report(
       {
         version: 1,
-        jobId: message.jobId,
+        jobId: job.jobId,
         status: "failed",
         attempt,
         error: { code: error.code, message: error.message, permanent: error.permanent },
@@ -137,6 +160,15 @@ export class Processor {
       return { outcome: { outcome: "ack" }, jobOutcome: "failed_permanent" };
     const reason = callback.ok ? error.message : `${error.message}; ${callback.reason}`;
     return { outcome: { outcome: "retry", reason }, jobOutcome: "failed_retryable" };
+  }
+
+  private async claim(jobId: string, attempt: number, traceparent: string): Promise<ClaimOutcome> {
+    const started = performance.now();
+    try {
+      return await this.deps.edge.claim(jobId, attempt, traceparent);
+    } finally {
+      this.deps.metrics.observeStage("claim", performance.now() - started);
+    }
   }
 
   private async report(result: DetectResult, traceparent: string): Promise<CallbackOutcome> {

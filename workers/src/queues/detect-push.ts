@@ -1,20 +1,16 @@
 import { type DetectMessage, DetectMessageSchema } from "@common/contracts/detect-message";
 import { type PushBatch, PushResponseSchema } from "@common/contracts/push-batch";
-import { errorFields } from "@common/logger";
 import { retryDelaySeconds } from "@common/retry";
-import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
-import { images, jobs } from "../../../db/schema";
-import { signImageUrl } from "../../../edge/src/images/signed-url";
-import { jobEvent, publishJobEvents } from "../../../edge/src/jobs/events";
 import { errorMessage, type HandlerContext } from "./context";
 
 type Pending = { message: Message<unknown>; body: DetectMessage };
 
 /**
  * Local development bridge for the `detect` queue (production uses the inference service's HTTP
- * pull consumer instead): marks each job running, re-signs its image URL, pushes the batch to
- * inference and acks or retries every message by the answer. Unreachable inference or a non-2xx
- * answer retries the whole batch, with a delay growing exponentially in `attempts`.
+ * pull consumer instead): pushes the batch to inference as it came and acks or retries every
+ * message by the answer. It writes no job state: inference claims each job from the edge first,
+ * exactly as the pull consumer does. Unreachable inference or a non-2xx answer retries the
+ * whole batch, with a delay growing exponentially in `attempts`.
  */
 export async function pushDetectBatch(batch: MessageBatch<unknown>, ctx: HandlerContext): Promise<void> {
   const { config, logger } = ctx;
@@ -38,10 +34,10 @@ export async function pushDetectBatch(batch: MessageBatch<unknown>, ctx: Handler
     return;
   }
 
-  const readable: Pending[] = [];
+  const pushed: Pending[] = [];
   for (const message of batch.messages) {
     const parsed = DetectMessageSchema.safeParse(message.body);
-    if (parsed.success) readable.push({ message, body: parsed.data });
+    if (parsed.success) pushed.push({ message, body: parsed.data });
     else {
       // Redelivery cannot fix a malformed body; the sweeper re-enqueues its job with a fresh one.
       logger.error("unreadable detect message dropped", {
@@ -50,15 +46,6 @@ export async function pushDetectBatch(batch: MessageBatch<unknown>, ctx: Handler
       });
       message.ack();
     }
-  }
-  if (readable.length === 0) return;
-
-  let pushed: Pending[];
-  try {
-    pushed = await startJobs(readable, ctx);
-  } catch (error) {
-    for (const { message } of readable) retry(message, `database: ${errorMessage(error)}`);
-    return;
   }
   if (pushed.length === 0) return;
 
@@ -90,53 +77,4 @@ export async function pushDetectBatch(batch: MessageBatch<unknown>, ctx: Handler
       message.ack();
     } else retry(message, result?.reason ?? "no outcome for this message in the push answer");
   }
-}
-
-/**
- * Marks the unfinished jobs running (and tells their owners' waiters) and gives each message a
- * freshly signed image URL. Messages of finished or deleted jobs are acked here: there is
- * nothing left to do for them.
- */
-async function startJobs(
-  readable: Pending[],
-  { config, db, env, logger }: HandlerContext,
-): Promise<Pending[]> {
-  const started = await Promise.all(
-    readable.map(async ({ message, body }) => {
-      const [row] = await db
-        .update(jobs)
-        .set({
-          status: "running",
-          attempts: sql`greatest(${jobs.attempts}, ${message.attempts})`,
-          startedAt: sql`now()`,
-          updatedAt: sql`now()`,
-        })
-        .from(images)
-        .where(
-          and(
-            eq(jobs.id, body.jobId),
-            eq(images.id, jobs.imageId),
-            inArray(jobs.status, ["queued", "running"]),
-          ),
-        )
-        .returning({ ...getTableColumns(jobs), objectKey: images.objectKey });
-      return { message, body, row };
-    }),
-  );
-  const pushed: Pending[] = [];
-  for (const { message, body, row } of started) {
-    if (row === undefined) {
-      message.ack();
-      continue;
-    }
-    await publishJobEvents(env, row.ownerId, [jobEvent(row, 0)]).catch((error) =>
-      logger.warn("job event not published", { jobId: row.id, ...errorFields(error) }),
-    );
-    const { url, expiresAt } = await signImageUrl(config, row.objectKey);
-    pushed.push({
-      message,
-      body: { ...body, image: { ...body.image, url, urlExpiresAt: expiresAt.toISOString() } },
-    });
-  }
-  return pushed;
 }

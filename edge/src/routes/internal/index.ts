@@ -1,5 +1,6 @@
 import { database } from "../../middleware/database";
 import { createRouter } from "../../openapi";
+import { postJobClaim } from "./claim";
 import { readSignedObject } from "./objects";
 import { postJobResult } from "./result";
 import { serviceAuth } from "./service-auth";
@@ -11,4 +12,4 @@ import { serviceAuth } from "./service-auth";
  */
 export const internalRouter = createRouter();
 internalRouter.use("/jobs/*", serviceAuth(), database());
-internalRouter.route("/", readSignedObject).route("/", postJobResult);
+internalRouter.route("/", readSignedObject).route("/", postJobClaim).route("/", postJobResult);

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { DetectMessageSchema } from "./detect-message";
+
+/**
+ * The job claim: before it fetches an image, the inference service claims the job from the edge
+ * (`POST /internal/v1/jobs/{jobId}/claim`, service token). The edge marks the job `running`,
+ * counts the attempt and answers with what to run — the job's parameters and a freshly signed
+ * image URL, so a message that waited past its URL's lifetime still runs — or says the job is
+ * already finished (or deleted), in which case the message is simply acknowledged. Every job
+ * source (pull in production, push locally) goes through it: one lifecycle wherever a job runs.
+ */
+export const JobClaimRequestSchema = z.object({
+  version: z.literal(1),
+  /** The queue's delivery attempt of this message, from 1. */
+  attempt: z.number().int().min(1),
+});
+export type JobClaimRequest = z.infer<typeof JobClaimRequestSchema>;
+
+export const JobClaimSchema = z.discriminatedUnion("outcome", [
+  z.object({
+    outcome: z.literal("claimed"),
+    /** Attempts the edge has counted for the job, this one included. */
+    attempts: z.number().int().min(1),
+    /** The job as a queue message would carry it now: current parameters, a fresh image URL. */
+    job: DetectMessageSchema,
+  }),
+  z.object({ outcome: z.literal("finished") }),
+]);
+export type JobClaim = z.infer<typeof JobClaimSchema>;
