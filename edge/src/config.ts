@@ -48,7 +48,7 @@ export const configSchema = z.object({
   CORS_ORIGINS: list(""),
   INFERENCE_URL: z.url({ protocol: /^https?$/ }).optional(),
   HEALTH_CHECK_TIMEOUT_MS: positiveInt(2000),
-  /** JWK set (JSON) of ES256 keys; the first signs. See README, "Key rotation". */
+  /** JWK set (JSON) of ES256 keys; the first signs. See docs/api.md, "Key rotation". */
   JWT_KEYS: z.string().min(1),
   JWT_ISSUER: z.string().default("defect-detection"),
   JWT_AUDIENCE: z.string().default("defect-detection-api"),
@@ -93,7 +93,7 @@ export const configSchema = z.object({
   JOB_EVENTS_MAX_SUBSCRIBERS: positiveInt(10_000),
   /** Interval of keep-alive comments on idle event streams. */
   JOB_EVENTS_HEARTBEAT_SECONDS: positiveInt(15),
-  /** A running job older than this is presumed lost and re-enqueued by the sweeper. */
+  /** A job running this long since its last claim, or queued this long since its last enqueue, is presumed lost and re-enqueued by the sweeper. */
   JOB_STUCK_AFTER_SECONDS: positiveInt(900),
   /** Allow http:// and private-network webhook URLs (local development and tests only). */
   WEBHOOK_ALLOW_INSECURE_URLS: z

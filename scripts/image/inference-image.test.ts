@@ -2,7 +2,7 @@
  * The inference image as it ships, without a container engine: every stage of
  * `inference/Dockerfile` is assembled from its own COPY and RUN lines (the build context limited by
  * its ignore file), then the final stage's CMD is started from that folder alone with production
- * settings, and must get ready and detect. Run by CI as `npm run test:image`.
+ * settings, and must get ready and detect. Part of `npm test`.
  */
 import { afterAll, expect, test } from "bun:test";
 import { spawn } from "node:child_process";

@@ -4,7 +4,7 @@ import type { RateLimitSetting } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
-/** Route classes with their own limits (see README, "Rate limits"). */
+/** Route classes with their own limits (see docs/api.md, "Rate limits"). */
 export type RateLimitPolicy = "auth_ip" | "auth_account" | "read" | "write";
 
 const settingOf: Record<RateLimitPolicy, (config: AppEnv["Variables"]["config"]) => RateLimitSetting> = {

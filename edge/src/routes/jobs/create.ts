@@ -10,6 +10,9 @@ import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { CreateJobsSchema, JobSchema } from "./schema";
 
+/** Retry-After of a refused enqueue: the Queues service is briefly unavailable, not overloaded by us. */
+const QUEUE_RETRY_AFTER_SECONDS = 5;
+
 const route = createRoute({
   method: "post",
   path: "/",
@@ -137,7 +140,10 @@ export const createJobs = createRouter().openapi(route, async (c) => {
           created.map((job) => job.id),
         ),
       );
-      throw new ApiError("queue_unavailable", "Jobs could not be queued; retry shortly", { cause: error });
+      throw new ApiError("queue_unavailable", "Jobs could not be queued; retry shortly", {
+        cause: error,
+        headers: { "Retry-After": String(QUEUE_RETRY_AFTER_SECONDS) },
+      });
     }
     const response = {
       jobs: created.map((job) => toJob(job, byId.get(job.imageId) as (typeof owned)[number])),

@@ -27,7 +27,7 @@ export const CreatedWebhookSchema = z
   .object({
     webhook: WebhookSchema,
     secret: z.string().openapi({
-      description: "Signing secret (`whsec_...`). Shown once; see README, Verifying webhook signatures.",
+      description: "Signing secret (`whsec_...`). Shown once; see docs/api.md, Verifying signatures.",
     }),
   })
   .openapi("CreatedWebhook");
