@@ -13,7 +13,8 @@ import { migrateDatabase } from "../db/migrate";
 import { localJwtKeySet } from "./local-stack/jwt-keys";
 import { assertPortFree } from "./local-stack/ports";
 import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack/postgres";
-import { withDevConsumer } from "./local-stack/queue-consumers";
+import { DEAD_LETTER_PATH, withDevConsumer } from "./local-stack/queue-consumers";
+import { startLocalQueuesApi } from "./local-stack/queues-api";
 import { localSecrets } from "./local-stack/secrets";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
 import { startSqlOverHttp } from "./local-stack/sql-over-http";
@@ -22,6 +23,10 @@ import { vendorAssets } from "./local-stack/vendor-assets";
 import { startWsProxy } from "./local-stack/ws-proxy";
 
 const settings = readLocalSettings();
+/** Account id of the local Queues API (any value works; production uses the Cloudflare account's). */
+const LOCAL_ACCOUNT = "local";
+/** As the production pull consumer of `detect` is set up (`--message-retries 5`). */
+const DETECT_MAX_RETRIES = 5;
 const say = (line: string) => console.log(`[dev] ${line}`);
 
 const stops: Array<() => Promise<void> | void> = [];
@@ -69,6 +74,7 @@ try {
   await assertPortFree(settings.wsProxyPort, "database WebSocket proxy", "DEV_WS_PROXY_PORT");
   await assertPortFree(settings.sqlEndpointPort, "database SQL-over-HTTP endpoint", "DEV_SQL_ENDPOINT_PORT");
   await assertPortFree(settings.inferencePort, "inference service", "DEV_INFERENCE_PORT");
+  await assertPortFree(settings.queuesApiPort, "local Queues API", "DEV_QUEUES_API_PORT");
   await vendorAssets();
 
   say(
@@ -103,6 +109,29 @@ try {
   const edge = `http://127.0.0.1:${settings.edgePort}`;
   const inference = `http://127.0.0.1:${settings.inferencePort}`;
 
+  // What Cloudflare Queues is in production: inference pulls `detect` here, and messages whose
+  // retries are spent go back to the Worker's `detect-dlq`.
+  const queuesToken = crypto.randomUUID();
+  const queues = startLocalQueuesApi({
+    port: settings.queuesApiPort,
+    accountId: LOCAL_ACCOUNT,
+    apiToken: queuesToken,
+    queues: {
+      detect: {
+        maxRetries: DETECT_MAX_RETRIES,
+        deadLetter: async (messages) => {
+          const response = await fetch(`${edge}${DEAD_LETTER_PATH}`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${queuesToken}`, "content-type": "application/json" },
+            body: JSON.stringify({ messages }),
+          });
+          if (!response.ok) throw new Error(`the Worker answered ${response.status} to dead letters`);
+        },
+      },
+    },
+  });
+  stops.push(() => queues.stop());
+
   // An empty folder is fine: the service starts without a model and reports not ready.
   await mkdir(settings.modelsDir, { recursive: true });
   say(`starting the inference service on ${inference} (models in ${settings.modelsDir})`);
@@ -121,6 +150,14 @@ try {
       INFERENCE_SERVICE_TOKEN: secrets.inferenceToken,
       INFERENCE_EDGE_URL: edge,
       INFERENCE_EDGE_TOKEN: secrets.serviceToken,
+      // The production job source: the HTTP pull consumer, against the local Queues API.
+      INFERENCE_CF_API_BASE: queues.apiBase,
+      INFERENCE_CF_ACCOUNT_ID: LOCAL_ACCOUNT,
+      INFERENCE_CF_QUEUE_ID: "detect",
+      INFERENCE_CF_API_TOKEN: queuesToken,
+      // Pulling the local API is nearly free, so an idle consumer asks often: a lone job does
+      // not wait out the production default of a second between empty pulls.
+      INFERENCE_PULL_IDLE_MS: "50",
     },
     log: say,
   });
@@ -141,6 +178,9 @@ try {
       `SERVICE_TOKEN=${secrets.serviceToken}`,
       `INFERENCE_TOKEN=${secrets.inferenceToken}`,
       `INFERENCE_URL=${inference}`,
+      `LOCAL_QUEUES_API=${queues.apiBase}`,
+      `LOCAL_QUEUES_ACCOUNT=${LOCAL_ACCOUNT}`,
+      `LOCAL_QUEUES_TOKEN=${queuesToken}`,
       // Local receivers (http://127.0.0.1:...) are the usual webhook targets in development.
       "WEBHOOK_ALLOW_INSECURE_URLS=true",
       `IMAGE_URL_SIGNING_KEY=${secrets.imageUrlSigningKey}`,

@@ -36,6 +36,7 @@ export function readLocalSettings() {
     /** Server connections the WebSocket proxy (interactive transactions) may hold. */
     dbWsMaxConnections: count("DEV_DB_WS_MAX_CONNECTIONS", 5),
     inferencePort: port("DEV_INFERENCE_PORT", 8788),
+    queuesApiPort: port("DEV_QUEUES_API_PORT", 54332),
     /** Models the local inference service serves (its own default when unset). */
     modelsDir: process.env.INFERENCE_MODELS_DIR || join(repoRoot, "inference/models"),
     database: process.env.DEV_DATABASE || "defects",

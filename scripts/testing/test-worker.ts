@@ -68,6 +68,7 @@ async function miniflareOptions(
   scriptPath: string,
   bindings: Record<string, string>,
   consumerOverrides?: TestWorkerOptions["queueConsumers"],
+  extraProducers: ReadonlyArray<{ binding: string; queue: string }> = [],
 ): Promise<MiniflareOptions> {
   const config = WranglerSchema.parse(Bun.TOML.parse(await Bun.file(join(repoRoot, "wrangler.toml")).text()));
   return {
@@ -84,7 +85,7 @@ async function miniflareOptions(
       config.durable_objects.bindings.map((d) => [d.name, { className: d.class_name, useSQLite: true }]),
     ),
     queueProducers: Object.fromEntries(
-      config.queues.producers.map((q) => [q.binding, { queueName: q.queue }]),
+      [...config.queues.producers, ...extraProducers].map((q) => [q.binding, { queueName: q.queue }]),
     ),
     queueConsumers: queueConsumers(config.queues.consumers, consumerOverrides),
     ...(config.assets
@@ -120,6 +121,8 @@ export type TestWorkerOptions = {
   entry?: string;
   /** Port to listen on, when another process must know the Worker's URL before it starts. */
   port?: number;
+  /** Producer bindings beyond wrangler.toml's (the dev entry's `DETECT_DLQ`). */
+  queueProducers?: ReadonlyArray<{ binding: string; queue: string }>;
   /** Per-queue consumer settings over wrangler.toml's (e.g. short batch timeouts, fewer retries). */
   queueConsumers?: Record<string, Partial<Omit<WranglerQueueConsumer, "queue">>>;
   /** Another SQL-over-HTTP endpoint (e.g. a smaller pool) instead of the run's shared one. */
@@ -177,6 +180,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
         ...options.vars,
       },
       options.queueConsumers,
+      options.queueProducers,
     )),
     // A real port, so other processes (a fake inference service) can call the Worker.
     host: "127.0.0.1",

@@ -20,6 +20,7 @@ const ports = {
   DEV_WS_PROXY_PORT: await freePort(),
   DEV_SQL_ENDPOINT_PORT: await freePort(),
   DEV_INFERENCE_PORT: await freePort(),
+  DEV_QUEUES_API_PORT: await freePort(),
 };
 let stack: ChildProcess | undefined;
 let output = "";

@@ -1,9 +1,15 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { devDetectConsumer, withDevConsumer } from "../queue-consumers";
+import { devDetectConsumer, devWorkerEntry, withDevConsumer } from "../queue-consumers";
 import { repoRoot } from "../settings";
 
-type Parsed = { main: string; queues: { consumers: Array<{ queue: string; dead_letter_queue?: string }> } };
+type Parsed = {
+  main: string;
+  queues: {
+    consumers: Array<{ queue: string; dead_letter_queue?: string }>;
+    producers: Array<{ binding: string; queue: string }>;
+  };
+};
 
 test("production wrangler.toml has no Worker consumer for detect (inference pulls it over HTTP)", async () => {
   const config = Bun.TOML.parse(await Bun.file(join(repoRoot, "wrangler.toml")).text()) as Parsed;
@@ -12,11 +18,17 @@ test("production wrangler.toml has no Worker consumer for detect (inference pull
   expect(queues).toEqual(expect.arrayContaining(["detect-dlq", "webhooks", "webhooks-dlq"]));
 });
 
-test("the generated dev config is wrangler.toml plus the detect push consumer", async () => {
+test("the generated dev config is wrangler.toml with the dev entry, its DLQ producer and the detect consumer", async () => {
   const original = await Bun.file(join(repoRoot, "wrangler.toml")).text();
   const generated = Bun.TOML.parse(withDevConsumer(original)) as Parsed;
   const base = Bun.TOML.parse(original) as Parsed;
-  expect(generated.main).toBe(base.main);
+  expect(base.main).toBe("workers/src/index.ts");
+  expect(generated.main).toBe(devWorkerEntry);
+  expect(await Bun.file(join(repoRoot, generated.main)).exists()).toBe(true);
   expect(generated.queues.consumers).toEqual([...base.queues.consumers, devDetectConsumer]);
+  expect(generated.queues.producers).toEqual([
+    ...base.queues.producers,
+    { binding: "DETECT_DLQ", queue: "detect-dlq" },
+  ]);
   expect(devDetectConsumer.dead_letter_queue).toBe("detect-dlq");
 });

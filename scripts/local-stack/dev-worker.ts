@@ -1,0 +1,81 @@
+/**
+ * The Worker as the local stack runs it: the production entry module, plus the glue that stands in
+ * for what Cloudflare does between the `detect` queue and its HTTP pull consumer. Production
+ * never loads this file.
+ * - `queue("detect")`: forwards each batch to the local Queues API (`queues-api.ts`) with its
+ *   send-batch call, where the inference service pulls it exactly as in production;
+ * - `POST /__local/queues/detect/dead-letters`: messages whose retries the local Queues API has
+ *   spent go onto `detect-dlq`, whose consumer is the production one.
+ * Both need the local Queues API's token.
+ */
+import { createLogger, errorFields } from "@common/logger";
+import { readConfig } from "../../edge/src/config";
+import type { Bindings } from "../../edge/src/env";
+import worker from "../../workers/src/index";
+import { DEAD_LETTER_PATH } from "./queue-consumers";
+
+export { JobEvents, RateLimiter } from "../../workers/src/index";
+
+export type DevBindings = Bindings & {
+  /** Base URL of the local Queues API (`.../client/v4`), its account id and its token. */
+  LOCAL_QUEUES_API: string;
+  LOCAL_QUEUES_ACCOUNT: string;
+  LOCAL_QUEUES_TOKEN: string;
+  DETECT_DLQ: Queue<unknown>;
+};
+
+/** Queues accept at most 100 messages per batch; the local API keeps the same rule. */
+const SEND_BATCH_LIMIT = 100;
+
+async function forwardToPullQueue(batch: MessageBatch<unknown>, env: DevBindings): Promise<void> {
+  const url = `${env.LOCAL_QUEUES_API}/accounts/${env.LOCAL_QUEUES_ACCOUNT}/queues/detect/messages/batch`;
+  try {
+    for (let i = 0; i < batch.messages.length; i += SEND_BATCH_LIMIT) {
+      const messages = batch.messages
+        .slice(i, i + SEND_BATCH_LIMIT)
+        .map((message) => ({ body: message.body, content_type: "json" }));
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.LOCAL_QUEUES_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ messages }),
+      });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`local Queues API answered ${response.status}`);
+    }
+    batch.ackAll();
+  } catch (error) {
+    createLogger(readConfig(env).LOG_LEVEL, { queue: batch.queue }).warn(
+      "detect batch not forwarded; retrying",
+      {
+        messages: batch.messages.length,
+        ...errorFields(error),
+      },
+    );
+    batch.retryAll({ delaySeconds: 1 });
+  }
+}
+
+async function acceptDeadLetters(request: Request, env: DevBindings): Promise<Response> {
+  if (request.headers.get("authorization") !== `Bearer ${env.LOCAL_QUEUES_TOKEN}`) {
+    return new Response(null, { status: 401 });
+  }
+  const { messages } = (await request.json()) as { messages: Array<{ body: unknown }> };
+  if (messages.length > 0) {
+    await env.DETECT_DLQ.sendBatch(messages.map(({ body }) => ({ body, contentType: "json" as const })));
+  }
+  return new Response(null, { status: 204 });
+}
+
+export default {
+  fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === DEAD_LETTER_PATH && request.method === "POST") {
+      return acceptDeadLetters(request, env);
+    }
+    return worker.fetch(request, env, ctx);
+  },
+  queue(batch, env) {
+    if (batch.queue === "detect") return forwardToPullQueue(batch, env);
+    return worker.queue(batch, env);
+  },
+  scheduled: worker.scheduled,
+} satisfies ExportedHandler<DevBindings>;
