@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createTestDatabase, STARTUP_TIMEOUT_MS, type TestDatabase } from "@scripts/testing/test-worker";
 import { eq, sql } from "drizzle-orm";
-import { createTestDatabase, STARTUP_TIMEOUT_MS, type TestDatabase } from "../../scripts/testing/test-worker";
 import { detections, images, jobs, users } from "../schema";
 
 let database: TestDatabase;

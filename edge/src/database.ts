@@ -1,4 +1,4 @@
-import { createDb, type Db } from "../../db/client-worker";
+import { createDb, type Db } from "@db/client-worker";
 import type { Config } from "./config";
 
 let cached: { key: string; db: Db } | undefined;

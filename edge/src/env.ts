@@ -1,7 +1,7 @@
 import type { Logger } from "@common/logger";
-import type { Db } from "../../db/client-worker";
-import type { JobEvents } from "../../workers/src/job-events/durable-object";
-import type { RateLimiter } from "../../workers/src/rate-limiter/durable-object";
+import type { Db } from "@db/client-worker";
+import type { JobEvents } from "@workers/job-events/durable-object";
+import type { RateLimiter } from "@workers/rate-limiter/durable-object";
 import type { Principal } from "./auth/scopes";
 import type { Config } from "./config";
 import type { TraceContext } from "./middleware/trace-context";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { useTestWorker } from "../../scripts/testing/test-worker";
+import { useTestWorker } from "@scripts/testing/test-worker";
 import { referenceScript } from "../src/routes/docs";
 
 const allowedOrigin = "https://inspections.example.com";

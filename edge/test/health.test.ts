@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { sharedServices } from "../../scripts/testing/shared-services";
-import { startTestWorker, useTestWorker } from "../../scripts/testing/test-worker";
+import { sharedServices } from "@scripts/testing/shared-services";
+import { startTestWorker, useTestWorker } from "@scripts/testing/test-worker";
 
 const TIMEOUT_MS = 1500;
 const worker = useTestWorker({ vars: { HEALTH_CHECK_TIMEOUT_MS: String(TIMEOUT_MS) } });

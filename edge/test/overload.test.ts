@@ -1,9 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
-import { jobs } from "../../db/schema";
-import { freePort } from "../../scripts/local-stack/ports";
-import { startSqlOverHttp } from "../../scripts/local-stack/sql-over-http";
-import { signedInUser } from "../../scripts/testing/auth-fixtures";
+import { jobs } from "@db/schema";
+import { freePort } from "@scripts/local-stack/ports";
+import { startSqlOverHttp } from "@scripts/local-stack/sql-over-http";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
 import {
   eventually,
   insertImage,
@@ -11,9 +10,10 @@ import {
   postResult,
   serviceAuth,
   succeededResult,
-} from "../../scripts/testing/job-fixtures";
-import { sharedServices } from "../../scripts/testing/shared-services";
-import { startTestWorker, type TestWorker, useTestWorker } from "../../scripts/testing/test-worker";
+} from "@scripts/testing/job-fixtures";
+import { sharedServices } from "@scripts/testing/shared-services";
+import { startTestWorker, type TestWorker, useTestWorker } from "@scripts/testing/test-worker";
+import { eq } from "drizzle-orm";
 import { DATABASE_RETRY_AFTER_SECONDS } from "../src/db-errors";
 
 // What clients see when the database cannot take their request (down, or its pool full) and

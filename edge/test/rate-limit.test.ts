@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { registerUser, STRONG_PASSWORD, signedInUser } from "../../scripts/testing/auth-fixtures";
-import { useTestWorker } from "../../scripts/testing/test-worker";
+import { registerUser, STRONG_PASSWORD, signedInUser } from "@scripts/testing/auth-fixtures";
+import { useTestWorker } from "@scripts/testing/test-worker";
 
 const worker = useTestWorker({
   vars: {

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { freePort } from "../../scripts/local-stack/ports";
-import { signedInUser } from "../../scripts/testing/auth-fixtures";
-import { sharedServices } from "../../scripts/testing/shared-services";
-import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "../../scripts/testing/test-worker";
+import { freePort } from "@scripts/local-stack/ports";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { sharedServices } from "@scripts/testing/shared-services";
+import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
 import { loadConfig } from "../src/config";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";

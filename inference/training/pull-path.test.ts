@@ -6,17 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { freePort } from "../../scripts/local-stack/ports";
-import {
-  DEAD_LETTER_PATH,
-  devQueueProducers,
-  devWorkerEntry,
-} from "../../scripts/local-stack/queue-consumers";
-import { type LocalQueuesApi, startLocalQueuesApi } from "../../scripts/local-stack/queues-api";
-import { signedInUser } from "../../scripts/testing/auth-fixtures";
-import { arrangeJob, eventually, failedResult, jobRow, postResult } from "../../scripts/testing/job-fixtures";
-import { sharedServices } from "../../scripts/testing/shared-services";
-import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "../../scripts/testing/test-worker";
+import { freePort } from "@scripts/local-stack/ports";
+import { DEAD_LETTER_PATH, devQueueProducers, devWorkerEntry } from "@scripts/local-stack/queue-consumers";
+import { type LocalQueuesApi, startLocalQueuesApi } from "@scripts/local-stack/queues-api";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { arrangeJob, eventually, failedResult, jobRow, postResult } from "@scripts/testing/job-fixtures";
+import { sharedServices } from "@scripts/testing/shared-services";
+import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
 import { loadConfig } from "../src/config";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";

@@ -9,12 +9,12 @@
  * Both need the local Queues API's token.
  */
 import { createLogger, errorFields } from "@common/logger";
-import { readConfig } from "../../edge/src/config";
-import type { Bindings } from "../../edge/src/env";
-import worker from "../../workers/src/index";
+import { readConfig } from "@edge/config";
+import type { Bindings } from "@edge/env";
+import worker from "@workers/index";
 import { DEAD_LETTER_PATH } from "./queue-consumers";
 
-export { JobEvents, RateLimiter } from "../../workers/src/index";
+export { JobEvents, RateLimiter } from "@workers/index";
 
 export type DevBindings = Bindings & {
   /** Base URL of the local Queues API (`.../client/v4`), its account id and its token. */

@@ -1,6 +1,6 @@
+import { users } from "@db/schema";
 import { eq } from "drizzle-orm";
 import { importJWK, type JWTPayload, SignJWT } from "jose";
-import { users } from "../../db/schema";
 import { sharedServices } from "./shared-services";
 import type { TestWorker } from "./test-worker";
 

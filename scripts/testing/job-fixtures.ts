@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { DetectResult } from "@common/contracts/detect-result";
+import { detections, images, jobs, users } from "@db/schema";
+import { configSchema } from "@edge/config";
 import { eq } from "drizzle-orm";
-import { detections, images, jobs, users } from "../../db/schema";
-import { configSchema } from "../../edge/src/config";
 import { sharedServices } from "./shared-services";
 import type { TestWorker } from "./test-worker";
 

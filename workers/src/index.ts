@@ -1,5 +1,5 @@
-import { createApp } from "../../edge/src/app";
-import type { Bindings } from "../../edge/src/env";
+import { createApp } from "@edge/app";
+import type { Bindings } from "@edge/env";
 import { handleQueue } from "./queues";
 import { handleScheduled } from "./scheduled";
 

@@ -1,10 +1,9 @@
 import { expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
-import { webhookDeliveries, webhooks } from "../../db/schema";
-import { type JobEvent, readJobEvents } from "../../edge/src/jobs/events";
-import { detectMessage, enqueueDetect } from "../../edge/src/jobs/queue-messages";
-import { forgeAccessToken } from "../../scripts/testing/auth-fixtures";
-import { useWorkerWithFakeInference } from "../../scripts/testing/fake-inference";
+import { webhookDeliveries, webhooks } from "@db/schema";
+import { type JobEvent, readJobEvents } from "@edge/jobs/events";
+import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
+import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
+import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import {
   DEFAULT_PARAMS,
   eventually,
@@ -13,7 +12,8 @@ import {
   insertUser,
   jobRow,
   workerConfig,
-} from "../../scripts/testing/job-fixtures";
+} from "@scripts/testing/job-fixtures";
+import { eq } from "drizzle-orm";
 
 // A detect message whose every attempt was lost to an unreachable or overloaded inference
 // service (nothing ever reported about the job itself) must not fail accepted work: its job goes

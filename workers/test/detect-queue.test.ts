@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { signImageUrl } from "../../edge/src/images/signed-url";
-import { detectMessage, enqueueDetect } from "../../edge/src/jobs/queue-messages";
-import { useWorkerWithFakeInference } from "../../scripts/testing/fake-inference";
+import { signImageUrl } from "@edge/images/signed-url";
+import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
+import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import {
   arrangeJob,
   DEFAULT_PARAMS,
@@ -10,7 +10,7 @@ import {
   insertUser,
   jobRow,
   workerConfig,
-} from "../../scripts/testing/job-fixtures";
+} from "@scripts/testing/job-fixtures";
 
 const stack = useWorkerWithFakeInference({
   vars: {

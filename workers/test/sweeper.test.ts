@@ -1,7 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
-import { webhookDeliveries, webhooks } from "../../db/schema";
-import { useWorkerWithFakeInference } from "../../scripts/testing/fake-inference";
+import { webhookDeliveries, webhooks } from "@db/schema";
+import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import {
   arrangeJob,
   detectionRows,
@@ -10,7 +9,8 @@ import {
   insertJob,
   insertUser,
   jobRow,
-} from "../../scripts/testing/job-fixtures";
+} from "@scripts/testing/job-fixtures";
+import { eq } from "drizzle-orm";
 import { ORPHAN_CURSOR_KEY } from "../src/scheduled/sweeper";
 
 const received: string[] = [];

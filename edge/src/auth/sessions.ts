@@ -1,6 +1,6 @@
+import type { Db, Tx } from "@db/client-worker";
+import { refreshTokens } from "@db/schema";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { Db, Tx } from "../../../db/client-worker";
-import { refreshTokens } from "../../../db/schema";
 import type { Config } from "../config";
 import { keyRing, signAccessToken } from "./access-tokens";
 import { randomToken, sha256Hex } from "./secrets";

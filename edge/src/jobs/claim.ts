@@ -1,7 +1,7 @@
 import type { JobClaim } from "@common/contracts/job-claim";
+import type { Db } from "@db/client-worker";
+import { images, jobs } from "@db/schema";
 import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
-import type { Db } from "../../../db/client-worker";
-import { images, jobs } from "../../../db/schema";
 import type { Config } from "../config";
 import { type JobEvent, jobEvent } from "./events";
 import { detectMessage } from "./queue-messages";

@@ -1,9 +1,9 @@
 import type { Detection, DetectResult } from "@common/contracts/detect-result";
 import type { Logger } from "@common/logger";
 import { errorFields } from "@common/logger";
+import type { Db, Tx } from "@db/client-worker";
+import { detections, jobs } from "@db/schema";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { Db, Tx } from "../../../db/client-worker";
-import { detections, jobs } from "../../../db/schema";
 import type { Bindings } from "../env";
 import { enqueueDeliveries, recordDeliveries } from "../webhooks/deliveries";
 import { type JobEvent, jobEvent, publishJobEvents } from "./events";

@@ -1,4 +1,4 @@
-import type { jobs } from "../../../db/schema";
+import type { jobs } from "@db/schema";
 import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 

@@ -1,6 +1,6 @@
+import type { Db } from "@db/client-worker";
+import { idempotencyKeys } from "@db/schema";
 import { and, eq } from "drizzle-orm";
-import type { Db } from "../../../db/client-worker";
-import { idempotencyKeys } from "../../../db/schema";
 import { sha256Hex } from "../auth/secrets";
 import { ApiError } from "../errors";
 

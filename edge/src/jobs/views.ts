@@ -1,4 +1,4 @@
-import type { detections, images, jobs } from "../../../db/schema";
+import type { detections, images, jobs } from "@db/schema";
 
 type JobRow = typeof jobs.$inferSelect;
 type DetectionRow = typeof detections.$inferSelect;

@@ -1,7 +1,7 @@
+import { apiKeys, users } from "@db/schema";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { apiKeys, users } from "../../../db/schema";
 import { keyRing, verifyAccessToken } from "../auth/access-tokens";
 import { looksLikeApiKey } from "../auth/api-keys";
 import { type Principal, type Scope, scopesForRole } from "../auth/scopes";

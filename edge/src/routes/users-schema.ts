@@ -1,5 +1,5 @@
+import type { users } from "@db/schema";
 import { z } from "@hono/zod-openapi";
-import type { users } from "../../../db/schema";
 
 export const UserSchema = z
   .object({

@@ -1,7 +1,7 @@
+import type { Tx } from "@db/client-worker";
+import { webhookDeliveries, webhooks } from "@db/schema";
 import { and, eq, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
-import type { Tx } from "../../../db/client-worker";
-import { webhookDeliveries, webhooks } from "../../../db/schema";
 import type { JobEventData } from "../jobs/events";
 
 export type WebhookEvent = (typeof webhooks.$inferSelect)["events"][number];

@@ -1,7 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { users } from "../../../db/schema";
+import { users } from "@db/schema";
 import {
   base64url,
   forgeAccessToken,
@@ -9,9 +7,11 @@ import {
   publicSigningJwk,
   signedInUser,
   tokenDefaults,
-} from "../../../scripts/testing/auth-fixtures";
-import { sharedServices } from "../../../scripts/testing/shared-services";
-import { startTestWorker, useTestWorker } from "../../../scripts/testing/test-worker";
+} from "@scripts/testing/auth-fixtures";
+import { sharedServices } from "@scripts/testing/shared-services";
+import { startTestWorker, useTestWorker } from "@scripts/testing/test-worker";
+import { eq } from "drizzle-orm";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
 

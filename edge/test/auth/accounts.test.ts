@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
-import { users } from "../../../db/schema";
+import { users } from "@db/schema";
 import {
   GENEROUS_AUTH_LIMITS,
   login,
@@ -8,8 +7,9 @@ import {
   STRONG_PASSWORD,
   signedInUser,
   uniqueEmail,
-} from "../../../scripts/testing/auth-fixtures";
-import { useTestWorker } from "../../../scripts/testing/test-worker";
+} from "@scripts/testing/auth-fixtures";
+import { useTestWorker } from "@scripts/testing/test-worker";
+import { eq } from "drizzle-orm";
 
 const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
 

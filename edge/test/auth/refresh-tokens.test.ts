@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { refreshTokens, users } from "@db/schema";
+import { GENEROUS_AUTH_LIMITS, type Session, signedInUser } from "@scripts/testing/auth-fixtures";
+import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
-import { refreshTokens, users } from "../../../db/schema";
-import { GENEROUS_AUTH_LIMITS, type Session, signedInUser } from "../../../scripts/testing/auth-fixtures";
-import { useTestWorker } from "../../../scripts/testing/test-worker";
 
 const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
 

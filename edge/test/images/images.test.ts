@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { images } from "@db/schema";
+import { DATABASE_RETRY_AFTER_SECONDS } from "@edge/db-errors";
+import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
+import { type ImageFixture, imageFixtures } from "@scripts/testing/image-fixtures";
+import { sharedServices } from "@scripts/testing/shared-services";
+import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
-import { images } from "../../../db/schema";
-import { createApiKey, signedInUser } from "../../../scripts/testing/auth-fixtures";
-import { type ImageFixture, imageFixtures } from "../../../scripts/testing/image-fixtures";
-import { sharedServices } from "../../../scripts/testing/shared-services";
-import { useTestWorker } from "../../../scripts/testing/test-worker";
-import { DATABASE_RETRY_AFTER_SECONDS } from "../../src/db-errors";
 
 const worker = useTestWorker({
   vars: {

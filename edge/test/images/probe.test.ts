@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { imageFixtures } from "../../../scripts/testing/image-fixtures";
-import { hasValidEnding, probeImage } from "../../src/images/probe";
+import { hasValidEnding, probeImage } from "@edge/images/probe";
+import { imageFixtures } from "@scripts/testing/image-fixtures";
 
 const probe = (bytes: Buffer) => probeImage(new Uint8Array(bytes), bytes.length);
 

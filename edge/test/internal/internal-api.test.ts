@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { JobClaimSchema } from "@common/contracts/job-claim";
-import { signedInUser } from "../../../scripts/testing/auth-fixtures";
+import { signImageUrl } from "@edge/images/signed-url";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
 import {
   arrangeJob,
   detectionRows,
@@ -14,9 +15,8 @@ import {
   serviceAuth,
   succeededResult,
   workerConfig,
-} from "../../../scripts/testing/job-fixtures";
-import { useTestWorker } from "../../../scripts/testing/test-worker";
-import { signImageUrl } from "../../src/images/signed-url";
+} from "@scripts/testing/job-fixtures";
+import { useTestWorker } from "@scripts/testing/test-worker";
 
 const worker = useTestWorker();
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
+import { idempotencyKeys, jobs } from "@db/schema";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { fakeDetections, useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
+import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { startTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import { strFromU8, unzipSync } from "fflate";
-import { idempotencyKeys, jobs } from "../../../db/schema";
-import { signedInUser } from "../../../scripts/testing/auth-fixtures";
-import { fakeDetections, useWorkerWithFakeInference } from "../../../scripts/testing/fake-inference";
-import { imageFixtures } from "../../../scripts/testing/image-fixtures";
-import { startTestWorker } from "../../../scripts/testing/test-worker";
 
 const stack = useWorkerWithFakeInference({
   vars: {

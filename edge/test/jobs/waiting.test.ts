@@ -1,16 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { eq, sql } from "drizzle-orm";
-import { jobs } from "../../../db/schema";
-import { createApiKey, signedInUser } from "../../../scripts/testing/auth-fixtures";
+import { jobs } from "@db/schema";
+import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import {
   eventually,
   insertImage,
   insertJob,
   postResult,
   succeededResult,
-} from "../../../scripts/testing/job-fixtures";
-import { sharedServices } from "../../../scripts/testing/shared-services";
-import { useTestWorker } from "../../../scripts/testing/test-worker";
+} from "@scripts/testing/job-fixtures";
+import { sharedServices } from "@scripts/testing/shared-services";
+import { useTestWorker } from "@scripts/testing/test-worker";
+import { eq, sql } from "drizzle-orm";
 
 // Long-polls and event streams wait on the owner's JobEvents hub and are woken by the result
 // callback. Jobs are arranged straight in the database (no queue, no inference), so the only

@@ -1,14 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { createApiKey, signedInUser } from "../../../scripts/testing/auth-fixtures";
+import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import {
   arrangeJob,
   eventually,
   failedResult,
   postResult,
   succeededResult,
-} from "../../../scripts/testing/job-fixtures";
-import { useTestWorker } from "../../../scripts/testing/test-worker";
+} from "@scripts/testing/job-fixtures";
+import { useTestWorker } from "@scripts/testing/test-worker";
 
 type Received = { headers: Headers; body: string; at: number };
 const received: Received[] = [];

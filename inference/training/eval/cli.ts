@@ -11,7 +11,7 @@
 
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { loadDetector } from "../../src/model/detector";
+import { loadDetector } from "@inference/model/detector";
 import { evaluate, type ImageResult } from "./average-precision";
 import { formatMetricsTable } from "./report-table";
 import { listImages, readDataYaml, readLabels, toTruths } from "./yolo-dataset";

@@ -8,10 +8,10 @@
 
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { detectInputLayout } from "../../src/model/layout";
-import { readModelMetadata } from "../../src/model/metadata";
-import { readOnnxHeader } from "../../src/model/onnx-proto";
-import { openInThread } from "../../src/model/onnx-session";
+import { detectInputLayout } from "@inference/model/layout";
+import { readModelMetadata } from "@inference/model/metadata";
+import { readOnnxHeader } from "@inference/model/onnx-proto";
+import { openInThread } from "@inference/model/onnx-session";
 
 const { values } = parseArgs({
   options: {

@@ -2,21 +2,22 @@
  * Benchmark entry: the edge's real authentication, rate-limit and hashing code on bare routes,
  * so each cost can be measured against a baseline route in the same Worker.
  */
+
+import { hashPassword } from "@edge/auth/passwords";
+import type { Bindings } from "@edge/env";
+import { authenticate } from "@edge/middleware/authenticate";
+import { loadConfig } from "@edge/middleware/config";
+import { database } from "@edge/middleware/database";
+import { errorHandler } from "@edge/middleware/error-handler";
+import { enforceRateLimit } from "@edge/middleware/rate-limit";
+import { requestLog } from "@edge/middleware/request-log";
+import { traceContext } from "@edge/middleware/trace-context";
+import { createRouter } from "@edge/openapi";
 import { sql } from "drizzle-orm";
 import { requestId } from "hono/request-id";
-import { hashPassword } from "../../../edge/src/auth/passwords";
-import type { Bindings } from "../../../edge/src/env";
-import { authenticate } from "../../../edge/src/middleware/authenticate";
-import { loadConfig } from "../../../edge/src/middleware/config";
-import { database } from "../../../edge/src/middleware/database";
-import { errorHandler } from "../../../edge/src/middleware/error-handler";
-import { enforceRateLimit } from "../../../edge/src/middleware/rate-limit";
-import { requestLog } from "../../../edge/src/middleware/request-log";
-import { traceContext } from "../../../edge/src/middleware/trace-context";
-import { createRouter } from "../../../edge/src/openapi";
 
-export { JobEvents } from "../../../workers/src/job-events/durable-object";
-export { RateLimiter } from "../../../workers/src/rate-limiter/durable-object";
+export { JobEvents } from "@workers/job-events/durable-object";
+export { RateLimiter } from "@workers/rate-limiter/durable-object";
 
 const app = createRouter();
 app.use(requestId(), loadConfig(), traceContext(), requestLog());

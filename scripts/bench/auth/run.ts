@@ -5,11 +5,11 @@
  *   npm run bench:auth [-- --iterations 400]
  */
 import { parseArgs } from "node:util";
-import { apiKeys, users } from "../../../db/schema";
-import { generateApiKey } from "../../../edge/src/auth/api-keys";
-import { forgeAccessToken } from "../../testing/auth-fixtures";
-import { stopSharedServices } from "../../testing/shared-services";
-import { startTestWorker } from "../../testing/test-worker";
+import { apiKeys, users } from "@db/schema";
+import { generateApiKey } from "@edge/auth/api-keys";
+import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
+import { stopSharedServices } from "@scripts/testing/shared-services";
+import { startTestWorker } from "@scripts/testing/test-worker";
 import { median, ms, percentile, printTable, sample } from "../stats";
 
 const { values } = parseArgs({ options: { iterations: { type: "string", default: "400" } } });

@@ -20,19 +20,19 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { detections, jobs, users } from "@db/schema";
+import { loadConfig } from "@inference/config";
+import type { Logger } from "@inference/log";
+import { createService, type Service } from "@inference/service";
+import { freePort } from "@scripts/local-stack/ports";
+import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
+import { sharedServices, stopSharedServices } from "@scripts/testing/shared-services";
+import { startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
 import { inArray } from "drizzle-orm";
 import sharp from "sharp";
-import { detections, jobs, users } from "../../../db/schema";
-import { loadConfig } from "../../../inference/src/config";
-import type { Logger } from "../../../inference/src/log";
-import { createService, type Service } from "../../../inference/src/service";
 import { encodePng } from "../../../inference/training/generator/png";
 import { deriveSeed } from "../../../inference/training/generator/prng";
 import { renderSample } from "../../../inference/training/generator/sample";
-import { freePort } from "../../local-stack/ports";
-import { forgeAccessToken } from "../../testing/auth-fixtures";
-import { sharedServices, stopSharedServices } from "../../testing/shared-services";
-import { startTestWorker, type TestWorker } from "../../testing/test-worker";
 import { ms, percentile, printTable } from "../stats";
 
 /** Open job sessions (creation plus its waits) beyond which scheduled creations are dropped. */

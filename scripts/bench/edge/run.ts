@@ -18,13 +18,13 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { apiKeys, users } from "@db/schema";
+import { generateApiKey } from "@edge/auth/api-keys";
+import { forgeAccessToken, tokenDefaults } from "@scripts/testing/auth-fixtures";
+import { sharedServices, stopSharedServices } from "@scripts/testing/shared-services";
+import { startTestWorker } from "@scripts/testing/test-worker";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import postgres from "postgres";
-import { apiKeys, users } from "../../../db/schema";
-import { generateApiKey } from "../../../edge/src/auth/api-keys";
-import { forgeAccessToken, tokenDefaults } from "../../testing/auth-fixtures";
-import { sharedServices, stopSharedServices } from "../../testing/shared-services";
-import { startTestWorker } from "../../testing/test-worker";
 import { ms, percentile, printTable } from "../stats";
 
 /** Open requests per target beyond which scheduled launches are dropped. */

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type DetectMessage, DetectMessageSchema } from "@common/contracts/detect-message";
-import type { MessageOutcome } from "../../../inference/src/core/processor";
-import { silentLogger } from "../../../inference/src/log";
-import { Metrics } from "../../../inference/src/metrics";
-import { PullConsumer } from "../../../inference/src/sources/pull-consumer";
-import { decodePulledBody, QueuesApi, QueuesApiError } from "../../../inference/src/sources/queues-api";
+import type { MessageOutcome } from "@inference/core/processor";
+import { silentLogger } from "@inference/log";
+import { Metrics } from "@inference/metrics";
+import { PullConsumer } from "@inference/sources/pull-consumer";
+import { decodePulledBody, QueuesApi, QueuesApiError } from "@inference/sources/queues-api";
 import { type LocalQueueSettings, type LocalQueuesApi, startLocalQueuesApi } from "../queues-api";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { NeonDbError, neon, neonConfig, types } from "@neondatabase/serverless";
+import { sharedServices } from "@scripts/testing/shared-services";
 import { asc } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
 import {
@@ -16,7 +17,6 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import pg from "pg";
-import { sharedServices } from "../../testing/shared-services";
 import { freePort } from "../ports";
 import { startSqlOverHttp } from "../sql-over-http";
 

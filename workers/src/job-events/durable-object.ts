@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../../../edge/src/config";
-import type { Bindings } from "../../../edge/src/env";
-import { encodeJobEvent, type JobEvent } from "../../../edge/src/jobs/events";
+import { readConfig } from "@edge/config";
+import type { Bindings } from "@edge/env";
+import { encodeJobEvent, type JobEvent } from "@edge/jobs/events";
 
 type Subscriber = { jobId: string | null; writer: WritableStreamDefaultWriter<Uint8Array> };
 

@@ -1,7 +1,7 @@
 import type { Logger } from "@common/logger";
-import type { Db } from "../../../db/client-worker";
-import type { Config } from "../../../edge/src/config";
-import type { Bindings } from "../../../edge/src/env";
+import type { Db } from "@db/client-worker";
+import type { Config } from "@edge/config";
+import type { Bindings } from "@edge/env";
 
 /** What every queue and cron handler gets: bindings, validated config, a database, a logger. */
 export type HandlerContext = { env: Bindings; config: Config; db: Db; logger: Logger };

@@ -1,8 +1,8 @@
 import { retryDelaySeconds } from "@common/retry";
+import { jobs } from "@db/schema";
+import { announceFinished, failJob } from "@edge/jobs/complete";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import { jobs } from "../../../db/schema";
-import { announceFinished, failJob } from "../../../edge/src/jobs/complete";
 import { errorMessage, type HandlerContext } from "./context";
 
 /** Only the job id matters here; the rest of a dead message may be unreadable. */

@@ -1,7 +1,7 @@
 import { createLogger } from "@common/logger";
-import { readConfig } from "../../../edge/src/config";
-import { databaseFor } from "../../../edge/src/database";
-import type { Bindings } from "../../../edge/src/env";
+import { readConfig } from "@edge/config";
+import { databaseFor } from "@edge/database";
+import type { Bindings } from "@edge/env";
 import type { HandlerContext } from "./context";
 import { handleDetectDeadLetters } from "./detect-dead-letter";
 import { pushDetectBatch } from "./detect-push";

@@ -1,9 +1,9 @@
 import { retryDelaySeconds } from "@common/retry";
+import { webhookDeliveries, webhooks } from "@db/schema";
+import { signWebhook } from "@edge/webhooks/signature";
+import { assertWebhookUrlAllowed } from "@edge/webhooks/url-policy";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { webhookDeliveries, webhooks } from "../../../db/schema";
-import { signWebhook } from "../../../edge/src/webhooks/signature";
-import { assertWebhookUrlAllowed } from "../../../edge/src/webhooks/url-policy";
 import { errorMessage, type HandlerContext } from "./context";
 
 const WebhookMessageSchema = z.object({ deliveryId: z.uuid() });

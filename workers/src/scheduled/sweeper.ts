@@ -1,7 +1,7 @@
+import { images, jobs, webhookDeliveries } from "@db/schema";
+import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
+import { enqueueDeliveries } from "@edge/webhooks/deliveries";
 import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
-import { images, jobs, webhookDeliveries } from "../../../db/schema";
-import { detectMessage, enqueueDetect } from "../../../edge/src/jobs/queue-messages";
-import { enqueueDeliveries } from "../../../edge/src/webhooks/deliveries";
 import type { HandlerContext } from "../queues/context";
 
 /** Where the orphan scan resumes next run, so every object is eventually examined. */

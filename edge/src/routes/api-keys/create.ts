@@ -1,10 +1,10 @@
+import { apiKeys } from "@db/schema";
+import { generateApiKey } from "@edge/auth/api-keys";
+import { scopesForRole } from "@edge/auth/scopes";
+import { ApiError } from "@edge/errors";
+import { requireUserSession } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
-import { apiKeys } from "../../../../db/schema";
-import { generateApiKey } from "../../auth/api-keys";
-import { scopesForRole } from "../../auth/scopes";
-import { ApiError } from "../../errors";
-import { requireUserSession } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { CreateApiKeySchema, CreatedApiKeySchema, toApiKey } from "./schema";
 

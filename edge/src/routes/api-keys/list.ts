@@ -1,8 +1,8 @@
+import { apiKeys } from "@db/schema";
+import { requireUserSession } from "@edge/middleware/authenticate";
+import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
-import { apiKeys } from "../../../../db/schema";
-import { requireUserSession } from "../../middleware/authenticate";
-import { createRouter } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { ApiKeySchema, toApiKey } from "./schema";
 

@@ -1,9 +1,9 @@
+import { apiKeys } from "@db/schema";
+import { ApiError } from "@edge/errors";
+import { requireUserSession } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
 import { and, eq, sql } from "drizzle-orm";
-import { apiKeys } from "../../../../db/schema";
-import { ApiError } from "../../errors";
-import { requireUserSession } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { ApiKeyIdParamSchema } from "./schema";
 

@@ -1,5 +1,5 @@
+import { scopes } from "@edge/auth/scopes";
 import { z } from "@hono/zod-openapi";
-import { scopes } from "../../auth/scopes";
 
 export const ApiKeySchema = z
   .object({

@@ -1,6 +1,6 @@
-import { database } from "../../middleware/database";
-import { clientIp, rateLimit } from "../../middleware/rate-limit";
-import { createRouter } from "../../openapi";
+import { database } from "@edge/middleware/database";
+import { clientIp, rateLimit } from "@edge/middleware/rate-limit";
+import { createRouter } from "@edge/openapi";
 import { login } from "./login";
 import { logout } from "./logout";
 import { refresh } from "./refresh";

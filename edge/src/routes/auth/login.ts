@@ -1,12 +1,12 @@
+import { users } from "@db/schema";
+import { normaliseEmail } from "@edge/auth/emails";
+import { burnVerification, hashPassword, needsRehash, verifyPassword } from "@edge/auth/passwords";
+import { issueTokens } from "@edge/auth/sessions";
+import { ApiError } from "@edge/errors";
+import { enforceRateLimit } from "@edge/middleware/rate-limit";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { users } from "../../../../db/schema";
-import { normaliseEmail } from "../../auth/emails";
-import { burnVerification, hashPassword, needsRehash, verifyPassword } from "../../auth/passwords";
-import { issueTokens } from "../../auth/sessions";
-import { ApiError } from "../../errors";
-import { enforceRateLimit } from "../../middleware/rate-limit";
-import { createRouter, errorResponse } from "../../openapi";
 import { toUser } from "../users-schema";
 import { CredentialsSchema, TokenPairSchema } from "./schema";
 

@@ -1,6 +1,6 @@
+import { familyOf, revokeFamily } from "@edge/auth/sessions";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
-import { familyOf, revokeFamily } from "../../auth/sessions";
-import { createRouter, errorResponse } from "../../openapi";
 import { RefreshRequestSchema } from "./schema";
 
 const route = createRoute({

@@ -1,9 +1,9 @@
+import { users } from "@db/schema";
+import { rotateRefreshToken, tokenPair } from "@edge/auth/sessions";
+import { ApiError } from "@edge/errors";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { users } from "../../../../db/schema";
-import { rotateRefreshToken, tokenPair } from "../../auth/sessions";
-import { ApiError } from "../../errors";
-import { createRouter, errorResponse } from "../../openapi";
 import { toUser } from "../users-schema";
 import { RefreshRequestSchema, TokenPairSchema } from "./schema";
 

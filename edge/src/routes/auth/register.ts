@@ -1,9 +1,9 @@
+import { users } from "@db/schema";
+import { normaliseEmail } from "@edge/auth/emails";
+import { hashPassword, passwordProblem } from "@edge/auth/passwords";
+import { ApiError } from "@edge/errors";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
-import { users } from "../../../../db/schema";
-import { normaliseEmail } from "../../auth/emails";
-import { hashPassword, passwordProblem } from "../../auth/passwords";
-import { ApiError } from "../../errors";
-import { createRouter, errorResponse } from "../../openapi";
 import { toUser, UserSchema } from "../users-schema";
 import { CredentialsSchema } from "./schema";
 

@@ -1,5 +1,5 @@
+import { passwordPolicy } from "@edge/auth/passwords";
 import { z } from "@hono/zod-openapi";
-import { passwordPolicy } from "../../auth/passwords";
 import { UserSchema } from "../users-schema";
 
 export const CredentialsSchema = z

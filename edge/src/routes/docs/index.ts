@@ -1,6 +1,6 @@
+import type { AppEnv } from "@edge/env";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
-import type { AppEnv } from "../../env";
 
 /** Path of the API reference's browser bundle, served from static assets (no CDN at run time). */
 export const referenceScript = "/vendor/scalar-api-reference.js";

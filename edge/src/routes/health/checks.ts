@@ -1,7 +1,7 @@
+import type { Config } from "@edge/config";
+import { databaseFor } from "@edge/database";
+import type { Bindings } from "@edge/env";
 import { sql } from "drizzle-orm";
-import type { Config } from "../../config";
-import { databaseFor } from "../../database";
-import type { Bindings } from "../../env";
 
 export type CheckStatus = "ok" | "error" | "skipped";
 

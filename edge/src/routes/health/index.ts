@@ -1,5 +1,5 @@
+import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter } from "../../openapi";
 import { checkReadiness } from "./checks";
 
 const CheckSchema = z

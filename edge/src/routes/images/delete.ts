@@ -1,8 +1,8 @@
+import { images } from "@db/schema";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { images } from "../../../../db/schema";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { ownedImage } from "./owned";
 import { ImageIdParamSchema } from "./schema";

@@ -1,8 +1,8 @@
+import { ApiError } from "@edge/errors";
+import { mimeTypes } from "@edge/images/probe";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError } from "../../errors";
-import { mimeTypes } from "../../images/probe";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { ownedImage } from "./owned";
 import { ImageIdParamSchema } from "./schema";

@@ -1,8 +1,8 @@
+import { images } from "@db/schema";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
-import { images } from "../../../../db/schema";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
 import { ImageSchema, toImage } from "./schema";

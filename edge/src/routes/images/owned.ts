@@ -1,7 +1,7 @@
+import type { Db } from "@db/client-worker";
+import { images } from "@db/schema";
+import { ApiError } from "@edge/errors";
 import { and, eq } from "drizzle-orm";
-import type { Db } from "../../../../db/client-worker";
-import { images } from "../../../../db/schema";
-import { ApiError } from "../../errors";
 
 /** The caller's image, or 404: another owner's image is indistinguishable from a missing one. */
 export async function ownedImage(db: Db, ownerId: string, id: string) {

@@ -1,5 +1,5 @@
+import type { images } from "@db/schema";
 import { z } from "@hono/zod-openapi";
-import type { images } from "../../../../db/schema";
 
 export const ImageSchema = z
   .object({

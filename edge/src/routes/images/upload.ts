@@ -1,11 +1,11 @@
+import { images } from "@db/schema";
+import { databaseUnavailable } from "@edge/db-errors";
+import { ApiError } from "@edge/errors";
+import { storeImage } from "@edge/images/store";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { HonoRequest } from "hono";
-import { images } from "../../../../db/schema";
-import { databaseUnavailable } from "../../db-errors";
-import { ApiError } from "../../errors";
-import { storeImage } from "../../images/store";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { ImageSchema, toImage } from "./schema";
 

@@ -1,9 +1,9 @@
 import { JobClaimRequestSchema, JobClaimSchema } from "@common/contracts/job-claim";
 import { errorFields } from "@common/logger";
+import { claimJob } from "@edge/jobs/claim";
+import { publishJobEvents } from "@edge/jobs/events";
+import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { claimJob } from "../../jobs/claim";
-import { publishJobEvents } from "../../jobs/events";
-import { createRouter } from "../../openapi";
 
 const route = createRoute({
   method: "post",

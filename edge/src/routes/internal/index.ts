@@ -1,5 +1,5 @@
-import { database } from "../../middleware/database";
-import { createRouter } from "../../openapi";
+import { database } from "@edge/middleware/database";
+import { createRouter } from "@edge/openapi";
 import { postJobClaim } from "./claim";
 import { readSignedObject } from "./objects";
 import { postJobResult } from "./result";

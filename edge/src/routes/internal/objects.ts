@@ -1,7 +1,7 @@
+import { ApiError } from "@edge/errors";
+import { checkImageUrlSignature } from "@edge/images/signed-url";
+import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError } from "../../errors";
-import { checkImageUrlSignature } from "../../images/signed-url";
-import { createRouter } from "../../openapi";
 
 const route = createRoute({
   method: "get",

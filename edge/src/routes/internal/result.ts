@@ -1,8 +1,8 @@
 import { DetectResultSchema } from "@common/contracts/detect-result";
+import { ApiError } from "@edge/errors";
+import { announceFinished, applyDetectResult } from "@edge/jobs/complete";
+import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError } from "../../errors";
-import { announceFinished, applyDetectResult } from "../../jobs/complete";
-import { createRouter } from "../../openapi";
 
 const ResultAnswerSchema = z.object({
   outcome: z.enum(["applied", "duplicate", "conflict_ignored", "recorded_retry", "ignored"]),

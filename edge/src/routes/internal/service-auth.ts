@@ -1,6 +1,6 @@
+import type { AppEnv } from "@edge/env";
+import { ApiError } from "@edge/errors";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../../env";
-import { ApiError } from "../../errors";
 
 const encoder = new TextEncoder();
 

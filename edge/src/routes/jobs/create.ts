@@ -1,12 +1,12 @@
+import { images, jobs } from "@db/schema";
+import { ApiError } from "@edge/errors";
+import { claimIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from "@edge/jobs/idempotency";
+import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
+import { toJob } from "@edge/jobs/views";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { images, jobs } from "../../../../db/schema";
-import { ApiError } from "../../errors";
-import { claimIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from "../../jobs/idempotency";
-import { detectMessage, enqueueDetect } from "../../jobs/queue-messages";
-import { toJob } from "../../jobs/views";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { CreateJobsSchema, JobSchema } from "./schema";
 

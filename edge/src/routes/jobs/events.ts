@@ -1,7 +1,7 @@
+import { encodeJobEvent, isFinal, jobEvent, subscribeJobEvents } from "@edge/jobs/events";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { encodeJobEvent, isFinal, jobEvent, subscribeJobEvents } from "../../jobs/events";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { ownedJob } from "./owned";
 import { JobIdParamSchema } from "./schema";

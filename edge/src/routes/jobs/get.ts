@@ -1,9 +1,9 @@
+import { ApiError } from "@edge/errors";
+import { isFinal, readJobEvents, subscribeJobEvents } from "@edge/jobs/events";
+import { toJob } from "@edge/jobs/views";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError } from "../../errors";
-import { isFinal, readJobEvents, subscribeJobEvents } from "../../jobs/events";
-import { toJob } from "../../jobs/views";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { ownedJob } from "./owned";
 import { JobIdParamSchema, JobSchema } from "./schema";

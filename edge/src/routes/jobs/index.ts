@@ -1,7 +1,7 @@
-import { authenticate } from "../../middleware/authenticate";
-import { database } from "../../middleware/database";
-import { rateLimit } from "../../middleware/rate-limit";
-import { createRouter } from "../../openapi";
+import { authenticate } from "@edge/middleware/authenticate";
+import { database } from "@edge/middleware/database";
+import { rateLimit } from "@edge/middleware/rate-limit";
+import { createRouter } from "@edge/openapi";
 import { createJobs } from "./create";
 import { jobEvents } from "./events";
 import { exportJob, exportJobs } from "./exports";

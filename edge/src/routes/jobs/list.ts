@@ -1,10 +1,10 @@
+import { images, jobs } from "@db/schema";
+import { ApiError } from "@edge/errors";
+import { toJob } from "@edge/jobs/views";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, inArray, lt, lte } from "drizzle-orm";
-import { images, jobs } from "../../../../db/schema";
-import { ApiError } from "../../errors";
-import { toJob } from "../../jobs/views";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
 import { jobWithImage } from "./owned";

@@ -1,7 +1,7 @@
+import type { Db } from "@db/client-worker";
+import { detections, images, jobs } from "@db/schema";
+import { ApiError } from "@edge/errors";
 import { and, asc, eq } from "drizzle-orm";
-import type { Db } from "../../../../db/client-worker";
-import { detections, images, jobs } from "../../../../db/schema";
-import { ApiError } from "../../errors";
 
 /** Columns of a job joined with the image facts its views and exports need. */
 export const jobWithImage = {

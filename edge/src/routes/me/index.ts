@@ -1,9 +1,9 @@
+import { scopes } from "@edge/auth/scopes";
+import { authenticate } from "@edge/middleware/authenticate";
+import { database } from "@edge/middleware/database";
+import { rateLimit } from "@edge/middleware/rate-limit";
+import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { scopes } from "../../auth/scopes";
-import { authenticate } from "../../middleware/authenticate";
-import { database } from "../../middleware/database";
-import { rateLimit } from "../../middleware/rate-limit";
-import { createRouter } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { toUser, UserSchema } from "../users-schema";
 

@@ -1,11 +1,11 @@
+import { webhooks } from "@db/schema";
+import { ApiError } from "@edge/errors";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
+import { generateWebhookSecret } from "@edge/webhooks/signature";
+import { assertWebhookUrlAllowed } from "@edge/webhooks/url-policy";
 import { createRoute } from "@hono/zod-openapi";
 import { count, eq } from "drizzle-orm";
-import { webhooks } from "../../../../db/schema";
-import { ApiError } from "../../errors";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
-import { generateWebhookSecret } from "../../webhooks/signature";
-import { assertWebhookUrlAllowed } from "../../webhooks/url-policy";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { CreatedWebhookSchema, CreateWebhookSchema, toWebhook } from "./schema";
 

@@ -1,9 +1,9 @@
+import { webhooks } from "@db/schema";
+import { ApiError } from "@edge/errors";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
-import { webhooks } from "../../../../db/schema";
-import { ApiError } from "../../errors";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { WebhookIdParamSchema } from "./schema";
 

@@ -1,9 +1,9 @@
+import { webhookDeliveries, webhooks } from "@db/schema";
+import { ApiError } from "@edge/errors";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
-import { webhookDeliveries, webhooks } from "../../../../db/schema";
-import { ApiError } from "../../errors";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { PageQuerySchema, toDelivery, WebhookDeliverySchema, WebhookIdParamSchema } from "./schema";
 

@@ -1,8 +1,8 @@
+import { webhooks } from "@db/schema";
+import { requireScope } from "@edge/middleware/authenticate";
+import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
-import { webhooks } from "../../../../db/schema";
-import { requireScope } from "../../middleware/authenticate";
-import { createRouter, errorResponse } from "../../openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { PageQuerySchema, toWebhook, WebhookSchema } from "./schema";
 

@@ -1,5 +1,5 @@
+import { webhookEvents } from "@edge/webhooks/deliveries";
 import { z } from "@hono/zod-openapi";
-import { webhookEvents } from "../../webhooks/deliveries";
 
 export const WebhookSchema = z
   .object({

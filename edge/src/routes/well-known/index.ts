@@ -1,6 +1,6 @@
+import { keyRing } from "@edge/auth/access-tokens";
+import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { keyRing } from "../../auth/access-tokens";
-import { createRouter } from "../../openapi";
 
 const JwksSchema = z
   .object({

@@ -1,7 +1,7 @@
 import { DetectionSchema, ModelIdentitySchema, StageTimingsSchema } from "@common/contracts/detect-result";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { InferenceError } from "@inference/errors";
 import { bodyLimit } from "hono/body-limit";
-import { InferenceError } from "../../errors";
 import { serviceAuth } from "../auth";
 import type { AppEnv, ServiceContext } from "../context";
 

@@ -1,7 +1,7 @@
 import { PushBatchSchema, PushResponseSchema } from "@common/contracts/push-batch";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { InferenceError } from "../../errors";
-import { handlePushBatch } from "../../sources/push";
+import { InferenceError } from "@inference/errors";
+import { handlePushBatch } from "@inference/sources/push";
 import { serviceAuth } from "../auth";
 import type { AppEnv, ServiceContext } from "../context";
 
