@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SharedErrorCodeSchema } from "../errors";
 
 export const BoxSchema = z.object({
   x1: z.number(),
@@ -6,6 +7,7 @@ export const BoxSchema = z.object({
   x2: z.number(),
   y2: z.number(),
 });
+export type Box = z.infer<typeof BoxSchema>;
 
 /** One detection, box in original-image pixels (xyxy). */
 export const DetectionSchema = z.object({
@@ -35,6 +37,20 @@ export const StageTimingsSchema = z.object({
 export type StageTimings = z.infer<typeof StageTimingsSchema>;
 
 /**
+ * Why an attempt failed. Inference sends one of the shared codes (`common/errors.ts`), with the
+ * `permanent` flag that goes with it. The schema still takes any other string, as before: the edge
+ * stores `code: message` as text and acts only on `permanent`, so a callback from a sender on
+ * another vocabulary (an older inference build during a rolling deploy, a test double) is
+ * recorded rather than refused.
+ */
+export const FailureSchema = z.object({
+  code: SharedErrorCodeSchema.or(z.string()),
+  message: z.string(),
+  permanent: z.boolean(),
+});
+export type Failure = z.infer<typeof FailureSchema>;
+
+/**
  * Body of `POST /internal/v1/jobs/{jobId}/result` (version 1), sent by inference once per
  * attempt outcome. The edge treats it idempotently on `jobId`: the first terminal result wins.
  */
@@ -55,7 +71,7 @@ export const DetectResultSchema = z.discriminatedUnion("status", [
     status: z.literal("failed"),
     attempt: z.number().int().min(1),
     /** Permanent failures (undecodable image, unknown model) are not retried. */
-    error: z.object({ code: z.string(), message: z.string(), permanent: z.boolean() }),
+    error: FailureSchema,
     model: ModelIdentitySchema.optional(),
   }),
 ]);

@@ -3,7 +3,7 @@ import { DetectMessageSchema } from "./detect-message";
 
 /**
  * The job claim: before it fetches an image, the inference service claims the job from the edge
- * (`POST /internal/v1/jobs/{jobId}/claim`, service token). The edge marks the job `running`,
+ * (`POST /internal/v1/jobs/{jobId}/claim`, bearer `INFERENCE_CALLBACK_TOKEN`). The edge marks the job `running`,
  * counts the attempt and answers with what to run — the job's parameters and a freshly signed
  * image URL, so a message that waited past its URL's lifetime still runs — or says the job is
  * already finished (or deleted), in which case the message is simply acknowledged. Every job

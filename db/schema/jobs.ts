@@ -1,3 +1,4 @@
+import type { DetectParams } from "@common/contracts/detect-message";
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgEnum, pgTable, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns";
@@ -6,13 +7,11 @@ import { users } from "./users";
 
 export const jobStatus = pgEnum("job_status", ["queued", "running", "succeeded", "failed"]);
 
-/** Detection parameters as requested by the client; kept verbatim for reproducibility. */
-export type JobParams = {
-  conf: number;
-  iou: number;
-  maxDet: number;
-  classes: number[] | null;
-};
+/**
+ * Detection parameters as requested by the client; kept verbatim for reproducibility. The shape is
+ * the queue contract's (`DetectParamsSchema`), which the job's message carries to inference.
+ */
+export type JobParams = DetectParams;
 
 /** Per-stage inference timings in milliseconds, as reported by the inference service. */
 export type JobTimings = Record<string, number>;

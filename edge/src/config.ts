@@ -61,10 +61,10 @@ export const configSchema = z.object({
 
   /** Base URL at which the inference service reaches this Worker (signed image URLs). */
   EDGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }),
-  /** Bearer credential the inference service presents to `/internal/*`. */
-  SERVICE_TOKEN: z.string().min(16),
-  /** Bearer credential this Worker presents to the inference service (local push bridge). */
-  INFERENCE_TOKEN: z.string().min(16).optional(),
+  /** Bearer credential the inference service presents to `/internal/*` (claim and result callbacks). */
+  INFERENCE_CALLBACK_TOKEN: z.string().min(16),
+  /** Bearer credential this Worker presents to the inference service's API (local push bridge). */
+  INFERENCE_API_TOKEN: z.string().min(16).optional(),
   /** HMAC key for signed image URLs. */
   IMAGE_URL_SIGNING_KEY: z.string().min(32),
   IMAGE_URL_TTL_SECONDS: positiveInt(3600),
@@ -76,7 +76,7 @@ export const configSchema = z.object({
 
   /** Models jobs may name; the first is the default. */
   DETECTION_MODELS: list("weld-defects").pipe(z.array(z.string()).min(1)),
-  MAX_UPLOAD_BYTES: positiveInt(50 * 1024 * 1024),
+  MAX_IMAGE_BYTES: positiveInt(50 * 1024 * 1024),
   MAX_IMAGE_PIXELS: positiveInt(100_000_000),
   MAX_IMAGES_PER_JOB_REQUEST: positiveInt(100),
   JOBS_PER_DAY: positiveInt(5000),

@@ -84,6 +84,26 @@ describe("API documentation", () => {
     expect(doc.paths["/health/ready"]?.get).toMatchObject({ responses: { "200": {}, "503": {} } });
   });
 
+  test("the job schemas derived from the contracts and the database keep their components", async () => {
+    type Schema = { properties?: Record<string, Schema>; enum?: string[]; example?: unknown; type?: unknown };
+    const doc = (await (await worker.current.fetch("/openapi.json")).json()) as {
+      components: { schemas: Record<string, Schema> };
+    };
+    const { schemas } = doc.components;
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining(["Detection", "Job", "CreateJobs", "QueuedJobs", "JobPage", "Error"]),
+    );
+    const detection = schemas.Detection?.properties ?? {};
+    expect(Object.keys(detection)).toEqual(["classId", "label", "score", "box", "boxNormalized"]);
+    expect(detection.label?.example).toBe("porosity");
+    const job = schemas.Job?.properties ?? {};
+    expect(job.status?.enum).toEqual(["queued", "running", "succeeded", "failed"]);
+    expect(Object.keys(job.params?.properties ?? {})).toEqual(["conf", "iou", "maxDet", "classes"]);
+    expect(schemas.Error?.properties?.error?.properties?.code?.enum).toEqual(
+      expect.arrayContaining(["validation_failed", "image_corrupt", "payload_too_large", "unknown_model"]),
+    );
+  });
+
   test("/docs is an interactive reference that loads its script from this origin", async () => {
     const page = await worker.current.fetch("/docs");
     const html = await page.text();

@@ -157,9 +157,9 @@ async function rawSubject(
     const slice = images.slice(i, i + batch);
     const joined = new Float32Array(slice.length * imageSize);
     for (const [j, bytes] of slice.entries()) {
-      const info = await probeImage(bytes, config.MAX_PIXELS);
+      const info = await probeImage(bytes, config.MAX_IMAGE_PIXELS);
       const lb = computeLetterbox(info.width, info.height, width, height);
-      fillTensor(await decodeResized(bytes, lb, config.MAX_PIXELS), lb, joined, j * imageSize);
+      fillTensor(await decodeResized(bytes, lb, config.MAX_IMAGE_PIXELS), lb, joined, j * imageSize);
     }
     groups.push(joined);
   }
@@ -234,7 +234,7 @@ async function httpSubject(
       ...process.env,
       INFERENCE_MODELS_DIR: modelDir,
       INFERENCE_DEFAULT_MODEL: undefined,
-      INFERENCE_SERVICE_TOKEN: token,
+      INFERENCE_API_TOKEN: token,
       INFERENCE_INTRA_OP_THREADS: String(threads),
       INFERENCE_MAX_BATCH: String(batch),
       INFERENCE_CF_ACCOUNT_ID: undefined,

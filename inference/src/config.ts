@@ -40,16 +40,17 @@ export const ConfigSchema = z
     MAX_WAIT_MS: int(0, 5),
     /** Images queued or running per model before new work is refused (backpressure). */
     QUEUE_CAPACITY: int(1, 64),
-    MAX_PIXELS: int(1, 100_000_000),
+    MAX_IMAGE_PIXELS: int(1, 100_000_000),
     MAX_IMAGE_BYTES: int(1, 64 * 1024 * 1024),
     DEFAULT_CONF: z.coerce.number().min(0).max(1).default(0.25),
     DEFAULT_IOU: z.coerce.number().min(0).max(1).default(0.45),
     DEFAULT_MAX_DET: int(1, 300),
-    /** Bearer token required on /v1/detect and /v1/queue/push. */
-    SERVICE_TOKEN: optionalText,
+    /** Bearer token callers present to this service's /v1/detect and /v1/queue/push (the edge's INFERENCE_API_TOKEN). */
+    API_TOKEN: optionalText,
     EDGE_URL: optionalText.pipe(z.url().optional()),
-    EDGE_TOKEN: optionalText,
     FETCH_TIMEOUT_MS: int(1, 15_000),
+    /** Bearer token this service presents to the edge's internal API, claim and result callbacks (the edge's INFERENCE_CALLBACK_TOKEN). */
+    CALLBACK_TOKEN: optionalText,
     CALLBACK_TIMEOUT_MS: int(1, 10_000),
     /** With the delays below a result is retried for about 40 s (jittered; at most 75 s), outlasting a brief edge overload. */
     CALLBACK_ATTEMPTS: int(1, 10),
@@ -66,9 +67,9 @@ export const ConfigSchema = z
     PULL_IDLE_MS: int(0, 1_000),
     PULL_BACKOFF_BASE_MS: int(1, 500),
     PULL_BACKOFF_MAX_MS: int(1, 30_000),
-    /** delay_seconds of a retried message grows as base·2^(attempts−1), capped at max. */
-    RETRY_BASE_DELAY_S: int(0, 5),
-    RETRY_MAX_DELAY_S: z.coerce.number().int().min(0).max(43_200).default(600),
+    /** delay_seconds of a retried detect message grows as base·2^(attempts−1), capped at max (as the edge's DETECT_RETRY_*_DELAY_SECONDS). */
+    DETECT_RETRY_BASE_DELAY_SECONDS: int(0, 5),
+    DETECT_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(600),
     SHUTDOWN_TIMEOUT_MS: int(0, 30_000),
   })
   .superRefine((config, ctx) => {
@@ -81,11 +82,11 @@ export const ConfigSchema = z
         message: "the pull consumer needs CF_ACCOUNT_ID, CF_QUEUE_ID and CF_API_TOKEN together",
       });
     }
-    if (set === pull.length && (config.EDGE_URL === undefined || config.EDGE_TOKEN === undefined)) {
+    if (set === pull.length && (config.EDGE_URL === undefined || config.CALLBACK_TOKEN === undefined)) {
       ctx.addIssue({
         code: "custom",
         path: ["EDGE_URL"],
-        message: "the pull consumer posts results to the edge: set EDGE_URL and EDGE_TOKEN",
+        message: "the pull consumer posts results to the edge: set EDGE_URL and CALLBACK_TOKEN",
       });
     }
   })
@@ -101,7 +102,7 @@ export const ConfigSchema = z
 
 export type Config = z.output<typeof ConfigSchema>;
 
-const SECRETS = new Set<keyof Config>(["SERVICE_TOKEN", "EDGE_TOKEN", "CF_API_TOKEN"]);
+const SECRETS = new Set<keyof Config>(["API_TOKEN", "CALLBACK_TOKEN", "CF_API_TOKEN"]);
 
 /** Parses `INFERENCE_*` variables; throws one error listing every invalid setting. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -1,29 +1,13 @@
-/**
- * Stable error codes of the inference service. `permanent` tells a job source whether retrying the
- * same message could ever succeed (an undecodable image never will; a full queue soon may).
- */
-export const ERROR_CODES = {
-  invalid_request: { status: 400, permanent: true },
-  unauthorized: { status: 401, permanent: true },
-  not_found: { status: 404, permanent: true },
-  image_undecodable: { status: 422, permanent: true },
-  image_unsupported: { status: 415, permanent: true },
-  image_too_large: { status: 413, permanent: true },
-  image_not_found: { status: 422, permanent: true },
-  image_fetch_failed: { status: 502, permanent: false },
-  image_checksum_mismatch: { status: 502, permanent: false },
-  model_not_found: { status: 404, permanent: true },
-  model_layout_unknown: { status: 500, permanent: true },
-  model_load_failed: { status: 500, permanent: true },
-  queue_full: { status: 503, permanent: false },
-  shutting_down: { status: 503, permanent: false },
-  not_configured: { status: 503, permanent: false },
-  inference_failed: { status: 500, permanent: false },
-  callback_failed: { status: 502, permanent: false },
-  internal: { status: 500, permanent: false },
-} as const satisfies Record<string, { status: number; permanent: boolean }>;
+import { type SharedErrorCode, sharedErrors } from "@common/errors";
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+/**
+ * Stable error codes of the inference service: exactly the vocabulary it shares with the edge
+ * (`common/errors.ts`), each with its HTTP status and whether it is `permanent` for a job (retrying
+ * the same message could never succeed: an undecodable image never will; a full queue soon may).
+ */
+export const ERROR_CODES = sharedErrors;
+
+export type ErrorCode = SharedErrorCode;
 
 export class InferenceError extends Error {
   readonly code: ErrorCode;

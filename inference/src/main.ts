@@ -24,9 +24,10 @@ if (service.models.list().length === 0) {
   logger.error("no model could be loaded; serving none", { modelsDir: config.MODELS_DIR });
 }
 await service.models.warmup();
-if (service.processor === null) logger.warn("INFERENCE_EDGE_URL/EDGE_TOKEN unset: queue sources disabled");
-if (config.SERVICE_TOKEN === undefined)
-  logger.warn("INFERENCE_SERVICE_TOKEN unset: /v1/detect and /v1/queue/push refuse every request");
+if (service.processor === null)
+  logger.warn("INFERENCE_EDGE_URL/INFERENCE_CALLBACK_TOKEN unset: queue sources disabled");
+if (config.API_TOKEN === undefined)
+  logger.warn("INFERENCE_API_TOKEN unset: /v1/detect and /v1/queue/push refuse every request");
 
 const server = Bun.serve({
   port: config.PORT,

@@ -41,7 +41,7 @@ export async function createService(
     maxBatch: config.MAX_BATCH,
     maxWaitMs: config.MAX_WAIT_MS,
     queueCapacity: config.QUEUE_CAPACITY,
-    maxPixels: config.MAX_PIXELS,
+    maxPixels: config.MAX_IMAGE_PIXELS,
     defaultModel: config.DEFAULT_MODEL,
     onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
   });
@@ -59,12 +59,12 @@ export async function createService(
   }
 
   const processor =
-    config.EDGE_URL !== undefined && config.EDGE_TOKEN !== undefined
+    config.EDGE_URL !== undefined && config.CALLBACK_TOKEN !== undefined
       ? new Processor({
           models,
           edge: new EdgeClient({
             edgeUrl: config.EDGE_URL,
-            edgeToken: config.EDGE_TOKEN,
+            callbackToken: config.CALLBACK_TOKEN,
             timeoutMs: config.CALLBACK_TIMEOUT_MS,
             attempts: config.CALLBACK_ATTEMPTS,
             baseDelayMs: config.CALLBACK_BASE_DELAY_MS,
@@ -100,8 +100,8 @@ export async function createService(
         idleMs: config.PULL_IDLE_MS,
         backoffBaseMs: config.PULL_BACKOFF_BASE_MS,
         backoffMaxMs: config.PULL_BACKOFF_MAX_MS,
-        retryBaseDelayS: config.RETRY_BASE_DELAY_S,
-        retryMaxDelayS: config.RETRY_MAX_DELAY_S,
+        retryBaseDelaySeconds: config.DETECT_RETRY_BASE_DELAY_SECONDS,
+        retryMaxDelaySeconds: config.DETECT_RETRY_MAX_DELAY_SECONDS,
       },
       logger,
       metrics,

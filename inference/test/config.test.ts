@@ -48,21 +48,25 @@ describe("configuration", () => {
   test("the pull consumer needs all its settings and an edge to report to", () => {
     expect(() => loadConfig({ INFERENCE_CF_ACCOUNT_ID: "a" })).toThrow(/CF_QUEUE_ID and CF_API_TOKEN/);
     const pull = { INFERENCE_CF_ACCOUNT_ID: "a", INFERENCE_CF_QUEUE_ID: "q", INFERENCE_CF_API_TOKEN: "t" };
-    expect(() => loadConfig(pull)).toThrow(/EDGE_URL and EDGE_TOKEN/);
-    const config = loadConfig({ ...pull, INFERENCE_EDGE_URL: "http://edge.test", INFERENCE_EDGE_TOKEN: "e" });
+    expect(() => loadConfig(pull)).toThrow(/EDGE_URL and CALLBACK_TOKEN/);
+    const config = loadConfig({
+      ...pull,
+      INFERENCE_EDGE_URL: "http://edge.test",
+      INFERENCE_CALLBACK_TOKEN: "e",
+    });
     expect(pullConsumerEnabled(config)).toBe(true);
   });
 
   test("secrets are masked in the printed configuration", () => {
     const printed = redactConfig(
       loadConfig({
-        INFERENCE_SERVICE_TOKEN: "s3cret",
-        INFERENCE_EDGE_TOKEN: "e",
+        INFERENCE_API_TOKEN: "s3cret",
+        INFERENCE_CALLBACK_TOKEN: "e",
         INFERENCE_EDGE_URL: "http://x",
       }),
     );
-    expect(printed.INFERENCE_SERVICE_TOKEN).toBe("***");
-    expect(printed.INFERENCE_EDGE_TOKEN).toBe("***");
+    expect(printed.INFERENCE_API_TOKEN).toBe("***");
+    expect(printed.INFERENCE_CALLBACK_TOKEN).toBe("***");
     expect(printed.INFERENCE_CF_API_TOKEN).toBeUndefined();
     expect(printed.INFERENCE_EDGE_URL).toBe("http://x");
     expect(JSON.stringify(printed)).not.toContain("s3cret");

@@ -108,14 +108,14 @@ describe("image decoding", () => {
 
   test("images over the pixel limit are refused before decoding", async () => {
     const png = await solidImage(100, 100, [0, 0, 0]);
-    expect(await codeOf(probeImage(png, 9_999))).toBe("image_too_large");
+    expect(await codeOf(probeImage(png, 9_999))).toBe("image_too_many_pixels");
     const lb = computeLetterbox(100, 100, 10, 10);
-    expect(await codeOf(decodeResized(png, lb, 9_999))).toBe("image_too_large");
+    expect(await codeOf(decodeResized(png, lb, 9_999))).toBe("image_too_many_pixels");
   });
 
   test("unsupported, empty and corrupt inputs get distinct permanent codes", async () => {
-    expect(await codeOf(probeImage(await gifImage(), LIMIT))).toBe("image_unsupported");
-    expect(await codeOf(probeImage(new Uint8Array(0), LIMIT))).toBe("image_undecodable");
+    expect(await codeOf(probeImage(await gifImage(), LIMIT))).toBe("unsupported_image_type");
+    expect(await codeOf(probeImage(new Uint8Array(0), LIMIT))).toBe("image_corrupt");
     const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: "white" } })
       .jpeg()
       .toBuffer();
@@ -124,6 +124,6 @@ describe("image decoding", () => {
       const info = await probeImage(truncated, LIMIT);
       return decodeResized(truncated, computeLetterbox(info.width, info.height, 32, 32), LIMIT);
     };
-    expect(await codeOf(decodeAll())).toBe("image_undecodable");
+    expect(await codeOf(decodeAll())).toBe("image_corrupt");
   });
 });

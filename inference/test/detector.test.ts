@@ -155,7 +155,7 @@ describe("detect", () => {
       .detect([new TextEncoder().encode("not an image")], DEFAULT_PARAMS)
       .catch((e) => e);
     expect(error).toBeInstanceOf(InferenceError);
-    expect((error as InferenceError).code).toBe("image_undecodable");
+    expect((error as InferenceError).code).toBe("image_corrupt");
     expect((error as InferenceError).permanent).toBe(true);
   });
 });

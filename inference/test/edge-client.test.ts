@@ -74,7 +74,7 @@ const result: DetectResult = {
 const client = (maxDelayMs: number, attempts = 4) =>
   new EdgeClient({
     edgeUrl: edge.url,
-    edgeToken: "edge-test-token",
+    callbackToken: "edge-test-token",
     timeoutMs: 2000,
     attempts,
     baseDelayMs: 1,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { SharedErrorCode } from "@common/errors";
 import { loadConfig } from "../src/config";
+import { ErrorBodySchema } from "../src/http/errors";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";
 import { FIXTURE_MODELS_DIR, gifImage, solidImage } from "./fixtures";
@@ -16,11 +18,11 @@ beforeAll(async () => {
     INFERENCE_MODELS_DIR: FIXTURE_MODELS_DIR,
     INFERENCE_DEFAULT_MODEL: "v8-dynamic",
     INFERENCE_INTRA_OP_THREADS: "1",
-    INFERENCE_SERVICE_TOKEN: TOKEN,
+    INFERENCE_API_TOKEN: TOKEN,
     INFERENCE_EDGE_URL: edge.url,
-    INFERENCE_EDGE_TOKEN: edge.token,
+    INFERENCE_CALLBACK_TOKEN: edge.token,
     INFERENCE_MAX_IMAGE_BYTES: "100000",
-    INFERENCE_MAX_PIXELS: "1000000",
+    INFERENCE_MAX_IMAGE_PIXELS: "1000000",
   });
   service = await createService(config, silentLogger);
   white = await solidImage(128, 128, [255, 255, 255]);
@@ -117,24 +119,24 @@ describe("POST /v1/detect", () => {
   });
 
   test("bad input gets a 4xx with a stable code", async () => {
-    const cases: Array<[string, BodyInit | null, number, string]> = [
-      ["?conf=2", white, 400, "invalid_request"],
-      ["?classes=a,b", white, 400, "invalid_request"],
-      ["", null, 400, "invalid_request"],
+    const cases: Array<[string, BodyInit | null, number, SharedErrorCode]> = [
+      ["?conf=2", white, 400, "validation_failed"],
+      ["?classes=a,b", white, 400, "validation_failed"],
+      ["", null, 400, "empty_body"],
       ["?model=missing", white, 404, "model_not_found"],
-      ["", "not an image at all", 422, "image_undecodable"],
-      ["", new Uint8Array(200_000), 413, "image_too_large"],
-      ["", await solidImage(1200, 1000, [0, 0, 0]), 413, "image_too_large"],
-      ["", await gifImage(), 415, "image_unsupported"],
+      ["", "not an image at all", 400, "image_corrupt"],
+      ["", new Uint8Array(200_000), 413, "payload_too_large"],
+      ["", await solidImage(1200, 1000, [0, 0, 0]), 422, "image_too_many_pixels"],
+      ["", await gifImage(), 415, "unsupported_image_type"],
     ];
     for (const [query, body, status, code] of cases) {
       const response = await detect(query, body);
-      const json = (await response.json()) as { error: { code: string; requestId: string } };
+      const json = ErrorBodySchema.parse(await response.json());
       expect([query, response.status, json.error.code]).toEqual([query, status, code]);
       expect(json.error.requestId).toBeString();
     }
     const metrics = await service.metrics.registry.metrics();
-    expect(metrics).toMatch(/inference_errors_total\{code="image_undecodable"\} 1/);
+    expect(metrics).toMatch(/inference_errors_total\{code="image_corrupt"\} 1/);
     expect(metrics).toMatch(/inference_stage_seconds_count\{stage="run"\} [1-9]/);
   });
 });
@@ -193,7 +195,14 @@ describe("POST /v1/queue/push", () => {
   test("an invalid batch is refused whole with 400; no token is 401", async () => {
     const invalid = await push({ messages: [{ id: "m1", attempts: 1, body: { version: 2 } }] });
     expect(invalid.status).toBe(400);
-    expect(((await invalid.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+    expect(ErrorBodySchema.parse(await invalid.json()).error.code).toBe("validation_failed");
+    const malformed = await service.app.request("/v1/queue/push", {
+      method: "POST",
+      body: '{"messages": [',
+      headers: { ...auth, "content-type": "application/json" },
+    });
+    expect(malformed.status).toBe(400);
+    expect(ErrorBodySchema.parse(await malformed.json()).error.code).toBe("malformed_json");
     expect((await push({ messages: [] }, {})).status).toBe(401);
   });
 });
@@ -203,7 +212,7 @@ test("push without an edge to report to answers 503 not_configured, nothing is p
     loadConfig({
       INFERENCE_MODELS_DIR: FIXTURE_MODELS_DIR,
       INFERENCE_DEFAULT_MODEL: "v8",
-      INFERENCE_SERVICE_TOKEN: TOKEN,
+      INFERENCE_API_TOKEN: TOKEN,
     }),
     silentLogger,
   );

@@ -181,7 +181,7 @@ describe("Processor outcomes", () => {
   test("a permanent failure the edge did not accept is retried, not acked", async () => {
     const { instance } = processor({
       detect: async () => {
-        throw new InferenceError("image_undecodable", "bad");
+        throw new InferenceError("image_corrupt", "bad");
       },
       callback: { ok: false, status: 503, reason: "edge answered 503" },
     });

@@ -15,8 +15,8 @@ const OPTIONS: PullConsumerOptions = {
   idleMs: 10,
   backoffBaseMs: 5,
   backoffMaxMs: 20,
-  retryBaseDelayS: 1,
-  retryMaxDelayS: 60,
+  retryBaseDelaySeconds: 1,
+  retryMaxDelaySeconds: 60,
 };
 
 let queues: FakeQueues;

@@ -23,7 +23,7 @@ beforeAll(async () => {
     INFERENCE_CALLBACK_BASE_DELAY_MS: "1",
     INFERENCE_CALLBACK_MAX_DELAY_MS: "5",
     INFERENCE_CALLBACK_ATTEMPTS: "3",
-    INFERENCE_RETRY_BASE_DELAY_S: "30",
+    INFERENCE_DETECT_RETRY_BASE_DELAY_SECONDS: "30",
   });
   service = await createService(config, silentLogger);
   await service.models.warmup();
@@ -85,7 +85,7 @@ describe("queue path", () => {
     expect(callbacks.map((c) => c.body)).toEqual([
       expect.objectContaining({
         status: "failed",
-        error: expect.objectContaining({ code: "image_undecodable", permanent: true }),
+        error: expect.objectContaining({ code: "image_corrupt", permanent: true }),
         model: expect.objectContaining({ name: "v8-dynamic" }),
       }),
     ]);
@@ -213,7 +213,7 @@ describe("queue path", () => {
     }
   });
 
-  test("the fake edge refuses claims without the service token, like the edge (401, not retried)", async () => {
+  test("the fake edge refuses claims without the callback token, like the edge (401, not retried)", async () => {
     const message = detectMessage(edge.addImage("claim-401.png", await solidImage(64, 64, [0, 0, 0])));
     const url = `${edge.url}/internal/v1/jobs/${message.jobId}/claim`;
     for (const headers of [{}, { authorization: "Bearer wrong" }] as Array<Record<string, string>>) {
@@ -227,7 +227,7 @@ describe("queue path", () => {
     }
     const client = new EdgeClient({
       edgeUrl: edge.url,
-      edgeToken: "wrong",
+      callbackToken: "wrong",
       timeoutMs: 2000,
       attempts: 3,
       baseDelayMs: 1,
@@ -252,6 +252,6 @@ describe("queue path", () => {
     expect(text).toMatch(/inference_jobs_total\{source="pull",outcome="failed_permanent"\} [1-9]/);
     expect(text).toContain('inference_stage_seconds_count{stage="callback"}');
     expect(text).toMatch(/inference_batch_size_count\{model="v8-dynamic"\} [1-9]/);
-    expect(text).toMatch(/inference_errors_total\{code="image_undecodable"\} [1-9]/);
+    expect(text).toMatch(/inference_errors_total\{code="image_corrupt"\} [1-9]/);
   });
 });

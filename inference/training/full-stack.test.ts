@@ -28,9 +28,9 @@ beforeAll(async () => {
   service = await createService(
     loadConfig({
       INFERENCE_MODELS_DIR: join(import.meta.dir, "..", "models"),
-      INFERENCE_SERVICE_TOKEN: secrets.inferenceToken,
+      INFERENCE_API_TOKEN: secrets.inferenceApiToken,
       INFERENCE_EDGE_URL: edgeUrl,
-      INFERENCE_EDGE_TOKEN: secrets.serviceToken,
+      INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
       INFERENCE_INTRA_OP_THREADS: "2",
     }),
     silentLogger,

@@ -61,13 +61,13 @@ beforeAll(async () => {
     loadConfig({
       INFERENCE_MODELS_DIR: join(import.meta.dir, "..", "models"),
       INFERENCE_EDGE_URL: edgeUrl,
-      INFERENCE_EDGE_TOKEN: secrets.serviceToken,
+      INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
       INFERENCE_CF_API_BASE: queues.apiBase,
       INFERENCE_CF_ACCOUNT_ID: ACCOUNT,
       INFERENCE_CF_QUEUE_ID: "detect",
       INFERENCE_CF_API_TOKEN: TOKEN,
       INFERENCE_PULL_IDLE_MS: "20",
-      INFERENCE_RETRY_BASE_DELAY_S: "0",
+      INFERENCE_DETECT_RETRY_BASE_DELAY_SECONDS: "0",
       INFERENCE_VISIBILITY_TIMEOUT_MS: "30000",
     }),
     silentLogger,
@@ -146,7 +146,7 @@ describe("production path on local parts (pull consumer)", () => {
       "job failed by the dead-letter consumer",
     );
     expect(failed.error).toContain("dead_lettered");
-    expect(failed.error).toContain("fetch_failed: connection reset");
+    expect(failed.error).toContain("image_fetch_failed: connection reset");
     expect(queues.stats("detect").deadLettered).toBe(1);
   }, 60_000);
 });

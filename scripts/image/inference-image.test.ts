@@ -70,7 +70,7 @@ test(
     expect(image.cmd[0]).toBe("bun");
 
     const port = await freePort();
-    const token = "image-test-service-token";
+    const token = "image-test-api-token";
     let output = "";
     service = Bun.spawn([process.execPath, ...image.cmd.slice(1)], {
       cwd: image.dir,
@@ -79,7 +79,7 @@ test(
         ...image.env,
         INFERENCE_HOST: "127.0.0.1",
         INFERENCE_PORT: String(port),
-        INFERENCE_SERVICE_TOKEN: token,
+        INFERENCE_API_TOKEN: token,
       },
       stdout: "pipe",
       stderr: "pipe",

@@ -39,7 +39,7 @@ export function fakeDetections(jobId: string) {
  * A stand-in for the inference service's `POST /v1/queue/push`, faithful to the contract: it
  * checks the bearer token, validates the batch, claims each job from the edge (acking the message
  * of a finished one), downloads the image by the claim's signed URL (checking the sha256), posts
- * the result to the edge's callback with the service token and answers ack only when the edge
+ * the result to the edge's callback with the callback token and answers ack only when the edge
  * said 2xx.
  */
 export async function startFakeInference(initial: FakeInferenceOptions = {}) {
@@ -50,7 +50,7 @@ export async function startFakeInference(initial: FakeInferenceOptions = {}) {
   const callbacks: CallbackRecord[] = [];
   const claims: ClaimRecord[] = [];
   const serviceHeaders = {
-    Authorization: `Bearer ${secrets.serviceToken}`,
+    Authorization: `Bearer ${secrets.callbackToken}`,
     "Content-Type": "application/json",
   };
   const pushes: Array<{ at: number; attempts: Record<string, number> }> = [];
@@ -93,7 +93,7 @@ export async function startFakeInference(initial: FakeInferenceOptions = {}) {
           jobId: body.jobId,
           status: "failed",
           attempt: message.attempts,
-          error: { code: "runtime_error", message: "tensor shape mismatch", permanent: false },
+          error: { code: "inference_failed", message: "tensor shape mismatch", permanent: false },
         }
       : {
           version: 1,
@@ -128,11 +128,11 @@ export async function startFakeInference(initial: FakeInferenceOptions = {}) {
       const url = new URL(request.url);
       if (url.pathname !== "/v1/queue/push" || request.method !== "POST")
         return new Response(null, { status: 404 });
-      if (request.headers.get("authorization") !== `Bearer ${secrets.inferenceToken}`) {
+      if (request.headers.get("authorization") !== `Bearer ${secrets.inferenceApiToken}`) {
         return Response.json({ error: { code: "unauthorized" } }, { status: 401 });
       }
       const parsed = PushBatchSchema.safeParse(await request.json());
-      if (!parsed.success) return Response.json({ error: { code: "invalid_request" } }, { status: 400 });
+      if (!parsed.success) return Response.json({ error: { code: "validation_failed" } }, { status: 400 });
       const batch = parsed.data;
       pushes.push({
         at: Date.now(),

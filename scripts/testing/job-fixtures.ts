@@ -113,14 +113,14 @@ export function failedResult(jobId: string, permanent: boolean, attempt = 1) {
     status: "failed",
     attempt,
     error: permanent
-      ? { code: "image_undecodable", message: "not an image", permanent: true }
-      : { code: "fetch_failed", message: "connection reset", permanent: false },
+      ? { code: "image_corrupt", message: "not an image", permanent: true }
+      : { code: "image_fetch_failed", message: "connection reset", permanent: false },
   } satisfies Extract<DetectResult, { status: "failed" }>;
 }
 
 export async function serviceAuth(): Promise<Record<string, string>> {
   const { secrets } = await sharedServices();
-  return { Authorization: `Bearer ${secrets.serviceToken}`, "Content-Type": "application/json" };
+  return { Authorization: `Bearer ${secrets.callbackToken}`, "Content-Type": "application/json" };
 }
 
 export async function postResult(
@@ -167,8 +167,8 @@ export async function workerConfig(worker: TestWorker) {
     DATABASE_URL: worker.databaseUrl,
     JWT_KEYS: jwtKeys,
     EDGE_PUBLIC_URL: worker.origin,
-    SERVICE_TOKEN: secrets.serviceToken,
-    INFERENCE_TOKEN: secrets.inferenceToken,
+    INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
+    INFERENCE_API_TOKEN: secrets.inferenceApiToken,
     IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
   });
 }

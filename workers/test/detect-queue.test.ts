@@ -161,7 +161,7 @@ describe("local push bridge", () => {
     );
     expect(job.attempts).toBe(3);
     expect(job.error).toContain("dead_lettered");
-    expect(job.error).toContain("runtime_error: tensor shape mismatch");
+    expect(job.error).toContain("inference_failed: tensor shape mismatch");
     expect(job.finishedAt).toBeInstanceOf(Date);
     expect(await detectionRows(stack.worker, doomed as string)).toHaveLength(0);
     expect((await jobRow(stack.worker, fine as string))?.status).toBe("succeeded");

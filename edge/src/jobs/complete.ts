@@ -9,7 +9,14 @@ import { enqueueDeliveries, recordDeliveries } from "../webhooks/deliveries";
 import { type JobEvent, jobEvent, publishJobEvents } from "./events";
 
 /** What the result callback did; inference acks the message on every one of them. */
-export type ResultOutcome = "applied" | "duplicate" | "conflict_ignored" | "recorded_retry" | "ignored";
+export const resultOutcomes = [
+  "applied",
+  "duplicate",
+  "conflict_ignored",
+  "recorded_retry",
+  "ignored",
+] as const;
+export type ResultOutcome = (typeof resultOutcomes)[number];
 
 /**
  * What a finished job leaves to do once its transaction has committed: enqueue its webhook

@@ -1,16 +1,14 @@
+import type { Box, Detection } from "@common/contracts/detect-result";
 import type { detections, images, jobs } from "@db/schema";
 
 type JobRow = typeof jobs.$inferSelect;
 type DetectionRow = typeof detections.$inferSelect;
 type ImageDims = Pick<typeof images.$inferSelect, "id" | "width" | "height" | "filename">;
 
-export type DetectionView = {
-  classId: number;
-  label: string;
-  score: number;
-  box: { x1: number; y1: number; x2: number; y2: number };
+/** A detection as the API shows it (`DetectionSchema` of routes/jobs/schema.ts). */
+export type DetectionView = Detection & {
   /** The same box divided by the image width and height (0..1). */
-  boxNormalized: { x1: number; y1: number; x2: number; y2: number };
+  boxNormalized: Box;
 };
 
 export function toDetection(row: DetectionRow, image: ImageDims): DetectionView {

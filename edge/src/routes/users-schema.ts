@@ -1,11 +1,11 @@
-import type { users } from "@db/schema";
+import { userRole, type users } from "@db/schema";
 import { z } from "@hono/zod-openapi";
 
 export const UserSchema = z
   .object({
     id: z.uuid(),
     email: z.email(),
-    role: z.enum(["user", "admin"]),
+    role: z.enum(userRole.enumValues),
     disabled: z.boolean(),
     createdAt: z.iso.datetime(),
   })

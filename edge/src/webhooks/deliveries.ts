@@ -1,11 +1,11 @@
 import type { Tx } from "@db/client-worker";
-import { webhookDeliveries, webhooks } from "@db/schema";
+import { webhookDeliveries, webhookEvent, webhooks } from "@db/schema";
 import { and, eq, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import type { JobEventData } from "../jobs/events";
 
 export type WebhookEvent = (typeof webhooks.$inferSelect)["events"][number];
-export const webhookEvents = ["job.succeeded", "job.failed"] as const satisfies readonly WebhookEvent[];
+export const webhookEvents = webhookEvent.enumValues;
 
 /** Body of every delivery; `id` equals the `Webhook-Id` header and stays the same across retries. */
 export type WebhookPayload = {

@@ -10,7 +10,7 @@ import { eq } from "drizzle-orm";
 
 const worker = useTestWorker({
   vars: {
-    MAX_UPLOAD_BYTES: String(2 * 1024 * 1024),
+    MAX_IMAGE_BYTES: String(2 * 1024 * 1024),
     RATE_LIMIT_WRITE: "1000/60s",
     RATE_LIMIT_READ: "1000/60s",
   },

@@ -107,7 +107,7 @@ describe("result callback: idempotency", () => {
     expect((await response.json()) as Outcome).toEqual({ outcome: "applied" });
     expect(await jobRow(worker.current, jobId)).toMatchObject({
       status: "failed",
-      error: "image_undecodable: not an image",
+      error: "image_corrupt: not an image",
     });
     const same = await postResult(worker.current, jobId, failedResult(jobId, true));
     expect((await same.json()) as Outcome).toEqual({ outcome: "duplicate" });
@@ -123,7 +123,7 @@ describe("result callback: idempotency", () => {
     expect(await jobRow(worker.current, jobId)).toMatchObject({
       status: "queued",
       attempts: 2,
-      error: "fetch_failed: connection reset",
+      error: "image_fetch_failed: connection reset",
       finishedAt: null,
     });
     const success = await postResult(worker.current, jobId, succeededResult(jobId, { attempt: 3 }));
@@ -163,7 +163,7 @@ describe("result callback: bad input", () => {
 describe("result callback: security", () => {
   const body = (jobId: string) => JSON.stringify(succeededResult(jobId));
 
-  test("no service token → 401 and the job is untouched", async () => {
+  test("no callback token → 401 and the job is untouched", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const response = await worker.current.fetch(`/internal/v1/jobs/${jobId}/result`, {
       method: "POST",
@@ -175,7 +175,7 @@ describe("result callback: security", () => {
     expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
   });
 
-  test("a wrong service token, or a user's access token, → 401", async () => {
+  test("a wrong callback token, or a user's access token, → 401", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const { auth } = await signedInUser(worker.current);
     const { Authorization: right } = await serviceAuth();
@@ -304,7 +304,7 @@ describe("job claim", () => {
     expect(JobClaimSchema.parse(await gone.json())).toEqual({ outcome: "finished" });
   });
 
-  test("needs the service token and a valid body", async () => {
+  test("needs the callback token and a valid body", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const anonymous = await claim(jobId, { version: 1, attempt: 1 }, {});
     expect(anonymous.status).toBe(401);

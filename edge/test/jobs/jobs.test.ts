@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import type { Box } from "@common/contracts/detect-result";
 import { idempotencyKeys, jobs } from "@db/schema";
+import { ErrorBodySchema } from "@edge/openapi";
+import { JobPageSchema, JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { fakeDetections, useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
@@ -16,19 +19,8 @@ const stack = useWorkerWithFakeInference({
   },
 });
 
-type ErrorBody = { error: { code: string; message: string; details?: unknown } };
-type Job = {
-  id: string;
-  status: string;
-  image: { id: string; width: number; height: number };
-  model: { requested: string; version: string | null };
-  detections?: Array<{
-    classId: number;
-    label: string;
-    box: Record<string, number>;
-    boxNormalized: Record<string, number>;
-  }>;
-};
+/** Every answer is read through the API's own schemas: a response that drifts from them fails. */
+const errorCodeOf = async (response: Response) => ErrorBodySchema.parse(await response.json()).error.code;
 
 async function uploadImage(auth: string, width = 320, height = 240): Promise<string> {
   const bytes = await imageFixtures.png(width, height);
@@ -48,9 +40,11 @@ const createJobs = (auth: string, body: unknown, headers: Record<string, string>
   });
 
 const getJob = async (auth: string, id: string, wait = 0) =>
-  (await (
-    await stack.worker.fetch(`/v1/jobs/${id}?wait=${wait}`, { headers: { Authorization: auth } })
-  ).json()) as Job;
+  JobSchema.parse(
+    await (
+      await stack.worker.fetch(`/v1/jobs/${id}?wait=${wait}`, { headers: { Authorization: auth } })
+    ).json(),
+  );
 
 describe("end to end: upload → job → inference → result → export", () => {
   test("a job runs through the queue and the inference service, and exports as COCO and YOLO", async () => {
@@ -58,11 +52,12 @@ describe("end to end: upload → job → inference → result → export", () =>
     const imageId = await uploadImage(auth);
     const created = await createJobs(auth, { imageId, conf: 0.3 });
     expect(created.status).toBe(202);
-    const { jobs: queued } = (await created.json()) as { jobs: Job[] };
+    const { jobs: queued } = QueuedJobsSchema.parse(await created.json());
     expect(queued).toHaveLength(1);
     const id = queued[0]?.id as string;
     expect(created.headers.get("location")).toBe(`/v1/jobs/${id}`);
     expect(queued[0]?.status).toBe("queued");
+    expect(queued[0]?.params).toEqual({ conf: 0.3, iou: 0.45, maxDet: 300, classes: null });
 
     const done = await getJob(auth, id, 20);
     expect(done.status).toBe("succeeded");
@@ -81,7 +76,7 @@ describe("end to end: upload → job → inference → result → export", () =>
     };
     expect(coco.images).toHaveLength(1);
     expect(coco.images[0]).toMatchObject({ id: 1, width: 320, height: 240 });
-    const box = expected[0]?.box as { x1: number; y1: number; x2: number; y2: number };
+    const box = expected[0]?.box as Box;
     expect(coco.annotations[0]).toMatchObject({
       image_id: 1,
       category_id: 0,
@@ -104,7 +99,7 @@ describe("end to end: upload → job → inference → result → export", () =>
     const { auth } = await signedInUser(stack.worker);
     const imageIds = [await uploadImage(auth), await uploadImage(auth, 160, 120)];
     const created = await createJobs(auth, { imageIds });
-    const { jobs: queued } = (await created.json()) as { jobs: Job[] };
+    const { jobs: queued } = QueuedJobsSchema.parse(await created.json());
     expect(queued.map((job) => job.image.id)).toEqual(imageIds);
     expect(created.headers.get("location")).toBe(`/v1/jobs?ids=${queued.map((j) => j.id).join(",")}`);
     for (const job of queued) expect((await getJob(auth, job.id, 20)).status).toBe("succeeded");
@@ -147,7 +142,7 @@ describe("POST /v1/jobs: idempotency and quota", () => {
 
     const other = await createJobs(auth, { imageId, conf: 0.9 }, { "Idempotency-Key": "scan-42" });
     expect(other.status).toBe(409);
-    expect(((await other.json()) as ErrorBody).error.code).toBe("idempotency_key_reused");
+    expect(await errorCodeOf(other)).toBe("idempotency_key_reused");
   });
 
   test("a failed request releases its key, so the client can retry it", async () => {
@@ -170,7 +165,7 @@ describe("POST /v1/jobs: idempotency and quota", () => {
     expect((await createJobs(auth, { imageIds })).status).toBe(202);
     const over = await createJobs(auth, { imageId: imageIds[0] });
     expect(over.status).toBe(429);
-    expect(((await over.json()) as ErrorBody).error.code).toBe("quota_exceeded");
+    expect(await errorCodeOf(over)).toBe("quota_exceeded");
   });
 });
 
@@ -195,7 +190,7 @@ describe("POST /v1/jobs: bad input", () => {
           : { imageId, ...body };
     const response = await createJobs(auth, payload);
     expect(response.status).toBe(status);
-    expect(((await response.json()) as ErrorBody).error.code).toBe(code);
+    expect(await errorCodeOf(response)).toBe(code);
   });
 
   test("101 images with the default limit of 100 → too_many_images", async () => {
@@ -208,7 +203,7 @@ describe("POST /v1/jobs: bad input", () => {
         body: JSON.stringify({ imageIds: Array.from({ length: 101 }, () => crypto.randomUUID()) }),
       });
       expect(response.status).toBe(400);
-      expect(((await response.json()) as ErrorBody).error.code).toBe("too_many_images");
+      expect(await errorCodeOf(response)).toBe("too_many_images");
     } finally {
       await limited.dispose();
     }
@@ -230,7 +225,7 @@ describe("POST /v1/jobs: bad input", () => {
       headers: { Authorization: auth },
     });
     expect(response.status).toBe(409);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("job_not_finished");
+    expect(await errorCodeOf(response)).toBe("job_not_finished");
   });
 });
 
@@ -239,7 +234,7 @@ describe("tenant isolation", () => {
     const owner = await signedInUser(stack.worker);
     const other = await signedInUser(stack.worker);
     const imageId = await uploadImage(owner.auth);
-    const { jobs: queued } = (await (await createJobs(owner.auth, { imageId })).json()) as { jobs: Job[] };
+    const { jobs: queued } = QueuedJobsSchema.parse(await (await createJobs(owner.auth, { imageId })).json());
     const id = queued[0]?.id as string;
     await getJob(owner.auth, id, 20);
 
@@ -257,9 +252,9 @@ describe("tenant isolation", () => {
     });
     expect(batch.status).toBe(404);
     expect((await createJobs(other.auth, { imageId })).status).toBe(404);
-    const list = (await (
-      await stack.worker.fetch("/v1/jobs", { headers: { Authorization: other.auth } })
-    ).json()) as { items: Job[] };
+    const list = JobPageSchema.parse(
+      await (await stack.worker.fetch("/v1/jobs", { headers: { Authorization: other.auth } })).json(),
+    );
     expect(list.items).toEqual([]);
   });
 });
@@ -268,20 +263,20 @@ describe("GET /v1/jobs", () => {
   test("filters by status and pages", async () => {
     const { auth } = await signedInUser(stack.worker);
     const imageIds = [await uploadImage(auth), await uploadImage(auth)];
-    const { jobs: queued } = (await (await createJobs(auth, { imageIds })).json()) as { jobs: Job[] };
+    const { jobs: queued } = QueuedJobsSchema.parse(await (await createJobs(auth, { imageIds })).json());
     for (const job of queued) await getJob(auth, job.id, 20);
-    const page = (await (
-      await stack.worker.fetch("/v1/jobs?status=succeeded&limit=1", { headers: { Authorization: auth } })
-    ).json()) as { items: Job[]; nextCursor: string | null };
+    const page = JobPageSchema.parse(
+      await (
+        await stack.worker.fetch("/v1/jobs?status=succeeded&limit=1", { headers: { Authorization: auth } })
+      ).json(),
+    );
     expect(page.items).toHaveLength(1);
     expect(page.items[0]?.status).toBe("succeeded");
     expect(page.items[0]?.detections).toBeUndefined();
     expect(page.nextCursor).not.toBeNull();
-    const none = (await (
-      await stack.worker.fetch("/v1/jobs?status=failed", { headers: { Authorization: auth } })
-    ).json()) as {
-      items: Job[];
-    };
+    const none = JobPageSchema.parse(
+      await (await stack.worker.fetch("/v1/jobs?status=failed", { headers: { Authorization: auth } })).json(),
+    );
     expect(none.items).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { jobs } from "@db/schema";
+import type { JobSchema } from "@edge/routes/jobs/schema";
 import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import {
   eventually,
@@ -11,6 +12,7 @@ import {
 import { sharedServices } from "@scripts/testing/shared-services";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq, sql } from "drizzle-orm";
+import type { z } from "zod";
 
 // Long-polls and event streams wait on the owner's JobEvents hub and are woken by the result
 // callback. Jobs are arranged straight in the database (no queue, no inference), so the only
@@ -27,11 +29,7 @@ const worker = useTestWorker({
 });
 
 type ErrorBody = { error: { code: string; message: string } };
-type Job = {
-  id: string;
-  status: string;
-  detections?: Array<{ classId: number; label: string; box: Record<string, number> }>;
-};
+type Job = z.infer<typeof JobSchema>;
 type JobEvent = { type: string; job: { id: string; status: string; detectionCount: number } };
 
 /** A signed-in user with `count` queued jobs, each on its own image. */

@@ -4,7 +4,7 @@ import { backoffDelay, retryAfterMs, sleep } from "./backoff";
 
 export interface EdgeClientOptions {
   edgeUrl: string;
-  edgeToken: string;
+  callbackToken: string;
   timeoutMs: number;
   attempts: number;
   baseDelayMs: number;
@@ -87,7 +87,7 @@ export class EdgeClient {
   }
 
   /**
-   * POSTs `payload` as JSON to `path` under the edge URL with the service token, up to `attempts`
+   * POSTs `payload` as JSON to `path` under the edge URL with the callback token, up to `attempts`
    * times: network errors, 408, 429 and 5xx are tried again after a backoff (or the edge's own
    * Retry-After, capped like any delay); any other non-2xx is final. A 2xx is handed to `accept`.
    */
@@ -115,7 +115,7 @@ export class EdgeClient {
         const response = await this.fetch(url, {
           method: "POST",
           headers: {
-            authorization: `Bearer ${this.options.edgeToken}`,
+            authorization: `Bearer ${this.options.callbackToken}`,
             "content-type": "application/json",
             traceparent,
           },

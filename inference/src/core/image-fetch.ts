@@ -38,7 +38,7 @@ export async function fetchImage(
   if (declared > options.maxBytes) {
     await response.body?.cancel();
     throw new InferenceError(
-      "image_too_large",
+      "payload_too_large",
       `image is ${declared} bytes, the limit is ${options.maxBytes}`,
     );
   }
@@ -52,7 +52,7 @@ export async function fetchImage(
   }
   if (bytes.length > options.maxBytes) {
     throw new InferenceError(
-      "image_too_large",
+      "payload_too_large",
       `image is ${bytes.length} bytes, the limit is ${options.maxBytes}`,
     );
   }

@@ -1,6 +1,6 @@
 import type { DetectMessage } from "@common/contracts/detect-message";
 import type { DetectResult, ModelIdentity } from "@common/contracts/detect-result";
-import { type InferenceError, toInferenceError } from "../errors";
+import { type ErrorCode, type InferenceError, toInferenceError } from "../errors";
 import type { Logger } from "../log";
 import type { JobOutcome, Metrics } from "../metrics";
 import type { Detector } from "../model/detector";
@@ -21,7 +21,7 @@ export interface ProcessorDeps {
 }
 
 /** Errors that say nothing about the job itself: the message simply comes back later. */
-const BACKPRESSURE = new Set(["queue_full", "shutting_down"]);
+const BACKPRESSURE: ReadonlySet<ErrorCode> = new Set(["queue_full", "shutting_down"]);
 
 const identity = (detector: Detector): ModelIdentity => ({
   name: detector.info.name,

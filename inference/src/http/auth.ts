@@ -8,7 +8,7 @@ const digest = (text: string) => createHash("sha256").update(text).digest();
  * Requires `Authorization: Bearer <token>`. Without a configured token the protected routes stay
  * closed rather than open.
  *
- * @example app.use("/v1/detect", serviceAuth(config.SERVICE_TOKEN))
+ * @example app.use("/v1/detect", serviceAuth(config.API_TOKEN))
  */
 export function serviceAuth(token: string | undefined) {
   const expected = token === undefined ? null : digest(token);
@@ -21,7 +21,7 @@ export function serviceAuth(token: string | undefined) {
       throw new InferenceError(
         "unauthorized",
         expected === null
-          ? "INFERENCE_SERVICE_TOKEN is not set on this service"
+          ? "INFERENCE_API_TOKEN is not set on this service"
           : "missing or invalid bearer token",
       );
     }

@@ -6,10 +6,7 @@ import type { ModelRegistry } from "../model/registry";
 
 /** What the HTTP layer needs from the running service. */
 export interface ServiceContext {
-  config: Pick<
-    Config,
-    "SERVICE_TOKEN" | "MAX_IMAGE_BYTES" | "DEFAULT_CONF" | "DEFAULT_IOU" | "DEFAULT_MAX_DET"
-  >;
+  config: Pick<Config, "API_TOKEN" | "MAX_IMAGE_BYTES" | "DEFAULT_CONF" | "DEFAULT_IOU" | "DEFAULT_MAX_DET">;
   models: ModelRegistry;
   /** Absent when no edge is configured: the push route then answers 503. */
   processor: Processor | null;

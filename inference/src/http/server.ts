@@ -16,7 +16,7 @@ export function createApp(ctx: ServiceContext): OpenAPIHono<AppEnv> {
         const message = result.error.issues
           .map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`)
           .join("; ");
-        return c.json(errorBody(c, "invalid_request", message), 400);
+        return c.json(errorBody(c, "validation_failed", message), 400);
       }
     },
   });

@@ -24,13 +24,14 @@ export function setDecodeThreads(threads: number): void {
 
 function decodeError(error: unknown): InferenceError {
   const message = error instanceof Error ? error.message : String(error);
-  if (/pixel limit/i.test(message)) return new InferenceError("image_too_large", message, { cause: error });
-  return new InferenceError("image_undecodable", `cannot decode image: ${message}`, { cause: error });
+  if (/pixel limit/i.test(message))
+    return new InferenceError("image_too_many_pixels", message, { cause: error });
+  return new InferenceError("image_corrupt", `cannot decode image: ${message}`, { cause: error });
 }
 
 /** Reads the header only: format, oriented size, depth; refuses unsupported or oversized images. */
 export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<ImageInfo> {
-  if (bytes.length === 0) throw new InferenceError("image_undecodable", "empty image");
+  if (bytes.length === 0) throw new InferenceError("image_corrupt", "empty image");
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -40,15 +41,15 @@ export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<
   const format = meta.format ?? "unknown";
   if (!SUPPORTED_FORMATS.has(format)) {
     throw new InferenceError(
-      "image_unsupported",
+      "unsupported_image_type",
       `image format ${format} is not supported (JPEG, PNG, TIFF, WebP)`,
     );
   }
   const { width, height } = meta.autoOrient;
-  if (!(width > 0 && height > 0)) throw new InferenceError("image_undecodable", "image has no size");
+  if (!(width > 0 && height > 0)) throw new InferenceError("image_corrupt", "image has no size");
   if (width * height > maxPixels) {
     throw new InferenceError(
-      "image_too_large",
+      "image_too_many_pixels",
       `image is ${width}x${height} = ${width * height} pixels, the limit is ${maxPixels}`,
     );
   }

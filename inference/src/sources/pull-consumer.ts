@@ -16,8 +16,8 @@ export interface PullConsumerOptions {
   backoffBaseMs: number;
   backoffMaxMs: number;
   /** delay_seconds of a retry: min(max, base·2^(attempts−1)). */
-  retryBaseDelayS: number;
-  retryMaxDelayS: number;
+  retryBaseDelaySeconds: number;
+  retryMaxDelaySeconds: number;
   /** Attempts for one ack call before its leases are left to expire (the messages come back). */
   ackAttempts?: number;
 }
@@ -137,8 +137,8 @@ export class PullConsumer {
     if (outcome.outcome === "ack") {
       this.acks.push(message.lease_id);
     } else {
-      const { retryBaseDelayS, retryMaxDelayS } = this.options;
-      const delay_seconds = retryDelaySeconds(message.attempts, retryBaseDelayS, retryMaxDelayS);
+      const { retryBaseDelaySeconds, retryMaxDelaySeconds } = this.options;
+      const delay_seconds = retryDelaySeconds(message.attempts, retryBaseDelaySeconds, retryMaxDelaySeconds);
       this.retries.push({ lease_id: message.lease_id, delay_seconds });
     }
     void this.flush();

@@ -156,9 +156,9 @@ async function startStack(vars: Record<string, string>): Promise<Stack> {
   const config = loadConfig({
     ...process.env,
     INFERENCE_MODELS_DIR: join(import.meta.dir, "..", "..", "..", "inference", "models"),
-    INFERENCE_SERVICE_TOKEN: secrets.inferenceToken,
+    INFERENCE_API_TOKEN: secrets.inferenceApiToken,
     INFERENCE_EDGE_URL: `http://127.0.0.1:${edgePort}`,
-    INFERENCE_EDGE_TOKEN: secrets.serviceToken,
+    INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
   });
   const service = await createService(config, countingLogger(inferenceLog));
   await service.models.warmup();

@@ -29,8 +29,8 @@ export async function pushDetectBatch(batch: MessageBatch<unknown>, ctx: Handler
     message.retry({ delaySeconds });
   };
 
-  if (!config.INFERENCE_URL || !config.INFERENCE_TOKEN) {
-    for (const message of batch.messages) retry(message, "INFERENCE_URL or INFERENCE_TOKEN is not set");
+  if (!config.INFERENCE_URL || !config.INFERENCE_API_TOKEN) {
+    for (const message of batch.messages) retry(message, "INFERENCE_URL or INFERENCE_API_TOKEN is not set");
     return;
   }
 
@@ -56,7 +56,7 @@ export async function pushDetectBatch(batch: MessageBatch<unknown>, ctx: Handler
   try {
     const response = await fetch(new URL("/v1/queue/push", config.INFERENCE_URL), {
       method: "POST",
-      headers: { Authorization: `Bearer ${config.INFERENCE_TOKEN}`, "Content-Type": "application/json" },
+      headers: { Authorization: `Bearer ${config.INFERENCE_API_TOKEN}`, "Content-Type": "application/json" },
       body: JSON.stringify(payload),
       signal: AbortSignal.timeout(config.INFERENCE_PUSH_TIMEOUT_MS),
     });

@@ -5,7 +5,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
-import { ImageSchema, toImage } from "./schema";
+import { ImageFormatSchema, ImageSchema, toImage } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -16,7 +16,7 @@ const route = createRoute({
   security: bearerSecurity,
   request: {
     query: PageQuerySchema.extend({
-      format: z.enum(["jpeg", "png", "tiff", "webp"]).optional(),
+      format: ImageFormatSchema.optional(),
       sha256: z
         .string()
         .regex(/^[0-9a-f]{64}$/)

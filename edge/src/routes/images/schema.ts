@@ -1,11 +1,14 @@
-import type { images } from "@db/schema";
+import { imageFormat, type images } from "@db/schema";
 import { z } from "@hono/zod-openapi";
+
+/** The stored formats, as the database enumerates them. */
+export const ImageFormatSchema = z.enum(imageFormat.enumValues);
 
 export const ImageSchema = z
   .object({
     id: z.uuid(),
     filename: z.string().nullable(),
-    format: z.enum(["jpeg", "png", "tiff", "webp"]),
+    format: ImageFormatSchema,
     width: z.number().int(),
     height: z.number().int(),
     bitDepth: z

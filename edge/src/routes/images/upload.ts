@@ -85,9 +85,9 @@ async function uploadedBody(req: HonoRequest, maxBytes: number) {
 export const uploadImage = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "images:write");
   const config = c.var.config;
-  const body = await uploadedBody(c.req, config.MAX_UPLOAD_BYTES);
+  const body = await uploadedBody(c.req, config.MAX_IMAGE_BYTES);
   const stored = await storeImage(c.env.IMAGES, principal.userId, body.stream, body.length, {
-    maxBytes: config.MAX_UPLOAD_BYTES,
+    maxBytes: config.MAX_IMAGE_BYTES,
     maxPixels: config.MAX_IMAGE_PIXELS,
   });
   let row: typeof images.$inferSelect | undefined;

@@ -8,7 +8,7 @@ import { serviceAuth } from "./service-auth";
 /**
  * The API the inference service calls, mounted at `/internal/v1`. Its routes are hidden from
  * the public OpenAPI document. Signed object reads carry their own credential (the URL
- * signature); everything else needs the service token.
+ * signature); everything else needs the callback token (`INFERENCE_CALLBACK_TOKEN`).
  */
 export const internalRouter = createRouter();
 internalRouter.use("/jobs/*", serviceAuth(), database());

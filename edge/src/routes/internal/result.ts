@@ -1,11 +1,11 @@
 import { DetectResultSchema } from "@common/contracts/detect-result";
 import { ApiError } from "@edge/errors";
-import { announceFinished, applyDetectResult } from "@edge/jobs/complete";
+import { announceFinished, applyDetectResult, resultOutcomes } from "@edge/jobs/complete";
 import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 
 const ResultAnswerSchema = z.object({
-  outcome: z.enum(["applied", "duplicate", "conflict_ignored", "recorded_retry", "ignored"]),
+  outcome: z.enum(resultOutcomes),
 });
 
 const route = createRoute({

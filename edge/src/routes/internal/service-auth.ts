@@ -21,14 +21,14 @@ async function secretsEqual(a: string, b: string): Promise<boolean> {
 }
 
 /**
- * Admits only the inference service: `Authorization: Bearer <SERVICE_TOKEN>`.
+ * Admits only the inference service: `Authorization: Bearer <INFERENCE_CALLBACK_TOKEN>`.
  *
  * @example router.use("/jobs/*", serviceAuth())
  */
 export function serviceAuth() {
   return createMiddleware<AppEnv>(async function serviceAuthMiddleware(c, next) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-    if (!match?.[1] || !(await secretsEqual(match[1], c.var.config.SERVICE_TOKEN))) {
+    if (!match?.[1] || !(await secretsEqual(match[1], c.var.config.INFERENCE_CALLBACK_TOKEN))) {
       throw new ApiError("unauthorized", "A valid service credential is required", {
         headers: { "WWW-Authenticate": 'Bearer realm="defect-detection-internal"' },
       });

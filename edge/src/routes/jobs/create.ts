@@ -8,7 +8,7 @@ import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { CreateJobsSchema, JobSchema } from "./schema";
+import { CreateJobsSchema, QueuedJobsSchema } from "./schema";
 
 /** Retry-After of a refused enqueue: the Queues service is briefly unavailable, not overloaded by us. */
 const QUEUE_RETRY_AFTER_SECONDS = 5;
@@ -31,9 +31,7 @@ const route = createRoute({
   responses: {
     202: {
       description: "Queued",
-      content: {
-        "application/json": { schema: z.object({ jobs: z.array(JobSchema) }).openapi("QueuedJobs") },
-      },
+      content: { "application/json": { schema: QueuedJobsSchema } },
     },
     400: errorResponse(
       "Invalid body (`validation_failed`, `malformed_json`, `unknown_model`, `too_many_images`)",
@@ -76,7 +74,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
     );
     if (replay) {
       c.header("Idempotent-Replayed", "true");
-      return c.json(replay.body as { jobs: z.infer<typeof JobSchema>[] }, 202);
+      return c.json(replay.body as z.infer<typeof QueuedJobsSchema>, 202);
     }
   }
   try {

@@ -6,9 +6,9 @@ import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, inArray, lt, lte } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
+import { PageQuerySchema, pageSize, toPage } from "../pagination";
 import { jobWithImage } from "./owned";
-import { JobSchema } from "./schema";
+import { JobPageSchema, JobStatusSchema } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -19,7 +19,7 @@ const route = createRoute({
   security: bearerSecurity,
   request: {
     query: PageQuerySchema.extend({
-      status: z.enum(["queued", "running", "succeeded", "failed"]).optional(),
+      status: JobStatusSchema.optional(),
       model: z.string().optional(),
       imageId: z.uuid().optional(),
       ids: z
@@ -33,7 +33,7 @@ const route = createRoute({
   responses: {
     200: {
       description: "A page of jobs",
-      content: { "application/json": { schema: pageResponse(JobSchema, "JobPage") } },
+      content: { "application/json": { schema: JobPageSchema } },
     },
     400: errorResponse("Invalid query (`validation_failed`)"),
     ...authErrorResponses,

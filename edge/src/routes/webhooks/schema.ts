@@ -1,3 +1,4 @@
+import { deliveryStatus } from "@db/schema";
 import { webhookEvents } from "@edge/webhooks/deliveries";
 import { z } from "@hono/zod-openapi";
 
@@ -36,7 +37,7 @@ export const WebhookDeliverySchema = z
   .object({
     id: z.uuid().openapi({ description: "Also the `Webhook-Id` header and the payload's `id`" }),
     event: z.enum(webhookEvents),
-    status: z.enum(["pending", "succeeded", "failed"]),
+    status: z.enum(deliveryStatus.enumValues),
     attempts: z.number().int(),
     lastStatusCode: z.number().int().nullable(),
     lastError: z.string().nullable(),

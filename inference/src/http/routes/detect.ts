@@ -1,19 +1,21 @@
+import { DetectParamsSchema } from "@common/contracts/detect-message";
 import { DetectionSchema, ModelIdentitySchema, StageTimingsSchema } from "@common/contracts/detect-result";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { InferenceError } from "@inference/errors";
 import { bodyLimit } from "hono/body-limit";
 import { serviceAuth } from "../auth";
 import type { AppEnv, ServiceContext } from "../context";
+import { ErrorBodySchema } from "../errors";
 
-const ErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
-});
+/** A number from the query string, checked as the contract checks that parameter. */
+const queryNumber = <T extends z.ZodNumber>(schema: T) =>
+  z.preprocess((text) => (typeof text === "string" ? Number(text) : text), schema).optional();
 
 const QuerySchema = z.object({
   model: z.string().min(1).optional(),
-  conf: z.coerce.number().min(0).max(1).optional(),
-  iou: z.coerce.number().min(0).max(1).optional(),
-  maxDet: z.coerce.number().int().min(1).max(3000).optional(),
+  conf: queryNumber(DetectParamsSchema.shape.conf),
+  iou: queryNumber(DetectParamsSchema.shape.iou),
+  maxDet: queryNumber(DetectParamsSchema.shape.maxDet),
   /** Comma-separated class ids, e.g. `0,2`. */
   classes: z
     .string()
@@ -34,28 +36,51 @@ const detectRoute = createRoute({
   method: "post",
   path: "/v1/detect",
   summary: "Detect defects in one image (synchronous)",
-  description: "Body: the encoded image (JPEG, PNG, TIFF or WebP). Requires the service token.",
+  description: "Body: the encoded image (JPEG, PNG, TIFF or WebP). Requires `INFERENCE_API_TOKEN`.",
   security: [{ bearer: [] }],
   request: { query: QuerySchema },
   responses: {
     200: { description: "Detections", content: { "application/json": { schema: DetectResponseSchema } } },
-    400: { description: "Invalid parameters", content: { "application/json": { schema: ErrorSchema } } },
-    401: { description: "Missing or wrong token", content: { "application/json": { schema: ErrorSchema } } },
-    404: { description: "Unknown model", content: { "application/json": { schema: ErrorSchema } } },
-    413: { description: "Image too large", content: { "application/json": { schema: ErrorSchema } } },
-    422: { description: "Undecodable image", content: { "application/json": { schema: ErrorSchema } } },
-    503: { description: "Model queue full", content: { "application/json": { schema: ErrorSchema } } },
+    400: {
+      description:
+        "Invalid parameters (`validation_failed`), no image (`empty_body`) or an undecodable one (`image_corrupt`)",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
+    401: {
+      description: "Missing or wrong token (`unauthorized`)",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
+    404: {
+      description: "Unknown model (`model_not_found`)",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
+    413: {
+      description: "Over the byte limit (`payload_too_large`)",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
+    415: {
+      description: "Not JPEG, PNG, TIFF or WebP (`unsupported_image_type`)",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
+    422: {
+      description: "Over the pixel limit (`image_too_many_pixels`)",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
+    503: {
+      description: "Model queue full (`queue_full`)",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
   },
 });
 
 export function mountDetect(app: OpenAPIHono<AppEnv>, ctx: ServiceContext): void {
-  app.use("/v1/detect", serviceAuth(ctx.config.SERVICE_TOKEN));
+  app.use("/v1/detect", serviceAuth(ctx.config.API_TOKEN));
   app.use("/v1/detect", bodyLimit({ maxSize: ctx.config.MAX_IMAGE_BYTES }));
   app.openapi(detectRoute, async (c) => {
     const query = c.req.valid("query");
     const detector = ctx.models.get(query.model);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.length === 0) throw new InferenceError("invalid_request", "the request body must be the image");
+    if (bytes.length === 0) throw new InferenceError("empty_body", "the request body must be the image");
     ctx.metrics.inFlight.inc();
     try {
       const [result] = await detector.detect(

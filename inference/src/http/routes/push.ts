@@ -1,13 +1,10 @@
 import { PushBatchSchema, PushResponseSchema } from "@common/contracts/push-batch";
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { InferenceError } from "@inference/errors";
 import { handlePushBatch } from "@inference/sources/push";
 import { serviceAuth } from "../auth";
 import type { AppEnv, ServiceContext } from "../context";
-
-const ErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
-});
+import { ErrorBodySchema } from "../errors";
 
 const pushRoute = createRoute({
   method: "post",
@@ -20,21 +17,30 @@ const pushRoute = createRoute({
       description: "Per-message outcome: ack, or retry later",
       content: { "application/json": { schema: PushResponseSchema } },
     },
-    400: { description: "Invalid batch", content: { "application/json": { schema: ErrorSchema } } },
-    401: { description: "Missing or wrong token", content: { "application/json": { schema: ErrorSchema } } },
+    400: {
+      description: "Invalid batch (`validation_failed`, `malformed_json`)",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
+    401: {
+      description: "Missing or wrong token",
+      content: { "application/json": { schema: ErrorBodySchema } },
+    },
     503: {
       description: "Shutting down or no edge",
-      content: { "application/json": { schema: ErrorSchema } },
+      content: { "application/json": { schema: ErrorBodySchema } },
     },
   },
 });
 
 export function mountPush(app: OpenAPIHono<AppEnv>, ctx: ServiceContext): void {
-  app.use("/v1/queue/push", serviceAuth(ctx.config.SERVICE_TOKEN));
+  app.use("/v1/queue/push", serviceAuth(ctx.config.API_TOKEN));
   app.openapi(pushRoute, async (c) => {
     const processor = ctx.processor;
     if (processor === null) {
-      throw new InferenceError("not_configured", "INFERENCE_EDGE_URL and INFERENCE_EDGE_TOKEN are not set");
+      throw new InferenceError(
+        "not_configured",
+        "INFERENCE_EDGE_URL and INFERENCE_CALLBACK_TOKEN are not set",
+      );
     }
     if (ctx.isShuttingDown()) throw new InferenceError("shutting_down", "the service is shutting down");
     const batch = c.req.valid("json");
