@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { readLimitedText } from "./read-limited";
 
 /**
  * Local stand-in for the subset of the Cloudflare Queues HTTP API that production uses, so the
@@ -481,24 +482,11 @@ function errorEnvelope(status: number, code: number, message: string): Response 
 
 /** Reads at most `limit` bytes (declared length checked first, the stream cut off too); empty is `{}`. */
 async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
-  const tooLarge = new ApiError(413, CODES.batchSizeOutOfBounds, `Request body larger than ${limit} bytes`);
-  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge;
-  const chunks: Uint8Array[] = [];
-  if (request.body !== null) {
-    let size = 0;
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel();
-        throw tooLarge;
-      }
-      chunks.push(value);
-    }
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = await readLimitedText(
+    request,
+    limit,
+    () => new ApiError(413, CODES.batchSizeOutOfBounds, `Request body larger than ${limit} bytes`),
+  );
   if (text.trim() === "") return {};
   let body: unknown;
   try {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { readLimitedText } from "./read-limited";
 
 export type SqlOverHttpOptions = {
   port: number;
@@ -127,7 +128,13 @@ async function handle(
     );
   }
   const arrayMode = request.headers.get("Neon-Array-Mode") === "true";
-  const body = parseBody(await readBody(request, maxBodyBytes));
+  const body = parseBody(
+    await readLimitedText(
+      request,
+      maxBodyBytes,
+      () => new Refusal(413, `request body larger than ${maxBodyBytes} bytes`),
+    ),
+  );
   const begin = Array.isArray(body) ? beginStatement(request.headers) : undefined;
 
   const connection = await pool.acquire(login, request.signal);
@@ -187,26 +194,6 @@ function decodeUrlPart(part: string): string {
 }
 
 /** Reads at most `limit` bytes: the declared length is checked first, and the stream is cut off too. */
-async function readBody(request: Request, limit: number): Promise<string> {
-  const tooLarge = new Refusal(413, `request body larger than ${limit} bytes`);
-  if (Number(request.headers.get("Content-Length") ?? 0) > limit) throw tooLarge;
-  if (!request.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /** `{query, params}` is one statement, `{queries: [...]}` a transaction. */
 function parseBody(text: string): Statement | Statement[] {
   let body: unknown;

@@ -4,7 +4,7 @@ import { images, jobs } from "@db/schema";
 import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { type JobEvent, jobEvent } from "./events";
-import { detectMessage } from "./queue-messages";
+import { detectMessage, queuedImageColumns } from "./queue-messages";
 
 export type Claimed = { claim: JobClaim; ownerId?: string; event?: JobEvent };
 
@@ -28,13 +28,7 @@ export async function claimJob(db: Db, config: Config, jobId: string, attempt: n
     .where(and(eq(jobs.id, jobId), eq(images.id, jobs.imageId), inArray(jobs.status, ["queued", "running"])))
     .returning({
       ...getTableColumns(jobs),
-      image: {
-        id: images.id,
-        objectKey: images.objectKey,
-        width: images.width,
-        height: images.height,
-        sha256: images.sha256,
-      },
+      image: queuedImageColumns,
     });
   if (!row) return { claim: { outcome: "finished" } };
   return {

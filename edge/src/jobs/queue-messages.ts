@@ -1,10 +1,20 @@
 import type { DetectParams } from "@common/contracts/detect-message";
 import { type DetectMessage, DetectMessageSchema } from "@common/contracts/detect-message";
+import { images } from "@db/schema";
 import type { Config } from "../config";
 import { signImageUrl } from "../images/signed-url";
 
 export type QueuedJob = { id: string; model: string; params: DetectParams; traceparent: string | null };
 export type QueuedImage = { id: string; objectKey: string; width: number; height: number; sha256: string };
+
+/** The image columns a queue message needs, for a query that joins `images`. */
+export const queuedImageColumns = {
+  id: images.id,
+  objectKey: images.objectKey,
+  width: images.width,
+  height: images.height,
+  sha256: images.sha256,
+};
 
 /** The versioned queue message for one job, with a freshly signed image URL. */
 export async function detectMessage(

@@ -1,5 +1,5 @@
 import { images, jobs, webhookDeliveries } from "@db/schema";
-import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
+import { detectMessage, enqueueDetect, queuedImageColumns } from "@edge/jobs/queue-messages";
 import { enqueueDeliveries } from "@edge/webhooks/deliveries";
 import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { HandlerContext } from "../queues/context";
@@ -60,13 +60,7 @@ async function requeueStuckJobs({ config, db, env, logger }: HandlerContext): Pr
       model: jobs.model,
       params: jobs.params,
       traceparent: jobs.traceparent,
-      image: {
-        id: images.id,
-        objectKey: images.objectKey,
-        width: images.width,
-        height: images.height,
-        sha256: images.sha256,
-      },
+      image: queuedImageColumns,
     });
   if (claimed.length === 0) return 0;
   const messages = await Promise.all(claimed.map((job) => detectMessage(config, job, job.image)));
