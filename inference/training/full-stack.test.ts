@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { freePort } from "@scripts/local-stack/ports";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { uploadAndDetect } from "@scripts/testing/job-fixtures";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
 import { loadConfig } from "../src/config";
@@ -58,21 +59,7 @@ describe("default model, full stack (edge → queue → inference → result)", 
     );
     const jobIds: string[] = [];
     for (const sample of samples) {
-      const png = await encodePng(sample.image, 8);
-      const upload = await worker.fetch("/v1/images", {
-        method: "POST",
-        headers: { Authorization: auth, "Content-Type": "image/png", "Content-Length": String(png.length) },
-        body: png,
-      });
-      expect(upload.status).toBe(201);
-      const imageId = ((await upload.json()) as { id: string }).id;
-      const created = await worker.fetch("/v1/jobs", {
-        method: "POST",
-        headers: { Authorization: auth, "Content-Type": "application/json" },
-        body: JSON.stringify({ imageId }),
-      });
-      expect(created.status).toBe(202);
-      jobIds.push(((await created.json()) as { jobs: Array<{ id: string }> }).jobs[0]?.id as string);
+      jobIds.push(await uploadAndDetect(worker, auth, await encodePng(sample.image, 8)));
     }
 
     let labelled = 0;

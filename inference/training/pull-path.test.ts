@@ -10,7 +10,14 @@ import { freePort } from "@scripts/local-stack/ports";
 import { DEAD_LETTER_PATH, devQueueProducers, devWorkerEntry } from "@scripts/local-stack/queue-consumers";
 import { type LocalQueuesApi, startLocalQueuesApi } from "@scripts/local-stack/queues-api";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
-import { arrangeJob, eventually, failedResult, jobRow, postResult } from "@scripts/testing/job-fixtures";
+import {
+  arrangeJob,
+  eventually,
+  failedResult,
+  jobRow,
+  postResult,
+  uploadAndDetect,
+} from "@scripts/testing/job-fixtures";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
 import { loadConfig } from "../src/config";
@@ -89,21 +96,7 @@ describe("production path on local parts (pull consumer)", () => {
   test("upload → job → queue → pull → claim → model → result → export", async () => {
     const { auth } = await signedInUser(worker);
     const sample = renderSample(deriveSeed(11, "pull-path", 0), { imgsz: 320 });
-    const png = await encodePng(sample.image, 8);
-    const upload = await worker.fetch("/v1/images", {
-      method: "POST",
-      headers: { Authorization: auth, "Content-Type": "image/png", "Content-Length": String(png.length) },
-      body: png,
-    });
-    expect(upload.status).toBe(201);
-    const imageId = ((await upload.json()) as { id: string }).id;
-    const created = await worker.fetch("/v1/jobs", {
-      method: "POST",
-      headers: { Authorization: auth, "Content-Type": "application/json" },
-      body: JSON.stringify({ imageId }),
-    });
-    expect(created.status).toBe(202);
-    const jobId = ((await created.json()) as { jobs: Array<{ id: string }> }).jobs[0]?.id as string;
+    const jobId = await uploadAndDetect(worker, auth, await encodePng(sample.image, 8));
 
     const job = (await (
       await worker.fetch(`/v1/jobs/${jobId}?wait=60`, { headers: { Authorization: auth } })

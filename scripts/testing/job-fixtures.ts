@@ -172,3 +172,22 @@ export async function workerConfig(worker: TestWorker) {
     IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
   });
 }
+
+/** Uploads a PNG through the API and creates a job for it, as a client does; returns the job id. */
+export async function uploadAndDetect(worker: TestWorker, auth: string, png: Uint8Array): Promise<string> {
+  const upload = await worker.fetch("/v1/images", {
+    method: "POST",
+    headers: { Authorization: auth, "Content-Type": "image/png", "Content-Length": String(png.length) },
+    body: png,
+  });
+  if (upload.status !== 201) throw new Error(`upload answered ${upload.status}: ${await upload.text()}`);
+  const imageId = ((await upload.json()) as { id: string }).id;
+  const created = await worker.fetch("/v1/jobs", {
+    method: "POST",
+    headers: { Authorization: auth, "Content-Type": "application/json" },
+    body: JSON.stringify({ imageId }),
+  });
+  if (created.status !== 202)
+    throw new Error(`job creation answered ${created.status}: ${await created.text()}`);
+  return ((await created.json()) as { jobs: Array<{ id: string }> }).jobs[0]?.id as string;
+}
