@@ -5,13 +5,13 @@
  * settings, and must get ready and detect. Part of `npm test`.
  */
 import { afterAll, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import sharp from "sharp";
 import { freePort } from "../local-stack/ports";
 import { repoRoot } from "../local-stack/settings";
+import { runCommand } from "../testing/run-command";
 import { assembleStages, contextIncludes, parseDockerfile } from "./dockerfile";
 
 const IMAGE_TIMEOUT_MS = 600_000;
@@ -25,23 +25,9 @@ afterAll(async () => {
 });
 
 function run(command: string, cwd: string, env: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], {
-      cwd,
-      // The base images provide node, npm and bun; here they come from this machine.
-      env: { ...process.env, ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`RUN ${command}:\n${output}`))));
-  });
+  // The base images provide node, npm and bun; here they come from this machine.
+  const path = `${dirname(process.execPath)}:${process.env.PATH}`;
+  return runCommand("sh", ["-c", command], { cwd, env: { ...process.env, ...env, PATH: path } });
 }
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
