@@ -13,7 +13,7 @@ import { migrateDatabase } from "../db/migrate";
 import { localJwtKeySet } from "./local-stack/jwt-keys";
 import { assertPortFree } from "./local-stack/ports";
 import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack/postgres";
-import { DEAD_LETTER_PATH, withDevConsumer } from "./local-stack/queue-consumers";
+import { deadLettersToWorker, withDevConsumer } from "./local-stack/queue-consumers";
 import { startLocalQueuesApi } from "./local-stack/queues-api";
 import { localSecrets } from "./local-stack/secrets";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
@@ -119,14 +119,7 @@ try {
     queues: {
       detect: {
         maxRetries: DETECT_MAX_RETRIES,
-        deadLetter: async (messages) => {
-          const response = await fetch(`${edge}${DEAD_LETTER_PATH}`, {
-            method: "POST",
-            headers: { authorization: `Bearer ${queuesToken}`, "content-type": "application/json" },
-            body: JSON.stringify({ messages }),
-          });
-          if (!response.ok) throw new Error(`the Worker answered ${response.status} to dead letters`);
-        },
+        deadLetter: deadLettersToWorker(edge, queuesToken),
       },
     },
   });

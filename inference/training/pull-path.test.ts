@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { freePort } from "@scripts/local-stack/ports";
-import { DEAD_LETTER_PATH, devQueueProducers, devWorkerEntry } from "@scripts/local-stack/queue-consumers";
+import { deadLettersToWorker, devQueueProducers, devWorkerEntry } from "@scripts/local-stack/queue-consumers";
 import { type LocalQueuesApi, startLocalQueuesApi } from "@scripts/local-stack/queues-api";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import {
@@ -47,14 +47,7 @@ beforeAll(async () => {
     queues: {
       detect: {
         maxRetries: MAX_RETRIES,
-        deadLetter: async (messages) => {
-          const response = await fetch(`${edgeUrl}${DEAD_LETTER_PATH}`, {
-            method: "POST",
-            headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-            body: JSON.stringify({ messages }),
-          });
-          if (!response.ok) throw new Error(`dead letters answered ${response.status}`);
-        },
+        deadLetter: deadLettersToWorker(edgeUrl, TOKEN),
       },
     },
   });

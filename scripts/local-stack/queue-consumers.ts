@@ -33,6 +33,22 @@ export const devWorkerEntry = "scripts/local-stack/dev-worker.ts";
 /** Where the dev entry takes the local Queues API's dead letters of `detect`. */
 export const DEAD_LETTER_PATH = "/__local/queues/detect/dead-letters";
 
+/**
+ * The local Queues API's dead-letter queue for `detect`: its spent messages go to the Worker's
+ * dev entry, which puts them on `detect-dlq`. A refusal throws, so the API keeps and re-offers them.
+ */
+export function deadLettersToWorker(edgeOrigin: string, token: string) {
+  return async (messages: Array<{ body: unknown }>): Promise<void> => {
+    const response = await fetch(`${edgeOrigin}${DEAD_LETTER_PATH}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ messages }),
+    });
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`the Worker answered ${response.status} to dead letters`);
+  };
+}
+
 /** Producers only the dev entry uses: dead letters of the local Queues API go onto `detect-dlq`. */
 export const devQueueProducers = [{ binding: "DETECT_DLQ", queue: "detect-dlq" }] as const;
 
