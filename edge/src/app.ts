@@ -4,6 +4,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env";
 import { loadConfig } from "./middleware/config";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
+import { allowedMethods } from "./middleware/method-not-allowed";
 import { requestLog } from "./middleware/request-log";
 import { traceContext } from "./middleware/trace-context";
 import { createRouter } from "./openapi";
@@ -59,7 +60,7 @@ export function createApp() {
   });
   mountDocs(app);
 
-  app.notFound(notFoundHandler);
+  app.notFound(notFoundHandler(allowedMethods(app.routes)));
   app.onError(errorHandler);
   return app;
 }

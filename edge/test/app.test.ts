@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { referenceScript } from "../src/routes/docs";
 
@@ -34,6 +35,30 @@ describe("errors", () => {
     expect(body.error.code).toBe("not_found");
     expect(body.error.message).toContain("/v1/nothing-here");
     expect(body.error.requestId).toBe(response.headers.get("x-request-id") as string);
+  });
+
+  test("a wrong method on an existing path answers 405 with Allow, not 404", async () => {
+    // Authentication comes first on protected paths; past it, the method is checked.
+    const { auth } = await signedInUser(worker.current);
+    const headers = { Authorization: auth };
+    const me = await worker.current.fetch("/v1/me", { method: "DELETE", headers });
+    expect(me.status).toBe(405);
+    expect(me.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect(((await me.json()) as ErrorBody).error.code).toBe("method_not_allowed");
+
+    const job = await worker.current.fetch(`/v1/jobs/${crypto.randomUUID()}`, {
+      method: "PUT",
+      headers,
+      body: "{}",
+    });
+    expect(job.status).toBe(405);
+    expect(job.headers.get("allow")?.split(", ")).toEqual(expect.arrayContaining(["GET", "HEAD", "OPTIONS"]));
+    expect(job.headers.get("allow")).not.toContain("PUT");
+
+    const jobs = await worker.current.fetch("/v1/jobs", { method: "DELETE", headers });
+    expect(jobs.headers.get("allow")?.split(", ")).toEqual(expect.arrayContaining(["GET", "POST"]));
+    // The connection stays usable: the unread body was settled.
+    expect((await worker.current.fetch("/health")).status).toBe(200);
   });
 });
 

@@ -70,5 +70,20 @@ export const errorHandler: ErrorHandler<AppEnv> = async (error, c) => {
   return render(c, new ApiError("internal", "Internal server error"));
 };
 
-export const notFoundHandler: NotFoundHandler<AppEnv> = (c) =>
-  render(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`));
+/** 404 for a path no route has; 405 with `Allow` for a path that exists under other methods. */
+export function notFoundHandler(allowedFor: (path: string) => string[]): NotFoundHandler<AppEnv> {
+  return async (c) => {
+    await discardUnreadBody(c.req.raw);
+    const allowed = allowedFor(c.req.path);
+    if (allowed.length > 0) {
+      return render(
+        c,
+        new ApiError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`, {
+          headers: { Allow: allowed.join(", ") },
+          details: { allowed },
+        }),
+      );
+    }
+    return render(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`));
+  };
+}

@@ -57,6 +57,12 @@ describe("POST /v1/auth/register", () => {
     expect(((await response.json()) as ErrorBody).error.code).toBe("weak_password");
   });
 
+  test("a local part of exactly 64 octets is accepted", async () => {
+    const email = `${"a".repeat(56)}${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const response = await post("/v1/auth/register", { email, password: STRONG_PASSWORD });
+    expect(response.status).toBe(201);
+  });
+
   test("answers 400 malformed_json to a body that is not JSON", async () => {
     const response = await post("/v1/auth/register", "{not json");
     expect(response.status).toBe(400);
@@ -67,6 +73,14 @@ describe("POST /v1/auth/register", () => {
     ["a bad email", { email: "not-an-email", password: STRONG_PASSWORD }],
     ["a missing password", { email: "a@example.com" }],
     ["an overlong password", { email: "a@example.com", password: "x".repeat(257) }],
+    [
+      "a local part over 64 octets (RFC 5321)",
+      { email: `${"a".repeat(65)}@example.com`, password: STRONG_PASSWORD },
+    ],
+    [
+      "an address over 254 octets",
+      { email: `${"a".repeat(60)}@${"b".repeat(200)}.example.com`, password: STRONG_PASSWORD },
+    ],
   ])("answers 400 validation_failed to %s", async (_, body) => {
     const response = await post("/v1/auth/register", body);
     expect(response.status).toBe(400);
