@@ -66,10 +66,33 @@ const u32le = (b: Uint8Array, i: number) => (u16le(b, i) + u16le(b, i + 2) * 655
 
 const corrupt = (detail: string): ProbeResult => ({ ok: false, problem: "corrupt", detail });
 
+/** Bit depths the PNG specification allows for each colour type (IHDR, section 11.2.2). */
+const PNG_BIT_DEPTHS: Record<number, readonly number[]> = {
+  0: [1, 2, 4, 8, 16], // greyscale
+  2: [8, 16], // truecolour
+  3: [1, 2, 4, 8], // indexed
+  4: [8, 16], // greyscale with alpha
+  6: [8, 16], // truecolour with alpha
+};
+
 function probePng(b: Uint8Array): ProbeResult {
   if (b.length < 33 || !startsWith(b, [0x49, 0x48, 0x44, 0x52], 12))
     return corrupt("PNG without an IHDR header");
-  return { ok: true, format: "png", width: u32be(b, 16), height: u32be(b, 20), bitDepth: b[24] ?? 0 };
+  const [width, height] = [u32be(b, 16), u32be(b, 20)];
+  const [bitDepth, colourType, compression, filter, interlace] = [
+    b[24],
+    b[25],
+    b[26],
+    b[27],
+    b[28],
+  ] as number[];
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff)
+    return corrupt(`PNG dimensions ${width}×${height} are not allowed`);
+  if (!PNG_BIT_DEPTHS[colourType as number]?.includes(bitDepth as number))
+    return corrupt(`PNG bit depth ${bitDepth} with colour type ${colourType} is not allowed`);
+  if (compression !== 0 || filter !== 0 || (interlace !== 0 && interlace !== 1))
+    return corrupt("PNG header names an unknown compression, filter or interlace method");
+  return { ok: true, format: "png", width, height, bitDepth: bitDepth as number };
 }
 
 /** SOF markers carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not. */

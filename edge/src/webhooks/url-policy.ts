@@ -5,7 +5,11 @@ import { ApiError } from "../errors";
  * loopback, private networks and cloud metadata endpoints on the caller's behalf (SSRF).
  */
 function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  // A fully qualified name's trailing dot ("localhost.") names the same host: drop it first.
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.+$/, "");
   if (host.includes(":")) {
     if (host === "::" || host === "::1") return true;
     // IPv4-mapped addresses reach the IPv4 network they embed.

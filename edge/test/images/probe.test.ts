@@ -37,6 +37,22 @@ describe("probeImage", () => {
     expect(result.ok ? "" : "detail" in result ? result.detail : "").toMatch(detail);
   });
 
+  test.each([
+    ["bit depth 7", 24, 7, /bit depth 7/],
+    ["bit depth 4 in truecolour", 24, 4, /bit depth 4 with colour type 2/],
+    ["colour type 5", 25, 5, /colour type 5/],
+    ["compression method 1", 26, 1, /compression/],
+    ["zero width", 19, 0, /dimensions/],
+  ] as const)("refuses a PNG header with %s", async (_, offset, value, detail) => {
+    const png = Buffer.from(await imageFixtures.png());
+    expect(probe(png)).toMatchObject({ ok: true });
+    if (offset === 19) png.fill(0, 16, 20);
+    else png[offset] = value;
+    const result = probe(png);
+    expect(result).toMatchObject({ ok: false, problem: "corrupt" });
+    expect(result.ok ? "" : "detail" in result ? result.detail : "").toMatch(detail);
+  });
+
   test("a JPEG cut before its frame header is corrupt", async () => {
     const jpeg = await imageFixtures.jpeg();
     expect(probe(jpeg.subarray(0, 20))).toMatchObject({ ok: false, problem: "corrupt" });

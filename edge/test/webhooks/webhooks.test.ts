@@ -181,6 +181,9 @@ describe("webhook URL policy (production settings)", () => {
   test.each([
     ["http://hooks.example.com/x", "https"],
     ["https://localhost/x", "public host"],
+    ["https://localhost./x", "public host"],
+    ["https://intranet./x", "public host"],
+    ["https://metadata.internal./x", "public host"],
     ["https://127.0.0.1/x", "public host"],
     ["https://10.1.2.3/x", "public host"],
     ["https://192.168.1.10/x", "public host"],
