@@ -205,39 +205,24 @@ describe("SQL over HTTP with the Neon driver", () => {
     try {
       const db = drizzle({ client: sql });
       const createdAt = new Date("2025-06-01T08:00:00.250Z");
-      const [inserted] = await db
-        .insert(gadgets)
-        .values({
-          name: "widget",
-          count: 3,
-          big: 9007199254740993n,
-          price: "19.90",
-          tags: ["x", "y z"],
-          meta: { sizes: [1, 2] },
-          active: true,
-          createdAt,
-          day: "2025-06-01",
-        })
-        .returning();
+      const widget = {
+        name: "widget",
+        count: 3,
+        big: 9007199254740993n,
+        price: "19.90",
+        tags: ["x", "y z"],
+        meta: { sizes: [1, 2] },
+        active: true,
+        createdAt,
+        day: "2025-06-01",
+      };
+      const [inserted] = await db.insert(gadgets).values(widget).returning();
       expect(inserted?.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(inserted?.big).toBe(9007199254740993n);
       expect(inserted?.createdAt).toEqual(createdAt);
 
       const rows = await db.select().from(gadgets).orderBy(asc(gadgets.name));
-      expect(rows).toEqual([
-        {
-          id: inserted?.id as string,
-          name: "widget",
-          count: 3,
-          big: 9007199254740993n,
-          price: "19.90",
-          tags: ["x", "y z"],
-          meta: { sizes: [1, 2] },
-          active: true,
-          createdAt,
-          day: "2025-06-01",
-        },
-      ]);
+      expect(rows).toEqual([{ id: inserted?.id as string, ...widget }]);
     } finally {
       dateTypes.forEach((oid, index) => void types.setTypeParser(oid, parsers[index]));
     }
