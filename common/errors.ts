@@ -36,6 +36,11 @@ export const sharedErrors = {
   payload_too_large: { status: 413, permanent: true },
   /** Not one of the supported formats (JPEG, PNG, TIFF, WebP). */
   unsupported_image_type: { status: 415, permanent: true },
+  /**
+   * A DICOM/DICONDE file whose pixel data is encoded in a transfer syntax the platform does not
+   * decode (`common/imaging/dicom-transfer-syntax.ts` lists the ones it does).
+   */
+  unsupported_transfer_syntax: { status: 415, permanent: true },
   /** Width × height over the pixel limit (a decompression bomb, or simply too big). */
   image_too_many_pixels: { status: 422, permanent: true },
   /** The image was deleted before inference could download it (its URL answered 404). */

@@ -9,10 +9,13 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
 import { migrateDatabase } from "../db/migrate";
+import { buildWebApp, watchWebApp } from "../web/build";
 import { localJwtKeySet } from "./local-stack/jwt-keys";
-import { assertPortFree } from "./local-stack/ports";
+import { assertPortFree, isPortFree } from "./local-stack/ports";
 import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack/postgres";
+import { findPrometheus, startLocalPrometheus } from "./local-stack/prometheus";
 import { deadLettersToWorker, withDevConsumer } from "./local-stack/queue-consumers";
 import { startLocalQueuesApi } from "./local-stack/queues-api";
 import { localSecrets } from "./local-stack/secrets";
@@ -25,8 +28,8 @@ import { startWsProxy } from "./local-stack/ws-proxy";
 const settings = readLocalSettings();
 /** Account id of the local Queues API (any value works; production uses the Cloudflare account's). */
 const LOCAL_ACCOUNT = "local";
-/** As the production pull consumer of `detect` is set up (`--message-retries 5`). */
-const DETECT_MAX_RETRIES = 5;
+/** As the production pull consumer of `detect` is set up (`npm run deploy:setup`). */
+const DETECT_MAX_RETRIES = DETECT_PULL_CONSUMER.maxRetries;
 const say = (line: string) => console.log(`[dev] ${line}`);
 
 const stops: Array<() => Promise<void> | void> = [];
@@ -76,6 +79,9 @@ try {
   await assertPortFree(settings.inferencePort, "inference service", "DEV_INFERENCE_PORT");
   await assertPortFree(settings.queuesApiPort, "local Queues API", "DEV_QUEUES_API_PORT");
   await vendorAssets();
+  // The web app is static assets: built before wrangler serves them, rebuilt when web/src changes.
+  await buildWebApp();
+  stops.push(watchWebApp(say));
 
   say(
     `starting PostgreSQL on 127.0.0.1:${settings.postgresPort} (data in ${join(settings.dataDir, "postgres")})`,
@@ -170,6 +176,7 @@ try {
       `EDGE_PUBLIC_URL=${edge}`,
       `INFERENCE_CALLBACK_TOKEN=${secrets.callbackToken}`,
       `INFERENCE_API_TOKEN=${secrets.inferenceApiToken}`,
+      `OPERATIONS_TOKEN=${secrets.operationsToken}`,
       `INFERENCE_URL=${inference}`,
       `LOCAL_QUEUES_API=${queues.apiBase}`,
       `LOCAL_QUEUES_ACCOUNT=${LOCAL_ACCOUNT}`,
@@ -210,13 +217,38 @@ try {
   stops.push(() => wrangler.stop());
 
   await waitForHttp(`${edge}/health`, 60_000);
+
+  // Optional: with Prometheus installed, the production alert rules run over the local services.
+  const prometheusBinary = findPrometheus();
+  const prometheusUrl = `http://127.0.0.1:${settings.prometheusPort}`;
+  let prometheusStarted = false;
+  if (prometheusBinary === null) {
+    say("prometheus is not installed: no local metrics collection (optional)");
+  } else if (!(await isPortFree(settings.prometheusPort))) {
+    say(`port ${settings.prometheusPort} is in use: Prometheus not started (DEV_PROMETHEUS_PORT moves it)`);
+  } else {
+    const prometheus = await startLocalPrometheus({
+      binary: prometheusBinary,
+      dataDir: join(settings.dataDir, "prometheus"),
+      port: settings.prometheusPort,
+      inference: `127.0.0.1:${settings.inferencePort}`,
+      edge: `127.0.0.1:${settings.edgePort}`,
+      operationsToken: secrets.operationsToken,
+      log: say,
+    });
+    stops.push(() => prometheus.stop());
+    prometheusStarted = true;
+  }
+
   say("ready:");
+  say(`  web app      ${edge}/  (open this in a browser)`);
   say(`  API          ${edge}`);
   say(`  readiness    ${edge}/health/ready`);
   say(`  API docs     ${edge}/docs`);
   say(`  OpenAPI      ${edge}/openapi.json`);
   say(`  inference    ${inference} (readiness ${inference}/ready)`);
   say(`  PostgreSQL   ${databaseUrl}`);
+  if (prometheusStarted) say(`  Prometheus   ${prometheusUrl} (alerts ${prometheusUrl}/alerts)`);
   say("Ctrl-C stops everything.");
 } catch (error) {
   console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TilingSchema } from "./tiling";
 
 /**
  * Contracts between the edge and the inference service. Both sides import these schemas; every
@@ -11,6 +12,11 @@ export const DetectParamsSchema = z.object({
   maxDet: z.number().int().min(1).max(3000),
   /** Only these class ids are kept; null keeps every class. */
   classes: z.array(z.number().int().min(0)).nullable(),
+  /**
+   * How large images are cut into tiles (`./tiling.ts`); absent means `auto` (`DEFAULT_TILING`), so
+   * messages and jobs from before tiling existed keep their meaning.
+   */
+  tiling: TilingSchema.optional(),
 });
 export type DetectParams = z.infer<typeof DetectParamsSchema>;
 

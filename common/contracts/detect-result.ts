@@ -25,13 +25,20 @@ export const ModelIdentitySchema = z.object({
 });
 export type ModelIdentity = z.infer<typeof ModelIdentitySchema>;
 
-/** Per-stage wall time in milliseconds. */
+/** Per-stage wall time in milliseconds (and the tile count). */
 export const StageTimingsSchema = z.object({
   fetchMs: z.number().min(0),
   decodeMs: z.number().min(0),
   preprocessMs: z.number().min(0),
   runMs: z.number().min(0),
   postprocessMs: z.number().min(0),
+  /**
+   * Cutting the image into tiles and merging their boxes (`./tiling.ts`); 0 when it was not tiled.
+   * Optional, as are `tiles`, so results from builds before tiling still parse.
+   */
+  tilingMs: z.number().min(0).optional(),
+  /** Model inputs the image became: its tiles, plus one for a whole-image pass; 1 when not tiled. */
+  tiles: z.number().int().min(1).optional(),
   totalMs: z.number().min(0),
 });
 export type StageTimings = z.infer<typeof StageTimingsSchema>;

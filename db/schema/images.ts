@@ -1,7 +1,10 @@
+import type { ImageMetadata } from "@common/imaging/image-metadata";
+import type { ImagePixelSize } from "@common/measurements";
 import {
   bigint,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   smallint,
@@ -12,7 +15,7 @@ import {
 import { createdAt, id } from "./columns";
 import { users } from "./users";
 
-export const imageFormat = pgEnum("image_format", ["jpeg", "png", "tiff", "webp"]);
+export const imageFormat = pgEnum("image_format", ["jpeg", "png", "tiff", "webp", "dicom"]);
 
 export const images = pgTable(
   "images",
@@ -30,6 +33,10 @@ export const images = pgTable(
     bitDepth: smallint().notNull(),
     bytes: bigint({ mode: "number" }).notNull(),
     sha256: text().notNull(),
+    /** Millimetres per pixel, when known (DICONDE tags, or given at upload), and where it came from. */
+    pixelSizeMm: jsonb().$type<ImagePixelSize>(),
+    /** Header facts beyond the size: DICONDE window, rescale, photometric, identifiers. */
+    metadata: jsonb().$type<ImageMetadata>(),
     createdAt: createdAt(),
   },
   (t) => [

@@ -1,4 +1,5 @@
 import type { DetectParams } from "@common/contracts/detect-message";
+import type { PixelSize } from "@common/measurements";
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgEnum, pgTable, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns";
@@ -11,7 +12,10 @@ export const jobStatus = pgEnum("job_status", ["queued", "running", "succeeded",
  * Detection parameters as requested by the client; kept verbatim for reproducibility. The shape is
  * the queue contract's (`DetectParamsSchema`), which the job's message carries to inference.
  */
-export type JobParams = DetectParams;
+export type JobParams = DetectParams & {
+  /** The job's own pixel size, overriding the image's; the edge's sizes in mm use it, inference does not. */
+  pixelSizeMm?: PixelSize;
+};
 
 /** Per-stage inference timings in milliseconds, as reported by the inference service. */
 export type JobTimings = Record<string, number>;
@@ -51,6 +55,9 @@ export const jobs = pgTable(
     index("jobs_unfinished_updated_idx")
       .on(t.status, t.updatedAt)
       .where(sql`${t.status} in ('queued', 'running')`),
+    // The operations metrics count jobs finished in the last minutes by status: a range scan of
+    // recent rows (index-only), whatever the size of the table.
+    index("jobs_finished_idx").on(t.status, t.finishedAt).where(sql`${t.finishedAt} is not null`),
   ],
 );
 

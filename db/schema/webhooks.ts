@@ -1,8 +1,9 @@
+import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns";
 import { users } from "./users";
 
-export const webhookEvent = pgEnum("webhook_event", ["job.succeeded", "job.failed"]);
+export const webhookEvent = pgEnum("webhook_event", ["job.succeeded", "job.failed", "report.ready"]);
 export const deliveryStatus = pgEnum("webhook_delivery_status", ["pending", "succeeded", "failed"]);
 
 export const webhooks = pgTable(
@@ -38,5 +39,10 @@ export const webhookDeliveries = pgTable(
     updatedAt: updatedAt(),
     deliveredAt: timestamptz(),
   },
-  (t) => [index("webhook_deliveries_webhook_created_idx").on(t.webhookId, t.createdAt.desc())],
+  (t) => [
+    index("webhook_deliveries_webhook_created_idx").on(t.webhookId, t.createdAt.desc()),
+    // The operations metrics count deliveries that failed for good in the last hour; failures are
+    // few, so a partial index keeps that count small at any volume.
+    index("webhook_deliveries_failed_idx").on(t.updatedAt).where(sql`${t.status} = 'failed'`),
+  ],
 );

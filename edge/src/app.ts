@@ -2,9 +2,11 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env";
+import { requestMetrics } from "./metrics/request-metrics";
 import { loadConfig } from "./middleware/config";
 import { errorHandler, notFoundHandler } from "./middleware/error-handler";
 import { allowedMethods } from "./middleware/method-not-allowed";
+import { requestBody } from "./middleware/request-body";
 import { requestLog } from "./middleware/request-log";
 import { traceContext } from "./middleware/trace-context";
 import { createRouter } from "./openapi";
@@ -17,10 +19,21 @@ import { imagesRouter } from "./routes/images";
 import { internalRouter } from "./routes/internal";
 import { exportsRouter, jobsRouter } from "./routes/jobs";
 import { meRouter } from "./routes/me";
+import { reportsRouter } from "./routes/reports";
+import { webAppRouter } from "./routes/web-app";
 import { webhooksRouter } from "./routes/webhooks";
 import { wellKnownRouter } from "./routes/well-known";
 
-const exposedHeaders = ["X-Request-Id", "Location", "Retry-After", "RateLimit", "RateLimit-Policy"];
+const exposedHeaders = [
+  "X-Request-Id",
+  "Location",
+  "Retry-After",
+  "RateLimit",
+  "RateLimit-Policy",
+  // Reviews: the version to send as If-Match. Exports: which detection set they hold.
+  "ETag",
+  "Detection-Set",
+];
 
 /** Builds the edge application: shared middleware, one router per resource, docs. */
 export function createApp() {
@@ -28,8 +41,10 @@ export function createApp() {
 
   app.use(requestId({ headerName: "X-Request-Id" }));
   app.use(loadConfig());
+  app.use(requestBody());
   app.use(traceContext());
   app.use(requestLog());
+  app.use(requestMetrics());
   app.use(secureHeaders());
   app.use(
     cors({
@@ -52,6 +67,7 @@ export function createApp() {
   app.route("/v1/images", imagesRouter);
   app.route("/v1/jobs", jobsRouter);
   app.route("/v1", exportsRouter);
+  app.route("/v1/reports", reportsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -59,6 +75,8 @@ export function createApp() {
     description: "An access token from `/v1/auth/login` or an API key (`ddk_...`).",
   });
   mountDocs(app);
+  // Last: the web app's entry for its deep links, reached only by paths no asset matched.
+  app.route("/", webAppRouter);
 
   app.notFound(notFoundHandler(allowedMethods(app.routes)));
   app.onError(errorHandler);

@@ -65,6 +65,18 @@ export const configSchema = z.object({
   INFERENCE_CALLBACK_TOKEN: z.string().min(16),
   /** Bearer credential this Worker presents to the inference service's API (local push bridge). */
   INFERENCE_API_TOKEN: z.string().min(16).optional(),
+  /**
+   * Read-only operations credential (autoscaler, Prometheus): `/internal/v1/backlog` and
+   * `/internal/v1/metrics`. Separate from the callback token so a scraper cannot finish jobs.
+   */
+  OPERATIONS_TOKEN: z.string().min(16),
+  /** Seconds an isolate reuses the backlog and metrics figures, so scrape bursts cost one query; 0 = none. */
+  OPERATIONS_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  /**
+   * Analytics Engine bills every data point written: one request in this many (at random) is
+   * written, carrying the number as its weight. 1 writes every request; job outcomes are never sampled.
+   */
+  METRICS_REQUEST_SAMPLE_EVERY: positiveInt(1),
   /** HMAC key for signed image URLs. */
   IMAGE_URL_SIGNING_KEY: z.string().min(32),
   IMAGE_URL_TTL_SECONDS: positiveInt(3600),
@@ -77,7 +89,25 @@ export const configSchema = z.object({
   /** Models jobs may name; the first is the default. */
   DETECTION_MODELS: list("weld-defects").pipe(z.array(z.string()).min(1)),
   MAX_IMAGE_BYTES: positiveInt(50 * 1024 * 1024),
+  /** Largest JSON (or other non-upload) request body; see middleware/request-body.ts. */
+  MAX_JSON_BODY_BYTES: positiveInt(64 * 1024),
+  /** Largest result callback body: up to 3000 detections (`maxDet`) with their timings. */
+  MAX_CALLBACK_BODY_BYTES: positiveInt(2 * 1024 * 1024),
+  /**
+   * A refused body's remainder up to this size is read and dropped, so the client gets its answer
+   * and keeps its connection; above MAX_IMAGE_BYTES, so any upload refused for any reason is.
+   */
+  MAX_DRAIN_BYTES: positiveInt(64 * 1024 * 1024),
+  /** A body with no byte for this long is refused (408). */
+  BODY_IDLE_TIMEOUT_MS: positiveInt(15_000),
+  /** A body that takes longer than this in all is refused (408). */
+  BODY_READ_TIMEOUT_MS: positiveInt(120_000),
   MAX_IMAGE_PIXELS: positiveInt(100_000_000),
+  /**
+   * Bytes held in memory to reach an image's header: a TIFF directory written after the pixels,
+   * a JPEG frame header behind large EXIF/ICC blocks. Bounds an upload's memory in the isolate.
+   */
+  MAX_IMAGE_HEADER_BYTES: positiveInt(16 * 1024 * 1024),
   MAX_IMAGES_PER_JOB_REQUEST: positiveInt(100),
   JOBS_PER_DAY: positiveInt(5000),
   /**
@@ -100,6 +130,10 @@ export const configSchema = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
+  /** DNS-over-HTTPS resolver (JSON API) that webhook host names are checked with; see webhooks/url-policy.ts. */
+  WEBHOOK_DNS_RESOLVER_URL: z.url({ protocol: /^https?$/ }).default("https://cloudflare-dns.com/dns-query"),
+  /** Time limit of one webhook host lookup. */
+  WEBHOOK_DNS_TIMEOUT_MS: positiveInt(2000),
   /** Webhooks one user may register. */
   MAX_WEBHOOKS_PER_USER: positiveInt(20),
   /** Time limit of one webhook delivery attempt. */
@@ -112,11 +146,40 @@ export const configSchema = z.object({
   DETECT_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(600),
   /** Time limit of one push of a batch to the inference service (local push bridge). */
   INFERENCE_PUSH_TIMEOUT_MS: positiveInt(300_000),
+  /**
+   * Appended to every queue's name in this environment (`-staging`: `detect-dlq-staging`), so
+   * environments can share an account; queue batches are dispatched on the name without it.
+   */
+  QUEUE_NAME_SUFFIX: z
+    .string()
+    .regex(/^(-[a-z0-9]+)*$/, "empty, or dash-separated lowercase words such as -staging")
+    .default(""),
   /** Jobs the sweeper re-enqueues, and R2 objects it examines, per cron run. */
   SWEEP_MAX_JOBS: positiveInt(500),
   SWEEP_MAX_OBJECTS: positiveInt(1000),
   /** Unreferenced objects younger than this are left alone: their upload may still be writing the row. */
   ORPHAN_MIN_AGE_SECONDS: positiveInt(3600),
+  /** Review actions in one request (applied all or none). */
+  REVIEW_MAX_ACTIONS_PER_REQUEST: positiveInt(100),
+  /** Boxes reviewers may draw on one job. */
+  REVIEW_MAX_ADDED_PER_JOB: positiveInt(200),
+  /** Jobs (images) in one report: bounds the consumer's CPU time and memory (docs/operations.md, Reports). */
+  REPORT_MAX_JOBS: positiveInt(50),
+  /**
+   * Image bytes one report embeds, all images together. The PDF is built in memory and written
+   * as one buffer, so peak memory is about three times this (`npm run bench:reports`); images
+   * past the budget are shown as a frame with their indications and a note, without the radiograph.
+   */
+  REPORT_MAX_EMBEDDED_BYTES: positiveInt(24 * 1024 * 1024),
+  /**
+   * Pixels one report may decode, all images together: PNGs with alpha or interlacing must be
+   * decoded to be embedded (JPEG and plain PNG are not), at about 0.3 s of CPU per million
+   * pixels (`npm run bench:reports`).
+   */
+  REPORT_MAX_DECODED_PIXELS: positiveInt(16_000_000),
+  /** Retry delay of a report whose rendering failed transiently: base·2^(attempt−1), capped. */
+  REPORT_RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).default(10),
+  REPORT_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(600),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -33,6 +33,22 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * SQLSTATE class 22, data exception: a value PostgreSQL cannot store (a NUL character, an invalid
+ * encoding, a number out of range) that no schema caught. The request is wrong, not the database.
+ */
+export function isInvalidValue(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^22...$/.test(code)) return true;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return false;
+}
+
+export const invalidValue = (cause?: unknown) =>
+  new ApiError("validation_failed", "A value in the request cannot be stored", { cause });
+
 /** Seconds a client should wait before retrying after the database refused work. */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
 

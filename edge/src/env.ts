@@ -4,6 +4,7 @@ import type { JobEvents } from "@workers/job-events/durable-object";
 import type { RateLimiter } from "@workers/rate-limiter/durable-object";
 import type { Principal } from "./auth/scopes";
 import type { Config } from "./config";
+import type { RequestBody } from "./middleware/request-body";
 import type { TraceContext } from "./middleware/trace-context";
 
 /** Bindings declared in wrangler.toml, plus the string vars and secrets read by `readConfig`. */
@@ -11,9 +12,12 @@ export type Bindings = {
   IMAGES: R2Bucket;
   DETECT_QUEUE: Queue<unknown>;
   WEBHOOK_QUEUE: Queue<unknown>;
+  REPORT_QUEUE: Queue<unknown>;
   ASSETS: Fetcher;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   JOB_EVENTS: DurableObjectNamespace<JobEvents>;
+  /** Workers Analytics Engine dataset: requests by route and status, job outcomes (edge/src/metrics/). */
+  METRICS: AnalyticsEngineDataset;
 } & { [K in keyof Config]?: string };
 
 export type Variables = {
@@ -23,6 +27,7 @@ export type Variables = {
   trace: TraceContext;
   db: Db;
   principal: Principal;
+  requestBody: RequestBody;
 };
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

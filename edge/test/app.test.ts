@@ -119,11 +119,18 @@ describe("API documentation", () => {
       expect.arrayContaining(["Detection", "Job", "CreateJobs", "QueuedJobs", "JobPage", "Error"]),
     );
     const detection = schemas.Detection?.properties ?? {};
-    expect(Object.keys(detection)).toEqual(["classId", "label", "score", "box", "boxNormalized"]);
+    expect(Object.keys(detection)).toEqual(["classId", "label", "score", "box", "boxNormalized", "sizeMm"]);
     expect(detection.label?.example).toBe("porosity");
     const job = schemas.Job?.properties ?? {};
     expect(job.status?.enum).toEqual(["queued", "running", "succeeded", "failed"]);
-    expect(Object.keys(job.params?.properties ?? {})).toEqual(["conf", "iou", "maxDet", "classes"]);
+    expect(Object.keys(job.params?.properties ?? {})).toEqual([
+      "conf",
+      "iou",
+      "maxDet",
+      "classes",
+      "tiling",
+      "pixelSizeMm",
+    ]);
     expect(schemas.Error?.properties?.error?.properties?.code?.enum).toEqual(
       expect.arrayContaining(["validation_failed", "image_corrupt", "payload_too_large", "unknown_model"]),
     );

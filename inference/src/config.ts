@@ -1,4 +1,6 @@
 import { fileURLToPath } from "node:url";
+import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
+import { DEFAULT_PERCENTILES, MODEL_LEVELS } from "@common/imaging/intensity";
 import { z } from "zod";
 import { defaultDecodeConcurrency, defaultIntraOpThreads } from "./cpu-budget";
 
@@ -41,6 +43,28 @@ export const ConfigSchema = z
     /** Images queued or running per model before new work is refused (backpressure). */
     QUEUE_CAPACITY: int(1, 64),
     MAX_IMAGE_PIXELS: int(1, 100_000_000),
+    /** `tiling: "auto"` tiles an image that letterboxing would shrink by more than this factor. */
+    TILING_AUTO_MAX_SHRINK: z.coerce.number().min(1).default(4),
+    /** `auto` tile side in image pixels; 0: the model input's side (tiles at the model's resolution). */
+    TILING_AUTO_TILE_SIZE: z.coerce
+      .number()
+      .int()
+      .refine((size) => size === 0 || (size >= 32 && size <= 8192), "0, or 32 to 8192 pixels")
+      .default(0),
+    /** `auto` overlap between neighbouring tiles (fraction of a tile). */
+    TILING_AUTO_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.2),
+    /** `auto` adds a whole-image pass to the tiles. */
+    TILING_AUTO_WHOLE_IMAGE: flag(false),
+    /** Most model inputs per image; `auto` grows its tiles to stay under it, explicit tilings over it fail. */
+    TILING_MAX_TILES: int(1, 1024),
+    /** Tiles of one image queued for the model at once; 0: two batches (2 × MAX_BATCH). */
+    TILES_IN_FLIGHT: int(0, 0),
+    /** 16-bit images without a window: these percentiles of their values become black and white. */
+    INTENSITY_LOW_PERCENTILE: z.coerce.number().min(0).max(50).default(DEFAULT_PERCENTILES.low),
+    INTENSITY_HIGH_PERCENTILE: z.coerce.number().min(50).max(100).default(DEFAULT_PERCENTILES.high),
+    /** Model-input brightness (0–1) of those two percentiles: the levels of the model's training films. */
+    INTENSITY_BLACK_LEVEL: z.coerce.number().min(0).max(1).default(MODEL_LEVELS.black),
+    INTENSITY_WHITE_LEVEL: z.coerce.number().min(0).max(1).default(MODEL_LEVELS.white),
     MAX_IMAGE_BYTES: int(1, 64 * 1024 * 1024),
     DEFAULT_CONF: z.coerce.number().min(0).max(1).default(0.25),
     DEFAULT_IOU: z.coerce.number().min(0).max(1).default(0.45),
@@ -60,8 +84,14 @@ export const ConfigSchema = z
     CF_QUEUE_ID: optionalText,
     CF_API_TOKEN: optionalText,
     CF_API_BASE: z.url().default("https://api.cloudflare.com/client/v4"),
-    PULL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-    VISIBILITY_TIMEOUT_MS: z.coerce.number().int().min(1).max(43_200_000).default(60_000),
+    /** Defaults: the `detect` consumer's own settings (`common/contracts/detect-pull-consumer.ts`). */
+    PULL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(DETECT_PULL_CONSUMER.batchSize),
+    VISIBILITY_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(43_200_000)
+      .default(DETECT_PULL_CONSUMER.visibilityTimeoutSeconds * 1000),
     MAX_IN_FLIGHT: int(1, 16),
     /** Sleep between pulls that returned nothing. */
     PULL_IDLE_MS: int(0, 1_000),

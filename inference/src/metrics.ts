@@ -1,5 +1,6 @@
 import type { StageTimings } from "@common/contracts/detect-result";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { LoadFailure } from "./model/registry";
 
 export const STAGES = ["claim", "fetch", "decode", "preprocess", "run", "postprocess", "callback"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -41,6 +42,19 @@ export class Metrics {
     labelNames: ["code"] as const,
     registers: [this.registry],
   });
+  // Model loading happens once per process, so its outcome is a state (gauges), not events: a counter
+  // born at 1 on start-up would be invisible to increase()/rate() and so to any alert on it.
+  readonly modelsLoaded = new Gauge({
+    name: "inference_models_loaded",
+    help: "Models this process loaded and serves",
+    registers: [this.registry],
+  });
+  readonly modelLoadFailures = new Gauge({
+    name: "inference_model_load_failures",
+    help: "1 for each model file of the models folder that could not be loaded, by file and error code",
+    labelNames: ["file", "code"] as const,
+    registers: [this.registry],
+  });
   readonly pullRequests = new Counter({
     name: "inference_queue_api_requests_total",
     help: "Cloudflare Queues API calls by operation and result",
@@ -50,6 +64,13 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The outcome of loading the models folder: how many models are served and which files failed. */
+  recordModelLoad(loaded: number, failures: readonly LoadFailure[]): void {
+    this.modelsLoaded.set(loaded);
+    this.modelLoadFailures.reset();
+    for (const { file, code } of failures) this.modelLoadFailures.set({ file, code }, 1);
   }
 
   observeStage(stage: Stage, ms: number): void {

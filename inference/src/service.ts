@@ -42,9 +42,22 @@ export async function createService(
     maxWaitMs: config.MAX_WAIT_MS,
     queueCapacity: config.QUEUE_CAPACITY,
     maxPixels: config.MAX_IMAGE_PIXELS,
+    tiling: {
+      autoMaxShrink: config.TILING_AUTO_MAX_SHRINK,
+      autoTileSize: config.TILING_AUTO_TILE_SIZE,
+      autoOverlap: config.TILING_AUTO_OVERLAP,
+      autoWholeImage: config.TILING_AUTO_WHOLE_IMAGE,
+      maxTiles: config.TILING_MAX_TILES,
+    },
+    tilesInFlight: config.TILES_IN_FLIGHT,
+    intensity: {
+      percentiles: { low: config.INTENSITY_LOW_PERCENTILE, high: config.INTENSITY_HIGH_PERCENTILE },
+      levels: { black: config.INTENSITY_BLACK_LEVEL, white: config.INTENSITY_WHITE_LEVEL },
+    },
     defaultModel: config.DEFAULT_MODEL,
     onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
   });
+  metrics.recordModelLoad(models.list().length, models.failures);
   for (const failure of models.failures) logger.error("model not served", { ...failure });
   for (const { info } of models.list()) {
     logger.info("model loaded", {

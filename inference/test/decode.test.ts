@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { MODEL_LEVELS } from "@common/imaging/intensity";
 import sharp from "sharp";
 import { InferenceError } from "../src/errors";
 import { decodeResized, isGrey, probeImage } from "../src/image/decode";
@@ -26,23 +27,46 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 describe("image decoding", () => {
-  test("16-bit greyscale PNG becomes 8-bit RGB with values scaled, not truncated", async () => {
-    const values = new Uint16Array(8 * 2);
-    values.fill(65535, 0, 8);
-    values.fill(32896, 8, 16);
-    const png = await sharp(values, { raw: { width: 8, height: 2, channels: 1 } })
+  test("16-bit greyscale PNG is mapped by its own percentiles to the model's levels, not shifted", async () => {
+    // 12-bit data in a 16-bit container: a shift by 8 bits would leave every pixel at 15 or below.
+    const values = Uint16Array.from({ length: 64 * 64 }, (_, i) => i % 4096);
+    const png = await sharp(values, { raw: { width: 64, height: 64, channels: 1 } })
       .toColourspace("grey16")
       .png()
       .toBuffer();
     const { info, rgb, grey } = await decodeAsIs(png);
     expect(info.depth).toBe("ushort");
     expect(isGrey(info)).toBe(true);
-    expect(rgb).toHaveLength(8 * 2 * 3);
-    expect(pixel(rgb, 8, 3, 0)).toEqual([255, 255, 255]);
-    expect(pixel(rgb, 8, 3, 1)).toEqual([128, 128, 128]);
-    // The one-channel path scales the same way.
-    expect(grey).toHaveLength(8 * 2);
-    expect([grey[3], grey[11]]).toEqual([255, 128]);
+    expect(rgb).toHaveLength(64 * 64 * 3);
+    expect(grey).toHaveLength(64 * 64);
+    expect(Math.min(...grey)).toBe(Math.round(255 * MODEL_LEVELS.black));
+    expect(Math.max(...grey)).toBe(Math.round(255 * MODEL_LEVELS.white));
+    // Brightness follows the values; RGB output holds the same grey in each channel.
+    expect(grey[2048] as number).toBeGreaterThan(grey[100] as number);
+    expect(pixel(rgb, 64, 10, 0)).toEqual([grey[10], grey[10], grey[10]] as number[]);
+  });
+
+  test("16-bit greyscale TIFF, uncompressed, LZW and Deflate, in strips and in tiles, decodes alike", async () => {
+    const width = 300;
+    const height = 200;
+    const values = Uint16Array.from({ length: width * height }, (_, i) => 500 + ((i * 7) % 3000));
+    const raw = { raw: { width, height, channels: 1 as const } };
+    const variants = await Promise.all(
+      (["none", "lzw", "deflate"] as const).flatMap((compression) =>
+        [false, true].map((tile) =>
+          sharp(values, raw)
+            .toColourspace("grey16")
+            .tiff({ compression, tile, tileWidth: 64, tileHeight: 64 })
+            .toBuffer(),
+        ),
+      ),
+    );
+    const decoded = await Promise.all(variants.map((bytes) => decodeAsIs(bytes)));
+    for (const { info, grey } of decoded) {
+      expect(info).toMatchObject({ format: "tiff", depth: "ushort", width, height });
+      expect(grey).toEqual(decoded[0]?.grey as Uint8Array);
+    }
+    expect(Math.max(...(decoded[0]?.grey ?? []))).toBe(Math.round(255 * MODEL_LEVELS.white));
   });
 
   test("16-bit RGB PNG keeps its colours; 8-bit TIFF decodes", async () => {

@@ -97,6 +97,16 @@ describe("POST /v1/detect", () => {
     expect(body.detections.map((d) => d.label)).toEqual(["porosity", "porosity"]);
   });
 
+  test("tiles on request: tiling=<size> with overlap and a whole-image pass, counted in timings", async () => {
+    const response = await detect("?tiling=64&overlap=0&wholeImage=true", white);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { timings: { tiles: number; tilingMs: number } };
+    // 128 × 128 in 64-px tiles without overlap: four tiles and the whole image.
+    expect(body.timings.tiles).toBe(5);
+    const untiled = (await (await detect("?tiling=off", white)).json()) as { timings: { tiles: number } };
+    expect(untiled.timings.tiles).toBe(1);
+  });
+
   test("names a model explicitly", async () => {
     const body = (await (await detect("?model=yolov5", white)).json()) as {
       detections: Array<{ label: string }>;
@@ -122,6 +132,10 @@ describe("POST /v1/detect", () => {
     const cases: Array<[string, BodyInit | null, number, SharedErrorCode]> = [
       ["?conf=2", white, 400, "validation_failed"],
       ["?classes=a,b", white, 400, "validation_failed"],
+      ["?tiling=sometimes", white, 400, "validation_failed"],
+      ["?tiling=16", white, 400, "validation_failed"],
+      ["?tiling=64&overlap=0.9", white, 400, "validation_failed"],
+      ["?tiling=auto&overlap=0.1", white, 400, "validation_failed"],
       ["", null, 400, "empty_body"],
       ["?model=missing", white, 404, "model_not_found"],
       ["", "not an image at all", 400, "image_corrupt"],

@@ -83,6 +83,22 @@ describe("MicroBatcher", () => {
     expect((await again).output).toEqual([4]);
   });
 
+  test("inputs of an admitted image (later tiles) are queued beyond capacity; `full` says when new work is refused", async () => {
+    const { batcher, release } = gated({ maxBatch: 1, maxWaitMs: 0, capacity: 1 });
+    expect(batcher.full).toBe(false);
+    const first = batcher.submit(item(1));
+    expect(batcher.full).toBe(true);
+    expect(((await batcher.submit(item(2)).catch((e: unknown) => e)) as InferenceError).code).toBe(
+      "queue_full",
+    );
+    const tile = batcher.submit(item(3), { admitted: true });
+    expect(batcher.load).toBe(2);
+    release();
+    await first;
+    release();
+    expect((await tile).output).toEqual([3]);
+  });
+
   test("a failing run rejects every item of its batch and the next batch still runs", async () => {
     let calls = 0;
     const batcher = new MicroBatcher<string>({

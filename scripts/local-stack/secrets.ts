@@ -7,13 +7,19 @@ const LocalSecretsSchema = z.object({
   callbackToken: z.string(),
   inferenceApiToken: z.string(),
   imageUrlSigningKey: z.string(),
+  operationsToken: z.string(),
 });
 export type LocalSecrets = z.infer<typeof LocalSecretsSchema>;
 
 const random = () => randomBytes(32).toString("base64url");
 
 export function generateLocalSecrets(): LocalSecrets {
-  return { callbackToken: random(), inferenceApiToken: random(), imageUrlSigningKey: random() };
+  return {
+    callbackToken: random(),
+    inferenceApiToken: random(),
+    imageUrlSigningKey: random(),
+    operationsToken: random(),
+  };
 }
 
 /**

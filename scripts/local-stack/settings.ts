@@ -37,6 +37,8 @@ export function readLocalSettings() {
     dbWsMaxConnections: count("DEV_DB_WS_MAX_CONNECTIONS", 5),
     inferencePort: port("DEV_INFERENCE_PORT", 8788),
     queuesApiPort: port("DEV_QUEUES_API_PORT", 54332),
+    /** Prometheus, started only when the `prometheus` executable is on PATH. */
+    prometheusPort: port("DEV_PROMETHEUS_PORT", 9090),
     /** Models the local inference service serves (its own default when unset). */
     modelsDir: process.env.INFERENCE_MODELS_DIR || join(repoRoot, "inference/models"),
     database: process.env.DEV_DATABASE || "defects",

@@ -61,7 +61,18 @@ function tiff16(width: number, height: number, littleEndian: boolean): Buffer {
   return Buffer.concat([header, pixels, ifd]);
 }
 
+/** A JPEG with `segments` APP2 (ICC-style) blocks of `bytes` bytes each before its frame header. */
+async function jpegWithMetadata(bytes = 60_000, segments = 1): Promise<Buffer> {
+  const jpeg = await raw(64, 48).jpeg({ quality: 90 }).toBuffer();
+  const app = Buffer.alloc(bytes + 4, 0x20);
+  app[0] = 0xff;
+  app[1] = 0xe2;
+  app.writeUInt16BE(bytes + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), ...Array<Buffer>(segments).fill(app), jpeg.subarray(2)]);
+}
+
 export const imageFixtures = {
+  jpegWithMetadata,
   png: (width = 64, height = 48) => raw(width, height).png().toBuffer(),
   png16: (width = 64, height = 48) => raw(width, height).toColourspace("grey16").png().toBuffer(),
   jpeg: (width = 64, height = 48) => raw(width, height).jpeg({ quality: 90 }).toBuffer(),

@@ -169,6 +169,7 @@ export async function workerConfig(worker: TestWorker) {
     EDGE_PUBLIC_URL: worker.origin,
     INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
     INFERENCE_API_TOKEN: secrets.inferenceApiToken,
+    OPERATIONS_TOKEN: secrets.operationsToken,
     IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
   });
 }

@@ -7,40 +7,12 @@ import { z } from "zod";
 import { freePort } from "../local-stack/ports";
 import { devDetectConsumer, type WranglerQueueConsumer } from "../local-stack/queue-consumers";
 import { repoRoot } from "../local-stack/settings";
+import { readWranglerConfig } from "../local-stack/wrangler-config";
 import { sharedServices } from "./shared-services";
 import { workerBundle } from "./worker-bundle";
 
 /** First use builds the Worker and starts PostgreSQL: allow for a slow, busy machine. */
 export const STARTUP_TIMEOUT_MS = 120_000;
-
-/** The parts of wrangler.toml the test Worker mirrors, so tests run the configured bindings. */
-const WranglerSchema = z.object({
-  compatibility_date: z.string(),
-  compatibility_flags: z.array(z.string()).default([]),
-  vars: z.record(z.string(), z.string()).default({}),
-  assets: z.object({ directory: z.string(), binding: z.string() }).optional(),
-  r2_buckets: z.array(z.object({ binding: z.string(), bucket_name: z.string() })).default([]),
-  durable_objects: z
-    .object({ bindings: z.array(z.object({ name: z.string(), class_name: z.string() })).default([]) })
-    .default({ bindings: [] }),
-  queues: z
-    .object({
-      producers: z.array(z.object({ binding: z.string(), queue: z.string() })).default([]),
-      consumers: z
-        .array(
-          z.object({
-            queue: z.string(),
-            max_batch_size: z.number().optional(),
-            max_batch_timeout: z.number().optional(),
-            max_retries: z.number().optional(),
-            dead_letter_queue: z.string().optional(),
-            retry_delay: z.number().optional(),
-          }),
-        )
-        .default([]),
-    })
-    .default({ producers: [], consumers: [] }),
-});
 
 /** wrangler.toml's consumers plus the local stack's `detect` push bridge, with test overrides. */
 function queueConsumers(
@@ -70,7 +42,8 @@ async function miniflareOptions(
   consumerOverrides?: TestWorkerOptions["queueConsumers"],
   extraProducers: ReadonlyArray<{ binding: string; queue: string }> = [],
 ): Promise<MiniflareOptions> {
-  const config = WranglerSchema.parse(Bun.TOML.parse(await Bun.file(join(repoRoot, "wrangler.toml")).text()));
+  // The top level: what tests and `npm run dev` run (the [env.*] sections are for deploys).
+  const config = await readWranglerConfig();
   return {
     modules: true,
     scriptPath,
@@ -81,6 +54,10 @@ async function miniflareOptions(
     compatibilityFlags: config.compatibility_flags,
     bindings: { ...config.vars, ...bindings },
     r2Buckets: Object.fromEntries(config.r2_buckets.map((b) => [b.binding, b.bucket_name])),
+    // Miniflare's local dataset accepts and drops writes, as `wrangler dev` does.
+    analyticsEngineDatasets: Object.fromEntries(
+      config.analytics_engine_datasets.map((d) => [d.binding, { dataset: d.dataset }]),
+    ),
     durableObjects: Object.fromEntries(
       config.durable_objects.bindings.map((d) => [d.name, { className: d.class_name, useSQLite: true }]),
     ),
@@ -176,6 +153,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
         EDGE_PUBLIC_URL: origin,
         INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
         INFERENCE_API_TOKEN: secrets.inferenceApiToken,
+        OPERATIONS_TOKEN: secrets.operationsToken,
         IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
         ...options.vars,
       },

@@ -1,10 +1,22 @@
+import type { ImageMetadata } from "@common/imaging/image-metadata";
+import type { ImagePixelSize } from "@common/measurements";
+
 /**
  * Identifies an image by its bytes (never by what the client claims) and reads its dimensions
  * and bit depth from the header alone, so limits are enforced before anything is decoded.
  */
-export type ImageFormat = "jpeg" | "png" | "tiff" | "webp";
+export type ImageFormat = "jpeg" | "png" | "tiff" | "webp" | "dicom";
 
-export type ImageInfo = { format: ImageFormat; width: number; height: number; bitDepth: number };
+export type ImageInfo = {
+  format: ImageFormat;
+  width: number;
+  height: number;
+  bitDepth: number;
+  /** The file's own calibration (DICONDE Pixel Spacing), when it has one. */
+  pixelSizeMm?: ImagePixelSize;
+  /** Header facts beyond the size (DICONDE window, rescale, identifiers). */
+  metadata?: ImageMetadata;
+};
 
 export type ProbeFailure =
   | { problem: "unsupported"; detail: string }
@@ -20,6 +32,7 @@ export const mimeTypes: Record<ImageFormat, string> = {
   png: "image/png",
   tiff: "image/tiff",
   webp: "image/webp",
+  dicom: "application/dicom",
 };
 
 const startsWith = (bytes: Uint8Array, signature: number[], at = 0) =>
@@ -98,10 +111,35 @@ function probePng(b: Uint8Array): ProbeResult {
 /** SOF markers carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not. */
 const isStartOfFrame = (marker: number) =>
   marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+/** Lossless frames (SOF3, 7, 11, 15) allow 2–16 bits per sample; the DCT ones 8 or 12. */
+const isLossless = (marker: number) => (marker & 0x03) === 0x03;
 
-function probeJpeg(b: Uint8Array): ProbeResult {
+/** A JPEG frame header (ITU T.81, B.2.2) with the values the standard allows. */
+function jpegFrame(b: Uint8Array, at: number, marker: number): ProbeResult {
+  const length = u16be(b, at + 2);
+  const precision = b[at + 4] ?? 0;
+  const [height, width] = [u16be(b, at + 5), u16be(b, at + 7)];
+  const components = b[at + 9] ?? 0;
+  const precisionAllowed = isLossless(marker)
+    ? precision >= 2 && precision <= 16
+    : precision === 8 || precision === 12;
+  if (!precisionAllowed)
+    return corrupt(`JPEG sample precision ${precision} is not allowed in this frame type`);
+  if (components < 1 || components > 4)
+    return corrupt(`JPEG frame with ${components} components is not allowed`);
+  if (length !== 8 + 3 * components) return corrupt("JPEG frame header length does not match its components");
+  return { ok: true, format: "jpeg", bitDepth: precision, height, width };
+}
+
+/**
+ * Walks the marker segments to the frame header. Metadata segments (EXIF, ICC, comments) may push
+ * it beyond the bytes read: the answer is then `need_more`, up to the caller's header limit.
+ */
+function probeJpeg(b: Uint8Array, totalBytes: number): ProbeResult {
   let i = 2;
-  while (i + 9 < b.length) {
+  for (;;) {
+    if (i + 10 > totalBytes) return corrupt("JPEG frame header not found (truncated file?)");
+    if (i + 10 > b.length) return { ok: false, problem: "need_more", offset: i + 10 };
     if (b[i] !== 0xff) return corrupt("JPEG segment structure is broken");
     const marker = b[i + 1] ?? 0;
     if (marker === 0xff) {
@@ -109,20 +147,14 @@ function probeJpeg(b: Uint8Array): ProbeResult {
       continue;
     }
     if (marker === 0xd9 || marker === 0xda) return corrupt("JPEG has no frame header before its image data");
-    const length = u16be(b, i + 2);
-    if (isStartOfFrame(marker)) {
-      return {
-        ok: true,
-        format: "jpeg",
-        bitDepth: b[i + 4] ?? 0,
-        height: u16be(b, i + 5),
-        width: u16be(b, i + 7),
-      };
+    if (marker === 0x00 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      return corrupt(`JPEG marker 0x${marker.toString(16)} is not allowed before the frame header`);
     }
+    if (isStartOfFrame(marker)) return jpegFrame(b, i, marker);
+    const length = u16be(b, i + 2);
     if (length < 2) return corrupt("JPEG segment length is invalid");
     i += 2 + length;
   }
-  return corrupt("JPEG frame header not found (truncated file?)");
 }
 
 function probeWebp(b: Uint8Array): ProbeResult {
@@ -154,8 +186,41 @@ function probeWebp(b: Uint8Array): ProbeResult {
   return corrupt("WebP without a known image chunk");
 }
 
-const TIFF_TAGS = { width: 256, height: 257, bitsPerSample: 258 } as const;
+const TIFF_TAGS = {
+  width: 256,
+  height: 257,
+  bitsPerSample: 258,
+  compression: 259,
+  samplesPerPixel: 277,
+} as const;
 
+/** Byte size of each TIFF 6.0 field type (1 BYTE ... 12 DOUBLE); other types are invalid. */
+const TIFF_TYPE_SIZES: Partial<Record<number, number>> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+};
+
+/** Compressions the inference service's decoder reads: none, CCITT 1D/G3/G4, LZW, JPEG, Deflate, PackBits. */
+const TIFF_COMPRESSIONS = new Set([1, 2, 3, 4, 5, 7, 8, 32773, 32946]);
+
+/** More entries than any real first directory has (baseline needs about 15; GeoTIFF/EXIF add tens). */
+const MAX_TIFF_ENTRIES = 1000;
+
+/**
+ * Reads the first image file directory (TIFF 6.0, section 2) and checks what the standard fixes:
+ * field types, that every value lies inside the file, and the sizes, depths and compression.
+ * Only the first directory is read, so loops in the chain of directories cannot trap the probe.
+ */
 function probeTiff(b: Uint8Array, totalBytes: number): ProbeResult {
   const little = b[0] === 0x49;
   const u16 = (i: number) => (little ? u16le(b, i) : u16be(b, i));
@@ -164,30 +229,46 @@ function probeTiff(b: Uint8Array, totalBytes: number): ProbeResult {
   if (ifd < 8 || ifd + 2 > totalBytes) return corrupt("TIFF directory offset points outside the file");
   if (ifd + 2 > b.length) return { ok: false, problem: "need_more", offset: ifd + 2 };
   const entries = u16(ifd);
-  const end = ifd + 2 + entries * 12;
+  if (entries === 0 || entries > MAX_TIFF_ENTRIES) return corrupt(`TIFF directory with ${entries} entries`);
+  const end = ifd + 2 + entries * 12 + 4;
   if (end > totalBytes) return corrupt("TIFF directory runs past the end of the file");
   if (end > b.length) return { ok: false, problem: "need_more", offset: end };
-  const values: Partial<Record<number, number>> = {};
+  const values: Partial<Record<number, number[]>> = {};
   for (let n = 0; n < entries; n++) {
     const at = ifd + 2 + n * 12;
-    const tag = u16(at);
-    const type = u16(at + 2);
-    const count = u32(at + 4);
-    // SHORT values sit left-justified in the value field; LONG fills it. BitsPerSample with
-    // several samples points elsewhere, but all samples share one depth in baseline TIFF.
-    const inline = type === 3 ? u16(at + 8) : u32(at + 8);
-    if (tag === TIFF_TAGS.bitsPerSample && count > 2) {
-      const offset = u32(at + 8);
-      if (offset + 2 > b.length) return { ok: false, problem: "need_more", offset: offset + 2 };
-      values[tag] = u16(offset);
-    } else {
-      values[tag] = inline;
+    const [tag, type, count] = [u16(at), u16(at + 2), u32(at + 4)];
+    const size = TIFF_TYPE_SIZES[type];
+    if (!size) return corrupt(`TIFF field ${tag} has an invalid type ${type}`);
+    const bytes = size * count;
+    // Values of up to four bytes sit in the entry; larger ones at an offset that must be in the file.
+    const valueAt = bytes <= 4 ? at + 8 : u32(at + 8);
+    if (bytes > 4 && (valueAt < 8 || valueAt + bytes > totalBytes)) {
+      return corrupt(`TIFF field ${tag} points outside the file`);
     }
+    const wanted = Object.values(TIFF_TAGS).includes(tag as never);
+    if (!wanted) continue;
+    if (type !== 3 && type !== 4) return corrupt(`TIFF field ${tag} must be SHORT or LONG`);
+    if (count > 16) return corrupt(`TIFF field ${tag} has ${count} values`);
+    if (valueAt + bytes > b.length) return { ok: false, problem: "need_more", offset: valueAt + bytes };
+    values[tag] = Array.from({ length: count }, (_, k) =>
+      type === 3 ? u16(valueAt + 2 * k) : u32(valueAt + 4 * k),
+    );
   }
-  const width = values[TIFF_TAGS.width];
-  const height = values[TIFF_TAGS.height];
-  if (!width || !height) return corrupt("TIFF without image width and height");
-  return { ok: true, format: "tiff", width, height, bitDepth: values[TIFF_TAGS.bitsPerSample] ?? 1 };
+  const one = (tag: number) => (values[tag]?.length === 1 ? values[tag][0] : undefined);
+  const [width, height] = [one(TIFF_TAGS.width), one(TIFF_TAGS.height)];
+  if (!width || !height) return corrupt("TIFF without one image width and one height");
+  const samples = one(TIFF_TAGS.samplesPerPixel) ?? 1;
+  if (samples < 1 || samples > 4) return corrupt(`TIFF with ${samples} samples per pixel`);
+  const depths = values[TIFF_TAGS.bitsPerSample] ?? [1];
+  const bitDepth = depths[0] ?? 1;
+  if (depths.some((depth) => depth !== bitDepth) || ![1, 2, 4, 8, 16, 32].includes(bitDepth)) {
+    return corrupt(`TIFF bits per sample ${depths.join(",")} are not allowed`);
+  }
+  const compression = one(TIFF_TAGS.compression) ?? 1;
+  if (!TIFF_COMPRESSIONS.has(compression)) {
+    return { ok: false, problem: "unsupported", detail: `TIFF compression ${compression} is not supported` };
+  }
+  return { ok: true, format: "tiff", width, height, bitDepth };
 }
 
 /**
@@ -202,7 +283,7 @@ export function probeImage(head: Uint8Array, totalBytes: number): ProbeResult {
     format === "png"
       ? probePng(head)
       : format === "jpeg"
-        ? probeJpeg(head)
+        ? probeJpeg(head, totalBytes)
         : format === "webp"
           ? probeWebp(head)
           : probeTiff(head, totalBytes);

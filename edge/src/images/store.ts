@@ -2,11 +2,12 @@ import { randomToken } from "../auth/secrets";
 import { ApiError } from "../errors";
 import { hasValidEnding, type ImageInfo, mimeTypes, probeImage } from "./probe";
 
-export type UploadLimits = { maxBytes: number; maxPixels: number };
+/** `maxHeaderBytes` bounds what is held in memory to find a header placed late in the file. */
+export type UploadLimits = { maxBytes: number; maxPixels: number; maxHeaderBytes: number };
 
 export type StoredImage = ImageInfo & { objectKey: string; bytes: number; sha256: string };
 
-/** Enough for every header we read except TIFF directories placed at the end of the file. */
+/** Enough for most headers; TIFF directories at the end and big metadata blocks ask for more. */
 const HEAD_BYTES = 64 * 1024;
 /** Bytes kept from the end of the stream to check the format's closing marker. */
 const TAIL_BYTES = 64;
@@ -76,6 +77,13 @@ export async function storeImage(
   let size = await fill(reader, buffered, Math.min(HEAD_BYTES, length));
   let probe = probeImage(concat(buffered, size), length);
   while (!probe.ok && probe.problem === "need_more" && size < length) {
+    if (probe.offset > limits.maxHeaderBytes) {
+      await reader.cancel();
+      throw new ApiError(
+        "image_header_too_large",
+        `The image's header (or TIFF directory) ends at byte ${probe.offset}; only the first ${limits.maxHeaderBytes} bytes are searched`,
+      );
+    }
     size = await fill(reader, buffered, probe.offset);
     probe = probeImage(concat(buffered, size), length);
   }
@@ -132,7 +140,10 @@ export async function storeImage(
     ]);
   } catch (error) {
     await bucket.delete(objectKey).catch(() => {});
-    throw new ApiError("bad_request", "The upload broke off or did not match its Content-Length", {
+    // A body that broke off or ran long is the request body guard's refusal, which the error
+    // handler answers with; what is left is storage failing.
+    throw new ApiError("storage_unavailable", "Image storage is unavailable; retry shortly", {
+      headers: { "Retry-After": "5" },
       cause: error,
     });
   }

@@ -171,6 +171,12 @@ async function finishedWith(tx: Tx, row: Stored, detectionCount: number): Promis
 }
 
 /**
+ * How the error of a job failed by its dead-lettered `detect` message starts
+ * (`dead_lettered: ...`); the operations metrics count failures by it.
+ */
+export const DEAD_LETTERED = "dead_lettered";
+
+/**
  * Marks an unfinished job failed with `reason` (dead-lettered message) and records its
  * `job.failed` deliveries. Returns null when the job is gone or already finished.
  */

@@ -1,3 +1,4 @@
+import { type ImagePixelSize, sizeInMm } from "@common/measurements";
 import { strToU8, zipSync } from "fflate";
 import type { DetectionView } from "./views";
 
@@ -6,14 +7,19 @@ export type ExportItem = {
   jobId: string;
   image: { id: string; width: number; height: number; filename: string | null };
   detections: DetectionView[];
+  /** mm per pixel for this job's sizes (`jobPixelSize`), or null when unknown. */
+  pixelSizeMm: ImagePixelSize | null;
 };
 
 /**
  * COCO detection results with their ground structure: `images`, `annotations` (bbox as
  * [x, y, width, height] in pixels, with `score`) and `categories`. Category ids are the model's
  * class ids; image and annotation ids are 1-based positions, with the platform ids kept alongside.
+ * `info.detection_set` says whether the detections are the model's output or the reviewed set.
+ * Where the pixel size is known, each image carries `pixel_size_mm` ({ x, y, source }) and each
+ * annotation `size_mm` ({ width, height, length, area }, `common/measurements.ts`).
  */
-export function toCoco(items: ExportItem[]) {
+export function toCoco(items: ExportItem[], set: "model" | "reviewed") {
   const categories = new Map<number, string>();
   const annotations: Array<Record<string, unknown>> = [];
   const cocoImages = items.map((item, index) => {
@@ -30,6 +36,7 @@ export function toCoco(items: ExportItem[]) {
         area: width * height,
         iscrowd: 0,
         score: d.score,
+        ...(item.pixelSizeMm ? { size_mm: sizeInMm(d.box, item.pixelSizeMm) } : {}),
       });
     }
     return {
@@ -39,10 +46,16 @@ export function toCoco(items: ExportItem[]) {
       height: item.image.height,
       image_uid: item.image.id,
       job_id: item.jobId,
+      ...(item.pixelSizeMm ? { pixel_size_mm: item.pixelSizeMm } : {}),
     };
   });
   return {
-    info: { description: "Defect detection results", date_created: new Date().toISOString() },
+    info: {
+      description: "Defect detection results",
+      date_created: new Date().toISOString(),
+      /** `model`: the model's output; `reviewed`: the set after human review. */
+      detection_set: set,
+    },
     images: cocoImages,
     annotations,
     categories: [...categories]
@@ -62,7 +75,44 @@ export function toYoloLines(item: ExportItem): string {
     .join("\n");
 }
 
-/** A zip of `labels/<image>.txt` per job plus `classes.txt` (id and name per line). */
+/** Columns of the zip's `measurements.csv`. */
+export const MEASUREMENT_COLUMNS = [
+  "image",
+  "line",
+  "class_id",
+  "label",
+  "score",
+  "width_mm",
+  "height_mm",
+  "length_mm",
+  "area_mm2",
+] as const;
+
+/**
+ * Sizes in mm of every detection whose image has a known pixel size, one row per label line
+ * (`line` is its 1-based position in `labels/<image>.txt`); YOLO's own lines have no room for them.
+ */
+export function toMeasurementsCsv(items: ExportItem[]): string {
+  const rows: string[] = [MEASUREMENT_COLUMNS.join(",")];
+  for (const item of items) {
+    if (!item.pixelSizeMm) continue;
+    item.detections.forEach((d, index) => {
+      const mm = sizeInMm(d.box, item.pixelSizeMm as ImagePixelSize);
+      const label = /[",\n]/.test(d.label) ? `"${d.label.replaceAll('"', '""')}"` : d.label;
+      rows.push(
+        [item.image.id, index + 1, d.classId, label, d.score.toFixed(6)]
+          .concat([mm.width, mm.height, mm.length, mm.area].map((v) => v.toFixed(4)))
+          .join(","),
+      );
+    });
+  }
+  return `${rows.join("\n")}\n`;
+}
+
+/**
+ * A zip of `labels/<image>.txt` per job plus `classes.txt` (id and name per line), and
+ * `measurements.csv` (sizes in mm) when any image has a known pixel size.
+ */
 export function toYoloZip(items: ExportItem[]): Uint8Array {
   const classes = new Map<number, string>();
   const files: Record<string, Uint8Array> = {};
@@ -70,6 +120,7 @@ export function toYoloZip(items: ExportItem[]): Uint8Array {
     for (const d of item.detections) classes.set(d.classId, d.label);
     files[`labels/${item.image.id}.txt`] = strToU8(toYoloLines(item));
   }
+  if (items.some((item) => item.pixelSizeMm)) files["measurements.csv"] = strToU8(toMeasurementsCsv(items));
   files["classes.txt"] = strToU8(
     [...classes]
       .sort(([a], [b]) => a - b)

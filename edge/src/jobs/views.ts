@@ -1,9 +1,12 @@
 import type { Box, Detection } from "@common/contracts/detect-result";
+import { type ImagePixelSize, type PixelSize, type SizeMm, sizeInMm } from "@common/measurements";
 import type { detections, images, jobs } from "@db/schema";
 
 type JobRow = typeof jobs.$inferSelect;
 type DetectionRow = typeof detections.$inferSelect;
-type ImageDims = Pick<typeof images.$inferSelect, "id" | "width" | "height" | "filename">;
+type ImageDims = Pick<typeof images.$inferSelect, "id" | "width" | "height" | "filename"> & {
+  pixelSizeMm?: ImagePixelSize | null;
+};
 
 /** A detection as the API shows it (`DetectionSchema` of routes/jobs/schema.ts). */
 export type DetectionView = Detection & {
@@ -11,12 +14,27 @@ export type DetectionView = Detection & {
   boxNormalized: Box;
 };
 
-export function toDetection(row: DetectionRow, image: ImageDims): DetectionView {
+/** A detection of a job: with its size on the part, when the pixel size is known (`common/measurements.ts`). */
+export type JobDetectionView = DetectionView & { sizeMm: SizeMm | null };
+
+/** The pixel size a job's sizes use: the job's own `pixelSizeMm`, else the image's, else none. */
+export function jobPixelSize(params: JobRow["params"], image: ImageDims): ImagePixelSize | null {
+  if (params.pixelSizeMm) return { ...params.pixelSizeMm, source: "job" };
+  return image.pixelSizeMm ?? null;
+}
+
+export function toDetection(
+  row: DetectionRow,
+  image: ImageDims,
+  pixel: PixelSize | null = null,
+): JobDetectionView {
+  const box = { x1: row.x1, y1: row.y1, x2: row.x2, y2: row.y2 };
   return {
     classId: row.classId,
     label: row.label,
     score: row.score,
-    box: { x1: row.x1, y1: row.y1, x2: row.x2, y2: row.y2 },
+    box,
+    sizeMm: pixel ? sizeInMm(box, pixel) : null,
     boxNormalized: {
       x1: row.x1 / image.width,
       y1: row.y1 / image.height,
@@ -27,6 +45,7 @@ export function toDetection(row: DetectionRow, image: ImageDims): DetectionView 
 }
 
 export function toJob(row: JobRow, image: ImageDims, found?: DetectionRow[]) {
+  const pixelSizeMm = jobPixelSize(row.params, image);
   return {
     id: row.id,
     status: row.status,
@@ -40,10 +59,11 @@ export function toJob(row: JobRow, image: ImageDims, found?: DetectionRow[]) {
     attempts: row.attempts,
     error: row.error,
     timings: row.timings,
+    pixelSizeMm,
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
-    ...(found ? { detections: found.map((d) => toDetection(d, image)) } : {}),
+    ...(found ? { detections: found.map((d) => toDetection(d, image, pixelSizeMm)) } : {}),
   };
 }
 

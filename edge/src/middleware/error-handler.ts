@@ -2,9 +2,10 @@ import { createLogger, errorFields } from "@common/logger";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { databaseUnavailable, isDatabaseUnavailable } from "../db-errors";
+import { databaseUnavailable, invalidValue, isDatabaseUnavailable, isInvalidValue } from "../db-errors";
 import type { AppEnv } from "../env";
 import { ApiError, type ErrorBody, type ErrorCode } from "../errors";
+import { requestBodyOf } from "./request-body";
 
 /** Generic codes for errors raised by Hono itself (validators, body limit, CORS, ...). */
 const codeByStatus: Partial<Record<number, ErrorCode>> = {
@@ -36,22 +37,10 @@ function render(c: Context<AppEnv>, error: ApiError): Response {
 }
 
 /** Renders every failure as the one error body; unexpected errors are logged, never leaked. */
-/** Bodies up to this size are read and dropped when a request is refused before reading it. */
-const DISCARD_LIMIT_BYTES = 1024 * 1024;
-
-/**
- * workerd closes a keep-alive connection whose request body was left unread, failing the
- * client's next request on it. Refusals (auth, validation) usually come before the body is read,
- * so a small one is drained; a large one is left, and the connection closes.
- */
-async function discardUnreadBody(request: Request): Promise<void> {
-  if (!request.body || request.bodyUsed) return;
-  const length = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (length <= DISCARD_LIMIT_BYTES) await request.arrayBuffer().catch(() => undefined);
-}
-
 export const errorHandler: ErrorHandler<AppEnv> = async (error, c) => {
-  await discardUnreadBody(c.req.raw);
+  // A refused body is the cause, whatever a reader (a JSON validator, a form parser) made of it.
+  const bodyFailure = requestBodyOf(c)?.failure;
+  if (bodyFailure) return render(c, bodyFailure);
   if (error instanceof ApiError) return render(c, error);
   if (error instanceof HTTPException) {
     // Errors raised by Hono's own middleware (body limit, CORS, ...) keep their status.
@@ -66,6 +55,10 @@ export const errorHandler: ErrorHandler<AppEnv> = async (error, c) => {
     logger.error("database unavailable", { ...errorFields(error), path: c.req.path });
     return render(c, databaseUnavailable());
   }
+  if (isInvalidValue(error)) {
+    logger.warn("value refused by the database", { ...errorFields(error), path: c.req.path });
+    return render(c, invalidValue(error));
+  }
   logger.error("unhandled error", { ...errorFields(error), path: c.req.path });
   return render(c, new ApiError("internal", "Internal server error"));
 };
@@ -73,7 +66,6 @@ export const errorHandler: ErrorHandler<AppEnv> = async (error, c) => {
 /** 404 for a path no route has; 405 with `Allow` for a path that exists under other methods. */
 export function notFoundHandler(allowedFor: (path: string) => string[]): NotFoundHandler<AppEnv> {
   return async (c) => {
-    await discardUnreadBody(c.req.raw);
     const allowed = allowedFor(c.req.path);
     if (allowed.length > 0) {
       return render(

@@ -3,16 +3,20 @@ import { webhookDeliveries, webhookEvent, webhooks } from "@db/schema";
 import { and, eq, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import type { JobEventData } from "../jobs/events";
+import type { ReportEventData } from "../reports/views";
 
 export type WebhookEvent = (typeof webhooks.$inferSelect)["events"][number];
 export const webhookEvents = webhookEvent.enumValues;
+
+/** What each event carries: `job.*` events the job, `report.*` events the report. */
+export type WebhookData = { job: JobEventData } | { report: ReportEventData };
 
 /** Body of every delivery; `id` equals the `Webhook-Id` header and stays the same across retries. */
 export type WebhookPayload = {
   id: string;
   type: WebhookEvent;
   createdAt: string;
-  data: { job: JobEventData };
+  data: WebhookData;
 };
 
 /** Message on the `webhooks` queue: the delivery row holds everything else. */
@@ -26,8 +30,18 @@ export type WebhookMessage = { deliveryId: string };
 export async function recordDeliveries(
   tx: Tx,
   ownerId: string,
-  event: WebhookEvent,
+  event: Exclude<WebhookEvent, `report.${string}`>,
   job: JobEventData,
+): Promise<string[]> {
+  return recordEventDeliveries(tx, ownerId, event, { job });
+}
+
+/** `recordDeliveries` for any event and its data (reports: `report.ready`). */
+export async function recordEventDeliveries(
+  tx: Tx,
+  ownerId: string,
+  event: WebhookEvent,
+  data: WebhookData,
 ): Promise<string[]> {
   const targets = await tx
     .select({ id: webhooks.id })
@@ -37,7 +51,7 @@ export async function recordDeliveries(
   const createdAt = new Date().toISOString();
   const rows = targets.map((target) => {
     const id = uuidv7();
-    const payload: WebhookPayload = { id, type: event, createdAt, data: { job } };
+    const payload: WebhookPayload = { id, type: event, createdAt, data };
     return { id, webhookId: target.id, event, payload };
   });
   await tx.insert(webhookDeliveries).values(rows);

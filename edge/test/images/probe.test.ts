@@ -83,3 +83,140 @@ describe("hasValidEnding", () => {
     ).toBe(false);
   });
 });
+
+/** The offset of a JPEG's first frame header (SOFn) marker. */
+function frameOffset(jpeg: Buffer): number {
+  let i = 2;
+  while (!(jpeg[i + 1] !== undefined && (jpeg[i + 1] as number) >= 0xc0 && (jpeg[i + 1] as number) <= 0xc3)) {
+    i += 2 + jpeg.readUInt16BE(i + 2);
+  }
+  return i;
+}
+
+describe("JPEG frame headers", () => {
+  test.each([
+    [
+      "sample precision 7",
+      (b: Buffer, f: number): void => {
+        b[f + 4] = 7;
+      },
+      /precision 7/,
+    ],
+    [
+      "sample precision 16 in a DCT frame",
+      (b: Buffer, f: number): void => {
+        b[f + 4] = 16;
+      },
+      /precision 16/,
+    ],
+    [
+      "zero components",
+      (b: Buffer, f: number): void => {
+        b[f + 9] = 0;
+      },
+      /0 components/,
+    ],
+    [
+      "five components",
+      (b: Buffer, f: number): void => {
+        b[f + 9] = 5;
+      },
+      /5 components/,
+    ],
+    [
+      "a frame length that does not fit its components",
+      (b: Buffer, f: number): void => {
+        b.writeUInt16BE(20, f + 2);
+      },
+      /length/,
+    ],
+  ] as const)("refuses %s", async (_, damage, detail) => {
+    const jpeg = Buffer.from(await imageFixtures.jpeg());
+    damage(jpeg, frameOffset(jpeg));
+    const result = probe(jpeg);
+    expect(result).toMatchObject({ ok: false, problem: "corrupt" });
+    expect(result.ok ? "" : "detail" in result ? result.detail : "").toMatch(detail);
+  });
+
+  test("a restart marker before the frame header is refused", async () => {
+    const jpeg = Buffer.from(await imageFixtures.jpeg());
+    const withRst = Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xd0]), jpeg.subarray(2)]);
+    expect(probe(withRst)).toMatchObject({ ok: false, problem: "corrupt" });
+  });
+
+  test("a frame header behind a large ICC block asks for the bytes up to it", async () => {
+    const jpeg = await imageFixtures.jpegWithMetadata(60_000, 3);
+    const head = new Uint8Array(jpeg.subarray(0, 64 * 1024));
+    const first = probeImage(head, jpeg.length);
+    expect(first).toMatchObject({ ok: false, problem: "need_more" });
+    const offset = !first.ok && first.problem === "need_more" ? first.offset : 0;
+    expect(offset).toBeGreaterThan(head.length);
+    expect(offset).toBeLessThanOrEqual(frameOffset(jpeg) + 10);
+    let bytes = offset;
+    let result = probeImage(new Uint8Array(jpeg.subarray(0, bytes)), jpeg.length);
+    while (!result.ok && result.problem === "need_more") {
+      bytes = result.offset;
+      result = probeImage(new Uint8Array(jpeg.subarray(0, bytes)), jpeg.length);
+    }
+    expect(result).toEqual({ ok: true, format: "jpeg", width: 64, height: 48, bitDepth: 8 });
+  });
+});
+
+/** The first directory's entries of a little-endian TIFF, to damage one field. */
+function tiffEntry(tiff: Buffer, tag: number): number {
+  const ifd = tiff.readUInt32LE(4);
+  const count = tiff.readUInt16LE(ifd);
+  for (let n = 0; n < count; n++) if (tiff.readUInt16LE(ifd + 2 + n * 12) === tag) return ifd + 2 + n * 12;
+  throw new Error(`tag ${tag} not in the directory`);
+}
+
+describe("TIFF directories", () => {
+  test.each([
+    [
+      "bits per sample 7",
+      (t: Buffer) => t.writeUInt16LE(7, tiffEntry(t, 258) + 8),
+      "corrupt",
+      /bits per sample 7/,
+    ],
+    [
+      "an invalid field type",
+      (t: Buffer) => t.writeUInt16LE(99, tiffEntry(t, 256) + 2),
+      "corrupt",
+      /invalid type 99/,
+    ],
+    [
+      "a value offset outside the file",
+      (t: Buffer) => {
+        const at = tiffEntry(t, 279);
+        t.writeUInt32LE(4, at + 4);
+        t.writeUInt32LE(0x7fff_fff0, at + 8);
+      },
+      "corrupt",
+      /outside the file/,
+    ],
+    ["a zero-entry directory", (t: Buffer) => t.writeUInt16LE(0, t.readUInt32LE(4)), "corrupt", /0 entries/],
+    ["65535 entries", (t: Buffer) => t.writeUInt16LE(65535, t.readUInt32LE(4)), "corrupt", /65535 entries/],
+    ["a width given twice", (t: Buffer) => t.writeUInt32LE(2, tiffEntry(t, 256) + 4), "corrupt", /width/],
+    ["9 samples per pixel", (t: Buffer) => t.writeUInt16LE(9, tiffEntry(t, 277) + 8), "corrupt", /9 samples/],
+    [
+      "JPEG 2000 compression",
+      (t: Buffer) => t.writeUInt16LE(34712, tiffEntry(t, 259) + 8),
+      "unsupported",
+      /34712/,
+    ],
+  ] as const)("refuses %s", async (_, damage, problem, detail) => {
+    const tiff = Buffer.from(await imageFixtures.tiff16());
+    damage(tiff);
+    const result = probe(tiff);
+    expect(result).toMatchObject({ ok: false, problem });
+    expect(result.ok ? "" : "detail" in result ? result.detail : "").toMatch(detail);
+  });
+
+  test("a directory chain that loops back on itself is read once", async () => {
+    const tiff = Buffer.from(await imageFixtures.tiff16());
+    const ifd = tiff.readUInt32LE(4);
+    const count = tiff.readUInt16LE(ifd);
+    tiff.writeUInt32LE(ifd, ifd + 2 + count * 12);
+    expect(probe(tiff)).toEqual({ ok: true, format: "tiff", width: 64, height: 48, bitDepth: 16 });
+  });
+});

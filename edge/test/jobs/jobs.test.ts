@@ -57,7 +57,7 @@ describe("end to end: upload → job → inference → result → export", () =>
     const id = queued[0]?.id as string;
     expect(created.headers.get("location")).toBe(`/v1/jobs/${id}`);
     expect(queued[0]?.status).toBe("queued");
-    expect(queued[0]?.params).toEqual({ conf: 0.3, iou: 0.45, maxDet: 300, classes: null });
+    expect(queued[0]?.params).toEqual({ conf: 0.3, iou: 0.45, maxDet: 300, classes: null, tiling: "auto" });
 
     const done = await getJob(auth, id, 20);
     expect(done.status).toBe("succeeded");

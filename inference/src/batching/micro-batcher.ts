@@ -51,8 +51,18 @@ export class MicroBatcher<Output> {
     return this.options.capacity;
   }
 
-  submit(input: Float32Array): Promise<BatchResult<Output>> {
-    if (this.load >= this.options.capacity) {
+  /** Whether `submit` would refuse new work now. */
+  get full(): boolean {
+    return this.load >= this.options.capacity;
+  }
+
+  /**
+   * Queues one input. `admitted` marks an input of an image already let in (a tile after the
+   * first): it is not refused at capacity, since refusing half an image wastes the half that ran;
+   * the caller bounds how many such inputs it has queued at once.
+   */
+  submit(input: Float32Array, options: { admitted?: boolean } = {}): Promise<BatchResult<Output>> {
+    if (!options.admitted && this.load >= this.options.capacity) {
       return Promise.reject(
         new InferenceError("queue_full", `the model queue is full (${this.options.capacity} images)`),
       );

@@ -1,6 +1,14 @@
+import {
+  DEFAULT_PERCENTILES,
+  type Levels,
+  MODEL_LEVELS,
+  mapToBytes,
+  type PercentileRange,
+} from "@common/imaging/intensity";
 import sharp, { type Metadata } from "sharp";
 import { InferenceError } from "../errors";
 import type { Letterbox } from "./letterbox";
+import type { Raster } from "./tiling";
 
 const SUPPORTED_FORMATS = new Set(["jpeg", "png", "tiff", "webp"]);
 
@@ -21,6 +29,13 @@ export interface ImageInfo {
 export function setDecodeThreads(threads: number): void {
   sharp.concurrency(threads);
 }
+
+/** How 16-bit values without a window become the model's 8-bit input (`common/imaging/intensity.ts`). */
+export interface IntensityOptions {
+  percentiles: PercentileRange;
+  levels: Levels;
+}
+export const DEFAULT_INTENSITY: IntensityOptions = { percentiles: DEFAULT_PERCENTILES, levels: MODEL_LEVELS };
 
 function decodeError(error: unknown): InferenceError {
   const message = error instanceof Error ? error.message : String(error);
@@ -65,31 +80,93 @@ export interface Pixels {
 /** Greyscale sources (with or without alpha) can be decoded to one channel: R = G = B anyway. */
 export const isGrey = (image: ImageInfo): boolean => image.channels === 1 || image.channels === 2;
 
+function greyToRgb(grey: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array(grey.length * 3);
+  for (let i = 0; i < grey.length; i++) {
+    const v = grey[i] as number;
+    rgb[3 * i] = v;
+    rgb[3 * i + 1] = v;
+    rgb[3 * i + 2] = v;
+  }
+  return rgb;
+}
+
 /**
- * Decodes, orients and resizes to the letterbox's inner size in one libvips pipeline (JPEG
- * shrink-on-load keeps large radiographs cheap), returning 8-bit pixels: one grey channel when
- * `grey` is set, else sRGB. 16-bit inputs are scaled to 8 bit; alpha is dropped as OpenCV's
- * imread does.
+ * Decodes, orients and resizes to `width` × `height` in one libvips pipeline (JPEG shrink-on-load
+ * keeps large radiographs cheap), returning 8-bit pixels: one grey channel when `grey` is set, else
+ * sRGB; alpha is dropped as OpenCV's imread does. At the image's own size nothing is resampled
+ * (tiles at the model's resolution). 16-bit greyscale images keep their 16 bits through the
+ * resize and are then mapped to 8 bits by the shared intensity mapping
+ * (`common/imaging/intensity.ts`: robust percentiles to the model's levels, never a bit shift).
  */
+export async function decodeToSize(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  maxPixels: number,
+  grey = false,
+  intensity: IntensityOptions = DEFAULT_INTENSITY,
+): Promise<Raster> {
+  const channels = grey ? 1 : 3;
+  try {
+    let pipeline = sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true });
+    const meta = await pipeline.metadata();
+    // Greyscale films with more than 8 bits go through the intensity mapping; 16-bit colour is
+    // sRGB-encoded by definition, and libvips' exact rescale of it is its meaning.
+    const wideGrey = (meta.depth === "ushort" || meta.depth === "short") && (meta.channels ?? 0) <= 2;
+    const same = meta.autoOrient.width === width && meta.autoOrient.height === height;
+    if (!same) pipeline = pipeline.resize(width, height, { fit: "fill", kernel: "linear" });
+    pipeline = pipeline.removeAlpha();
+    const { data, info } = await (wideGrey
+      ? pipeline.toColourspace("grey16").raw({ depth: "ushort" })
+      : pipeline.toColourspace(grey ? "b-w" : "srgb").raw({ depth: "uchar" })
+    ).toBuffer({ resolveWithObject: true });
+    if ((wideGrey ? 1 : channels) !== info.channels || info.width !== width || info.height !== height) {
+      throw new Error(`unexpected decoded shape ${info.width}x${info.height}x${info.channels}`);
+    }
+    if (wideGrey) {
+      const values =
+        data.byteOffset % 2 === 0
+          ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+          : new Uint16Array(Uint8Array.from(data).buffer);
+      const mapped = mapToBytes(values, { bitsStored: 16 }, intensity.percentiles, intensity.levels).bytes;
+      return { data: channels === 1 ? mapped : greyToRgb(mapped), width, height, channels };
+    }
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels };
+  } catch (error) {
+    throw decodeError(error);
+  }
+}
+
+/** Decodes straight to the letterbox's inner size (the untiled path). */
 export async function decodeResized(
   bytes: Uint8Array,
   lb: Letterbox,
   maxPixels: number,
   grey = false,
+  intensity: IntensityOptions = DEFAULT_INTENSITY,
 ): Promise<Pixels> {
-  const channels = grey ? 1 : 3;
-  try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true })
-      .resize(lb.resizedWidth, lb.resizedHeight, { fit: "fill", kernel: "linear" })
-      .removeAlpha()
-      .toColourspace(grey ? "b-w" : "srgb")
-      .raw({ depth: "uchar" })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== channels || info.width !== lb.resizedWidth || info.height !== lb.resizedHeight) {
-      throw new Error(`unexpected decoded shape ${info.width}x${info.height}x${info.channels}`);
-    }
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), channels };
-  } catch (error) {
-    throw decodeError(error);
-  }
+  const { data, channels } = await decodeToSize(
+    bytes,
+    lb.resizedWidth,
+    lb.resizedHeight,
+    maxPixels,
+    grey,
+    intensity,
+  );
+  return { data, channels };
+}
+
+/** Shrinks an already decoded raster to the letterbox's inner size (a whole-image pass next to tiles). */
+export async function resizeRaster(raster: Raster, lb: Letterbox): Promise<Pixels> {
+  const { data, info } = await sharp(raster.data, {
+    raw: { width: raster.width, height: raster.height, channels: raster.channels },
+    limitInputPixels: false,
+  })
+    .resize(lb.resizedWidth, lb.resizedHeight, { fit: "fill", kernel: "linear" })
+    .toColourspace(raster.channels === 1 ? "b-w" : "srgb")
+    .raw({ depth: "uchar" })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== raster.channels) throw new Error(`unexpected channels ${info.channels}`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), channels: raster.channels };
 }

@@ -2,7 +2,11 @@
  * Generates a synthetic weld-radiograph dataset.
  *
  *   bun inference/training/generator/cli.ts --out <dir> --seed 1 --train 4000 --val 300 --test 0 \
- *     [--imgsz 320] [--bit-depth 16]
+ *     [--imgsz 320] [--bit-depth 16] [--large] [--format png|tiff]
+ *
+ * `--large` draws 4,000–8,000 px strips at the model's resolution with defects all along them (for
+ * tiled detection); 16-bit strips then hold detector counts. `--format tiff` writes LZW-compressed,
+ * tiled TIFF.
  */
 
 import { parseArgs } from "node:util";
@@ -17,6 +21,8 @@ const { values } = parseArgs({
     test: { type: "string", default: "0" },
     imgsz: { type: "string", default: "320" },
     "bit-depth": { type: "string", default: "8" },
+    large: { type: "boolean", default: false },
+    format: { type: "string", default: "png" },
   },
 });
 
@@ -29,6 +35,8 @@ function count(name: string, text: string | undefined): number {
 if (!values.out) throw new Error("--out <dir> is required");
 const bitDepth = Number(values["bit-depth"]);
 if (bitDepth !== 8 && bitDepth !== 16) throw new Error("--bit-depth must be 8 or 16");
+const format = values.format;
+if (format !== "png" && format !== "tiff") throw new Error("--format must be png or tiff");
 const counts = {
   train: count("train", values.train),
   val: count("val", values.val),
@@ -41,8 +49,10 @@ await writeDataset({
   counts,
   imgsz: count("imgsz", values.imgsz),
   bitDepth,
+  large: values.large,
+  format,
   onProgress: (done, total) => {
-    if (done % 100 === 0 || done === total) {
+    if (done % (values.large ? 10 : 100) === 0 || done === total) {
       const rate = done / ((performance.now() - started) / 1000);
       console.log(`${done}/${total} images (${rate.toFixed(1)}/s)`);
     }

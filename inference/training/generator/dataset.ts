@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFECT_CLASSES } from "./classes";
-import { type BitDepth, encodePng } from "./png";
+import { type BitDepth, encodeImage, type ImageFileFormat } from "./png";
 import { deriveSeed } from "./prng";
 import { type Label, renderSample } from "./sample";
 
@@ -16,6 +16,9 @@ export interface DatasetOptions {
   counts: Record<Split, number>;
   imgsz: number;
   bitDepth: BitDepth;
+  /** Long strips at the model's resolution (`planLargeScene`), for tiled detection. */
+  large?: boolean;
+  format?: ImageFileFormat;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -32,12 +35,14 @@ export function yoloLines(labels: Label[], width: number, height: number): strin
     .join("");
 }
 
-export function dataYaml(options: Pick<DatasetOptions, "seed" | "counts" | "imgsz" | "bitDepth">): string {
+export function dataYaml(
+  options: Pick<DatasetOptions, "seed" | "counts" | "imgsz" | "bitDepth" | "large" | "format">,
+): string {
   const names = DEFECT_CLASSES.map((name, i) => `  ${i}: ${name}`).join("\n");
   // No `path:` key, so Ultralytics and our tools resolve the splits relative to this file.
   return [
     "# Synthetic weld radiographs from inference/training/generator",
-    `# seed ${options.seed}, planned for ${options.imgsz} px model input, ${options.bitDepth}-bit PNG`,
+    `# seed ${options.seed}, planned for ${options.imgsz} px model input, ${options.bitDepth}-bit ${(options.format ?? "png").toUpperCase()}${options.large ? ", large strips at the model's resolution" : ""}`,
     `# images: train ${options.counts.train}, val ${options.counts.val}, test ${options.counts.test}`,
     "train: images/train",
     "val: images/val",
@@ -62,10 +67,20 @@ export async function writeDataset(options: DatasetOptions): Promise<void> {
     await mkdir(imageDir, { recursive: true });
     await mkdir(labelDir, { recursive: true });
     for (let i = 0; i < options.counts[split]; i++) {
-      const sample = renderSample(sampleSeed(options.seed, split, i), { imgsz: options.imgsz });
+      const sample = renderSample(sampleSeed(options.seed, split, i), {
+        imgsz: options.imgsz,
+        large: options.large ?? false,
+      });
+      const format = options.format ?? "png";
       const name = `${split}-${String(i).padStart(5, "0")}`;
       const { width, height } = sample.image;
-      await writeFile(join(imageDir, `${name}.png`), await encodePng(sample.image, options.bitDepth));
+      // Large 16-bit strips hold detector counts, as digital detector images do.
+      const counts = options.large ? "detector" : "full";
+      const extension = format === "png" ? "png" : "tif";
+      await writeFile(
+        join(imageDir, `${name}.${extension}`),
+        await encodeImage(sample.image, format, options.bitDepth, counts),
+      );
       await writeFile(join(labelDir, `${name}.txt`), yoloLines(sample.labels, width, height));
       options.onProgress?.(++done, total);
     }

@@ -56,6 +56,30 @@ export function planScene(rng: Rng, imgsz: number): Scene {
   };
 }
 
+/**
+ * A long digital strip along the weld (issue #15): 4,000–8,000 px by 320–720 px, drawn at the
+ * model's resolution (scale 1: a tile of input-size film pixels is one model input, so defect sizes,
+ * bead width and unsharpness per tile are those of the training films at the model input). Letterboxed
+ * whole, the same strip shrinks 12–25 times and its defects fall below a pixel.
+ */
+export function planLargeScene(rng: Rng): Scene {
+  const width = rng.int(4000, 8000);
+  const height = rng.int(320, 720);
+  const scale = 1;
+  const hard = rng.chance(0.25);
+  const bead = planBead(rng, width, height, scale);
+  return {
+    width,
+    height,
+    scale,
+    transpose: false,
+    hard,
+    bead,
+    blurSigma: rng.uniform(0.25, hard ? 0.9 : 0.6) / scale,
+    grainSigma: hard ? rng.uniform(0.02, 0.045) : rng.uniform(0.004, 0.02),
+  };
+}
+
 function planBead(rng: Rng, width: number, height: number, scale: number): Bead {
   const inputHeight = height * scale;
   const half = Math.min(rng.uniform(12, 45), inputHeight * 0.36) / scale;

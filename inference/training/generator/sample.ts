@@ -2,7 +2,7 @@
 
 import { DEFECT_CLASSES, MIN_BOX_INPUT_PX } from "./classes";
 import { paintDefect } from "./defects";
-import { develop, paintBase, planScene } from "./film";
+import { develop, paintBase, planLargeScene, planScene } from "./film";
 import { deriveSeed, Rng } from "./prng";
 import { addStamp, type Box, boxesOverlap, coveredBox, createPlane, type Plane } from "./raster";
 
@@ -25,6 +25,8 @@ export interface RenderOptions {
   imgsz: number;
   /** False renders the identical film with no defects (tests diff the two). */
   drawDefects?: boolean;
+  /** A long strip at the model's resolution (`planLargeScene`) with defects all along it. */
+  large?: boolean;
 }
 
 const NO_DEFECT_RATE = 0.12;
@@ -47,7 +49,8 @@ function ensureMinSize(box: Box, min: number, width: number, height: number): Bo
 
 export function renderSample(seed: number, options: RenderOptions): Sample {
   // Independent streams: turning defects off must not change a single background or grain value.
-  const scene = planScene(new Rng(deriveSeed(seed, "scene")), options.imgsz);
+  const sceneRng = new Rng(deriveSeed(seed, "scene"));
+  const scene = options.large ? planLargeScene(sceneRng) : planScene(sceneRng, options.imgsz);
   const image = createPlane(scene.width, scene.height);
   const reserved = paintBase(image, scene, new Rng(deriveSeed(seed, "base")));
 
@@ -55,7 +58,12 @@ export function renderSample(seed: number, options: RenderOptions): Sample {
   const labels: Label[] = [];
   const occupied: Box[] = [...reserved];
   const margin = 2 / scene.scale;
-  const events = rng.chance(NO_DEFECT_RATE) ? 0 : rng.pick([1, 1, 2, 2, 3, 3, 4, 5]);
+  // A strip holds as many defect events as films of its area would, about 0.4–0.9 per input area.
+  const events = options.large
+    ? Math.round(((scene.width * scene.height) / options.imgsz ** 2) * rng.uniform(0.4, 0.9))
+    : rng.chance(NO_DEFECT_RATE)
+      ? 0
+      : rng.pick([1, 1, 2, 2, 3, 3, 4, 5]);
   for (let e = 0; e < events; e++) {
     for (let attempt = 0; attempt < 15; attempt++) {
       const name = rng.pick(DEFECT_CLASSES);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { NeonDbError, neon, neonConfig, types } from "@neondatabase/serverless";
+import { NeonDbError, neon, neonConfig } from "@neondatabase/serverless";
+import { useShippedDateParsers } from "@scripts/testing/neon-type-parsers";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { asc } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
@@ -107,48 +108,53 @@ async function messageOf(response: Response): Promise<string> {
 }
 
 describe("SQL over HTTP with the Neon driver", () => {
-  // Runs before the drizzle test: drizzle's neon-http driver swaps the driver's global date parsers.
   test("values round-trip through the driver's own type parsers", async () => {
-    const instant = new Date("2024-02-29T12:34:56.789Z");
-    const bytes = Buffer.from([0, 1, 127, 128, 254, 255]);
-    const rows = await sql`select
-      ${instant}::timestamptz as tstz,
-      '2024-02-29 13:14:15.123456'::timestamp as ts,
-      '2024-02-29'::date as day,
-      ${JSON.stringify({ a: [1, { b: null }], s: "é" })}::json as json,
-      ${{ nested: { ok: true } }}::jsonb as jsonb,
-      ${JSON.stringify([1, "two", null])}::jsonb as json_array,
-      ${bytes} as bytes,
-      ${new Uint8Array([9, 8, 7])} as uint8,
-      ${2147483647}::int as int,
-      ${"9007199254740993"}::bigint as big,
-      ${"12345678901234567890.000000000000000001"}::numeric as num,
-      ${["a", "b c", null, 'q"uote', "{braces}"]}::text[] as texts,
-      ${[1, -2, 3]}::int[] as ints,
-      ${true}::boolean as yes,
-      ${false}::boolean as no,
-      ${"0b7e6a8c-3f4d-4b4e-9a57-1f2e3d4c5b6a"}::uuid as id,
-      ${null}::int as nothing`;
-    expect(rows).toHaveLength(1);
-    const row = rows[0] as Record<string, unknown>;
-    expect(row.tstz).toBeInstanceOf(Date);
-    expect((row.tstz as Date).toISOString()).toBe("2024-02-29T12:34:56.789Z");
-    expect((row.ts as Date).getTime()).toBe(new Date(2024, 1, 29, 13, 14, 15, 123).getTime());
-    expect((row.day as Date).getTime()).toBe(new Date(2024, 1, 29).getTime());
-    expect(row.json).toEqual({ a: [1, { b: null }], s: "é" });
-    expect(row.jsonb).toEqual({ nested: { ok: true } });
-    expect(row.json_array).toEqual([1, "two", null]);
-    expect([...(row.bytes as Uint8Array)]).toEqual([0, 1, 127, 128, 254, 255]);
-    expect([...(row.uint8 as Uint8Array)]).toEqual([9, 8, 7]);
-    expect(row.int).toBe(2147483647);
-    expect(row.big).toBe("9007199254740993");
-    expect(row.num).toBe("12345678901234567890.000000000000000001");
-    expect(row.texts).toEqual(["a", "b c", null, 'q"uote', "{braces}"]);
-    expect(row.ints).toEqual([1, -2, 3]);
-    expect(row.yes).toBe(true);
-    expect(row.no).toBe(false);
-    expect(row.id).toBe("0b7e6a8c-3f4d-4b4e-9a57-1f2e3d4c5b6a");
-    expect(row.nothing).toBeNull();
+    // drizzle's neon-http driver swaps the driver's global date parsers; other files may have run it.
+    const restore = useShippedDateParsers();
+    try {
+      const instant = new Date("2024-02-29T12:34:56.789Z");
+      const bytes = Buffer.from([0, 1, 127, 128, 254, 255]);
+      const rows = await sql`select
+        ${instant}::timestamptz as tstz,
+        '2024-02-29 13:14:15.123456'::timestamp as ts,
+        '2024-02-29'::date as day,
+        ${JSON.stringify({ a: [1, { b: null }], s: "é" })}::json as json,
+        ${{ nested: { ok: true } }}::jsonb as jsonb,
+        ${JSON.stringify([1, "two", null])}::jsonb as json_array,
+        ${bytes} as bytes,
+        ${new Uint8Array([9, 8, 7])} as uint8,
+        ${2147483647}::int as int,
+        ${"9007199254740993"}::bigint as big,
+        ${"12345678901234567890.000000000000000001"}::numeric as num,
+        ${["a", "b c", null, 'q"uote', "{braces}"]}::text[] as texts,
+        ${[1, -2, 3]}::int[] as ints,
+        ${true}::boolean as yes,
+        ${false}::boolean as no,
+        ${"0b7e6a8c-3f4d-4b4e-9a57-1f2e3d4c5b6a"}::uuid as id,
+        ${null}::int as nothing`;
+      expect(rows).toHaveLength(1);
+      const row = rows[0] as Record<string, unknown>;
+      expect(row.tstz).toBeInstanceOf(Date);
+      expect((row.tstz as Date).toISOString()).toBe("2024-02-29T12:34:56.789Z");
+      expect((row.ts as Date).getTime()).toBe(new Date(2024, 1, 29, 13, 14, 15, 123).getTime());
+      expect((row.day as Date).getTime()).toBe(new Date(2024, 1, 29).getTime());
+      expect(row.json).toEqual({ a: [1, { b: null }], s: "é" });
+      expect(row.jsonb).toEqual({ nested: { ok: true } });
+      expect(row.json_array).toEqual([1, "two", null]);
+      expect([...(row.bytes as Uint8Array)]).toEqual([0, 1, 127, 128, 254, 255]);
+      expect([...(row.uint8 as Uint8Array)]).toEqual([9, 8, 7]);
+      expect(row.int).toBe(2147483647);
+      expect(row.big).toBe("9007199254740993");
+      expect(row.num).toBe("12345678901234567890.000000000000000001");
+      expect(row.texts).toEqual(["a", "b c", null, 'q"uote', "{braces}"]);
+      expect(row.ints).toEqual([1, -2, 3]);
+      expect(row.yes).toBe(true);
+      expect(row.no).toBe(false);
+      expect(row.id).toBe("0b7e6a8c-3f4d-4b4e-9a57-1f2e3d4c5b6a");
+      expect(row.nothing).toBeNull();
+    } finally {
+      restore();
+    }
   });
 
   test("full results carry the command, row count and field descriptions", async () => {
@@ -200,8 +206,7 @@ describe("SQL over HTTP with the Neon driver", () => {
     });
     // drizzle() makes the driver's date parsers global identities, and Bun shares modules across test
     // files: put back what was there so other files see the driver as they left it.
-    const dateTypes = [1082, 1114, 1115, 1182, 1184, 1185, 1186, 1187, 1231];
-    const parsers = dateTypes.map((oid) => types.getTypeParser(oid));
+    const restore = useShippedDateParsers();
     try {
       const db = drizzle({ client: sql });
       const createdAt = new Date("2025-06-01T08:00:00.250Z");
@@ -224,7 +229,7 @@ describe("SQL over HTTP with the Neon driver", () => {
       const rows = await db.select().from(gadgets).orderBy(asc(gadgets.name));
       expect(rows).toEqual([{ id: inserted?.id as string, ...widget }]);
     } finally {
-      dateTypes.forEach((oid, index) => void types.setTypeParser(oid, parsers[index]));
+      restore();
     }
   });
 

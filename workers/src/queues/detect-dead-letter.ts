@@ -1,6 +1,7 @@
 import { retryDelaySeconds } from "@common/retry";
 import { jobs } from "@db/schema";
-import { announceFinished, failJob } from "@edge/jobs/complete";
+import { announceFinished, DEAD_LETTERED, failJob } from "@edge/jobs/complete";
+import { writeJobPoint } from "@edge/metrics/analytics";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { errorMessage, type HandlerContext } from "./context";
@@ -53,10 +54,11 @@ export async function handleDetectDeadLetters(
         message.ack();
         continue;
       }
-      const reason = `dead_lettered: no result after ${job.attempts} attempt(s); last error: ${job.error ?? "none reported"}`;
+      const reason = `${DEAD_LETTERED}: no result after ${job.attempts} attempt(s); last error: ${job.error ?? "none reported"}`;
       const finished = await failJob(db, jobId, reason);
       if (finished) {
         logger.warn("job failed: detect message dead-lettered", { jobId, reason });
+        writeJobPoint(env.METRICS, finished.event.job, "dead_letter", logger);
         await announceFinished(env, finished, logger);
       }
       message.ack();

@@ -5,21 +5,29 @@ import type { Bindings } from "@edge/env";
 import type { HandlerContext } from "./context";
 import { handleDetectDeadLetters } from "./detect-dead-letter";
 import { pushDetectBatch } from "./detect-push";
+import { failDeadReports, renderReports } from "./report-render";
 import { deliverWebhooks, failDeadWebhooks } from "./webhook-delivery";
 
-/** Queue names as in wrangler.toml (and the local stack's dev consumer for `detect`). */
+/**
+ * Queue names as in wrangler.toml's top level (and the local stack's dev consumer for `detect`);
+ * an environment's queues carry its `QUEUE_NAME_SUFFIX` on top.
+ */
 const handlers: Record<string, (batch: MessageBatch<unknown>, ctx: HandlerContext) => Promise<void>> = {
   detect: pushDetectBatch,
   "detect-dlq": handleDetectDeadLetters,
   webhooks: deliverWebhooks,
   "webhooks-dlq": failDeadWebhooks,
+  reports: renderReports,
+  "reports-dlq": failDeadReports,
 };
 
 /** The Worker's `queue` handler: one database pool per batch, dispatch by queue name. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   const config = readConfig(env);
   const logger = createLogger(config.LOG_LEVEL, { queue: batch.queue });
-  const handler = handlers[batch.queue];
+  const suffix = config.QUEUE_NAME_SUFFIX;
+  const name = suffix && batch.queue.endsWith(suffix) ? batch.queue.slice(0, -suffix.length) : batch.queue;
+  const handler = handlers[name];
   if (!handler) {
     // A consumer bound in configuration without code here: leave the messages for redelivery.
     logger.error("no handler for queue", { messages: batch.messages.length });

@@ -1,7 +1,8 @@
 import { retryDelaySeconds } from "@common/retry";
 import { webhookDeliveries, webhooks } from "@db/schema";
+import { ApiError } from "@edge/errors";
 import { signWebhook } from "@edge/webhooks/signature";
-import { assertWebhookUrlAllowed } from "@edge/webhooks/url-policy";
+import { checkWebhookUrl } from "@edge/webhooks/url-policy";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { errorMessage, type HandlerContext } from "./context";
@@ -11,7 +12,10 @@ const WebhookMessageSchema = z.object({ deliveryId: z.uuid() });
 /** Receivers' answers are not read beyond this; only the status code matters. */
 const MAX_ERROR_BODY = 200;
 
-type Attempt = { ok: true; status: number } | { ok: false; status: number | null; error: string };
+/** A failed attempt is `final` when no retry can succeed (the URL is no longer allowed). */
+type Attempt =
+  | { ok: true; status: number }
+  | { ok: false; status: number | null; error: string; final?: boolean };
 
 /**
  * Consumer of `webhooks`: one signed POST per message. 2xx marks the delivery succeeded; anything
@@ -62,6 +66,15 @@ async function deliverOne(message: Message<unknown>, ctx: HandlerContext): Promi
       message.ack();
       return;
     }
+    if (attempt.final) {
+      await db
+        .update(webhookDeliveries)
+        .set({ ...recorded, status: "failed", lastError: attempt.error })
+        .where(pending);
+      logger.warn("webhook delivery refused by the URL policy", { deliveryId, error: attempt.error });
+      message.ack();
+      return;
+    }
     await db
       .update(webhookDeliveries)
       .set({ ...recorded, lastError: attempt.error })
@@ -92,10 +105,11 @@ async function post(
   { config }: HandlerContext,
 ): Promise<Attempt> {
   try {
-    // Checked again at send time: the policy may have been tightened since registration.
-    assertWebhookUrlAllowed(url, config.WEBHOOK_ALLOW_INSECURE_URLS);
+    // Checked again at send time: the name may point elsewhere now, or the policy be stricter.
+    await checkWebhookUrl(url, config);
   } catch (error) {
-    return { ok: false, status: null, error: errorMessage(error) };
+    const final = error instanceof ApiError && error.code === "invalid_webhook_url";
+    return { ok: false, status: null, error: errorMessage(error), final };
   }
   const timestamp = Math.floor(Date.now() / 1000);
   try {

@@ -1,3 +1,4 @@
+import { normaliseEmail } from "@edge/auth/emails";
 import { passwordPolicy } from "@edge/auth/passwords";
 import { z } from "@hono/zod-openapi";
 import { UserSchema } from "../users-schema";
@@ -12,7 +13,9 @@ export const CredentialsSchema = z
   .object({
     email: z
       .string()
-      .trim()
+      .max(4 * MAX_EMAIL_OCTETS)
+      // Validated in its canonical form: a full-width "ｉｎｅｓ@…" is the address "ines@…", not an invalid one.
+      .transform(normaliseEmail)
       .pipe(
         z
           .email()

@@ -11,7 +11,7 @@ const CheckSchema = z
   })
   .openapi("DependencyCheck");
 
-const ReadinessSchema = z
+export const ReadinessSchema = z
   .object({
     status: z.enum(["ready", "unavailable"]),
     checks: z.record(z.string(), CheckSchema),

@@ -3,6 +3,7 @@ import { mimeTypes } from "@edge/images/probe";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
+import { create as contentDisposition } from "content-disposition";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { ownedImage } from "./owned";
 import { ImageIdParamSchema } from "./schema";
@@ -50,13 +51,13 @@ export const downloadImage = createRouter().openapi(route, async (c) => {
 
   const object = await c.env.IMAGES.get(image.objectKey);
   if (!object) throw new ApiError("not_found", "Image content not found");
-  const filename = (image.filename ?? `${image.id}.${image.format}`).replace(/["\\\r\n]/g, "_");
   return c.body(object.body as ReadableStream, 200, {
     ...headers,
     "Content-Type": mimeTypes[image.format],
     "Content-Length": String(object.size),
     // Never rendered inline: an uploaded file is only ever a download.
-    "Content-Disposition": `attachment; filename="${filename}"`,
+    // RFC 6266: an ASCII fallback plus the UTF-8 name (filename*), quoted and escaped.
+    "Content-Disposition": contentDisposition(image.filename ?? `${image.id}.${image.format}`),
     "Content-Security-Policy": "default-src 'none'; sandbox",
   });
 });

@@ -1,14 +1,20 @@
 import { authenticate } from "@edge/middleware/authenticate";
 import { database } from "@edge/middleware/database";
 import { rateLimit } from "@edge/middleware/rate-limit";
+import { allowBodyBytes } from "@edge/middleware/request-body";
 import { createRouter } from "@edge/openapi";
 import { deleteImage } from "./delete";
 import { downloadImage } from "./download";
 import { getImage } from "./get";
 import { listImages } from "./list";
-import { uploadImage } from "./upload";
+import { MULTIPART_ENVELOPE_BYTES, uploadImage } from "./upload";
 
 export const imagesRouter = createRouter();
+// The upload's own limit (MAX_IMAGE_BYTES) applies to the file; a form adds its envelope.
+imagesRouter.use(
+  "/",
+  allowBodyBytes((config) => config.MAX_IMAGE_BYTES + MULTIPART_ENVELOPE_BYTES),
+);
 imagesRouter.use(
   "*",
   database(),

@@ -1,3 +1,5 @@
+import { ImageMetadataSchema } from "@common/imaging/image-metadata";
+import { ImagePixelSizeSchema, PixelSizeSchema } from "@common/measurements";
 import { imageFormat, type images } from "@db/schema";
 import { z } from "@hono/zod-openapi";
 
@@ -17,11 +19,36 @@ export const ImageSchema = z
       .openapi({ description: "Bits per sample: 8, or 16 for 16-bit PNG/TIFF radiographs" }),
     bytes: z.number().int(),
     sha256: z.string(),
+    pixelSizeMm: ImagePixelSizeSchema.nullable().meta({
+      description:
+        "mm per pixel along x and y and where it came from (DICONDE tags or the upload); null when unknown",
+    }),
+    metadata: ImageMetadataSchema.nullable().meta({
+      description: "Header facts beyond the size (DICONDE window, rescale, photometric, identifiers)",
+    }),
     createdAt: z.iso.datetime(),
   })
   .openapi("Image");
 
 export type Image = z.infer<typeof ImageSchema>;
+
+/**
+ * A file name kept with an image: NFC, at most 255 characters, no control characters (NUL cannot
+ * even be stored) and no bidirectional overrides, which make "gnp.exe" display as "exe.png".
+ */
+export const FilenameSchema = z
+  .string()
+  .transform((name) => name.normalize("NFC"))
+  .pipe(
+    z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(
+        /^[^\p{Cc}\u202A-\u202E\u2066-\u2069]*$/u,
+        "must not contain control or bidirectional override characters",
+      ),
+  );
 
 export const ImageIdParamSchema = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
@@ -35,6 +62,21 @@ export function toImage(row: typeof images.$inferSelect): Image {
     bitDepth: row.bitDepth,
     bytes: row.bytes,
     sha256: row.sha256,
+    pixelSizeMm: row.pixelSizeMm ?? null,
+    metadata: row.metadata ?? null,
     createdAt: row.createdAt.toISOString(),
   };
 }
+
+/**
+ * `pixelSizeMm` in a query string: `0.05` (square pixels) or `0.05,0.06` (x, y), in mm per pixel;
+ * the same values `PixelSizeMmInputSchema` takes in a JSON body.
+ */
+export const PixelSizeMmQuerySchema = z
+  .string()
+  .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)?$/, "mm per pixel: a number, or x,y")
+  .transform((text) => {
+    const [x, y] = text.split(",").map(Number) as [number, number | undefined];
+    return { x, y: y ?? x };
+  })
+  .pipe(PixelSizeSchema);

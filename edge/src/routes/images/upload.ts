@@ -1,13 +1,13 @@
+import type { ImagePixelSize, PixelSize } from "@common/measurements";
 import { images } from "@db/schema";
-import { databaseUnavailable } from "@edge/db-errors";
 import { ApiError } from "@edge/errors";
-import { storeImage } from "@edge/images/store";
+import { type StoredImage, storeImage } from "@edge/images/store";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { HonoRequest } from "hono";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { ImageSchema, toImage } from "./schema";
+import { FilenameSchema, ImageSchema, PixelSizeMmQuerySchema, toImage } from "./schema";
 
 const route = createRoute({
   method: "post",
@@ -23,7 +23,13 @@ const route = createRoute({
   security: bearerSecurity,
   request: {
     query: z.object({
-      filename: z.string().max(255).optional().openapi({ description: "Name to keep with a raw upload" }),
+      filename: FilenameSchema.optional().openapi({ description: "Name to keep with a raw upload" }),
+      pixelSizeMm: PixelSizeMmQuerySchema.optional().openapi({
+        type: "string",
+        description:
+          "mm per pixel (`0.05`, or `0.05,0.06` for x,y): detections then carry sizes in mm. A DICONDE file's own Pixel Spacing takes precedence",
+        example: "0.05",
+      }),
     }),
     body: {
       required: false,
@@ -37,26 +43,37 @@ const route = createRoute({
   },
   responses: {
     201: { description: "Stored", content: { "application/json": { schema: ImageSchema } } },
-    400: errorResponse("Empty (`empty_body`), damaged or truncated (`image_corrupt`), or malformed form"),
+    400: errorResponse(
+      "Empty (`empty_body`), damaged or truncated (`image_corrupt`), broken off (`body_incomplete`), or malformed form",
+    ),
+    408: errorResponse("The body arrived too slowly (`request_timeout`)"),
     411: errorResponse("A raw upload without `Content-Length` (`length_required`)"),
     413: errorResponse("Over the byte limit (`payload_too_large`)"),
     415: errorResponse("Not a supported image (`unsupported_image_type`, `image_polyglot`)"),
-    422: errorResponse("Over the pixel limit (`image_too_many_pixels`)"),
+    422: errorResponse(
+      "Over the pixel limit (`image_too_many_pixels`), or a header beyond `MAX_IMAGE_HEADER_BYTES` (`image_header_too_large`)",
+    ),
     503: errorResponse("Database or storage unavailable (`database_unavailable`, `storage_unavailable`)"),
     ...authErrorResponses,
   },
 });
 
+/** The file's own calibration (DICONDE) wins over one given with the upload. */
+function uploadPixelSize(stored: StoredImage, given: PixelSize | undefined): ImagePixelSize | null {
+  if (stored.pixelSizeMm) return stored.pixelSizeMm;
+  return given ? { ...given, source: "upload" } : null;
+}
+
+/** Room a multipart form may take beyond its file: boundaries and part headers. */
+export const MULTIPART_ENVELOPE_BYTES = 64 * 1024;
+
 /** The body to store and its length: the raw request stream, or the form's file. */
-async function uploadedBody(req: HonoRequest, maxBytes: number) {
+async function uploadedBody(req: HonoRequest) {
   const request = req.raw;
   const type = request.headers.get("content-type") ?? "";
   const declared = request.headers.get("content-length");
   if (type.startsWith("multipart/form-data")) {
-    // Multipart is parsed in memory, so its size is checked before parsing.
-    if (declared !== null && Number(declared) > maxBytes + 64 * 1024) {
-      throw new ApiError("payload_too_large", `The upload is over the limit of ${maxBytes} bytes`);
-    }
+    // Parsed in memory; the request body guard has already bounded it (and any chunked body).
     // Through HonoRequest, which caches the form the route's validator has already parsed.
     let form: FormData;
     try {
@@ -66,10 +83,13 @@ async function uploadedBody(req: HonoRequest, maxBytes: number) {
     }
     const file = form.get("file");
     if (!(file instanceof File)) throw new ApiError("validation_failed", "The form needs a `file` field");
-    return { stream: file.stream(), length: file.size, filename: file.name || null };
+    const filename = file.name ? FilenameSchema.safeParse(file.name) : undefined;
+    if (filename && !filename.success) {
+      throw new ApiError("validation_failed", `The form's file name ${filename.error.issues[0]?.message}`);
+    }
+    return { stream: file.stream(), length: file.size, filename: filename?.data ?? null };
   }
   if (declared === null) {
-    await request.body?.cancel();
     throw new ApiError(
       "length_required",
       "Raw uploads need a Content-Length header (or use multipart/form-data)",
@@ -85,10 +105,11 @@ async function uploadedBody(req: HonoRequest, maxBytes: number) {
 export const uploadImage = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "images:write");
   const config = c.var.config;
-  const body = await uploadedBody(c.req, config.MAX_IMAGE_BYTES);
+  const body = await uploadedBody(c.req);
   const stored = await storeImage(c.env.IMAGES, principal.userId, body.stream, body.length, {
     maxBytes: config.MAX_IMAGE_BYTES,
     maxPixels: config.MAX_IMAGE_PIXELS,
+    maxHeaderBytes: config.MAX_IMAGE_HEADER_BYTES,
   });
   let row: typeof images.$inferSelect | undefined;
   try {
@@ -98,13 +119,14 @@ export const uploadImage = createRouter().openapi(route, async (c) => {
         ...stored,
         ownerId: principal.userId,
         filename: c.req.valid("query").filename ?? body.filename,
+        pixelSizeMm: uploadPixelSize(stored, c.req.valid("query").pixelSizeMm),
       })
       .returning();
   } catch (error) {
     // No row, so no object either: an unreferenced object must not outlive the failed upload.
     await c.env.IMAGES.delete(stored.objectKey);
     c.var.logger.error("image row insert failed; object removed", { objectKey: stored.objectKey });
-    throw databaseUnavailable(error);
+    throw error;
   }
   if (!row) throw new Error("image insert returned no row");
   c.var.logger.info("image stored", { imageId: row.id, bytes: row.bytes, format: row.format });

@@ -1,6 +1,7 @@
 import { DetectResultSchema } from "@common/contracts/detect-result";
 import { ApiError } from "@edge/errors";
 import { announceFinished, applyDetectResult, resultOutcomes } from "@edge/jobs/complete";
+import { writeJobPoint } from "@edge/metrics/analytics";
 import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 
@@ -34,6 +35,9 @@ export const postJobResult = createRouter().openapi(route, async (c) => {
     });
   }
   const { outcome, finished } = await applyDetectResult(c.var.db, result, c.var.logger);
-  if (finished) await announceFinished(c.env, finished, c.var.logger);
+  if (finished) {
+    writeJobPoint(c.env.METRICS, finished.event.job, "result", c.var.logger);
+    await announceFinished(c.env, finished, c.var.logger);
+  }
   return c.json({ outcome }, 200);
 });

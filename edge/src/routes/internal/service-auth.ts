@@ -20,15 +20,20 @@ async function secretsEqual(a: string, b: string): Promise<boolean> {
   return difference === 0;
 }
 
+/** The bearer credentials of `/internal/v1/*`, each named for the calls it protects. */
+export type ServiceCredential = "INFERENCE_CALLBACK_TOKEN" | "OPERATIONS_TOKEN";
+
 /**
- * Admits only the inference service: `Authorization: Bearer <INFERENCE_CALLBACK_TOKEN>`.
+ * Admits a caller presenting `Authorization: Bearer <credential>`: the inference service's
+ * callback token (claim and result), or the read-only operations token (backlog and metrics).
+ * Each route accepts exactly one of them, so neither holder can use the other's calls.
  *
- * @example router.use("/jobs/*", serviceAuth())
+ * @example router.use("/jobs/*", serviceAuth("INFERENCE_CALLBACK_TOKEN"))
  */
-export function serviceAuth() {
+export function serviceAuth(credential: ServiceCredential) {
   return createMiddleware<AppEnv>(async function serviceAuthMiddleware(c, next) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-    if (!match?.[1] || !(await secretsEqual(match[1], c.var.config.INFERENCE_CALLBACK_TOKEN))) {
+    if (!match?.[1] || !(await secretsEqual(match[1], c.var.config[credential]))) {
       throw new ApiError("unauthorized", "A valid service credential is required", {
         headers: { "WWW-Authenticate": 'Bearer realm="defect-detection-internal"' },
       });

@@ -111,7 +111,14 @@ export const createJobs = createRouter().openapi(route, async (c) => {
     if (missing.length)
       throw new ApiError("not_found", "Image not found", { details: { imageIds: missing } });
 
-    const params = { conf: body.conf, iou: body.iou, maxDet: body.maxDet, classes: body.classes };
+    const params = {
+      conf: body.conf,
+      iou: body.iou,
+      maxDet: body.maxDet,
+      classes: body.classes,
+      tiling: body.tiling,
+      ...(body.pixelSizeMm ? { pixelSizeMm: body.pixelSizeMm } : {}),
+    };
     const created = await c.var.db
       .insert(jobs)
       .values(

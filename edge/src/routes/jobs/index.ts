@@ -2,6 +2,7 @@ import { authenticate } from "@edge/middleware/authenticate";
 import { database } from "@edge/middleware/database";
 import { rateLimit } from "@edge/middleware/rate-limit";
 import { createRouter } from "@edge/openapi";
+import { reviewRoutes } from "../reviews";
 import { createJobs } from "./create";
 import { jobEvents } from "./events";
 import { exportJob, exportJobs } from "./exports";
@@ -18,7 +19,8 @@ jobsRouter
   .route("/", createJobs)
   .route("/", listJobs)
   .route("/", getJob)
-  .route("/", exportJob);
+  .route("/", exportJob)
+  .route("/", reviewRoutes);
 
 /** `POST /v1/exports`: several jobs at once. */
 export const exportsRouter = createRouter();

@@ -6,7 +6,13 @@ import { and, asc, eq } from "drizzle-orm";
 /** Columns of a job joined with the image facts its views and exports need. */
 export const jobWithImage = {
   job: jobs,
-  image: { id: images.id, width: images.width, height: images.height, filename: images.filename },
+  image: {
+    id: images.id,
+    width: images.width,
+    height: images.height,
+    filename: images.filename,
+    pixelSizeMm: images.pixelSizeMm,
+  },
 };
 
 /** The caller's job with its image (and detections once it succeeded), or 404 for anyone else. */

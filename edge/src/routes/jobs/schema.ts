@@ -1,5 +1,12 @@
 import { DetectParamsSchema } from "@common/contracts/detect-message";
 import { BoxSchema, DetectionSchema as ResultDetectionSchema } from "@common/contracts/detect-result";
+import { DEFAULT_TILING, TilingSchema } from "@common/contracts/tiling";
+import {
+  ImagePixelSizeSchema,
+  PixelSizeMmInputSchema,
+  PixelSizeSchema,
+  SizeMmSchema,
+} from "@common/measurements";
 import { jobStatus } from "@db/schema";
 import { z } from "@hono/zod-openapi";
 import { pageResponse } from "../pagination";
@@ -21,6 +28,10 @@ export const DetectionSchema = ResultDetectionSchema.extend({
   label: ResultDetectionSchema.shape.label.meta({ example: "porosity" }),
   box: BoxSchema.meta({ description: "Pixels of the original image, xyxy" }),
   boxNormalized: BoxSchema.meta({ description: "The box divided by image width and height" }),
+  sizeMm: SizeMmSchema.nullable().meta({
+    description:
+      "Width, height, length (the longer side) and area (mm²) of the box on the part; null when the pixel size is unknown",
+  }),
 }).openapi("Detection");
 
 export const JobSchema = z
@@ -33,13 +44,16 @@ export const JobSchema = z
       version: z.string().nullable().openapi({ description: "Set once inference has run" }),
       sha256: z.string().nullable(),
     }),
-    params: DetectParamsSchema,
+    params: DetectParamsSchema.extend({ pixelSizeMm: PixelSizeSchema.optional() }),
     attempts: z.number().int(),
     error: z.string().nullable(),
-    timings: z
-      .record(z.string(), z.number())
-      .nullable()
-      .openapi({ description: "Per-stage inference time, ms" }),
+    timings: z.record(z.string(), z.number()).nullable().openapi({
+      description:
+        "Per-stage inference time, ms (`tilingMs`, and `tiles`: the model inputs the image became)",
+    }),
+    pixelSizeMm: ImagePixelSizeSchema.nullable().meta({
+      description: "mm per pixel the sizes use: the job's `pixelSizeMm`, else the image's; null when unknown",
+    }),
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),
     finishedAt: z.iso.datetime().nullable(),
@@ -69,6 +83,14 @@ export const CreateJobsSchema = z
     iou: DetectParamsSchema.shape.iou.default(0.45),
     maxDet: DetectParamsSchema.shape.maxDet.default(300),
     classes: DetectParamsSchema.shape.classes.unwrap().max(1000).nullable().default(null),
+    pixelSizeMm: PixelSizeMmInputSchema.optional().meta({
+      description:
+        "mm per pixel for this job's sizes (a number, or { x, y }), overriding the image's (DICONDE tags or upload)",
+    }),
+    tiling: TilingSchema.default(DEFAULT_TILING).meta({
+      description:
+        'How images larger than the model input are cut into overlapping tiles: "auto" (default: only images letterboxing would shrink more than the inference service\'s TILING_AUTO_MAX_SHRINK, at the model\'s resolution), "off", or { tileSize, overlap, wholeImage }',
+    }),
   })
   .refine((body) => (body.imageId === undefined) !== (body.imageIds === undefined), {
     message: "give exactly one of imageId or imageIds",

@@ -3,7 +3,7 @@ import { ApiError } from "@edge/errors";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { generateWebhookSecret } from "@edge/webhooks/signature";
-import { assertWebhookUrlAllowed } from "@edge/webhooks/url-policy";
+import { checkWebhookUrl } from "@edge/webhooks/url-policy";
 import { createRoute } from "@hono/zod-openapi";
 import { count, eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
@@ -25,8 +25,9 @@ const route = createRoute({
       content: { "application/json": { schema: CreatedWebhookSchema } },
     },
     400: errorResponse(
-      "Invalid body (`validation_failed`), or a URL that is not https or names a private host (`invalid_webhook_url`)",
+      "Invalid body (`validation_failed`), or a URL that is not https, names a local host, or resolves to a non-public address (`invalid_webhook_url`)",
     ),
+    503: errorResponse("The host name could not be resolved to check it (`service_unavailable`)"),
     409: errorResponse("You already have `MAX_WEBHOOKS_PER_USER` webhooks (`webhook_limit_reached`)"),
     ...authErrorResponses,
   },
@@ -35,7 +36,7 @@ const route = createRoute({
 export const createWebhook = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "jobs:write");
   const body = c.req.valid("json");
-  const url = assertWebhookUrlAllowed(body.url, c.var.config.WEBHOOK_ALLOW_INSECURE_URLS);
+  const url = await checkWebhookUrl(body.url, c.var.config);
   const limit = c.var.config.MAX_WEBHOOKS_PER_USER;
   const [existing] = await c.var.db
     .select({ n: count() })

@@ -1,5 +1,6 @@
 import { DetectParamsSchema } from "@common/contracts/detect-message";
 import { DetectionSchema, ModelIdentitySchema, StageTimingsSchema } from "@common/contracts/detect-result";
+import { TileOverlapSchema, type Tiling, TilingSchema } from "@common/contracts/tiling";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { InferenceError } from "@inference/errors";
 import { bodyLimit } from "hono/body-limit";
@@ -23,7 +24,36 @@ const QuerySchema = z.object({
     .transform((text) => text.split(",").map(Number))
     .optional(),
   agnostic: z.enum(["true", "false"]).optional(),
+  /**
+   * The job parameter `tiling` (`common/contracts/tiling.ts`) in a query string: `auto` (default),
+   * `off`, or a tile size in image pixels, with `overlap` and `wholeImage` beside it.
+   */
+  tiling: z
+    .union([z.enum(["auto", "off"]), z.string().regex(/^\d+$/, "auto, off or a tile size in pixels")])
+    .optional(),
+  overlap: queryNumber(TileOverlapSchema),
+  wholeImage: z.enum(["true", "false"]).optional(),
 });
+
+/** The query's tiling as the contract has it; `overlap`/`wholeImage` only go with a tile size. */
+function queryTiling(query: z.infer<typeof QuerySchema>): Tiling | undefined {
+  const { tiling, overlap, wholeImage } = query;
+  if (tiling === undefined || tiling === "auto" || tiling === "off") {
+    if (overlap !== undefined || wholeImage !== undefined) {
+      throw new InferenceError("validation_failed", "overlap and wholeImage need tiling=<tile size>");
+    }
+    return tiling;
+  }
+  const parsed = TilingSchema.safeParse({
+    tileSize: Number(tiling),
+    ...(overlap === undefined ? {} : { overlap }),
+    wholeImage: wholeImage === "true",
+  });
+  if (!parsed.success) {
+    throw new InferenceError("validation_failed", `tiling: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  }
+  return parsed.data;
+}
 
 const DetectResponseSchema = z.object({
   model: ModelIdentitySchema,
@@ -90,6 +120,7 @@ export function mountDetect(app: OpenAPIHono<AppEnv>, ctx: ServiceContext): void
           iou: query.iou ?? ctx.config.DEFAULT_IOU,
           maxDet: query.maxDet ?? ctx.config.DEFAULT_MAX_DET,
           classes: query.classes ?? null,
+          tiling: queryTiling(query),
         },
         { agnostic: query.agnostic === "true" },
       );

@@ -1,0 +1,135 @@
+import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
+import type { Environment } from "./wrangler-environments";
+
+/** A wrangler command line, program name first. */
+export type Argv = string[];
+
+/**
+ * One thing an environment needs. `check` finds out whether it is there; `create` makes it,
+ * and runs only when the check found it missing, so running the whole plan twice changes nothing.
+ */
+export type Step =
+  | { kind: "bucket"; name: string; check: Argv; create: Argv }
+  | { kind: "queue"; name: string; check: Argv; create: Argv }
+  | { kind: "pull-consumer"; name: string; check: Argv; create: Argv }
+  | {
+      kind: "secrets";
+      /** Names taken from the secrets file (values never leave it except into wrangler). */
+      names: string[];
+      /** Generate `JWT_KEYS` here when the Worker has none (the file did not bring one). */
+      generateJwtKeysIfMissing: boolean;
+      check: Argv;
+      /** `SECRETS_FILE_ARG` stands for a temporary file written just before the upload. */
+      create: Argv;
+    };
+
+/** Placeholder, in `create` of the secrets step, for the temporary file wrangler uploads. */
+export const SECRETS_FILE_ARG = "<temporary secrets file>";
+
+/** The command that adds the HTTP pull consumer of `detect`, its settings from the shared contract. */
+export function pullConsumerCommand(env: Environment): Argv {
+  const deadLetterQueue = `${DETECT_PULL_CONSUMER.deadLetterQueue}${env.queueSuffix}`;
+  if (!env.queues.includes(deadLetterQueue)) {
+    throw new Error(
+      `[env.${env.name}] has no queue "${deadLetterQueue}" for the dead letters of ${env.detectQueue}`,
+    );
+  }
+  return [
+    "wrangler",
+    "queues",
+    "consumer",
+    "http",
+    "add",
+    env.detectQueue,
+    "--batch-size",
+    String(DETECT_PULL_CONSUMER.batchSize),
+    "--message-retries",
+    String(DETECT_PULL_CONSUMER.maxRetries),
+    "--visibility-timeout-secs",
+    String(DETECT_PULL_CONSUMER.visibilityTimeoutSeconds),
+    "--dead-letter-queue",
+    deadLetterQueue,
+  ];
+}
+
+/**
+ * Everything `npm run deploy:setup` does for an environment, in order: the bucket, every queue
+ * (dead-letter queues included), the pull consumer of `detect`, then the secrets.
+ */
+export function setupSteps(env: Environment, secretNames: string[]): Step[] {
+  const buckets = env.buckets.map(
+    (name): Step => ({
+      kind: "bucket",
+      name,
+      check: ["wrangler", "r2", "bucket", "info", name],
+      create: ["wrangler", "r2", "bucket", "create", name],
+    }),
+  );
+  const queues = env.queues.map(
+    (name): Step => ({
+      kind: "queue",
+      name,
+      check: ["wrangler", "queues", "info", name],
+      create: ["wrangler", "queues", "create", name],
+    }),
+  );
+  const generateJwtKeysIfMissing = !secretNames.includes("JWT_KEYS");
+  return [
+    ...buckets,
+    ...queues,
+    {
+      kind: "pull-consumer",
+      name: env.detectQueue,
+      check: ["wrangler", "queues", "info", env.detectQueue],
+      create: pullConsumerCommand(env),
+    },
+    {
+      kind: "secrets",
+      names: generateJwtKeysIfMissing ? [...secretNames, "JWT_KEYS"] : secretNames,
+      generateJwtKeysIfMissing,
+      check: ["wrangler", "secret", "list", "--env", env.name, "--format", "json"],
+      create: ["wrangler", "secret", "bulk", SECRETS_FILE_ARG, "--env", env.name],
+    },
+  ];
+}
+
+const title: Record<Step["kind"], string> = {
+  bucket: "R2 bucket",
+  queue: "queue",
+  "pull-consumer": "HTTP pull consumer of",
+  secrets: "Worker secrets",
+};
+
+/** What a step is about, in words: `R2 bucket defect-images-staging`. */
+export const stepTitle = (step: Exclude<Step, { kind: "secrets" }>) => `${title[step.kind]} ${step.name}`;
+
+/** Quotes an argument only when a shell would need it. */
+const shellWord = (arg: string) =>
+  arg === SECRETS_FILE_ARG || /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+export const commandLine = (argv: Argv) => argv.map(shellWord).join(" ");
+
+/** The plan as `--plan` prints it: every check and the command it would run when the check finds nothing. */
+export function describePlan(env: Environment, steps: Step[]): string {
+  const lines = [
+    `Plan for environment "${env.name}" (Worker ${env.workerName}). Nothing is run now. With an`,
+    "account, each step first runs its check and runs its create command only if the check finds it missing;",
+    "secrets are uploaded every time (the same file gives the same values).",
+    "",
+  ];
+  for (const step of steps) {
+    if (step.kind === "secrets") {
+      lines.push(`${title.secrets}: ${step.names.join(", ")}`);
+      if (step.generateJwtKeysIfMissing) {
+        lines.push(
+          `  check   ${commandLine(step.check)}   (JWT_KEYS: a new ES256 key is generated here if the Worker has none)`,
+        );
+      }
+      lines.push(`  upload  ${commandLine(step.create)}`);
+    } else {
+      lines.push(stepTitle(step));
+      lines.push(`  check   ${commandLine(step.check)}`);
+      lines.push(`  create  ${commandLine(step.create)}`);
+    }
+  }
+  return lines.join("\n");
+}

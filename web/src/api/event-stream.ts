@@ -1,0 +1,60 @@
+import type { ApiClient } from "./client";
+import type { JobStatus } from "./types";
+
+/** The `job` object of `/v1/jobs/events` (the one webhooks carry). */
+export type JobEvent = {
+  type: string;
+  job: {
+    id: string;
+    status: JobStatus;
+    imageId: string;
+    detectionCount: number | null;
+    error: string | null;
+  };
+};
+
+/** Splits a text/event-stream into `data` payloads of complete events (comments skipped). */
+export function parseEventBlocks(buffer: string): { events: string[]; rest: string } {
+  const blocks = buffer.replaceAll("\r\n", "\n").split("\n\n");
+  const rest = blocks.pop() ?? "";
+  const events = blocks
+    .map((block) =>
+      block
+        .split("\n")
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trimStart())
+        .join("\n"),
+    )
+    .filter((data) => data.length > 0);
+  return { events, rest };
+}
+
+/**
+ * Follows every change to the user's jobs. EventSource cannot send an Authorization header, so
+ * the stream is read through fetch; it reconnects after a drop until stopped.
+ */
+export function followJobEvents(api: ApiClient, onEvent: (event: JobEvent) => void): () => void {
+  const controller = new AbortController();
+  async function run() {
+    while (!controller.signal.aborted) {
+      try {
+        const response = await api.request("/v1/jobs/events", { signal: controller.signal });
+        if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          const parsed = parseEventBlocks(buffer + value);
+          buffer = parsed.rest;
+          for (const data of parsed.events) onEvent(JSON.parse(data) as JobEvent);
+        }
+      } catch {
+        if (controller.signal.aborted || !api.session) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+  void run();
+  return () => controller.abort();
+}

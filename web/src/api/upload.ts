@@ -1,0 +1,46 @@
+import { ApiFailure } from "./client";
+import type { ErrorBody, Image } from "./types";
+
+/**
+ * Uploads one file as a raw body. XMLHttpRequest rather than fetch: only it reports upload
+ * progress. A 401 is returned as a failure for the caller to refresh and retry.
+ */
+export function uploadFile(
+  file: File,
+  accessToken: string,
+  onProgress: (fraction: number) => void,
+): Promise<Image> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/v1/images?filename=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader("authorization", `Bearer ${accessToken}`);
+    // The API decides the type from the bytes; this only has to say "a raw image body".
+    xhr.setRequestHeader("content-type", file.type.startsWith("image/") ? file.type : "image/octet-stream");
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onerror = () => reject(new ApiFailure(0, "network_error", "The upload could not reach the server"));
+    xhr.onload = () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = undefined;
+      }
+      if (xhr.status === 201) {
+        onProgress(1);
+        resolve(body as Image);
+        return;
+      }
+      const error = (body as ErrorBody | undefined)?.error;
+      reject(
+        new ApiFailure(
+          xhr.status,
+          error?.code ?? "http_error",
+          error?.message ?? `The server answered ${xhr.status}`,
+        ),
+      );
+    };
+    xhr.send(file);
+  });
+}

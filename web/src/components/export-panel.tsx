@@ -1,0 +1,37 @@
+import { downloadFile } from "../api/download";
+import { api } from "../api/instance";
+import { BASE, linkHandler } from "../router";
+
+const EXPORTS = [
+  { label: "COCO (model)", query: "format=coco&set=model", file: "model.coco.json" },
+  { label: "COCO (reviewed)", query: "format=coco&set=reviewed", file: "reviewed.coco.json" },
+  { label: "YOLO (reviewed)", query: "format=yolo&set=reviewed", file: "reviewed.txt" },
+];
+
+/** A finished job's exports (the model's output or the reviewed set) and the way to its report. */
+export function ExportPanel({ jobId, onError }: { jobId: string; onError(error: unknown): void }) {
+  return (
+    <section aria-labelledby="export-heading">
+      <h2 id="export-heading">Export</h2>
+      <div class="button-row">
+        {EXPORTS.map((entry) => (
+          <button
+            type="button"
+            onClick={() =>
+              downloadFile(api, `/v1/jobs/${jobId}/export?${entry.query}`, `${jobId}-${entry.file}`).catch(
+                onError,
+              )
+            }
+          >
+            {entry.label}
+          </button>
+        ))}
+      </div>
+      <p>
+        <a href={`${BASE}/reports?job=${jobId}`} onClick={linkHandler(`/reports?job=${jobId}`)}>
+          Create a PDF report with this job
+        </a>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,119 @@
+import { useEffect, useState } from "hono/jsx/dom";
+import { api } from "../api/instance";
+import type { ApiKey, CreatedApiKey, Page } from "../api/types";
+import { ErrorMessage } from "../components/error-message";
+
+const SCOPES = ["images:read", "images:write", "jobs:read", "jobs:write"] as const;
+
+export function ApiKeysPage() {
+  const [keys, setKeys] = useState<ApiKey[]>([]);
+  const [created, setCreated] = useState<CreatedApiKey | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = () => api.call<Page<ApiKey>>("/v1/api-keys").then((page) => setKeys(page.items), setError);
+
+  useEffect(() => {
+    void load();
+  }, []);
+
+  async function create(event: Event) {
+    event.preventDefault();
+    const formElement = event.target as HTMLFormElement;
+    const form = new FormData(formElement);
+    setError(null);
+    try {
+      const result = await api.call<CreatedApiKey>("/v1/api-keys", {
+        method: "POST",
+        json: { name: String(form.get("name") ?? ""), scopes: form.getAll("scopes").map(String) },
+      });
+      setCreated(result);
+      formElement.reset();
+      await load();
+    } catch (failure) {
+      setError(failure);
+    }
+  }
+
+  async function revoke(key: ApiKey) {
+    if (!confirm(`Revoke "${key.name}"? Machines using it stop working at once.`)) return;
+    try {
+      await api.call(`/v1/api-keys/${key.id}`, { method: "DELETE" });
+      await load();
+    } catch (failure) {
+      setError(failure);
+    }
+  }
+
+  return (
+    <section>
+      <h1>API keys</h1>
+      <p>Keys let scanners and scripts call the API without your password. A key is shown once.</p>
+      <form onSubmit={create} class="inline-form">
+        <label htmlFor="key-name">Name</label>
+        <input id="key-name" name="name" required maxLength={100} placeholder="line-3 scanner" />
+        <fieldset>
+          <legend>Scopes</legend>
+          {SCOPES.map((scope) => (
+            <label class="check">
+              <input type="checkbox" name="scopes" value={scope} checked />
+              {scope}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit">Create key</button>
+      </form>
+      <ErrorMessage error={error} />
+      {created && (
+        <div class="notice" role="status">
+          <p>
+            New key <strong>{created.apiKey.name}</strong>. Copy it now: it will not be shown again.
+          </p>
+          <output class="secret" data-testid="new-api-key">
+            {created.key}
+          </output>
+          <button type="button" onClick={() => navigator.clipboard?.writeText(created.key)}>
+            Copy
+          </button>
+          <button type="button" onClick={() => setCreated(null)}>
+            Done
+          </button>
+        </div>
+      )}
+      <table>
+        <caption>Your keys</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Prefix</th>
+            <th scope="col">Scopes</th>
+            <th scope="col">Last used</th>
+            <th scope="col">State</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((key) => (
+            <tr data-key-id={key.id}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.prefix}…</code>
+              </td>
+              <td>{key.scopes.join(", ")}</td>
+              <td>{key.lastUsedAt ? new Date(key.lastUsedAt).toLocaleString() : "never"}</td>
+              <td>{key.revokedAt ? "revoked" : "active"}</td>
+              <td>
+                {!key.revokedAt && (
+                  <button type="button" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

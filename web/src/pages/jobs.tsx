@@ -1,0 +1,120 @@
+import { useEffect, useRef, useState } from "hono/jsx/dom";
+import { followJobEvents } from "../api/event-stream";
+import { api } from "../api/instance";
+import type { Job, JobStatus, Page } from "../api/types";
+import { ErrorMessage } from "../components/error-message";
+import { BASE, linkHandler, navigate, useRoute } from "../router";
+
+const STATUSES: JobStatus[] = ["queued", "running", "succeeded", "failed"];
+
+/** The list's filters live in the URL, so a filtered view can be bookmarked and shared. */
+function listPath(query: URLSearchParams): string {
+  const params = new URLSearchParams({ limit: "100" });
+  for (const name of ["status", "model"]) {
+    const value = query.get(name);
+    if (value) params.set(name, value);
+  }
+  return `/v1/jobs?${params}`;
+}
+
+export function JobsPage() {
+  const { query } = useRoute();
+  const [jobs, setJobs] = useState<Job[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const shown = useRef<Set<string>>(new Set());
+  shown.current = new Set(jobs.map((job) => job.id));
+  const path = listPath(query);
+
+  useEffect(() => {
+    let current = true;
+    const load = () =>
+      api.call<Page<Job>>(path).then(
+        (page) => current && setJobs(page.items),
+        (failure) => current && setError(failure),
+      );
+    void load();
+    const stop = followJobEvents(api, (event) => {
+      // A job this page has not listed, or one that may now leave the filter: read the list again.
+      if (!shown.current?.has(event.job.id) || query.get("status")) {
+        void load();
+        return;
+      }
+      setJobs((list) =>
+        list.map((job) =>
+          job.id === event.job.id ? { ...job, status: event.job.status, error: event.job.error } : job,
+        ),
+      );
+    });
+    return () => {
+      current = false;
+      stop();
+    };
+  }, [path]);
+
+  function filter(event: Event) {
+    event.preventDefault();
+    const form = new FormData(event.target as HTMLFormElement);
+    const params = new URLSearchParams();
+    for (const name of ["status", "model"]) {
+      const value = String(form.get(name) ?? "").trim();
+      if (value) params.set(name, value);
+    }
+    navigate(`/jobs${params.size ? `?${params}` : ""}`);
+  }
+
+  return (
+    <section>
+      <h1>Jobs</h1>
+      <form onSubmit={filter} class="inline-form" aria-label="Filter jobs">
+        <label htmlFor="status-filter">Status</label>
+        <select id="status-filter" name="status">
+          <option value="">any</option>
+          {STATUSES.map((status) => (
+            <option value={status} selected={query.get("status") === status}>
+              {status}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="model-filter">Model</label>
+        <input id="model-filter" name="model" value={query.get("model") ?? ""} />
+        <button type="submit">Filter</button>
+      </form>
+      <ErrorMessage error={error} />
+      <table aria-live="polite">
+        <caption>Your jobs (newest first; status updates live)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Created</th>
+            <th scope="col">Image</th>
+            <th scope="col">Model</th>
+            <th scope="col">Status</th>
+            <th scope="col">
+              <span class="visually-hidden">Open</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((job) => (
+            <tr data-job-id={job.id} data-status={job.status}>
+              <td>{new Date(job.createdAt).toLocaleString()}</td>
+              <td>
+                {job.image.width} × {job.image.height}
+              </td>
+              <td>{job.model.requested}</td>
+              <td>
+                <span class={`status status-${job.status}`}>{job.status}</span>
+                {job.error && <span class="hint"> {job.error}</span>}
+              </td>
+              <td>
+                <a href={`${BASE}/jobs/${job.id}`} onClick={linkHandler(`/jobs/${job.id}`)}>
+                  Open viewer
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {jobs.length === 0 && <p>No jobs yet: select images and start detection.</p>}
+    </section>
+  );
+}

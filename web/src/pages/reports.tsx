@@ -1,0 +1,170 @@
+import { useEffect, useState } from "hono/jsx/dom";
+import { downloadFile } from "../api/download";
+import { api } from "../api/instance";
+import type { Job, Page, Report } from "../api/types";
+import { ErrorMessage } from "../components/error-message";
+import { useRoute } from "../router";
+
+const VERDICTS = ["accept", "repair", "reject"] as const;
+const HEADER_FIELDS = [
+  { name: "customer", label: "Customer" },
+  { name: "partId", label: "Part" },
+  { name: "weldId", label: "Weld" },
+  { name: "inspectionId", label: "Inspection" },
+  { name: "inspectionMethod", label: "Method" },
+  { name: "technique", label: "Technique" },
+  { name: "inspector", label: "Inspector" },
+  { name: "reviewer", label: "Reviewer" },
+] as const;
+/** Reports render on a queue; their status is read again at this pace until it settles. */
+const POLL_MS = 1000;
+
+const settled = (report: Report) => report.status === "ready" || report.status === "failed";
+
+export function ReportsPage() {
+  const { query } = useRoute();
+  const [jobs, setJobs] = useState<Job[]>([]);
+  const [reports, setReports] = useState<Report[]>([]);
+  const [chosen, setChosen] = useState<Set<string>>(new Set(query.getAll("job")));
+  const [error, setError] = useState<unknown>(null);
+
+  const loadReports = () =>
+    api.call<Page<Report>>("/v1/reports?limit=50").then((page) => setReports(page.items));
+
+  useEffect(() => {
+    api
+      .call<Page<Job>>("/v1/jobs?status=succeeded&limit=100")
+      .then((page) => setJobs(page.items))
+      .catch(setError);
+    loadReports().catch(setError);
+  }, []);
+
+  const rendering = reports.some((report) => !settled(report));
+  useEffect(() => {
+    if (!rendering) return;
+    const timer = setInterval(() => void loadReports().catch(setError), POLL_MS);
+    return () => clearInterval(timer);
+  }, [rendering]);
+
+  async function create(event: Event) {
+    event.preventDefault();
+    const form = new FormData(event.target as HTMLFormElement);
+    const header: Record<string, string> = {};
+    for (const field of [...HEADER_FIELDS.map((entry) => entry.name), "remarks"]) {
+      const value = String(form.get(field) ?? "").trim();
+      if (value) header[field] = value;
+    }
+    const pixelSize = Number(form.get("pixelSizeMm"));
+    setError(null);
+    try {
+      const report = await api.call<Report>("/v1/reports", {
+        method: "POST",
+        json: {
+          jobIds: [...chosen],
+          verdict: String(form.get("verdict")),
+          header,
+          ...(pixelSize > 0 ? { pixelSizeMm: pixelSize } : {}),
+        },
+      });
+      setReports((list) => [report, ...list]);
+    } catch (failure) {
+      setError(failure);
+    }
+  }
+
+  return (
+    <section>
+      <h1>Reports</h1>
+      <form onSubmit={create} aria-labelledby="new-report-heading">
+        <h2 id="new-report-heading">New inspection report</h2>
+        <p class="hint">The report shows each job's reviewed set: review the detections first.</p>
+        <fieldset>
+          <legend>Jobs ({chosen.size} chosen)</legend>
+          {jobs.length === 0 && <p>No succeeded jobs yet.</p>}
+          {jobs.map((job) => (
+            <label class="check">
+              <input
+                type="checkbox"
+                checked={chosen.has(job.id)}
+                onChange={() =>
+                  setChosen((set) => {
+                    const next = new Set(set);
+                    if (!next.delete(job.id)) next.add(job.id);
+                    return next;
+                  })
+                }
+              />
+              {new Date(job.createdAt).toLocaleString()} · {job.model.requested} · {job.image.width}×
+              {job.image.height}
+            </label>
+          ))}
+        </fieldset>
+        <div class="inline-form">
+          <label htmlFor="verdict">Verdict</label>
+          <select id="verdict" name="verdict" required>
+            {VERDICTS.map((verdict) => (
+              <option value={verdict}>{verdict}</option>
+            ))}
+          </select>
+          {HEADER_FIELDS.map((field) => (
+            <>
+              <label htmlFor={`report-${field.name}`}>{field.label}</label>
+              <input id={`report-${field.name}`} name={field.name} maxLength={200} />
+            </>
+          ))}
+          <label htmlFor="pixel-size">Pixel size (mm)</label>
+          <input id="pixel-size" name="pixelSizeMm" type="number" min={0} max={10} step="any" />
+        </div>
+        <label htmlFor="remarks">Remarks</label>
+        <textarea id="remarks" name="remarks" rows={2} maxLength={2000} />
+        <div class="button-row">
+          <button type="submit" disabled={chosen.size === 0}>
+            Create report
+          </button>
+        </div>
+      </form>
+      <ErrorMessage error={error} />
+      <table aria-live="polite">
+        <caption>Your reports</caption>
+        <thead>
+          <tr>
+            <th scope="col">Number</th>
+            <th scope="col">Verdict</th>
+            <th scope="col">Jobs</th>
+            <th scope="col">Status</th>
+            <th scope="col">
+              <span class="visually-hidden">Download</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {reports.map((report) => (
+            <tr data-report-id={report.id} data-status={report.status}>
+              <td>{report.number}</td>
+              <td>{report.verdict}</td>
+              <td>{report.jobs.length}</td>
+              <td>
+                {report.status}
+                {report.error && <span class="hint"> {report.error}</span>}
+              </td>
+              <td>
+                {report.status === "ready" && (
+                  <button
+                    type="button"
+                    onClick={() =>
+                      downloadFile(api, `/v1/reports/${report.id}/pdf`, `${report.number}.pdf`).catch(
+                        setError,
+                      )
+                    }
+                  >
+                    Download PDF
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,329 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { reviewEvents } from "@db/schema";
+import { repoRoot } from "@scripts/local-stack/settings";
+import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { fakeDetections, useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
+import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { runCommand } from "@scripts/testing/run-command";
+import { asc, eq } from "drizzle-orm";
+import type { Page } from "playwright-core";
+import { buildWebApp } from "../build";
+import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import { weldFilm } from "./films";
+
+const screenshots = join(repoRoot, "docs/screenshots");
+/** Poppler renders a page of the PDF for the README (CI installs it; skipped with a notice without). */
+const pdftoppm = Bun.which("pdftoppm");
+if (!pdftoppm)
+  console.warn("inspector-flow.test.ts: pdftoppm not found; the report page screenshot is skipped");
+/** Colours the viewer gives classes 0 and 1 (web/src/viewer/detections.ts), as RGB. */
+const POROSITY_RGB = [0xe6, 0x9f, 0x00];
+const CRACK_RGB = [0x56, 0xb4, 0xe9];
+
+beforeAll(async () => {
+  await buildWebApp();
+  await mkdir(screenshots, { recursive: true });
+});
+const stack = useWorkerWithFakeInference({
+  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+});
+const browser = useBrowser();
+
+/** The pixel the viewer shows at a point of the image, read back from the canvas. */
+function pixelAt(page: Page, x: number, y: number): Promise<number[]> {
+  return inPage(
+    page,
+    `async ({ x, y }) => {
+      // Boxes are drawn on the next animation frame after a change: read after it.
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      const canvas = document.querySelector('[data-testid="film"]');
+      const t = JSON.parse(canvas.dataset.transform);
+      const r = devicePixelRatio;
+      const px = canvas.getContext("2d").getImageData(Math.round((x * t.scale + t.tx) * r), Math.round((y * t.scale + t.ty) * r), 1, 1).data;
+      return [px[0], px[1], px[2]];
+    }`,
+    { x, y },
+  );
+}
+
+/**
+ * The screen pixels across a box's vertical edge (five, centred on it): a 2-pixel stroke at a
+ * fractional position covers some of them fully, others only partly.
+ */
+async function acrossEdge(page: Page, x: number, y: number): Promise<number[][]> {
+  const scale = (
+    JSON.parse((await page.getByTestId("film").getAttribute("data-transform")) as string) as { scale: number }
+  ).scale;
+  return Promise.all([-2, -1, 0, 1, 2].map((offset) => pixelAt(page, x + offset / scale, y)));
+}
+const edgeIn = (pixels: number[][], rgb: number[]) => pixels.some((pixel) => near(pixel, rgb));
+const noEdge = (pixels: number[][]) => pixels.every(grey);
+
+/** The CSS position on the page of an image point, for pointer input. */
+function screenPoint(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+  return inPage(
+    page,
+    `({ x, y }) => {
+      const canvas = document.querySelector('[data-testid="film"]');
+      const t = JSON.parse(canvas.dataset.transform);
+      const rect = canvas.getBoundingClientRect();
+      return { x: rect.left + x * t.scale + t.tx, y: rect.top + y * t.scale + t.ty };
+    }`,
+    { x, y },
+  );
+}
+
+const near = (pixel: number[], rgb: number[]) =>
+  pixel.every((value, i) => Math.abs(value - (rgb[i] as number)) <= 40);
+const grey = (pixel: number[]) => Math.max(...pixel) - Math.min(...pixel) <= 6;
+
+async function visibleCount(page: Page): Promise<string | null> {
+  return page.getByTestId("film").getAttribute("data-visible-detections");
+}
+
+/** Drops files on the drop zone as a user's drag and drop does (a real DataTransfer of Files). */
+async function dropFiles(page: Page, files: Array<{ name: string; type: string; bytes: Buffer }>) {
+  await inPage(
+    page,
+    `(files) => {
+      const transfer = new DataTransfer();
+      for (const file of files) {
+        const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], file.name, { type: file.type }));
+      }
+      const zone = document.querySelector('[data-testid="drop-zone"]');
+      zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }`,
+    files.map((file) => ({ name: file.name, type: file.type, base64: file.bytes.toString("base64") })),
+  );
+}
+
+async function setRange(page: Page, selector: string, value: number) {
+  await inPage(
+    page,
+    `({ selector, value }) => {
+      const input = document.querySelector(selector);
+      input.value = String(value);
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }`,
+    { selector, value },
+  );
+}
+
+describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
+  test("register, upload, detect, see boxes, filter, review, export COCO and a PDF report", async () => {
+    const { context, page } = await newPage(browser.current, stack.worker.origin);
+    try {
+      await registerThroughUi(page);
+
+      // Drag and drop two files at once: a radiograph, and an SVG the API refuses.
+      const film = await weldFilm();
+      const png = film.png;
+      const svg = await imageFixtures.svg();
+      const { auth } = await signedInUser(stack.worker);
+      const refusal = await stack.worker.fetch("/v1/images", {
+        method: "POST",
+        headers: {
+          Authorization: auth,
+          "Content-Type": "image/svg+xml",
+          "Content-Length": String(svg.length),
+        },
+        body: svg,
+      });
+      expect(refusal.status).toBe(415);
+      const apiMessage = ((await refusal.json()) as { error: { message: string } }).error.message;
+      await dropFiles(page, [
+        { name: "weld-0042.png", type: "image/png", bytes: png },
+        { name: "drawing.svg", type: "image/svg+xml", bytes: svg },
+      ]);
+      await page.locator('li[data-upload-state="done"]').waitFor();
+      const refused = page.locator('li[data-upload-state="refused"]');
+      await refused.waitFor();
+      expect(await refused.textContent()).toContain("drawing.svg");
+      expect(await refused.getByRole("alert").textContent()).toContain(apiMessage);
+      expect(await page.locator('li[data-upload-state="done"] progress').getAttribute("value")).toBe("1");
+
+      // The uploaded image is selected; start a job with chosen thresholds.
+      await page.getByLabel("Confidence threshold").fill("0.3");
+      await page.getByRole("button", { name: "Start 1 job" }).click();
+      await page.getByRole("heading", { name: "Jobs", exact: true }).waitFor();
+      // Live status: the row turns succeeded without a reload once the fake inference reports.
+      const row = page.locator('tr[data-status="succeeded"]');
+      await row.waitFor({ timeout: 30_000 });
+      const jobId = (await row.getAttribute("data-job-id")) as string;
+      const [porosity, crack] = fakeDetections(jobId);
+      if (!porosity || !crack) throw new Error("fake detections changed");
+
+      await row.getByRole("link", { name: "Open viewer" }).click();
+      await page.waitForURL(`**/app/jobs/${jobId}`);
+      await page.locator('[data-testid="film"][data-image-ready="true"][data-reviewable="true"]').waitFor();
+      await page.locator('[data-testid="film"][data-visible-detections="2"]').waitFor();
+      await page.getByRole("button", { name: /^porosity 0\.90/ }).waitFor();
+
+      // Boxes are drawn on the film in their class colours; the film itself is grey.
+      const porosityEdge = { x: porosity.box.x1, y: (porosity.box.y1 + porosity.box.y2) / 2 };
+      const crackEdge = { x: crack.box.x1, y: (crack.box.y1 + crack.box.y2) / 2 };
+      expect(edgeIn(await acrossEdge(page, porosityEdge.x, porosityEdge.y), POROSITY_RGB)).toBe(true);
+      expect(edgeIn(await acrossEdge(page, crackEdge.x, crackEdge.y), CRACK_RGB)).toBe(true);
+      expect(grey(await pixelAt(page, film.width - 10, film.height - 10))).toBe(true);
+
+      // Review: accept the porosity, reject the crack by keyboard, draw a missed defect.
+      await page.getByRole("button", { name: /^porosity 0\.90/ }).click();
+      await page.getByTestId("review-panel").waitFor();
+      await page.getByRole("button", { name: /^Accept/ }).click();
+      await page
+        .getByTestId("decision")
+        .filter({ hasText: /^accepted$/ })
+        .waitFor();
+      await page.keyboard.press("n");
+      await page.getByRole("heading", { name: /^crack 0\.60/ }).waitFor();
+      await page.keyboard.press("r");
+      await page
+        .getByTestId("decision")
+        .filter({ hasText: /^rejected$/ })
+        .waitFor();
+      await page.getByRole("button", { name: /^Draw a box/ }).click();
+      const from = await screenPoint(page, 100, 150);
+      const to = await screenPoint(page, 140, 190);
+      await page.mouse.move(from.x, from.y);
+      await page.mouse.down();
+      await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2);
+      await page.mouse.move(to.x, to.y);
+      await page.mouse.up();
+      await page.getByRole("button", { name: /drawn · accepted/ }).waitFor();
+      expect(await visibleCount(page)).toBe("3");
+
+      // Resize the porosity by its bottom-right corner, note it, and relabel the drawn box.
+      await page.getByRole("button", { name: /^porosity 0\.90/ }).click();
+      const corner = await screenPoint(page, porosity.box.x2, porosity.box.y2);
+      const dragged = await screenPoint(page, porosity.box.x2 + 20, porosity.box.y2 + 20);
+      await page.mouse.move(corner.x, corner.y);
+      await page.mouse.down();
+      await page.mouse.move(dragged.x, dragged.y, { steps: 4 });
+      await page.mouse.up();
+      await page.getByLabel("Note").fill("Cluster near the root pass");
+      await page.getByRole("button", { name: "Save note" }).click();
+      await page.getByRole("button", { name: /drawn · accepted/ }).click();
+      await page.getByLabel("Class", { exact: true }).selectOption({ label: "crack" });
+      await page.getByRole("button", { name: /^crack drawn · accepted/ }).waitFor();
+      // The audit history holds every change, in order.
+      const history = await stack.worker.db
+        .select({ action: reviewEvents.action })
+        .from(reviewEvents)
+        .where(eq(reviewEvents.jobId, jobId))
+        .orderBy(asc(reviewEvents.id));
+      expect(history.map((event) => event.action)).toEqual([
+        "accept",
+        "reject",
+        "add",
+        "resize",
+        "note",
+        "relabel",
+      ]);
+      await page.getByRole("button", { name: /^porosity 0\.90/ }).click();
+      await page.screenshot({ path: join(screenshots, "viewer.png") });
+
+      // Window/level re-maps the film's pixels. At a point away from every box, the full window
+      // shows the stored value; a window centred on that value shows it mid-grey (128).
+      const probe = { x: 450.5, y: 200.5 };
+      const stored = film.valueAt(probe.x, probe.y);
+      expect(Math.abs(((await pixelAt(page, probe.x, probe.y))[0] as number) - stored)).toBeLessThanOrEqual(
+        1,
+      );
+      await setRange(page, "#window-level", stored);
+      await setRange(page, "#window-width", 20);
+      const windowed = await pixelAt(page, probe.x, probe.y);
+      expect(grey(windowed)).toBe(true);
+      expect(Math.abs((windowed[0] as number) - 128)).toBeLessThanOrEqual(1);
+      await page.getByRole("button", { name: "Reset" }).click();
+
+      // The confidence slider hides the 0.6 crack live; drawn boxes have no score and stay.
+      await setRange(page, "#min-score", 0.7);
+      await page.locator('[data-testid="film"][data-visible-detections="2"]').waitFor();
+      expect(await page.getByTestId("min-score-value").textContent()).toBe("0.70");
+      expect(noEdge(await acrossEdge(page, crackEdge.x, crackEdge.y))).toBe(true);
+      expect(edgeIn(await acrossEdge(page, porosityEdge.x, porosityEdge.y), POROSITY_RGB)).toBe(true);
+      // Class toggles filter too: without porosity only the drawn box, now a crack, is left.
+      await page.getByRole("checkbox", { name: /porosity/ }).uncheck();
+      await page.locator('[data-testid="film"][data-visible-detections="1"]').waitFor();
+      expect(noEdge(await acrossEdge(page, porosityEdge.x, porosityEdge.y))).toBe(true);
+      await page.getByRole("checkbox", { name: /porosity/ }).check();
+
+      // COCO of the reviewed set: the accepted porosity and the drawn box, not the rejected crack.
+      const [reviewedDownload] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "COCO (reviewed)" }).click(),
+      ]);
+      const reviewed = JSON.parse(await readFile((await reviewedDownload.path()) as string, "utf8")) as {
+        annotations: Array<{ category_id: number; bbox: number[] }>;
+        info: { detection_set: string };
+      };
+      expect(reviewed.info.detection_set).toBe("reviewed");
+      expect(reviewed.annotations).toHaveLength(2);
+      const resized = porosity.box;
+      expect(reviewed.annotations.map((annotation) => [annotation.category_id, annotation.bbox])).toEqual(
+        expect.arrayContaining([
+          [0, [resized.x1, resized.y1, resized.x2 - resized.x1 + 20, resized.y2 - resized.y1 + 20]],
+          [1, [100, 150, 40, 40]],
+        ]),
+      );
+      const [modelDownload] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "COCO (model)" }).click(),
+      ]);
+      const model = JSON.parse(await readFile((await modelDownload.path()) as string, "utf8")) as {
+        annotations: unknown[];
+      };
+      expect(model.annotations).toHaveLength(2);
+
+      // A PDF report over the reviewed job.
+      await page.getByRole("link", { name: "Create a PDF report with this job" }).click();
+      await page.getByRole("heading", { name: "Reports", exact: true }).waitFor();
+      await page.getByLabel("Verdict", { exact: true }).selectOption("repair");
+      await page.getByLabel("Weld", { exact: true }).fill("W-17");
+      await page.getByLabel("Inspector", { exact: true }).fill("J. Smith (Level 2)");
+      await page.getByRole("button", { name: "Create report" }).click();
+      const ready = page.locator('tr[data-status="ready"]');
+      await ready.waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: join(screenshots, "reports.png") });
+      const [pdfDownload] = await Promise.all([
+        page.waitForEvent("download"),
+        ready.getByRole("button", { name: "Download PDF" }).click(),
+      ]);
+      const pdf = await readFile((await pdfDownload.path()) as string);
+      expect(pdf.subarray(0, 5).toString("latin1")).toBe("%PDF-");
+      expect(pdfDownload.suggestedFilename()).toMatch(/\.pdf$/);
+      if (pdftoppm) {
+        // The report's first page as the README shows it.
+        const prefix = join(tmpdir(), `report-page-${crypto.randomUUID()}`);
+        await runCommand(
+          pdftoppm,
+          [
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-r",
+            "60",
+            "-png",
+            "-singlefile",
+            (await pdfDownload.path()) as string,
+            prefix,
+          ],
+          { cwd: tmpdir() },
+        );
+        const png = await readFile(`${prefix}.png`);
+        expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+        await Bun.write(join(screenshots, "report-page.png"), png);
+        await rm(`${prefix}.png`);
+      }
+      expect(pageErrors(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,279 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { GENEROUS_AUTH_LIMITS } from "@scripts/testing/auth-fixtures";
+import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
+import { imageFixtures } from "@scripts/testing/image-fixtures";
+import type { Page } from "playwright-core";
+import { buildWebApp } from "../build";
+import { REFRESH_TOKEN_KEY } from "../src/api/client";
+import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+
+beforeAll(async () => {
+  await buildWebApp();
+});
+const stack = useWorkerWithFakeInference({
+  vars: {
+    ...GENEROUS_AUTH_LIMITS,
+    RATE_LIMIT_READ: "5000/60s",
+    RATE_LIMIT_WRITE: "1000/60s",
+    // A push the fake inference refuses is retried within a second or two.
+    DETECT_RETRY_BASE_DELAY_SECONDS: "1",
+  },
+});
+const browser = useBrowser();
+
+/**
+ * An axe-like audit of the rendered page: every form field has a label, every button and link a
+ * name, ids are unique, no positive tabindex reorders focus, and visible text meets WCAG AA
+ * contrast (4.5:1) against its background. Returns the problems found.
+ */
+const AUDIT = `() => {
+  const problems = [];
+  const text = (id) => document.getElementById(id)?.textContent ?? "";
+  const fieldName = (el) => (el.getAttribute("aria-label") || (el.getAttribute("aria-labelledby") ?? "").split(" ").map(text).join(" ") || [...(el.labels ?? [])].map((l) => l.textContent).join(" ")).trim();
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea"))
+    if (!fieldName(el)) problems.push("field without a label: " + el.outerHTML.slice(0, 80));
+  for (const el of document.querySelectorAll("button, a[href]"))
+    if (!(el.getAttribute("aria-label") || el.textContent).trim()) problems.push("control without a name: " + el.outerHTML.slice(0, 80));
+  const ids = [...document.querySelectorAll("[id]")].map((el) => el.id);
+  for (const id of new Set(ids)) if (ids.filter((other) => other === id).length > 1) problems.push("duplicate id " + id);
+  for (const el of document.querySelectorAll("[tabindex]"))
+    if (Number(el.getAttribute("tabindex")) > 0) problems.push("positive tabindex: " + el.outerHTML.slice(0, 80));
+  const rgb = (colour) => colour.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => {
+    for (let at = el; at; at = at.parentElement) {
+      const colour = rgb(getComputedStyle(at).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0) return colour.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest(".visually-hidden, :disabled, canvas, option") || el.getClientRects().length === 0) continue;
+    if (![...el.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim())) continue;
+    const [high, low] = [luminance(rgb(getComputedStyle(el).color)), luminance(background(el))].sort((a, b) => b - a);
+    const ratio = (high + 0.05) / (low + 0.05);
+    if (ratio < 4.5) problems.push("contrast " + ratio.toFixed(2) + ": " + el.tagName + " " + el.textContent.trim().slice(0, 40));
+  }
+  return problems;
+}`;
+
+const audit = (page: Page) => inPage<string[]>(page, AUDIT);
+
+/** What has focus: its role-ish tag and its name, for comparing focus orders. */
+const FOCUSED = `() => {
+  const el = document.activeElement;
+  const rect = el.getBoundingClientRect();
+  return { tag: el.tagName.toLowerCase(), name: (el.getAttribute("aria-label") || el.textContent || el.id).trim(), visible: rect.width > 0 && rect.height > 0 };
+}`;
+
+async function tabOrder(page: Page, presses: number) {
+  await page.locator("body").focus();
+  const order: Array<{ tag: string; name: string; visible: boolean }> = [];
+  for (let i = 0; i < presses; i++) {
+    await page.keyboard.press("Tab");
+    order.push(await inPage(page, FOCUSED));
+  }
+  return order;
+}
+
+describe.skipIf(chromiumMissing)("sessions, API keys and accessibility in Chromium", () => {
+  test("a reload keeps the tab's session; signing out ends it on the server and in the tab", async () => {
+    const { context, page } = await newPage(browser.current, stack.worker.origin);
+    try {
+      const { email } = await registerThroughUi(page);
+      await page.goto("/app/api-keys");
+      await page.getByRole("heading", { name: "API keys", exact: true }).waitFor();
+      expect(await page.getByText(email).count()).toBe(1);
+      const refreshToken = await inPage<string | null>(
+        page,
+        `() => sessionStorage.getItem(${JSON.stringify(REFRESH_TOKEN_KEY)})`,
+      );
+      expect(refreshToken).toBeTruthy();
+      // The access token is never written anywhere a script on another page load could read it.
+      const stored = await inPage<string>(
+        page,
+        "() => JSON.stringify({ ...sessionStorage, ...localStorage })",
+      );
+      expect(stored).not.toContain("eyJ");
+
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
+      expect(await inPage<number>(page, "() => sessionStorage.length + localStorage.length")).toBe(0);
+      await page.reload();
+      await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
+      // The sign-in was revoked: its refresh token no longer works anywhere.
+      const reused = await stack.worker.fetch("/v1/auth/refresh", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refreshToken }),
+      });
+      expect(reused.status).toBe(401);
+      await reused.body?.cancel();
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  test("an expired access token is refreshed once and the call retried; a failed refresh signs out", async () => {
+    const { context, page } = await newPage(browser.current, stack.worker.origin);
+    try {
+      await registerThroughUi(page);
+      const refreshes: string[] = [];
+      page.on("request", (request) => {
+        if (request.url().endsWith("/v1/auth/refresh")) refreshes.push(request.url());
+      });
+      // The API answers the next key listing as it does for an expired token.
+      await page.route(
+        "**/v1/api-keys",
+        (route) =>
+          route.fulfill({
+            status: 401,
+            contentType: "application/json",
+            body: JSON.stringify({
+              error: { code: "unauthorized", message: "Token expired", requestId: "x" },
+            }),
+          }),
+        { times: 1 },
+      );
+      await page.getByRole("link", { name: "API keys" }).click();
+      await page.getByRole("heading", { name: "API keys", exact: true }).waitFor();
+      await page.getByRole("table", { name: "Your keys" }).waitFor();
+      expect(refreshes).toHaveLength(1);
+      expect(await page.getByRole("alert").count()).toBe(0);
+
+      // Create a key: its secret is shown once, then only its prefix.
+      await page.getByLabel("Name").fill("line-3 scanner");
+      await page.getByRole("button", { name: "Create key" }).click();
+      const secret = (await page.getByTestId("new-api-key").textContent()) as string;
+      expect(secret).toStartWith("ddk_");
+      const check = await stack.worker.fetch("/v1/images", {
+        headers: { Authorization: `Bearer ${secret}` },
+      });
+      expect(check.status).toBe(200);
+      await check.body?.cancel();
+      await page.getByRole("button", { name: "Done" }).click();
+      expect(await page.getByText(secret).count()).toBe(0);
+      const row = page.locator("tr", { hasText: "line-3 scanner" });
+      expect(await row.getByRole("cell", { name: "active" }).count()).toBe(1);
+
+      page.once("dialog", (dialog) => dialog.accept());
+      await row.getByRole("button", { name: "Revoke line-3 scanner" }).click();
+      await row.getByRole("cell", { name: "revoked" }).waitFor();
+      const revoked = await stack.worker.fetch("/v1/images", {
+        headers: { Authorization: `Bearer ${secret}` },
+      });
+      expect(revoked.status).toBe(401);
+      await revoked.body?.cancel();
+
+      // Expired access token and a refused refresh: back to the sign-in page, nothing kept.
+      const expired = {
+        status: 401,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "unauthorized", message: "Invalid", requestId: "x" } }),
+      };
+      await page.route("**/v1/api-keys", (route) => route.fulfill(expired));
+      await page.route("**/v1/auth/refresh", (route) => route.fulfill(expired));
+      await page.getByRole("link", { name: "Images" }).click();
+      await page.getByRole("link", { name: "API keys" }).click();
+      await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
+      expect(await inPage<number>(page, "() => sessionStorage.length")).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  test("every page has labelled fields, named controls, sane focus order and AA contrast", async () => {
+    const { context, page } = await newPage(browser.current, stack.worker.origin);
+    try {
+      await page.goto("/");
+      await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
+      expect(await audit(page)).toEqual([]);
+      const signInOrder = await tabOrder(page, 4);
+      expect(signInOrder.map((entry) => entry.name)).toEqual([
+        "email",
+        "password",
+        "Sign in",
+        "New here? Create an account",
+      ]);
+
+      await registerThroughUi(page);
+      expect(await audit(page)).toEqual([]);
+      // Skip link first, then the sections in reading order, then sign out, then the page.
+      const order = await tabOrder(page, 8);
+      expect(order.slice(0, 7).map((entry) => entry.name)).toEqual([
+        "Skip to content",
+        "Images",
+        "Jobs",
+        "Reports",
+        "API keys",
+        "Sign out",
+        "file-input",
+      ]);
+      expect(order.every((entry) => entry.visible)).toBe(true);
+
+      // Upload through the file input (the keyboard path), then start a job and open it.
+      await page.locator("#file-input").setInputFiles({
+        name: "casting-7.png",
+        mimeType: "image/png",
+        buffer: await imageFixtures.png(320, 240),
+      });
+      await page.locator('li[data-upload-state="done"]').waitFor();
+      expect(await audit(page)).toEqual([]);
+      // Inference refuses work until the page shows the job queued; then the row must turn
+      // succeeded in place, from the event stream, without the list being read again.
+      let holding = true;
+      stack.fake.configure({ onPush: () => (holding ? "reject" : "handle") });
+      const listReads: string[] = [];
+      page.on("request", (request) => {
+        if (new URL(request.url()).pathname === "/v1/jobs" && request.method() === "GET")
+          listReads.push(request.url());
+      });
+      await page.getByRole("button", { name: "Start 1 job" }).click();
+      await page.locator('tr[data-status="queued"]').waitFor();
+      const readsWhileQueued = listReads.length;
+      holding = false;
+      await page.locator('tr[data-status="succeeded"]').waitFor({ timeout: 30_000 });
+      expect(listReads.length).toBe(readsWhileQueued);
+      stack.fake.configure({});
+      expect(await audit(page)).toEqual([]);
+      await page.getByRole("link", { name: "Open viewer" }).click();
+      await page.locator('[data-testid="film"][data-image-ready="true"][data-reviewable="true"]').waitFor();
+      await page.getByRole("button", { name: /^porosity/ }).click();
+      await page.getByTestId("review-panel").waitFor();
+      expect(await audit(page)).toEqual([]);
+
+      // Keyboard zoom changes the view's transform; "0" fits it back.
+      const transform = () => page.getByTestId("film").getAttribute("data-transform");
+      const fitted = await transform();
+      await page.getByTestId("film").focus();
+      await page.keyboard.press("+");
+      await page.waitForTimeout(50);
+      const zoomed = JSON.parse((await transform()) as string) as { scale: number };
+      expect(zoomed.scale).toBeGreaterThan((JSON.parse(fitted as string) as { scale: number }).scale);
+      await page.keyboard.press("0");
+      await page.waitForTimeout(50);
+      expect(await transform()).toBe(fitted);
+
+      // Job filters: by status, kept in the URL.
+      await page.goto("/app/jobs");
+      await page.locator('tr[data-status="succeeded"]').waitFor();
+      await page.getByLabel("Status").selectOption("failed");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.waitForURL("**/app/jobs?status=failed");
+      await page.getByText("No jobs yet").waitFor();
+      expect(await page.locator("tr[data-job-id]").count()).toBe(0);
+      await page.getByLabel("Status").selectOption("succeeded");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.locator('tr[data-status="succeeded"]').waitFor();
+
+      for (const path of ["/app/reports", "/app/api-keys", "/app/jobs"]) {
+        await page.goto(path);
+        await page.locator("main h1").waitFor();
+        expect({ path, problems: await audit(page) }).toEqual({ path, problems: [] });
+      }
+      expect(pageErrors(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+});

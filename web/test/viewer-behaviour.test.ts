@@ -1,0 +1,146 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
+import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { uploadAndDetect } from "@scripts/testing/job-fixtures";
+import type { Page } from "playwright-core";
+import { buildWebApp } from "../build";
+import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+
+beforeAll(async () => {
+  await buildWebApp();
+});
+const stack = useWorkerWithFakeInference({
+  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+});
+const browser = useBrowser();
+
+/** A user with one finished job, made through the API as a scanner would. */
+async function userWithJob(width: number, height: number) {
+  const { user, auth } = await signedInUser(stack.worker);
+  const jobId = await uploadAndDetect(stack.worker, auth, await imageFixtures.png(width, height));
+  const done = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=30`, { headers: { Authorization: auth } });
+  expect(((await done.json()) as { status: string }).status).toBe("succeeded");
+  return { user, auth, jobId };
+}
+
+/** Signs in through the form, then opens the job's viewer by its deep link. */
+async function openViewer(page: Page, user: { email: string; password: string }, jobId: string) {
+  await page.goto(`/app/jobs/${jobId}`);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator('[data-testid="film"][data-image-ready="true"][data-reviewable="true"]').waitFor();
+}
+
+/**
+ * Counts the canvas calls that decode or copy pixels, from before the app's first script: zooming
+ * and panning must not make any.
+ */
+const COUNT_PIXEL_WORK = `() => {
+  window.pixelWork = { decode: 0, read: 0, write: 0 };
+  const wrap = (target, name, counter) => {
+    const original = target[name];
+    target[name] = function (...args) { window.pixelWork[counter]++; return original.apply(this, args); };
+  };
+  wrap(window, "createImageBitmap", "decode");
+  wrap(CanvasRenderingContext2D.prototype, "getImageData", "read");
+  wrap(CanvasRenderingContext2D.prototype, "putImageData", "write");
+}`;
+
+const pixelWork = (page: Page) =>
+  inPage<{ decode: number; read: number; write: number }>(page, "() => window.pixelWork");
+const nextFrame = (page: Page) =>
+  inPage(page, "() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))");
+
+describe.skipIf(chromiumMissing)("the viewer in Chromium", () => {
+  test("zoom and pan on a large film only move the view: no decoding or pixel copies per frame", async () => {
+    const { user, jobId } = await userWithJob(4000, 3000);
+    const { context, page } = await newPage(browser.current, stack.worker.origin);
+    try {
+      await page.addInitScript(`(${COUNT_PIXEL_WORK})()`);
+      await openViewer(page, user, jobId);
+      await nextFrame(page);
+      const loaded = await pixelWork(page);
+      // Decoded once, its pixels read once (for window/level), written once (the first window).
+      expect(loaded).toEqual({ decode: 1, read: 1, write: 1 });
+
+      const film = page.getByTestId("film");
+      const box = (await film.boundingBox()) as { x: number; y: number; width: number; height: number };
+      const before = JSON.parse((await film.getAttribute("data-transform")) as string) as { scale: number };
+      const started = performance.now();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      for (let step = 0; step < 10; step++) await page.mouse.wheel(0, -120);
+      await page.mouse.down();
+      for (let step = 1; step <= 10; step++)
+        await page.mouse.move(box.x + box.width / 2 - step * 15, box.y + box.height / 2);
+      await page.mouse.up();
+      for (const key of ["ArrowLeft", "ArrowUp", "+", "-"]) await page.keyboard.press(key);
+      await nextFrame(page);
+      const after = JSON.parse((await film.getAttribute("data-transform")) as string) as {
+        scale: number;
+        tx: number;
+      };
+      console.log(
+        `viewer: 24 view changes of a 4000×3000 film in ${(performance.now() - started).toFixed(0)} ms`,
+      );
+      expect(after.scale).toBeGreaterThan(before.scale * 2);
+      expect(await pixelWork(page)).toEqual(loaded);
+
+      // A window/level change re-maps the pixels once, from the pixels already read.
+      await inPage(
+        page,
+        `() => { const input = document.querySelector("#window-width"); input.value = "64"; input.dispatchEvent(new Event("input", { bubbles: true })); }`,
+      );
+      await nextFrame(page);
+      expect(await pixelWork(page)).toEqual({ ...loaded, write: loaded.write + 1 });
+      expect(pageErrors(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  test("a review changed elsewhere meanwhile is reported and reloaded, not overwritten", async () => {
+    const { user, auth, jobId } = await userWithJob(320, 240);
+    const { context, page } = await newPage(browser.current, stack.worker.origin);
+    try {
+      await openViewer(page, user, jobId);
+      await page.getByRole("button", { name: /^porosity 0\.90/ }).click();
+      await page
+        .getByTestId("decision")
+        .filter({ hasText: /^pending$/ })
+        .waitFor();
+
+      // Another reviewer accepts it through the API while this page still shows version 0.
+      const review = (await (
+        await stack.worker.fetch(`/v1/jobs/${jobId}/review`, { headers: { Authorization: auth } })
+      ).json()) as { items: Array<{ id: string; label: string }> };
+      const porosityId = review.items.find((item) => item.label === "porosity")?.id;
+      const other = await stack.worker.fetch(`/v1/jobs/${jobId}/review/actions`, {
+        method: "POST",
+        headers: { Authorization: auth, "Content-Type": "application/json", "If-Match": '"0"' },
+        body: JSON.stringify({ actions: [{ type: "accept", itemId: porosityId }] }),
+      });
+      expect(other.status).toBe(200);
+      await other.body?.cancel();
+
+      await page.getByRole("button", { name: /^Reject/ }).click();
+      const alert = page.getByRole("alert");
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain("precondition_failed");
+      // The page now shows the other reviewer's decision; rejecting again applies to it.
+      await page
+        .getByTestId("decision")
+        .filter({ hasText: /^accepted$/ })
+        .waitFor();
+      await page.getByRole("button", { name: /^Reject/ }).click();
+      await page
+        .getByTestId("decision")
+        .filter({ hasText: /^rejected$/ })
+        .waitFor();
+      expect(await page.getByRole("alert").count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
