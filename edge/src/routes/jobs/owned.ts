@@ -15,14 +15,20 @@ export const jobWithImage = {
   },
 };
 
-/** The caller's job with its image (and detections once it succeeded), or 404 for anyone else. */
-export async function ownedJob(db: Db, ownerId: string, id: string) {
+/** The caller's job with its image, or 404 for anyone else's (never 403: ids reveal nothing). */
+export async function ownedJobRow(db: Db, ownerId: string, id: string) {
   const [row] = await db
     .select(jobWithImage)
     .from(jobs)
     .innerJoin(images, eq(images.id, jobs.imageId))
     .where(and(eq(jobs.id, id), eq(jobs.ownerId, ownerId)));
   if (!row) throw new ApiError("not_found", "Job not found");
+  return row;
+}
+
+/** The caller's job with its image (and detections once it succeeded), or 404 for anyone else. */
+export async function ownedJob(db: Db, ownerId: string, id: string) {
+  const row = await ownedJobRow(db, ownerId, id);
   const found =
     row.job.status === "succeeded"
       ? await db.select().from(detections).where(eq(detections.jobId, id)).orderBy(asc(detections.rank))
