@@ -1,14 +1,14 @@
 import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
+import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { loadConfig } from "../src/config";
 import { decodeResized, probeImage, setDecodeThreads } from "../src/image/decode";
 import { computeLetterbox, fillTensor } from "../src/image/letterbox";
 import { silentLogger } from "../src/log";
 import { loadDetector } from "../src/model/detector";
-import { openInThread } from "../src/model/onnx-session";
 import { createService } from "../src/service";
 import { sampleSeed } from "../training/generator/dataset";
 import { encodePng } from "../training/generator/png";
@@ -18,44 +18,53 @@ import { renderSample } from "../training/generator/sample";
 const BENCH_SEED = 7;
 
 /**
- * Throughput of one model along three paths, same model, thread count and session options:
- *   (a) raw session.run on tensors preprocessed beforehand,
- *   (b) the service's in-process path (decode → letterbox → micro-batch run → decode + NMS),
- *   (c) the same over HTTP (POST /v1/detect),
- * each with batch 1 and with micro-batching, for every intra-op thread count asked for.
- * Prints medians over the repeats and (b)/(a) per thread count and mode.
+ * Does the service's machinery (worker-thread session, micro-batcher, queues, HTTP) cost anything
+ * over the simplest program doing the same work? Four paths over the same films, same model and
+ * intra-op thread count, measured in one run, each repeat visiting every path in turn so
+ * background load falls on all alike:
+ *   (a)  session.run alone on tensors prepared beforehand: the model's ceiling, no decoding;
+ *   (a′) the baseline: a plain loop that decodes with sharp (greyscale, contain-resize with grey
+ *        114 padding; libvips shrinks JPEGs while decoding), fills a float32 NCHW tensor and calls
+ *        session.run, with N images in flight;
+ *   (b)  the service's in-process path, `Detector.detect`, N images in flight;
+ *   (c)  the same through `POST /v1/detect`, N requests in flight;
+ * for each N of `--in-flight`. Prints images/s (median and range over the repeats), per-image
+ * latency p50/p99, and (b)/(a′), (c)/(a′) at the best N of each.
  *
- *   bun inference/bench/inference-bench.ts [--model PATH] [--images 16] [--repeats 3]
- *     [--threads 1,2] [--batch 8] [--width 1280 --height 1024] [--format jpeg|png]
+ *   bun inference/bench/inference-bench.ts [--model PATH] [--images 32] [--repeats 5]
+ *     [--in-flight 1,2,4,8] [--threads N] [--width 1280 --height 1024] [--format jpeg|png]
  *
- * Spinning and libvips threads follow INFERENCE_INTRA_OP_SPINNING and INFERENCE_DECODE_THREADS,
- * as in the service.
+ * The service runs with its configuration (INFERENCE_* variables, defaults by core count);
+ * `--threads` sets the intra-op threads of every path.
  */
 
 const { values: args } = parseArgs({
   options: {
     model: { type: "string" },
-    images: { type: "string", default: "16" },
-    repeats: { type: "string", default: "3" },
+    images: { type: "string", default: "32" },
+    repeats: { type: "string", default: "5" },
+    "in-flight": { type: "string", default: "1,2,4,8" },
     threads: { type: "string" },
-    batch: { type: "string", default: "8" },
     width: { type: "string", default: "1280" },
     height: { type: "string", default: "1024" },
     format: { type: "string", default: "jpeg" },
   },
 });
 
-const config = loadConfig();
+const config = loadConfig({
+  ...process.env,
+  ...(args.threads ? { INFERENCE_INTRA_OP_THREADS: args.threads } : {}),
+});
 const imageCount = Number(args.images);
 const repeats = Number(args.repeats);
-const threadCounts = (args.threads ?? String(config.INTRA_OP_THREADS)).split(",").map(Number);
-const maxBatch = Number(args.batch);
+const inFlightCounts = (args["in-flight"] ?? "2").split(",").map(Number);
+const threads = config.INTRA_OP_THREADS;
 const format = args.format === "png" ? "png" : "jpeg";
-const sessionOptions = (threads: number) => ({
+const sessionOptions = {
   intraOpThreads: threads,
   intraOpSpinning: config.INTRA_OP_SPINNING,
   graphOptimizationLevel: config.GRAPH_OPT_LEVEL,
-});
+};
 const PARAMS = {
   conf: config.DEFAULT_CONF,
   iou: config.DEFAULT_IOU,
@@ -90,144 +99,133 @@ async function radiographs(count: number, width: number, height: number): Promis
   return images;
 }
 
-const median = (values: number[]) => {
+const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 };
+const median = (values: number[]) => quantile(values, 0.5);
 
-type Stage = "decode" | "preprocess" | "run" | "postprocess" | "total";
-interface Row {
-  threads: number;
-  path: string;
-  mode: string;
-  imagesPerSecond: number;
-  stages: Partial<Record<Stage, number>>;
-}
-
-/** One configuration to measure: a pass over all images returns its wall seconds. */
+/** One path at one in-flight count: a pass over all films returns its wall seconds. */
 interface Subject {
-  threads: number;
   path: string;
-  batch: number;
+  inFlight: number;
   pass(): Promise<number>;
-  samples: Partial<Record<Stage, number[]>>;
+  /** Per-image latency of every pass, ms. */
+  latencies: number[];
   close(): Promise<void>;
 }
 
-const modeName = (batch: number) => (batch === 1 ? "batch 1" : `batch ≤${batch}`);
-
-/** Requests in flight per mode: enough to overlap decoding with the model run. */
-const concurrencyFor = (batch: number) => Math.max(2, batch * 2);
-
 /** Runs `work` over every item with at most `concurrency` in flight; returns wall seconds. */
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
+async function pool<T>(
+  items: T[],
+  concurrency: number,
+  latencies: number[],
+  work: (item: T) => Promise<void>,
+): Promise<number> {
   const started = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await work(items[next++] as T);
+      while (next < items.length) {
+        const item = items[next++] as T;
+        const t = performance.now();
+        await work(item);
+        latencies.push(performance.now() - t);
+      }
     }),
   );
   return (performance.now() - started) / 1000;
 }
 
-function record(samples: Subject["samples"], stage: Stage, ms: number): void {
-  samples[stage] ??= [];
-  samples[stage].push(ms);
+/** The model's input size and the output the service reads, from the service's own loader. */
+async function modelShape(modelPath: string) {
+  const detector = await loadDetector(modelPath, sessionOptions);
+  const { inputWidth: width, inputHeight: height } = detector.info;
+  await detector.dispose();
+  const session = await ort.InferenceSession.create(modelPath, {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: config.GRAPH_OPT_LEVEL,
+    intraOpNumThreads: threads,
+    executionMode: "sequential",
+  });
+  const output = session.outputNames.find((n) => n === "output" || n === "output0") ?? session.outputNames[0];
+  return { width, height, session, input: session.inputNames[0] as string, output: output as string };
 }
 
-/** (a) session.run alone, on tensors letterboxed beforehand, in groups of `batch`. */
-async function rawSubject(
-  modelPath: string,
-  images: Uint8Array[],
-  threads: number,
-  batch: number,
-): Promise<Subject> {
-  const probe = await loadDetector(modelPath, sessionOptions(threads));
-  const { inputWidth: width, inputHeight: height } = probe.info;
-  await probe.dispose();
-  const session = await openInThread(await Bun.file(modelPath).bytes(), sessionOptions(threads));
-  const outputName = session.outputs.find((o) => o.name === "output" || o.name === "output0")?.name ?? "";
-  const imageSize = 3 * width * height;
-  const groups: Float32Array[] = [];
-  for (let i = 0; i < images.length; i += batch) {
-    const slice = images.slice(i, i + batch);
-    const joined = new Float32Array(slice.length * imageSize);
-    for (const [j, bytes] of slice.entries()) {
-      const info = await probeImage(bytes, config.MAX_IMAGE_PIXELS);
-      const lb = computeLetterbox(info.width, info.height, width, height);
-      fillTensor(await decodeResized(bytes, lb, config.MAX_IMAGE_PIXELS), lb, joined, j * imageSize);
-    }
-    groups.push(joined);
+/** (a) session.run alone, one image at a time, on tensors letterboxed beforehand. */
+async function rawSubject(modelPath: string, images: Uint8Array[]): Promise<Subject> {
+  const { width, height, session, input, output } = await modelShape(modelPath);
+  const tensors: Float32Array[] = [];
+  for (const bytes of images) {
+    const info = await probeImage(bytes, config.MAX_IMAGE_PIXELS);
+    const lb = computeLetterbox(info.width, info.height, width, height);
+    const tensor = new Float32Array(3 * width * height);
+    fillTensor(await decodeResized(bytes, lb, config.MAX_IMAGE_PIXELS), lb, tensor);
+    tensors.push(tensor);
   }
-  await session.run(
-    groups[0] as Float32Array,
-    [(groups[0] as Float32Array).length / imageSize, 3, height, width],
-    outputName,
-  );
-  const samples: Subject["samples"] = {};
+  const latencies: number[] = [];
   return {
-    threads,
     path: "(a) session.run",
-    batch,
-    samples,
-    async pass() {
-      const started = performance.now();
-      for (const group of groups) {
-        const size = group.length / imageSize;
-        const t = performance.now();
-        await session.run(group, [size, 3, height, width], outputName);
-        record(samples, "run", (performance.now() - t) / size);
-      }
-      return (performance.now() - started) / 1000;
-    },
-    close: () => session.dispose(),
+    inFlight: 1,
+    latencies,
+    pass: () =>
+      pool(tensors, 1, latencies, async (tensor) => {
+        await session.run({ [input]: new ort.Tensor("float32", tensor, [1, 3, height, width]) }, [output]);
+      }),
+    close: () => session.release(),
   };
 }
 
-/** (b) the service's in-process path: `Detector.detect`, one image per call, several in flight. */
-async function inProcessSubject(
-  modelPath: string,
-  images: Uint8Array[],
-  threads: number,
-  batch: number,
-): Promise<Subject> {
+/** (a′) the plain loop: decode and letterbox with sharp, a tensor, session.run. */
+async function handLoopSubject(modelPath: string, images: Uint8Array[], inFlight: number): Promise<Subject> {
+  const { width, height, session, input, output } = await modelShape(modelPath);
+  const plane = width * height;
+  const latencies: number[] = [];
+  return {
+    path: "(a′) plain loop",
+    inFlight,
+    latencies,
+    pass: () =>
+      pool(images, inFlight, latencies, async (bytes) => {
+        const grey = await sharp(bytes)
+          .greyscale()
+          .resize(width, height, { fit: "contain", background: { r: 114, g: 114, b: 114 } })
+          .raw()
+          .toBuffer();
+        const tensor = new Float32Array(3 * plane);
+        for (let i = 0; i < plane; i++) tensor[i] = (grey[i] as number) / 255;
+        tensor.copyWithin(plane, 0, plane);
+        tensor.copyWithin(2 * plane, 0, plane);
+        await session.run({ [input]: new ort.Tensor("float32", tensor, [1, 3, height, width]) }, [output]);
+      }),
+    close: () => session.release(),
+  };
+}
+
+/** (b) the service's in-process path: `Detector.detect`, one image per call. */
+async function inProcessSubject(modelPath: string, images: Uint8Array[], inFlight: number): Promise<Subject> {
   const detector = await loadDetector(modelPath, {
-    ...sessionOptions(threads),
-    maxBatch: batch,
+    ...sessionOptions,
+    maxBatch: config.MAX_BATCH,
     maxWaitMs: config.MAX_WAIT_MS,
   });
   await detector.warmup();
-  const samples: Subject["samples"] = {};
+  const latencies: number[] = [];
   return {
-    threads,
     path: "(b) in-process",
-    batch,
-    samples,
+    inFlight,
+    latencies,
     pass: () =>
-      pool(images, concurrencyFor(batch), async (bytes) => {
+      pool(images, inFlight, latencies, async (bytes) => {
         const [result] = await detector.detect([bytes], PARAMS);
         if (result === undefined) throw new Error("no result");
-        record(samples, "decode", result.timings.decodeMs);
-        record(samples, "preprocess", result.timings.preprocessMs);
-        record(samples, "run", result.timings.runMs / result.batchSize);
-        record(samples, "postprocess", result.timings.postprocessMs);
-        record(samples, "total", result.timings.totalMs);
       }),
     close: () => detector.dispose(),
   };
 }
 
 /** (c) the same through `POST /v1/detect` on a local listener. */
-async function httpSubject(
-  modelDir: string,
-  images: Uint8Array[],
-  threads: number,
-  batch: number,
-): Promise<Subject> {
+async function httpSubject(modelDir: string, images: Uint8Array[], inFlight: number): Promise<Subject> {
   const token = crypto.randomUUID();
   const service = await createService(
     loadConfig({
@@ -236,7 +234,6 @@ async function httpSubject(
       INFERENCE_DEFAULT_MODEL: undefined,
       INFERENCE_API_TOKEN: token,
       INFERENCE_INTRA_OP_THREADS: String(threads),
-      INFERENCE_MAX_BATCH: String(batch),
       INFERENCE_CF_ACCOUNT_ID: undefined,
       INFERENCE_CF_QUEUE_ID: undefined,
       INFERENCE_CF_API_TOKEN: undefined,
@@ -251,15 +248,13 @@ async function httpSubject(
     maxRequestBodySize: config.MAX_IMAGE_BYTES,
   });
   const url = `${server.url.origin}/v1/detect`;
-  const samples: Subject["samples"] = {};
+  const latencies: number[] = [];
   return {
-    threads,
     path: "(c) HTTP",
-    batch,
-    samples,
+    inFlight,
+    latencies,
     pass: () =>
-      pool(images, concurrencyFor(batch), async (bytes) => {
-        const started = performance.now();
+      pool(images, inFlight, latencies, async (bytes) => {
         const response = await fetch(url, {
           method: "POST",
           body: bytes,
@@ -267,7 +262,6 @@ async function httpSubject(
         });
         if (!response.ok) throw new Error(`detect answered ${response.status}: ${await response.text()}`);
         await response.json();
-        record(samples, "total", performance.now() - started);
       }),
     async close() {
       await server.stop();
@@ -277,46 +271,37 @@ async function httpSubject(
   };
 }
 
+type Row = { path: string; inFlight: number; rates: number[]; latencies: number[] };
+
 function printTable(rows: Row[]): void {
-  const fmt = (v: number | undefined) => (v === undefined ? "" : v.toFixed(1));
-  const header = [
-    "threads",
-    "path",
-    "mode",
-    "images/s",
-    "decode ms",
-    "preprocess ms",
-    "run ms/img",
-    "postprocess ms",
-    "latency ms",
-  ];
-  const lines = rows.map((r) => [
-    String(r.threads),
-    r.path,
-    r.mode,
-    r.imagesPerSecond.toFixed(2),
-    fmt(r.stages.decode),
-    fmt(r.stages.preprocess),
-    fmt(r.stages.run),
-    fmt(r.stages.postprocess),
-    fmt(r.stages.total),
-  ]);
-  console.log(`| ${header.join(" | ")} |`);
-  console.log(`|${header.map(() => "---").join("|")}|`);
-  for (const line of lines) console.log(`| ${line.join(" | ")} |`);
+  console.log("| path | in flight | images/s median | range | latency p50 ms | latency p99 ms |");
+  console.log("|---|---|---|---|---|---|");
+  for (const row of rows) {
+    const range = `${Math.min(...row.rates).toFixed(1)}–${Math.max(...row.rates).toFixed(1)}`;
+    console.log(
+      `| ${row.path} | ${row.inFlight} | ${median(row.rates).toFixed(1)} | ${range} | ` +
+        `${median(row.latencies).toFixed(1)} | ${quantile(row.latencies, 0.99).toFixed(1)} |`,
+    );
+  }
 }
+
+/** The row of `path` with the highest median rate. */
+const best = (rows: Row[], path: string) =>
+  rows
+    .filter((row) => row.path.startsWith(path))
+    .reduce<Row | undefined>((a, b) => (a && median(a.rates) >= median(b.rates) ? a : b), undefined);
 
 const modelPath = args.model ?? (await defaultModelPath());
 const images = await radiographs(imageCount, Number(args.width), Number(args.height));
 const probe = await loadDetector(modelPath);
-const { dynamicBatch, name, inputWidth, inputHeight } = probe.info;
+const { name, inputWidth, inputHeight } = probe.info;
 await probe.dispose();
 const meanKb = images.reduce((sum, image) => sum + image.length, 0) / images.length / 1024;
 console.log(
-  `model ${name} (${inputWidth}x${inputHeight}, ${dynamicBatch ? "dynamic" : "fixed"} batch), ${imageCount} ` +
-    `${args.width}x${args.height} ${format.toUpperCase()} radiographs (mean ${meanKb.toFixed(0)} KiB), ` +
-    `intra-op spinning ${config.INTRA_OP_SPINNING ? "on" : "off"}, libvips threads ${config.DECODE_THREADS}, ` +
-    `${repeats} repeats, medians\n`,
+  `model ${name} (${inputWidth}x${inputHeight}), ${imageCount} ${args.width}x${args.height} ` +
+    `${format.toUpperCase()} radiographs (mean ${meanKb.toFixed(0)} KiB), ${availableParallelism()} cores, ` +
+    `intra-op threads ${threads}, decode concurrency ${config.DECODE_CONCURRENCY}, max batch ${config.MAX_BATCH}, ` +
+    `${repeats} repeats\n`,
 );
 
 // The HTTP path serves a folder holding only the measured model (and its sidecar, if any).
@@ -326,47 +311,38 @@ await copyFile(
   modelPath.replace(/\.onnx$/, ".json"),
   join(modelDir, basename(modelPath).replace(/\.onnx$/, ".json")),
 ).catch(() => undefined);
-const batches = dynamicBatch ? [1, maxBatch] : [1];
-const rows: Row[] = [];
+const subjects: Subject[] = [];
 try {
-  // One thread count at a time, so idle sessions of another count hold no threads meanwhile.
-  for (const threads of threadCounts) {
-    const subjects: Subject[] = [];
-    try {
-      for (const batch of batches) subjects.push(await rawSubject(modelPath, images, threads, batch));
-      for (const batch of batches) subjects.push(await inProcessSubject(modelPath, images, threads, batch));
-      for (const batch of batches) subjects.push(await httpSubject(modelDir, images, threads, batch));
-      // Every repeat measures every subject in turn, so background load falls on all paths alike.
-      const rates = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
-      for (let r = 0; r < repeats; r++) {
-        for (const subject of subjects) rates.get(subject)?.push(images.length / (await subject.pass()));
-      }
-      for (const subject of subjects) {
-        rows.push({
-          threads,
-          path: subject.path,
-          mode: modeName(subject.batch),
-          imagesPerSecond: median(rates.get(subject) ?? []),
-          stages: Object.fromEntries(
-            Object.entries(subject.samples).map(([stage, values]) => [stage, median(values)]),
-          ),
-        });
-      }
-    } finally {
-      for (const subject of subjects) await subject.close();
-    }
+  subjects.push(await rawSubject(modelPath, images));
+  for (const n of inFlightCounts) subjects.push(await handLoopSubject(modelPath, images, n));
+  for (const n of inFlightCounts) subjects.push(await inProcessSubject(modelPath, images, n));
+  for (const n of inFlightCounts) subjects.push(await httpSubject(modelDir, images, n));
+  const rates = new Map<Subject, number[]>(subjects.map((subject) => [subject, []]));
+  // A warm-up pass each, then every repeat visits every subject in turn.
+  for (const subject of subjects) await subject.pass();
+  for (const subject of subjects) subject.latencies.length = 0;
+  for (let r = 0; r < repeats; r++) {
+    for (const subject of subjects) rates.get(subject)?.push(images.length / (await subject.pass()));
   }
+  const rows = subjects.map((subject) => ({
+    path: subject.path,
+    inFlight: subject.inFlight,
+    rates: rates.get(subject) ?? [],
+    latencies: subject.latencies,
+  }));
   printTable(rows);
+  const baseline = best(rows, "(a′)");
   console.log("");
-  for (const row of rows.filter((r) => r.path.startsWith("(b)"))) {
-    const base = rows.find(
-      (r) => r.path.startsWith("(a)") && r.mode === row.mode && r.threads === row.threads,
-    );
-    if (base) {
-      const ratio = (row.imagesPerSecond / base.imagesPerSecond).toFixed(3);
-      console.log(`threads ${row.threads || "default"}, ${row.mode}: (b)/(a) = ${ratio}`);
+  for (const path of ["(b)", "(c)"]) {
+    const row = best(rows, path);
+    if (row && baseline) {
+      console.log(
+        `${path} at ${row.inFlight} in flight / (a′) at ${baseline.inFlight}: ` +
+          `${(median(row.rates) / median(baseline.rates)).toFixed(3)}`,
+      );
     }
   }
 } finally {
+  for (const subject of subjects) await subject.close();
   await rm(modelDir, { recursive: true, force: true });
 }
