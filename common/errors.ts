@@ -34,7 +34,7 @@ export const sharedErrors = {
   image_corrupt: { status: 400, permanent: true },
   /** More bytes than the limit. */
   payload_too_large: { status: 413, permanent: true },
-  /** Not one of the supported formats (JPEG, PNG, TIFF, WebP). */
+  /** Not one of the supported formats (JPEG, PNG, TIFF, WebP, greyscale single-frame DICONDE). */
   unsupported_image_type: { status: 415, permanent: true },
   /**
    * A DICOM/DICONDE file whose pixel data is encoded in a transfer syntax the platform does not

@@ -37,18 +37,19 @@ export const TRANSFER_SYNTAXES: readonly TransferSyntax[] = [
   syntax("1.2.840.10008.1.2.1", "Explicit VR Little Endian", "native", true),
   syntax("1.2.840.10008.1.2.2", "Explicit VR Big Endian (retired)", "native", true, true, false),
   syntax("1.2.840.10008.1.2.5", "RLE Lossless", "rle", true),
-  // Not decoded: each needs a codec the platform does not carry (or, for deflate, a streaming
-  // inflate of the whole data set at upload).
-  syntax("1.2.840.10008.1.2.1.99", "Deflated Explicit VR Little Endian", "deflate", false),
-  syntax("1.2.840.10008.1.2.4.50", "JPEG Baseline (Process 1)", "jpeg-baseline", false),
-  syntax("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 & 4)", "jpeg-baseline", false),
-  syntax("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)", "jpeg-lossless", false),
+  // Decoded by jpeg-lossless-decoder-js in the inference service.
+  syntax("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)", "jpeg-lossless", true),
   syntax(
     "1.2.840.10008.1.2.4.70",
     "JPEG Lossless, First-Order Prediction (Process 14 SV1)",
     "jpeg-lossless",
-    false,
+    true,
   ),
+  // Not decoded: each needs a codec the platform does not carry (or, for deflate, inflating the
+  // whole data set at upload, where a small file can expand without bound).
+  syntax("1.2.840.10008.1.2.1.99", "Deflated Explicit VR Little Endian", "deflate", false),
+  syntax("1.2.840.10008.1.2.4.50", "JPEG Baseline (Process 1)", "jpeg-baseline", false),
+  syntax("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 & 4)", "jpeg-baseline", false),
   syntax("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless", "jpeg-ls", false),
   syntax("1.2.840.10008.1.2.4.81", "JPEG-LS Near-Lossless", "jpeg-ls", false),
   syntax("1.2.840.10008.1.2.4.90", "JPEG 2000 (Lossless Only)", "jpeg-2000", false),

@@ -86,12 +86,20 @@ describe("reading a DICONDE header", () => {
   };
 
   test("compressed transfer syntaxes the platform does not decode are refused by name", () => {
-    for (const uid of ["1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.70", "1.2.3.4.5"]) {
+    for (const uid of [
+      "1.2.840.10008.1.2.4.90",
+      "1.2.840.10008.1.2.4.50",
+      "1.2.840.10008.1.2.1.99",
+      "1.2.3.4.5",
+    ]) {
       expect(problem({ ...STRINGS, [TAGS.transferSyntax]: uid }, SHORTS)).toBe("unsupported_transfer_syntax");
     }
     expect(transferSyntax("1.2.840.10008.1.2.4.90").name).toBe("JPEG 2000 (Lossless Only)");
-    expect(SUPPORTED_TRANSFER_SYNTAXES).toHaveLength(4);
-    expect(problem({ ...STRINGS, [TAGS.transferSyntax]: "1.2.840.10008.1.2.5" }, SHORTS)).toBeNull();
+    // Native (implicit LE, explicit LE and BE), RLE Lossless, JPEG Lossless (process 14 and its SV1).
+    expect(SUPPORTED_TRANSFER_SYNTAXES).toHaveLength(6);
+    for (const uid of ["1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"]) {
+      expect(problem({ ...STRINGS, [TAGS.transferSyntax]: uid }, SHORTS)).toBeNull();
+    }
   });
 
   test("colour, multi-frame and 32-bit images are unsupported; impossible values are corrupt", () => {

@@ -20,6 +20,7 @@ const sharedApiStatus = sharedStatuses(
   "not_found",
   "payload_too_large",
   "unsupported_image_type",
+  "unsupported_transfer_syntax",
   "image_too_many_pixels",
   "internal",
 );

@@ -4,6 +4,7 @@ import { loadConfig } from "../src/config";
 import { ErrorBodySchema } from "../src/http/errors";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";
+import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "../training/generator/diconde";
 import { FIXTURE_MODELS_DIR, gifImage, solidImage } from "./fixtures";
 import { detectMessage, FakeEdge } from "./fixtures/fake-edge";
 
@@ -107,6 +108,27 @@ describe("POST /v1/detect", () => {
     expect(untiled.timings.tiles).toBe(1);
   });
 
+  test("DICONDE files are detected like other images, alike in every decoded transfer syntax", async () => {
+    const values = Uint16Array.from({ length: 128 * 96 }, (_, i) => (i * 31) % 4096);
+    const found: unknown[] = [];
+    for (const transferSyntax of Object.values(TRANSFER_SYNTAX_UIDS)) {
+      const film = writeDiconde({
+        width: 128,
+        height: 96,
+        values,
+        bitsAllocated: 16,
+        bitsStored: 12,
+        transferSyntax,
+      });
+      const response = await detect("?conf=0.01", film);
+      expect([transferSyntax, response.status]).toEqual([transferSyntax, 200]);
+      const body = (await response.json()) as { image: unknown; detections: unknown[] };
+      expect(body.image).toEqual({ width: 128, height: 96 });
+      found.push(body.detections);
+    }
+    expect(new Set(found.map((d) => JSON.stringify(d))).size).toBe(1);
+  });
+
   test("names a model explicitly", async () => {
     const body = (await (await detect("?model=yolov5", white)).json()) as {
       detections: Array<{ label: string }>;
@@ -142,6 +164,19 @@ describe("POST /v1/detect", () => {
       ["", new Uint8Array(200_000), 413, "payload_too_large"],
       ["", await solidImage(1200, 1000, [0, 0, 0]), 422, "image_too_many_pixels"],
       ["", await gifImage(), 415, "unsupported_image_type"],
+      [
+        "",
+        writeDiconde({
+          width: 16,
+          height: 16,
+          values: new Uint16Array(256),
+          bitsAllocated: 16,
+          transferSyntax: "1.2.840.10008.1.2.4.90",
+          encapsulatedFrame: new Uint8Array(64),
+        }),
+        415,
+        "unsupported_transfer_syntax",
+      ],
     ];
     for (const [query, body, status, code] of cases) {
       const response = await detect(query, body);

@@ -1,5 +1,6 @@
 import { deflateSync } from "node:zlib";
 import sharp from "sharp";
+import { writeDiconde } from "../../inference/training/generator/diconde";
 
 /** A small greyscale test card with some structure (so encoders produce real data). */
 function greyCard(width: number, height: number): Buffer {
@@ -71,7 +72,30 @@ async function jpegWithMetadata(bytes = 60_000, segments = 1): Promise<Buffer> {
   return Buffer.concat([jpeg.subarray(0, 2), ...Array<Buffer>(segments).fill(app), jpeg.subarray(2)]);
 }
 
+/** Pixel Spacing of the DICONDE fixture: rows 0.06 mm apart, columns 0.05 mm (non-square on purpose). */
+export const DICOM_FIXTURE_SPACING = { x: 0.05, y: 0.06 } as const;
+
+/** A 12-bit DICONDE radiograph (Explicit VR Little Endian) with calibration, window and identifiers. */
+function dicom(width = 64, height = 48): Buffer {
+  const card = greyCard(width, height);
+  return Buffer.from(
+    writeDiconde({
+      width,
+      height,
+      values: Uint16Array.from(card, (v) => v * 16),
+      bitsAllocated: 16,
+      bitsStored: 12,
+      pixelSpacing: [DICOM_FIXTURE_SPACING.y, DICOM_FIXTURE_SPACING.x],
+      window: { center: 2048, width: 4096 },
+      componentName: "PIPE^SPOOL-17",
+      componentId: "P-2026-0042",
+      examinationId: "RT-7",
+    }),
+  );
+}
+
 export const imageFixtures = {
+  dicom: async (width = 64, height = 48) => dicom(width, height),
   jpegWithMetadata,
   png: (width = 64, height = 48) => raw(width, height).png().toBuffer(),
   png16: (width = 64, height = 48) => raw(width, height).toColourspace("grey16").png().toBuffer(),

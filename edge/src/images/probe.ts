@@ -1,3 +1,9 @@
+import {
+  DICOM_PREAMBLE_BYTES,
+  dicomHasValidEnding,
+  isDicomPart10,
+  readDicomFile,
+} from "@common/imaging/dicom-part10";
 import type { ImageMetadata } from "@common/imaging/image-metadata";
 import type { ImagePixelSize } from "@common/measurements";
 
@@ -22,7 +28,12 @@ export type ProbeFailure =
   | { problem: "unsupported"; detail: string }
   | { problem: "polyglot"; detail: string }
   | { problem: "corrupt"; detail: string }
-  /** TIFF keeps its directory wherever it likes: read up to `offset` bytes and probe again. */
+  /** A DICOM file whose pixel data is in a transfer syntax the platform does not decode. */
+  | { problem: "unsupported_transfer_syntax"; detail: string }
+  /**
+   * TIFF keeps its directory wherever it likes, and a DICOM header may hold large elements: read
+   * at least up to `offset` bytes and probe again.
+   */
   | { problem: "need_more"; offset: number };
 
 export type ProbeResult = ({ ok: true } & ImageInfo) | ({ ok: false } & ProbeFailure);
@@ -40,6 +51,11 @@ const startsWith = (bytes: Uint8Array, signature: number[], at = 0) =>
 
 /** Which format the leading bytes announce, if any of ours. */
 export function sniffFormat(head: Uint8Array): ImageFormat | null {
+  if (isDicomPart10(head)) return "dicom";
+  return sniffAtStart(head);
+}
+
+function sniffAtStart(head: Uint8Array): Exclude<ImageFormat, "dicom"> | null {
   if (startsWith(head, [0xff, 0xd8, 0xff])) return "jpeg";
   if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "png";
   if (startsWith(head, [0x49, 0x49, 0x2a, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2a])) return "tiff";
@@ -57,7 +73,7 @@ function describeUnknown(head: Uint8Array): string {
   if (text.startsWith("<")) return "HTML/XML documents are not accepted";
   if (startsWith(head, [0x47, 0x49, 0x46, 0x38])) return "GIF is not accepted";
   if (startsWith(head, [0x42, 0x4d])) return "BMP is not accepted";
-  return "the content is not a JPEG, PNG, TIFF or WebP image";
+  return "the content is not a JPEG, PNG, TIFF, WebP or DICOM (Part 10) image";
 }
 
 /**
@@ -271,6 +287,39 @@ function probeTiff(b: Uint8Array, totalBytes: number): ProbeResult {
   return { ok: true, format: "tiff", width, height, bitDepth };
 }
 
+/** Executables and the other accepted formats, which a DICOM preamble can hide (CVE-2019-11687). */
+function preambleFormat(head: Uint8Array): string | null {
+  if (startsWith(head, [0x4d, 0x5a])) return "a Windows executable";
+  if (startsWith(head, [0x7f, 0x45, 0x4c, 0x46])) return "an ELF executable";
+  const format = sniffAtStart(head);
+  return format === null ? null : `a ${format.toUpperCase()} image`;
+}
+
+/**
+ * A DICOM Part 10 header (`common/imaging/dicom-part10.ts`): read up to the Pixel Data element,
+ * whose extent is checked against the file's size; the pixels themselves are not read. The
+ * 128-byte preamble is free for applications, so it may not make the file something else too.
+ */
+function probeDicom(b: Uint8Array, totalBytes: number): ProbeResult {
+  const other = preambleFormat(b.subarray(0, DICOM_PREAMBLE_BYTES));
+  if (other) return { ok: false, problem: "polyglot", detail: `the DICOM preamble is also ${other}` };
+  const read = readDicomFile(b, totalBytes, { headerOnly: true });
+  if (!read.ok) {
+    if (read.problem === "need_more") return read;
+    return { ok: false, problem: read.problem, detail: read.detail };
+  }
+  const { image } = read;
+  return {
+    ok: true,
+    format: "dicom",
+    width: image.width,
+    height: image.height,
+    bitDepth: image.bitsAllocated,
+    ...(image.pixelSizeMm ? { pixelSizeMm: image.pixelSizeMm } : {}),
+    metadata: image.metadata,
+  };
+}
+
 /**
  * Probes the leading bytes of an upload (`totalBytes` long in all). Never decodes pixel data.
  */
@@ -286,14 +335,17 @@ export function probeImage(head: Uint8Array, totalBytes: number): ProbeResult {
         ? probeJpeg(head, totalBytes)
         : format === "webp"
           ? probeWebp(head)
-          : probeTiff(head, totalBytes);
+          : format === "dicom"
+            ? probeDicom(head, totalBytes)
+            : probeTiff(head, totalBytes);
   if (result.ok && (result.width < 1 || result.height < 1)) return corrupt("image has zero width or height");
   return result;
 }
 
 /**
  * Whether the file ends the way its format requires (JPEG's EOI marker, PNG's IEND chunk,
- * RIFF's declared size), given its last bytes. Catches truncated uploads without decoding.
+ * RIFF's declared size, encapsulated DICOM pixel data's delimiter), given its last bytes. Catches
+ * truncated uploads without decoding.
  */
 export function hasValidEnding(
   format: ImageFormat,
@@ -310,5 +362,6 @@ export function hasValidEnding(
     return startsWith(tail, [0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82], tail.length - 8);
   }
   if (format === "webp") return u32le(head, 4) + 8 === totalBytes;
+  if (format === "dicom") return dicomHasValidEnding(head, tail);
   return true;
 }

@@ -49,15 +49,22 @@ async function fill(reader: Reader, buffered: Uint8Array[], want: number) {
   return size;
 }
 
-function refuse(problem: "unsupported" | "polyglot" | "corrupt", detail: string): never {
+function refuse(
+  problem: "unsupported" | "unsupported_transfer_syntax" | "polyglot" | "corrupt",
+  detail: string,
+): never {
   if (problem === "unsupported") throw new ApiError("unsupported_image_type", `Unsupported image: ${detail}`);
+  if (problem === "unsupported_transfer_syntax") {
+    throw new ApiError("unsupported_transfer_syntax", `Unsupported DICOM encoding: ${detail}`);
+  }
   if (problem === "polyglot") throw new ApiError("image_polyglot", `Refused: ${detail}`);
   throw new ApiError("image_corrupt", `The image is damaged: ${detail}`);
 }
 
 /**
  * Validates an upload from its header and streams it into R2 while hashing it: only the header
- * (or, for a TIFF whose directory sits at the end, the bytes up to it) is held in memory.
+ * (or, for a TIFF whose directory sits at the end, the bytes up to it) is held in memory. A DICOM
+ * file's calibration and header facts come back with its size (`pixelSizeMm`, `metadata`).
  * `length` is the declared size; a stream that ends early or runs long fails the write.
  */
 export async function storeImage(
@@ -81,10 +88,12 @@ export async function storeImage(
       await reader.cancel();
       throw new ApiError(
         "image_header_too_large",
-        `The image's header (or TIFF directory) ends at byte ${probe.offset}; only the first ${limits.maxHeaderBytes} bytes are searched`,
+        `The image's header (or TIFF directory) needs at least the first ${probe.offset} bytes; only the first ${limits.maxHeaderBytes} bytes are searched`,
       );
     }
-    size = await fill(reader, buffered, probe.offset);
+    // At least double what is held: a probe that only knows a lower bound (a DICOM header with
+    // large elements) is then parsed a logarithmic number of times, not once per element.
+    size = await fill(reader, buffered, Math.min(Math.max(probe.offset, 2 * size), limits.maxHeaderBytes));
     probe = probeImage(concat(buffered, size), length);
   }
   if (!probe.ok) {
@@ -159,6 +168,8 @@ export async function storeImage(
     width: probe.width,
     height: probe.height,
     bitDepth: probe.bitDepth,
+    ...(probe.pixelSizeMm ? { pixelSizeMm: probe.pixelSizeMm } : {}),
+    ...(probe.metadata ? { metadata: probe.metadata } : {}),
     objectKey,
     bytes: length,
     sha256,

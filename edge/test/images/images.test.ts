@@ -2,11 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { images } from "@db/schema";
 import { DATABASE_RETRY_AFTER_SECONDS } from "@edge/db-errors";
+import { ImageSchema } from "@edge/routes/images/schema";
 import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
-import { type ImageFixture, imageFixtures } from "@scripts/testing/image-fixtures";
+import { DICOM_FIXTURE_SPACING, type ImageFixture, imageFixtures } from "@scripts/testing/image-fixtures";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
+import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "../../../inference/training/generator/diconde";
 
 const worker = useTestWorker({
   vars: {
@@ -40,6 +42,7 @@ describe("upload: accepted", () => {
     ["jpeg", "jpeg", 8],
     ["tiff16", "tiff", 16],
     ["webp", "webp", 8],
+    ["dicom", "dicom", 16],
   ] as const)(
     "%s is stored with its metadata, whatever the client claims its type is",
     async (fixture, format, bitDepth) => {
@@ -156,6 +159,164 @@ describe("upload: refused", () => {
     });
     expect(listed.objects).toEqual([]);
     expect(await worker.current.db.select().from(images).where(eq(images.ownerId, user.id))).toEqual([]);
+  });
+});
+
+describe("upload: DICONDE", () => {
+  const film = (overrides: Parameters<typeof writeDiconde>[0]["overrides"] = {}, transferSyntax?: string) =>
+    Buffer.from(
+      writeDiconde({
+        width: 300,
+        height: 200,
+        values: Uint16Array.from({ length: 300 * 200 }, (_, i) => (i * 13) % 16384),
+        bitsAllocated: 16,
+        bitsStored: 14,
+        pixelSpacing: [0.08, 0.08],
+        ...(transferSyntax ? { transferSyntax, encapsulatedFrame: new Uint8Array(256).fill(1) } : {}),
+        overrides,
+      }),
+    );
+
+  test("the file's Pixel Spacing wins over ?pixelSizeMm, and its header facts are kept", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const bytes = await imageFixtures.dicom();
+    const response = await worker.current.fetch("/v1/images?pixelSizeMm=0.2", {
+      method: "POST",
+      headers: {
+        Authorization: auth,
+        "Content-Type": "application/dicom",
+        "Content-Length": String(bytes.length),
+      },
+      body: bytes,
+    });
+    expect(response.status).toBe(201);
+    const image = ImageSchema.parse(await response.json());
+    expect(image).toMatchObject({
+      format: "dicom",
+      width: 64,
+      height: 48,
+      bitDepth: 16,
+      pixelSizeMm: { ...DICOM_FIXTURE_SPACING, source: "dicom_pixel_spacing" },
+      metadata: {
+        bitsStored: 12,
+        window: { center: 2048, width: 4096 },
+        identifiers: { componentId: "P-2026-0042", componentName: "PIPE^SPOOL-17" },
+      },
+    });
+    const again = ImageSchema.parse(
+      await (
+        await worker.current.fetch(`/v1/images/${image.id}`, { headers: { Authorization: auth } })
+      ).json(),
+    );
+    expect(again.pixelSizeMm).toEqual(image.pixelSizeMm);
+    expect(again.metadata).toEqual(image.metadata);
+    const download = await worker.current.fetch(`/v1/images/${image.id}/content`, {
+      headers: { Authorization: auth },
+    });
+    expect(download.headers.get("content-type")).toBe("application/dicom");
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  test("without calibration in the file, ?pixelSizeMm is used", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const bytes = film({ PixelSpacing: undefined });
+    const response = await worker.current.fetch("/v1/images?pixelSizeMm=0.2", {
+      method: "POST",
+      headers: {
+        Authorization: auth,
+        "Content-Type": "application/dicom",
+        "Content-Length": String(bytes.length),
+      },
+      body: bytes,
+    });
+    expect(response.status).toBe(201);
+    expect(ImageSchema.parse(await response.json()).pixelSizeMm).toEqual({
+      x: 0.2,
+      y: 0.2,
+      source: "upload",
+    });
+  });
+
+  test("a header holding 200 KB before the pixels is read up to them", async () => {
+    const { auth } = await signedInUser(worker.current);
+    const bytes = film({ ImageComments: "x".repeat(200_000) });
+    const response = await uploadRaw(auth, bytes, "application/dicom");
+    expect(response.status).toBe(201);
+    expect(ImageSchema.parse(await response.json())).toMatchObject({
+      format: "dicom",
+      width: 300,
+      height: 200,
+    });
+  });
+
+  test.each([
+    ["JPEG 2000 pixel data", () => film({}, "1.2.840.10008.1.2.4.90"), 415, "unsupported_transfer_syntax"],
+    ["a header without Rows", () => film({ Rows: undefined }), 400, "image_corrupt"],
+    ["a file cut inside its header", () => film().subarray(0, 400), 400, "image_corrupt"],
+    ["a file cut inside its pixel data", () => film().subarray(0, 50_000), 400, "image_corrupt"],
+    [
+      "an RLE file cut before its delimiter",
+      () => {
+        const rle = Buffer.from(
+          writeDiconde({
+            width: 300,
+            height: 200,
+            values: new Uint16Array(300 * 200).fill(9),
+            bitsAllocated: 16,
+            transferSyntax: TRANSFER_SYNTAX_UIDS.rle,
+          }),
+        );
+        return rle.subarray(0, rle.length - 8);
+      },
+      400,
+      "image_corrupt",
+    ],
+    [
+      "a preamble that is also a Windows executable",
+      () => {
+        const file = film();
+        file.write("MZ", 0, "latin1");
+        return file;
+      },
+      415,
+      "image_polyglot",
+    ],
+    [
+      // Encapsulated, so the header's size is not bounded by the bytes that follow it.
+      "an RLE file declaring more pixels than MAX_IMAGE_PIXELS",
+      () =>
+        Buffer.from(
+          writeDiconde({
+            width: 300,
+            height: 200,
+            values: new Uint16Array(300 * 200),
+            bitsAllocated: 16,
+            transferSyntax: TRANSFER_SYNTAX_UIDS.rle,
+            overrides: { Rows: 20_000, Columns: 20_000 },
+          }),
+        ),
+      422,
+      "image_too_many_pixels",
+    ],
+  ] as const)("%s is refused and nothing is stored", async (_, make, status, code) => {
+    const { user, auth } = await signedInUser(worker.current);
+    const bytes = make();
+    const response = await fetch(`${worker.current.origin}/v1/images`, {
+      method: "POST",
+      headers: {
+        Authorization: auth,
+        "Content-Type": "application/dicom",
+        "Content-Length": String(bytes.length),
+      },
+      body: bytes,
+    });
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as ErrorBody).error.code).toBe(code);
+    expect(await worker.current.db.select().from(images).where(eq(images.ownerId, user.id))).toEqual([]);
+    const listed = await (await worker.current.mf.getR2Bucket("IMAGES")).list({
+      prefix: `images/${user.id}/`,
+    });
+    expect(listed.objects).toEqual([]);
   });
 });
 

@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { hasValidEnding, probeImage } from "@edge/images/probe";
-import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { DICOM_FIXTURE_SPACING, imageFixtures } from "@scripts/testing/image-fixtures";
+import {
+  type DicondeFile,
+  TRANSFER_SYNTAX_UIDS,
+  writeDiconde,
+} from "../../../inference/training/generator/diconde";
 
 const probe = (bytes: Buffer) => probeImage(new Uint8Array(bytes), bytes.length);
 
@@ -218,5 +223,166 @@ describe("TIFF directories", () => {
     const count = tiff.readUInt16LE(ifd);
     tiff.writeUInt32LE(ifd, ifd + 2 + count * 12);
     expect(probe(tiff)).toEqual({ ok: true, format: "tiff", width: 64, height: 48, bitDepth: 16 });
+  });
+});
+
+describe("DICONDE headers", () => {
+  const card = (width: number, height: number) =>
+    Uint16Array.from({ length: width * height }, (_, i) => (i * 37) % 4096);
+  const dicom = (file: Partial<DicondeFile> = {}) =>
+    Buffer.from(
+      writeDiconde({
+        width: 40,
+        height: 30,
+        values: card(40, 30),
+        bitsAllocated: 16,
+        bitsStored: 12,
+        ...file,
+      }),
+    );
+  const detail = (result: ReturnType<typeof probe>) =>
+    result.ok ? "" : "detail" in result ? result.detail : "";
+
+  test("reads size, depth, the file's pixel spacing and the header facts kept as metadata", async () => {
+    expect(probe(await imageFixtures.dicom())).toMatchObject({
+      ok: true,
+      format: "dicom",
+      width: 64,
+      height: 48,
+      bitDepth: 16,
+      pixelSizeMm: { ...DICOM_FIXTURE_SPACING, source: "dicom_pixel_spacing" },
+      metadata: {
+        bitsStored: 12,
+        photometric: "MONOCHROME2",
+        transferSyntax: TRANSFER_SYNTAX_UIDS.explicitLittle,
+        window: { center: 2048, width: 4096 },
+        modality: "DX",
+        identifiers: {
+          componentName: "PIPE^SPOOL-17",
+          componentId: "P-2026-0042",
+          examinationId: "RT-7",
+          manufacturer: "defect-detection generator",
+          examinationUid: expect.stringMatching(/^2\.25\.\d+$/),
+        },
+      },
+    });
+  });
+
+  test.each(Object.entries(TRANSFER_SYNTAX_UIDS))("accepts %s", (_, transferSyntax) => {
+    const result = probe(dicom({ transferSyntax, imagerPixelSpacing: [0.1, 0.1] }));
+    expect(result).toMatchObject({
+      ok: true,
+      format: "dicom",
+      width: 40,
+      height: 30,
+      pixelSizeMm: { x: 0.1, y: 0.1, source: "dicom_imager_pixel_spacing" },
+      metadata: { transferSyntax },
+    });
+  });
+
+  test.each([
+    ["JPEG 2000", "1.2.840.10008.1.2.4.90"],
+    ["JPEG Baseline", "1.2.840.10008.1.2.4.50"],
+    ["an unknown syntax", "1.2.3.4.5.6"],
+  ])("refuses %s pixel data as an unsupported transfer syntax", (_, transferSyntax) => {
+    const result = probe(dicom({ transferSyntax, encapsulatedFrame: new Uint8Array(64).fill(7) }));
+    expect(result).toMatchObject({ ok: false, problem: "unsupported_transfer_syntax" });
+    expect(detail(result)).toContain(transferSyntax);
+  });
+
+  test("a deflated data set is refused from its meta information, never inflated", () => {
+    // dcmjs cannot write one; the meta information names the syntax, which is all that is read.
+    const file = dicom();
+    const syntax = Buffer.from(TRANSFER_SYNTAX_UIDS.explicitLittle);
+    const at = file.indexOf(syntax);
+    const deflated = Buffer.concat([
+      file.subarray(0, at - 2),
+      Buffer.from([22, 0]),
+      Buffer.from("1.2.840.10008.1.2.1.99"),
+      file.subarray(at + syntax.length),
+    ]);
+    deflated.writeUInt32LE(deflated.readUInt32LE(140) + 2, 140);
+    expect(probe(deflated)).toMatchObject({ ok: false, problem: "unsupported_transfer_syntax" });
+  });
+
+  test.each([
+    ["without Rows", { overrides: { Rows: undefined } }, /Rows and Columns/],
+    ["with Bits Stored over Bits Allocated", { bitsStored: 17 }, /Bits Stored 17/],
+    ["with a one-value Pixel Spacing", { overrides: { PixelSpacing: "0.1" } }, /two positive spacings/],
+  ] as const)("refuses a header %s as corrupt", (_, file, message) => {
+    const result = probe(dicom(file as Partial<DicondeFile>));
+    expect(result).toMatchObject({ ok: false, problem: "corrupt" });
+    expect(detail(result)).toMatch(message);
+  });
+
+  test("colour images are unsupported", () => {
+    expect(probe(dicom({ overrides: { PhotometricInterpretation: "RGB" } }))).toMatchObject({
+      ok: false,
+      problem: "unsupported",
+    });
+  });
+
+  test("a file cut inside its header is corrupt; one cut inside native pixel data too", () => {
+    const file = dicom();
+    const inHeader = file.subarray(0, 300);
+    expect(probe(inHeader)).toMatchObject({ ok: false, problem: "corrupt" });
+    const inPixels = file.subarray(0, file.length - 100);
+    const result = probe(inPixels);
+    expect(result).toMatchObject({ ok: false, problem: "corrupt" });
+    expect(detail(result)).toMatch(/ends inside its Pixel Data/);
+  });
+
+  test("a header longer than the bytes read asks for more, and reads with them", () => {
+    // A 200 KB element before the pixels, as vendors' headers can carry.
+    const big = Buffer.from(
+      writeDiconde({
+        width: 40,
+        height: 30,
+        values: card(40, 30),
+        bitsAllocated: 16,
+        overrides: { ImageComments: "x".repeat(200_000) },
+      }),
+    );
+    let bytes = 64 * 1024;
+    let result = probeImage(new Uint8Array(big.subarray(0, bytes)), big.length);
+    expect(result).toMatchObject({ ok: false, problem: "need_more" });
+    let rounds = 0;
+    while (!result.ok && result.problem === "need_more") {
+      expect(result.offset).toBeGreaterThan(bytes);
+      // As the upload reads on: at least twice what it holds (the probe knows a lower bound only).
+      bytes = Math.max(result.offset, 2 * bytes);
+      result = probeImage(new Uint8Array(big.subarray(0, bytes)), big.length);
+      rounds++;
+    }
+    expect(result).toMatchObject({ ok: true, width: 40, height: 30 });
+    expect(rounds).toBeLessThanOrEqual(3);
+  });
+
+  test("a damaged header is corrupt at once, not read on for", () => {
+    const file = dicom({ overrides: { ReferencedImageSequence: [{ ReferencedSOPClassUID: "1.2.3" }] } });
+    // The sequence's item tag overwritten: dicom-parser stops on the damage, not on running out.
+    const item = file.indexOf(Buffer.from([0xfe, 0xff, 0x00, 0xe0]));
+    file.fill(0x41, item, item + 4);
+    const result = probeImage(new Uint8Array(file.subarray(0, item + 200)), file.length);
+    expect(result).toMatchObject({ ok: false, problem: "corrupt" });
+    expect(detail(result)).toMatch(/item tag/);
+  });
+
+  test.each([
+    ["a Windows executable", Buffer.from("MZ\x90\x00", "latin1")],
+    ["a PNG", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])],
+    ["HTML", Buffer.from("<html><script>alert(1)</script></html>")],
+  ])("a preamble that is also %s makes a polyglot", (_, start) => {
+    const file = dicom();
+    start.copy(file, 0);
+    expect(probe(file)).toMatchObject({ ok: false, problem: "polyglot" });
+  });
+
+  test("encapsulated pixel data must end with its sequence delimiter", () => {
+    const rle = dicom({ transferSyntax: TRANSFER_SYNTAX_UIDS.rle });
+    const tail = (b: Buffer) => new Uint8Array(b.subarray(b.length - 64));
+    expect(hasValidEnding("dicom", tail(rle), rle.length, new Uint8Array(rle))).toBe(true);
+    const cut = rle.subarray(0, rle.length - 10);
+    expect(hasValidEnding("dicom", tail(cut), cut.length, new Uint8Array(cut))).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { isDicomPart10 } from "@common/imaging/dicom-part10";
 import {
   DEFAULT_PERCENTILES,
   type Levels,
@@ -7,6 +8,8 @@ import {
 } from "@common/imaging/intensity";
 import sharp, { type Metadata } from "sharp";
 import { InferenceError } from "../errors";
+import { readDicomFrame, readDicomHeader } from "./dicom-file";
+import { dicomRaster } from "./dicom-pixels";
 import type { Letterbox } from "./letterbox";
 import type { Raster } from "./tiling";
 
@@ -44,9 +47,17 @@ function decodeError(error: unknown): InferenceError {
   return new InferenceError("image_corrupt", `cannot decode image: ${message}`, { cause: error });
 }
 
-/** Reads the header only: format, oriented size, depth; refuses unsupported or oversized images. */
+/**
+ * Reads the header only: format, oriented size, depth; refuses unsupported or oversized images.
+ * DICONDE files (which libvips does not read) go through `./dicom-file.ts`.
+ */
 export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<ImageInfo> {
   if (bytes.length === 0) throw new InferenceError("image_corrupt", "empty image");
+  if (isDicomPart10(bytes)) {
+    const image = readDicomHeader(bytes, maxPixels);
+    const depth = image.bitsAllocated === 16 ? "ushort" : "uchar";
+    return { width: image.width, height: image.height, format: "dicom", channels: 1, depth };
+  }
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -57,7 +68,7 @@ export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<
   if (!SUPPORTED_FORMATS.has(format)) {
     throw new InferenceError(
       "unsupported_image_type",
-      `image format ${format} is not supported (JPEG, PNG, TIFF, WebP)`,
+      `image format ${format} is not supported (JPEG, PNG, TIFF, WebP, DICONDE)`,
     );
   }
   const { width, height } = meta.autoOrient;
@@ -98,6 +109,8 @@ function greyToRgb(grey: Uint8Array): Uint8Array {
  * (tiles at the model's resolution). 16-bit greyscale images keep their 16 bits through the
  * resize and are then mapped to 8 bits by the shared intensity mapping
  * (`common/imaging/intensity.ts`: robust percentiles to the model's levels, never a bit shift).
+ * DICONDE frames are decoded by `./dicom-pixels.ts` and mapped with the file's own window,
+ * rescale and photometric interpretation.
  */
 export async function decodeToSize(
   bytes: Uint8Array,
@@ -108,6 +121,11 @@ export async function decodeToSize(
   intensity: IntensityOptions = DEFAULT_INTENSITY,
 ): Promise<Raster> {
   const channels = grey ? 1 : 3;
+  if (isDicomPart10(bytes)) {
+    const { image, frame } = readDicomFrame(bytes, maxPixels);
+    const raster = await dicomRaster(image, frame, width, height, intensity);
+    return grey ? raster : { data: greyToRgb(raster.data), width, height, channels };
+  }
   try {
     let pipeline = sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true });
     const meta = await pipeline.metadata();

@@ -4,13 +4,15 @@ import { type IntensityInfo, mapToBytes } from "@common/imaging/intensity";
 import sharp from "sharp";
 import { InferenceError } from "../errors";
 import type { IntensityOptions } from "./decode";
+import { decodeJpegLossless } from "./jpeg-lossless";
 import type { Raster } from "./tiling";
 
 /**
- * DICONDE pixel data to stored values (issue #15): native (uncompressed, little or big endian) and
- * RLE Lossless (PS3.5 Annex G) single-frame greyscale, 8 or 16 bits allocated. What comes out is
- * unsigned and ready for the shared intensity mapping: signed samples are offset by 2^(bits−1) and
- * the rescale intercept moved to match, so modality values are unchanged.
+ * DICONDE pixel data to stored values (issue #15): native (uncompressed, little or big endian), RLE
+ * Lossless (PS3.5 Annex G) and JPEG Lossless (process 14, `./jpeg-lossless.ts`) single-frame
+ * greyscale, 8 or 16 bits allocated. What comes out is unsigned and ready for the shared intensity
+ * mapping: signed samples are offset by 2^(bits−1) and the rescale intercept moved to match, so
+ * modality values are unchanged.
  */
 export interface StoredValues {
   values: Uint16Array;
@@ -58,11 +60,13 @@ export function decodeRle(frame: Uint8Array, pixels: number, bytesPerSample: 1 |
 
 /**
  * The stored values of a frame: `frame` is the Pixel Data value (native) or the frame's
- * encapsulated fragments joined (RLE).
+ * encapsulated fragments joined (RLE, JPEG Lossless).
  */
 export function storedValues(image: DicondeImage, frame: Uint8Array): StoredValues {
   const syntax = transferSyntax(image.transferSyntax);
-  if (!syntax.supported || (syntax.encoding !== "native" && syntax.encoding !== "rle")) {
+  const decoded =
+    syntax.encoding === "native" || syntax.encoding === "rle" || syntax.encoding === "jpeg-lossless";
+  if (!syntax.supported || !decoded) {
     throw new InferenceError(
       "unsupported_transfer_syntax",
       `transfer syntax ${syntax.name} (${syntax.uid}) is not supported`,
@@ -70,14 +74,20 @@ export function storedValues(image: DicondeImage, frame: Uint8Array): StoredValu
   }
   const pixels = image.width * image.height;
   const bytesPerSample = image.bitsAllocated === 16 ? 2 : 1;
-  const native = syntax.encoding === "rle" ? decodeRle(frame, pixels, bytesPerSample) : frame;
+  const native =
+    syntax.encoding === "rle"
+      ? decodeRle(frame, pixels, bytesPerSample)
+      : syntax.encoding === "jpeg-lossless"
+        ? decodeJpegLossless(frame, image)
+        : frame;
   // Odd-length values are padded to even length, so the data may be a byte longer.
   if (native.length < pixels * bytesPerSample) {
     throw corrupt(
       `${native.length} bytes for ${image.width}x${image.height} samples of ${image.bitsAllocated} bits`,
     );
   }
-  const little = syntax.encoding === "rle" || syntax.littleEndian;
+  // Decoded frames come out little endian; native data is in the syntax's byte order.
+  const little = syntax.encoding !== "native" || syntax.littleEndian;
   const shift = image.highBit + 1 - image.bitsStored;
   const mask = (1 << image.bitsStored) - 1;
   const signBit = 1 << (image.bitsStored - 1);

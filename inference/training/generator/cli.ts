@@ -2,15 +2,18 @@
  * Generates a synthetic weld-radiograph dataset.
  *
  *   bun inference/training/generator/cli.ts --out <dir> --seed 1 --train 4000 --val 300 --test 0 \
- *     [--imgsz 320] [--bit-depth 16] [--large] [--format png|tiff]
+ *     [--imgsz 320] [--bit-depth 16] [--large] [--format png|tiff|dicom] [--pixel-size-mm 0.1]
  *
  * `--large` draws 4,000–8,000 px strips at the model's resolution with defects all along them (for
  * tiled detection); 16-bit strips then hold detector counts. `--format tiff` writes LZW-compressed,
- * tiled TIFF.
+ * tiled TIFF; `--format dicom` DICONDE files (`.dcm`, Explicit VR Little Endian) whose Pixel
+ * Spacing is `--pixel-size-mm` and, at 16 bits, whose window covers the film's values. Ultralytics
+ * does not read DICOM: DICONDE sets are for evaluation and the full-stack tests, not for training.
  */
 
 import { parseArgs } from "node:util";
 import { writeDataset } from "./dataset";
+import { DEFAULT_PIXEL_SIZE_MM } from "./png";
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     "bit-depth": { type: "string", default: "8" },
     large: { type: "boolean", default: false },
     format: { type: "string", default: "png" },
+    "pixel-size-mm": { type: "string", default: String(DEFAULT_PIXEL_SIZE_MM) },
   },
 });
 
@@ -36,7 +40,11 @@ if (!values.out) throw new Error("--out <dir> is required");
 const bitDepth = Number(values["bit-depth"]);
 if (bitDepth !== 8 && bitDepth !== 16) throw new Error("--bit-depth must be 8 or 16");
 const format = values.format;
-if (format !== "png" && format !== "tiff") throw new Error("--format must be png or tiff");
+if (format !== "png" && format !== "tiff" && format !== "dicom") {
+  throw new Error("--format must be png, tiff or dicom");
+}
+const pixelSizeMm = Number(values["pixel-size-mm"]);
+if (!(pixelSizeMm > 0 && pixelSizeMm <= 100)) throw new Error("--pixel-size-mm must be in (0, 100]");
 const counts = {
   train: count("train", values.train),
   val: count("val", values.val),
@@ -51,6 +59,7 @@ await writeDataset({
   bitDepth,
   large: values.large,
   format,
+  pixelSizeMm,
   onProgress: (done, total) => {
     if (done % (values.large ? 10 : 100) === 0 || done === total) {
       const rate = done / ((performance.now() - started) / 1000);

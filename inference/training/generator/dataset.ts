@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFECT_CLASSES } from "./classes";
-import { type BitDepth, encodeImage, type ImageFileFormat } from "./png";
+import { type BitDepth, DEFAULT_PIXEL_SIZE_MM, EXTENSIONS, encodeImage, type ImageFileFormat } from "./png";
 import { deriveSeed } from "./prng";
 import { type Label, renderSample } from "./sample";
 
@@ -19,6 +19,8 @@ export interface DatasetOptions {
   /** Long strips at the model's resolution (`planLargeScene`), for tiled detection. */
   large?: boolean;
   format?: ImageFileFormat;
+  /** mm per pixel, written as DICONDE Pixel Spacing (`format: "dicom"`). */
+  pixelSizeMm?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -76,10 +78,15 @@ export async function writeDataset(options: DatasetOptions): Promise<void> {
       const { width, height } = sample.image;
       // Large 16-bit strips hold detector counts, as digital detector images do.
       const counts = options.large ? "detector" : "full";
-      const extension = format === "png" ? "png" : "tif";
       await writeFile(
-        join(imageDir, `${name}.${extension}`),
-        await encodeImage(sample.image, format, options.bitDepth, counts),
+        join(imageDir, `${name}.${EXTENSIONS[format]}`),
+        await encodeImage(
+          sample.image,
+          format,
+          options.bitDepth,
+          counts,
+          options.pixelSizeMm ?? DEFAULT_PIXEL_SIZE_MM,
+        ),
       );
       await writeFile(join(labelDir, `${name}.txt`), yoloLines(sample.labels, width, height));
       options.onProgress?.(++done, total);

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readDicomFile } from "@common/imaging/dicom-part10";
+import { windowBounds } from "@common/imaging/intensity";
 import sharp from "sharp";
 import { MIN_BOX_INPUT_PX } from "./classes";
-import { DETECTOR_COUNTS, encodeTiff } from "./png";
+import { writeDataset } from "./dataset";
+import { DETECTOR_COUNTS, encodeDiconde, encodeTiff } from "./png";
 import { renderSample } from "./sample";
 
 describe("large films (issue #15)", () => {
@@ -67,5 +73,60 @@ describe("large films (issue #15)", () => {
     for (const v of values) [min, max] = [Math.min(min, v), Math.max(max, v)];
     expect(min).toBeGreaterThanOrEqual(DETECTOR_COUNTS.offset);
     expect(max).toBeLessThanOrEqual(DETECTOR_COUNTS.offset + DETECTOR_COUNTS.gain);
+  });
+
+  test("DICONDE films hold the counts, their Pixel Spacing and a window over their values", () => {
+    const file = encodeDiconde(sample.image, 16, "detector", 0.07);
+    const read = readDicomFile(file, file.length, { headerOnly: false });
+    if (!read.ok) throw new Error(`generated DICONDE unreadable: ${JSON.stringify(read)}`);
+    const { image, pixelData } = read;
+    expect(image).toMatchObject({
+      width: sample.image.width,
+      height: sample.image.height,
+      bitsAllocated: 16,
+      bitsStored: 14,
+      photometric: "MONOCHROME2",
+      pixelSizeMm: { x: 0.07, y: 0.07, source: "dicom_pixel_spacing" },
+    });
+    const values = new Uint16Array(
+      file.slice(pixelData.dataOffset, pixelData.dataOffset + pixelData.length).buffer,
+    );
+    expect(values).toHaveLength(sample.image.width * sample.image.height);
+    expect(values[1234]).toBe(
+      Math.round(DETECTOR_COUNTS.offset + (sample.image.data[1234] as number) * DETECTOR_COUNTS.gain),
+    );
+    // The window spans (nearly) all values, as the percentile mapping of a film without one would.
+    const window = image.metadata.window;
+    if (!window) throw new Error("no window written");
+    const { low, high } = windowBounds(window);
+    const inside = values.filter((v) => v >= low && v <= high).length;
+    expect(inside / values.length).toBeGreaterThan(0.999);
+    const [min, max] = values.reduce(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [65535, 0]);
+    expect(low).toBeGreaterThan(min - 1);
+    expect(high).toBeLessThan(max + 1);
+  });
+
+  test("`format: dicom` datasets are written as .dcm files with the asked pixel size", async () => {
+    const out = await mkdtemp(join(tmpdir(), "diconde-set-"));
+    try {
+      await writeDataset({
+        out,
+        seed: 3,
+        counts: { train: 0, val: 1, test: 0 },
+        imgsz: 320,
+        bitDepth: 8,
+        format: "dicom",
+        pixelSizeMm: 0.2,
+      });
+      const names = await readdir(join(out, "images", "val"));
+      expect(names).toEqual(["val-00000.dcm"]);
+      const bytes = new Uint8Array(await readFile(join(out, "images", "val", "val-00000.dcm")));
+      expect(readDicomFile(bytes, bytes.length, { headerOnly: true })).toMatchObject({
+        ok: true,
+        image: { bitsAllocated: 8, pixelSizeMm: { x: 0.2, y: 0.2 } },
+      });
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });

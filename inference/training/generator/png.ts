@@ -1,10 +1,18 @@
-/** Greyscale PNG and TIFF encoding of a [0, 1] plane through sharp. */
+/** Greyscale PNG and TIFF encoding of a [0, 1] plane through sharp; DICONDE through `./diconde.ts`. */
 
+import { DEFAULT_PERCENTILES, histogramOf, resolveMapping } from "@common/imaging/intensity";
 import sharp from "sharp";
+import { writeDiconde } from "./diconde";
 import type { Plane } from "./raster";
 
 export type BitDepth = 8 | 16;
-export type ImageFileFormat = "png" | "tiff";
+export type ImageFileFormat = "png" | "tiff" | "dicom";
+
+/** File extension per format. */
+export const EXTENSIONS: Record<ImageFileFormat, string> = { png: "png", tiff: "tif", dicom: "dcm" };
+
+/** Pixel size of generated films: a 100 µm detector pitch, common for weld radiography. */
+export const DEFAULT_PIXEL_SIZE_MM = 0.1;
 
 /**
  * How 16-bit films store brightness: `full` spreads [0, 1] over 0–65535 (the training sets);
@@ -45,11 +53,53 @@ export async function encodeTiff(plane: Plane, bitDepth: BitDepth, counts: Count
     .toBuffer();
 }
 
-export function encodeImage(
+/** Bits a detector's counts need (14), or all 16 for the full range. */
+const BITS_STORED: Record<Counts, number> = { full: 16, detector: 14 };
+
+/**
+ * A DICONDE radiograph (Explicit VR Little Endian, MONOCHROME2) with its Pixel Spacing, as a digital
+ * detector's software writes it: 16-bit films carry a window over their values' 0.01–99.99 %
+ * percentiles (its auto-window), so a reader maps them as it would a film without one.
+ */
+export function encodeDiconde(
+  plane: Plane,
+  bitDepth: BitDepth,
+  counts: Counts,
+  pixelSizeMm: number,
+): Uint8Array {
+  const { width, height, data } = plane;
+  const spacing: [number, number] = [pixelSizeMm, pixelSizeMm];
+  if (bitDepth === 8) {
+    const values = Uint8Array.from(data, (v) => Math.round(v * 255));
+    return writeDiconde({ width, height, values, bitsAllocated: 8, pixelSpacing: spacing });
+  }
+  const values = raw16(plane, counts);
+  const bitsStored = BITS_STORED[counts];
+  const { low, high } = resolveMapping(
+    { bitsStored },
+    histogramOf(values, 2 ** bitsStored),
+    DEFAULT_PERCENTILES,
+  );
+  return writeDiconde({
+    width,
+    height,
+    values,
+    bitsAllocated: 16,
+    bitsStored,
+    pixelSpacing: spacing,
+    // The inverse of DICOM's linear window function (`windowBounds`).
+    window: { center: (low + high + 1) / 2, width: high - low + 1 },
+  });
+}
+
+/** `pixelSizeMm` is written into DICONDE files only (the other formats carry no calibration here). */
+export async function encodeImage(
   plane: Plane,
   format: ImageFileFormat,
   bitDepth: BitDepth,
   counts: Counts = "full",
-): Promise<Buffer> {
+  pixelSizeMm = DEFAULT_PIXEL_SIZE_MM,
+): Promise<Uint8Array> {
+  if (format === "dicom") return encodeDiconde(plane, bitDepth, counts, pixelSizeMm);
   return format === "png" ? encodePng(plane, bitDepth, counts) : encodeTiff(plane, bitDepth, counts);
 }

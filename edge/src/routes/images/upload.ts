@@ -15,9 +15,10 @@ const route = createRoute({
   tags: ["Images"],
   summary: "Upload an image",
   description: [
-    "Send the file as the raw body (`Content-Type: image/*`, `Content-Length` required; streamed to storage)",
-    "or as `multipart/form-data` with a `file` field. The type is decided from the bytes: JPEG, PNG, TIFF and",
-    "WebP (8 or 16 bit) are accepted; SVG, HTML, PDF and files that are two formats at once are refused.",
+    "Send the file as the raw body (`Content-Type: image/*` or `application/dicom`, `Content-Length` required;",
+    "streamed to storage) or as `multipart/form-data` with a `file` field. The type is decided from the bytes: JPEG,",
+    "PNG, TIFF and WebP (8 or 16 bit) and DICONDE (DICOM Part 10, greyscale; see the transfer syntaxes in the guide)",
+    "are accepted; SVG, HTML, PDF and files that are two formats at once are refused.",
     "Size and pixel count are checked from the header before anything is decoded. Needs `images:write`.",
   ].join(" "),
   security: bearerSecurity,
@@ -35,6 +36,8 @@ const route = createRoute({
       required: false,
       content: {
         "image/*": { schema: z.string().openapi({ type: "string", format: "binary" }) },
+        // RFC 3240's type for DICOM Part 10 files (DICONDE).
+        "application/dicom": { schema: z.string().openapi({ type: "string", format: "binary" }) },
         "multipart/form-data": {
           schema: z.object({ file: z.any().openapi({ type: "string", format: "binary" }) }),
         },
@@ -49,7 +52,9 @@ const route = createRoute({
     408: errorResponse("The body arrived too slowly (`request_timeout`)"),
     411: errorResponse("A raw upload without `Content-Length` (`length_required`)"),
     413: errorResponse("Over the byte limit (`payload_too_large`)"),
-    415: errorResponse("Not a supported image (`unsupported_image_type`, `image_polyglot`)"),
+    415: errorResponse(
+      "Not a supported image (`unsupported_image_type`, `image_polyglot`), or DICOM pixel data in a transfer syntax that is not decoded (`unsupported_transfer_syntax`)",
+    ),
     422: errorResponse(
       "Over the pixel limit (`image_too_many_pixels`), or a header beyond `MAX_IMAGE_HEADER_BYTES` (`image_header_too_large`)",
     ),
