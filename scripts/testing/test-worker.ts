@@ -3,7 +3,6 @@ import { dirname, join } from "node:path";
 import { createDb } from "@db/client-bun";
 import { migrateDatabase } from "@db/migrate";
 import { Miniflare, type MiniflareOptions } from "miniflare";
-import { z } from "zod";
 import { freePort } from "../local-stack/ports";
 import { devDetectConsumer, type WranglerQueueConsumer } from "../local-stack/queue-consumers";
 import { repoRoot } from "../local-stack/settings";
