@@ -1,7 +1,7 @@
 /**
  * Builds the inspector's web app into the Worker's static assets (edge/public/app/): one minified
- * ES module bundle and one stylesheet with content hashes in their names, and an index.html that
- * references them. `--watch` rebuilds when web/src changes (used by `npm run dev`).
+ * ES module bundle, the chunks it imports on demand (the viewer's film decoders) and one stylesheet,
+ * with content hashes in their names, and an index.html that references the bundle and stylesheet. `--watch` rebuilds when web/src changes (used by `npm run dev`).
  */
 import { watch } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -59,6 +59,8 @@ export async function buildWebApp(): Promise<WebBuild> {
     entrypoints: [join(webSource, "main.tsx"), join(webSource, "styles.css")],
     target: "browser",
     format: "esm",
+    // The film decoders are imported on demand: split, they stay out of the first load.
+    splitting: true,
     minify: true,
     sourcemap: "none",
     naming: "[name]-[hash].[ext]",

@@ -8,14 +8,10 @@ import { DicondeError, type DicondeImage, readDiconde, TAGS } from "./diconde";
  * decodes the pixels. Both get the same answers, so a file the edge accepted is one inference reads.
  */
 
-/** A 128-byte preamble, then "DICM". */
-export const DICOM_PREAMBLE_BYTES = 128;
-const MAGIC = [0x44, 0x49, 0x43, 0x4d];
+export { DICOM_PREAMBLE_BYTES, isDicomPart10 } from "./dicom-signature";
+
 /** The longest element header (explicit VR with a 4-byte length): what reading on needs at least. */
 const ELEMENT_HEADER_BYTES = 12;
-
-export const isDicomPart10 = (head: Uint8Array): boolean =>
-  MAGIC.every((value, i) => head[DICOM_PREAMBLE_BYTES + i] === value);
 
 export type DicomFileRead =
   | { ok: true; image: DicondeImage; dataSet: DataSet; pixelData: Element; encapsulated: boolean }

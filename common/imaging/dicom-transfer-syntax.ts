@@ -37,7 +37,7 @@ export const TRANSFER_SYNTAXES: readonly TransferSyntax[] = [
   syntax("1.2.840.10008.1.2.1", "Explicit VR Little Endian", "native", true),
   syntax("1.2.840.10008.1.2.2", "Explicit VR Big Endian (retired)", "native", true, true, false),
   syntax("1.2.840.10008.1.2.5", "RLE Lossless", "rle", true),
-  // Decoded by jpeg-lossless-decoder-js in the inference service.
+  // Decoded by jpeg-lossless-decoder-js (`./jpeg-lossless.ts`), in the inference service and the web viewer.
   syntax("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)", "jpeg-lossless", true),
   syntax(
     "1.2.840.10008.1.2.4.70",

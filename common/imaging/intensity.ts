@@ -86,6 +86,11 @@ export function windowBounds(window: WindowLevel): { low: number; high: number }
   return { low: window.center - 0.5 - (width - 1) / 2, high: window.center - 0.5 + (width - 1) / 2 };
 }
 
+/** The window whose black and white points are `low` and `high`: `windowBounds` undone. */
+export function windowFromBounds(low: number, high: number): WindowLevel {
+  return { center: (low + high) / 2 + 0.5, width: high - low + 1 };
+}
+
 /**
  * The value below which `percent` % of the pixels lie, from a histogram of stored values
  * (`histogram[v]` = pixels whose stored value is v).
@@ -139,6 +144,21 @@ export function resolveMapping(
     };
   }
   if (histogram === null) throw new Error("percentile mapping needs the image's histogram");
+  return {
+    ...percentileBounds(histogram, percentiles, rescale),
+    invert,
+    rescale,
+    levels,
+    source: "percentiles",
+  };
+}
+
+/** The `low` and `high` percentiles of a histogram of stored values, as modality values. */
+export function percentileBounds(
+  histogram: ArrayLike<number>,
+  percentiles: PercentileRange,
+  rescale: Rescale = IDENTITY,
+): { low: number; high: number } {
   let total = 0;
   for (let v = 0; v < histogram.length; v++) total += histogram[v] as number;
   const lowStored = histogramPercentile(histogram, total, percentiles.low);
@@ -146,7 +166,7 @@ export function resolveMapping(
   if (highStored <= lowStored) highStored = lowStored + 1;
   const a = lowStored * rescale.slope + rescale.intercept;
   const b = highStored * rescale.slope + rescale.intercept;
-  return { low: Math.min(a, b), high: Math.max(a, b), invert, rescale, levels, source: "percentiles" };
+  return { low: Math.min(a, b), high: Math.max(a, b) };
 }
 
 /** Brightness in [0, 1] of one stored value under a mapping. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ApiFailure, createApiClient, REFRESH_TOKEN_KEY } from "../src/api/client";
+import { uploadContentType } from "../src/api/upload-content-type";
 
 const user = { id: crypto.randomUUID(), email: "inspector@example.com", role: "user" };
 const pair = (n: number) => ({
@@ -157,5 +158,17 @@ describe("API client", () => {
     await client.signOut();
     expect(client.session).toBeNull();
     expect(storage.values.size).toBe(0);
+  });
+});
+
+describe("upload content type", () => {
+  test("DICONDE files go as application/dicom, with or without a type from the browser; images keep theirs", () => {
+    expect(uploadContentType({ name: "weld.dcm", type: "" })).toBe("application/dicom");
+    expect(uploadContentType({ name: "WELD.DCM", type: "application/octet-stream" })).toBe(
+      "application/dicom",
+    );
+    expect(uploadContentType({ name: "scan", type: "application/dicom" })).toBe("application/dicom");
+    expect(uploadContentType({ name: "film.tif", type: "image/tiff" })).toBe("image/tiff");
+    expect(uploadContentType({ name: "film", type: "" })).toBe("image/octet-stream");
   });
 });

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mapValue, resolveMapping } from "@common/imaging/intensity";
 import { reviewEvents } from "@db/schema";
 import { repoRoot } from "@scripts/local-stack/settings";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
@@ -12,6 +13,7 @@ import { asc, eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import { acrossEdge, CRACK_RGB, edgeIn, grey, noEdge, POROSITY_RGB, pixelAt, setRange } from "./film-canvas";
 import { weldFilm } from "./films";
 
 const screenshots = join(repoRoot, "docs/screenshots");
@@ -19,10 +21,6 @@ const screenshots = join(repoRoot, "docs/screenshots");
 const pdftoppm = Bun.which("pdftoppm");
 if (!pdftoppm)
   console.warn("inspector-flow.test.ts: pdftoppm not found; the report page screenshot is skipped");
-/** Colours the viewer gives classes 0 and 1 (web/src/viewer/detections.ts), as RGB. */
-const POROSITY_RGB = [0xe6, 0x9f, 0x00];
-const CRACK_RGB = [0x56, 0xb4, 0xe9];
-
 beforeAll(async () => {
   await buildWebApp();
   await mkdir(screenshots, { recursive: true });
@@ -31,36 +29,6 @@ const stack = useWorkerWithFakeInference({
   vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
 });
 const browser = useBrowser();
-
-/** The pixel the viewer shows at a point of the image, read back from the canvas. */
-function pixelAt(page: Page, x: number, y: number): Promise<number[]> {
-  return inPage(
-    page,
-    `async ({ x, y }) => {
-      // Boxes are drawn on the next animation frame after a change: read after it.
-      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-      const canvas = document.querySelector('[data-testid="film"]');
-      const t = JSON.parse(canvas.dataset.transform);
-      const r = devicePixelRatio;
-      const px = canvas.getContext("2d").getImageData(Math.round((x * t.scale + t.tx) * r), Math.round((y * t.scale + t.ty) * r), 1, 1).data;
-      return [px[0], px[1], px[2]];
-    }`,
-    { x, y },
-  );
-}
-
-/**
- * The screen pixels across a box's vertical edge (five, centred on it): a 2-pixel stroke at a
- * fractional position covers some of them fully, others only partly.
- */
-async function acrossEdge(page: Page, x: number, y: number): Promise<number[][]> {
-  const scale = (
-    JSON.parse((await page.getByTestId("film").getAttribute("data-transform")) as string) as { scale: number }
-  ).scale;
-  return Promise.all([-2, -1, 0, 1, 2].map((offset) => pixelAt(page, x + offset / scale, y)));
-}
-const edgeIn = (pixels: number[][], rgb: number[]) => pixels.some((pixel) => near(pixel, rgb));
-const noEdge = (pixels: number[][]) => pixels.every(grey);
 
 /** The CSS position on the page of an image point, for pointer input. */
 function screenPoint(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
@@ -75,10 +43,6 @@ function screenPoint(page: Page, x: number, y: number): Promise<{ x: number; y: 
     { x, y },
   );
 }
-
-const near = (pixel: number[], rgb: number[]) =>
-  pixel.every((value, i) => Math.abs(value - (rgb[i] as number)) <= 40);
-const grey = (pixel: number[]) => Math.max(...pixel) - Math.min(...pixel) <= 6;
 
 async function visibleCount(page: Page): Promise<string | null> {
   return page.getByTestId("film").getAttribute("data-visible-detections");
@@ -99,18 +63,6 @@ async function dropFiles(page: Page, files: Array<{ name: string; type: string; 
       zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
     }`,
     files.map((file) => ({ name: file.name, type: file.type, base64: file.bytes.toString("base64") })),
-  );
-}
-
-async function setRange(page: Page, selector: string, value: number) {
-  await inPage(
-    page,
-    `({ selector, value }) => {
-      const input = document.querySelector(selector);
-      input.value = String(value);
-      input.dispatchEvent(new Event("input", { bubbles: true }));
-    }`,
-    { selector, value },
   );
 }
 
@@ -228,17 +180,17 @@ describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
       await page.screenshot({ path: join(screenshots, "viewer.png") });
 
       // Window/level re-maps the film's pixels. At a point away from every box, the full window
-      // shows the stored value; a window centred on that value shows it mid-grey (128).
+      // (an 8-bit film's default) shows the stored value; a narrow window centred on it shows what
+      // the shared mapping makes of it.
       const probe = { x: 450.5, y: 200.5 };
       const stored = film.valueAt(probe.x, probe.y);
-      expect(Math.abs(((await pixelAt(page, probe.x, probe.y))[0] as number) - stored)).toBeLessThanOrEqual(
-        1,
-      );
-      await setRange(page, "#window-level", stored);
+      expect((await pixelAt(page, probe.x, probe.y))[0]).toBe(stored);
+      await setRange(page, "#window-center", stored);
       await setRange(page, "#window-width", 20);
       const windowed = await pixelAt(page, probe.x, probe.y);
       expect(grey(windowed)).toBe(true);
-      expect(Math.abs((windowed[0] as number) - 128)).toBeLessThanOrEqual(1);
+      const narrow = resolveMapping({ bitsStored: 8, window: { center: stored, width: 20 } }, null);
+      expect(windowed[0]).toBe(Math.round(255 * mapValue(stored, narrow)));
       await page.getByRole("button", { name: "Reset" }).click();
 
       // The confidence slider hides the 0.6 crack live; drawn boxes have no score and stay.

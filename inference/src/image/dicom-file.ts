@@ -1,12 +1,23 @@
 import { readDicomFile } from "@common/imaging/dicom-part10";
-import type { DicondeImage } from "@common/imaging/diconde";
-import { readEncapsulatedPixelDataFromFragments } from "dicom-parser";
+import { dicomFrame } from "@common/imaging/dicom-pixels";
+import { DicondeError, type DicondeImage } from "@common/imaging/diconde";
 import { InferenceError } from "../errors";
 
 /** A DICONDE file's header and its one frame: native Pixel Data, or its fragments joined. */
 export interface DicomFrame {
   image: DicondeImage;
   frame: Uint8Array;
+}
+
+/** A refusal of the shared DICOM reader as the service's error code. */
+export function dicondeFailure(problem: DicondeError["problem"], detail: string): InferenceError {
+  const code =
+    problem === "unsupported_transfer_syntax"
+      ? "unsupported_transfer_syntax"
+      : problem === "unsupported"
+        ? "unsupported_image_type"
+        : "image_corrupt";
+  return new InferenceError(code, detail);
 }
 
 /**
@@ -17,14 +28,9 @@ export interface DicomFrame {
 function readChecked(bytes: Uint8Array, maxPixels: number, headerOnly: boolean) {
   const read = readDicomFile(bytes, bytes.length, { headerOnly });
   if (!read.ok) {
-    const detail = read.problem === "need_more" ? "the file ends inside its header" : read.detail;
-    const code =
-      read.problem === "unsupported_transfer_syntax"
-        ? "unsupported_transfer_syntax"
-        : read.problem === "unsupported"
-          ? "unsupported_image_type"
-          : "image_corrupt";
-    throw new InferenceError(code, `DICOM: ${detail}`);
+    if (read.problem === "need_more")
+      throw dicondeFailure("corrupt", "DICOM: the file ends inside its header");
+    throw dicondeFailure(read.problem, `DICOM: ${read.detail}`);
   }
   const { width, height } = read.image;
   if (width * height > maxPixels) {
@@ -42,20 +48,11 @@ export const readDicomHeader = (bytes: Uint8Array, maxPixels: number): DicondeIm
 
 /** The header and the frame's bytes, encapsulated fragments joined. */
 export function readDicomFrame(bytes: Uint8Array, maxPixels: number): DicomFrame {
-  const { image, dataSet, pixelData, encapsulated } = readChecked(bytes, maxPixels, false);
-  if (!encapsulated) {
-    return { image, frame: bytes.subarray(pixelData.dataOffset, pixelData.dataOffset + pixelData.length) };
-  }
-  const fragments = pixelData.fragments ?? [];
-  if (fragments.length === 0)
-    throw new InferenceError("image_corrupt", "DICOM: encapsulated pixel data has no fragments");
+  const read = readChecked(bytes, maxPixels, false);
   try {
-    // One frame: every fragment belongs to it, whatever the offset table says.
-    const frame = readEncapsulatedPixelDataFromFragments(dataSet, pixelData, 0, fragments.length);
-    return { image, frame: new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength) };
+    return { image: read.image, frame: dicomFrame(bytes, read) };
   } catch (error) {
-    throw new InferenceError("image_corrupt", `DICOM: encapsulated pixel data: ${String(error)}`, {
-      cause: error,
-    });
+    if (error instanceof DicondeError) throw dicondeFailure(error.problem, error.message);
+    throw error;
   }
 }

@@ -1,5 +1,6 @@
 import { ApiFailure } from "./client";
 import type { ErrorBody, Image } from "./types";
+import { uploadContentType } from "./upload-content-type";
 
 /**
  * Uploads one file as a raw body. XMLHttpRequest rather than fetch: only it reports upload
@@ -14,8 +15,9 @@ export function uploadFile(
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `/v1/images?filename=${encodeURIComponent(file.name)}`);
     xhr.setRequestHeader("authorization", `Bearer ${accessToken}`);
-    // The API decides the type from the bytes; this only has to say "a raw image body".
-    xhr.setRequestHeader("content-type", file.type.startsWith("image/") ? file.type : "image/octet-stream");
+    // The API decides the type from the bytes; this only has to say "a raw image body". Browsers
+    // rarely know .dcm files, so a DICONDE file often arrives without a type.
+    xhr.setRequestHeader("content-type", uploadContentType(file));
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };

@@ -1,17 +1,22 @@
-import type { Image } from "../api/types";
+import type { WindowLevel } from "@common/imaging/intensity";
 import { classColour } from "../viewer/detections";
 import { SHORTCUTS } from "../viewer/shortcuts";
 
 type Props = {
-  image: Image | null;
   minScore: number;
   onMinScore(value: number): void;
   classes: Array<{ classId: number; label: string; count: number }>;
   hidden: ReadonlySet<number>;
   onToggleClass(classId: number): void;
-  windowing: { level: number; width: number };
-  onWindowing(value: { level: number; width: number }): void;
+  /** The window in the film's own values; null until the film is decoded. */
+  window: WindowLevel | null;
+  /** The values the film can hold. */
+  range: { min: number; max: number } | null;
+  /** What the window's numbers are, e.g. "16-bit stored values". */
+  units: string;
+  onWindow(value: WindowLevel): void;
   onAutoWindow(): void;
+  onResetWindow(): void;
   onZoom(factor: number): void;
   onFit(): void;
 };
@@ -20,7 +25,8 @@ const numberFrom = (event: Event) => Number((event.target as HTMLInputElement).v
 
 /** Filters, window/level and zoom: everything changes the picture live, nothing is saved. */
 export function ViewerControls(props: Props) {
-  const { image, windowing } = props;
+  const { window, range } = props;
+  const shown = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
   return (
     <div class="viewer-controls">
       <label htmlFor="min-score">
@@ -51,38 +57,45 @@ export function ViewerControls(props: Props) {
       </fieldset>
       <fieldset>
         <legend>Window / level</legend>
-        <label htmlFor="window-level">Level {windowing.level}</label>
-        <input
-          id="window-level"
-          type="range"
-          min={0}
-          max={255}
-          value={String(windowing.level)}
-          onInput={(event: Event) => props.onWindowing({ ...windowing, level: numberFrom(event) })}
-        />
-        <label htmlFor="window-width">Width {windowing.width}</label>
-        <input
-          id="window-width"
-          type="range"
-          min={1}
-          max={256}
-          value={String(windowing.width)}
-          onInput={(event: Event) => props.onWindowing({ ...windowing, width: numberFrom(event) })}
-        />
+        {window && range && (
+          <>
+            <label htmlFor="window-center">
+              Centre <output data-testid="window-center-value">{shown(window.center)}</output>
+            </label>
+            <input
+              id="window-center"
+              type="range"
+              min={range.min}
+              max={range.max}
+              step={0.5}
+              value={String(window.center)}
+              onInput={(event: Event) => props.onWindow({ ...window, center: numberFrom(event) })}
+            />
+            <label htmlFor="window-width">
+              Width <output data-testid="window-width-value">{shown(window.width)}</output>
+            </label>
+            <input
+              id="window-width"
+              type="range"
+              min={1}
+              max={range.max - range.min + 1}
+              step={1}
+              value={String(window.width)}
+              onInput={(event: Event) => props.onWindow({ ...window, width: numberFrom(event) })}
+            />
+            <p class="hint" data-testid="window-units">
+              In {props.units}.
+            </p>
+          </>
+        )}
         <div class="button-row">
           <button type="button" onClick={props.onAutoWindow}>
             Auto <kbd>w</kbd>
           </button>
-          <button type="button" onClick={() => props.onWindowing({ level: 128, width: 256 })}>
+          <button type="button" onClick={props.onResetWindow}>
             Reset
           </button>
         </div>
-        {image?.bitDepth === 16 && (
-          <p class="hint" data-testid="bit-depth-note">
-            This {image.format.toUpperCase()} has 16 bits per sample; browsers decode it to 8, so the window
-            works on those 8-bit values.
-          </p>
-        )}
       </fieldset>
       <fieldset class="button-row">
         <legend>Zoom</legend>

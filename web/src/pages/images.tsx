@@ -116,7 +116,7 @@ export function ImagesPage() {
         onDragLeave={() => setDragging(false)}
         onDrop={onDrop}
       >
-        <p>Drop radiographs or surface images here (JPEG, PNG, TIFF, WebP; 8 or 16 bit), or</p>
+        <p>Drop radiographs or surface images here (JPEG, PNG, TIFF, WebP, DICONDE; 8 or 16 bit), or</p>
         <label htmlFor="file-input" class="button">
           Choose files
         </label>
@@ -124,7 +124,7 @@ export function ImagesPage() {
           id="file-input"
           type="file"
           multiple
-          accept="image/png,image/jpeg,image/tiff,image/webp"
+          accept="image/png,image/jpeg,image/tiff,image/webp,application/dicom,.dcm"
           class="visually-hidden"
           onChange={(event: Event) => {
             const input = event.target as HTMLInputElement;

@@ -1,3 +1,4 @@
+import type { WindowLevel } from "@common/imaging/intensity";
 import { useEffect, useMemo, useRef, useState } from "hono/jsx/dom";
 import { api } from "../api/instance";
 import type { Image, Job, ReviewAction } from "../api/types";
@@ -7,6 +8,8 @@ import { ExportPanel } from "../components/export-panel";
 import { ReviewPanel } from "../components/review-panel";
 import { ViewerControls } from "../components/viewer-controls";
 import { classColour, classesOf, isShown } from "../viewer/detections";
+import { autoWindow, defaultWindow, type Film, filmHistogram, valueRange, windowUnits } from "../viewer/film";
+import { loadFilm } from "../viewer/film-loading";
 import { FilmView } from "../viewer/film-view";
 import {
   applyActions,
@@ -19,7 +22,6 @@ import {
   type ReviewState,
 } from "../viewer/indications";
 import { shortcutFor } from "../viewer/shortcuts";
-import { autoWindow } from "../viewer/window-level";
 
 /** Long-polls until the job has finished (each wait holds no database connection on the edge). */
 async function finishedJob(jobId: string, onUpdate: (job: Job) => void): Promise<Job> {
@@ -32,8 +34,15 @@ async function finishedJob(jobId: string, onUpdate: (job: Job) => void): Promise
   return job;
 }
 
-const IDENTITY_WINDOW = { level: 128, width: 256 };
 const PAN_STEP = 60;
+
+/** What the window controls need of the film, computed once when it is decoded. */
+type Windowing = {
+  film: Film;
+  histogram: Uint32Array;
+  initial: WindowLevel;
+  range: { min: number; max: number };
+};
 
 export function ViewerPage({ jobId }: { jobId: string }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -47,7 +56,8 @@ export function ViewerPage({ jobId }: { jobId: string }) {
   const [selected, setSelected] = useState<string | null>(null);
   const [drawing, setDrawing] = useState(false);
   const [drawClass, setDrawClass] = useState(0);
-  const [windowing, setWindowing] = useState(IDENTITY_WINDOW);
+  const [windowing, setWindowing] = useState<Windowing | null>(null);
+  const [contrast, setContrast] = useState<WindowLevel | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -106,11 +116,14 @@ export function ViewerPage({ jobId }: { jobId: string }) {
         api.request(`/v1/images/${found.image.id}/content`),
       ]);
       if (!content.ok) throw new Error(`the image could not be read (${content.status})`);
-      const bitmap = await createImageBitmap(await content.blob());
+      const film = await loadFilm(await content.blob());
       if (cancelled) return;
+      const histogram = filmHistogram(film);
+      const initial = defaultWindow(film, histogram);
       setImage(meta);
-      view.setImage(bitmap);
-      bitmap.close();
+      view.setImage(film);
+      setWindowing({ film, histogram, initial, range: valueRange(film) });
+      setContrast(initial);
       setImageReady(true);
       if (found.status !== "succeeded") return;
       const loaded = await loadReview(api, jobId);
@@ -144,8 +157,9 @@ export function ViewerPage({ jobId }: { jobId: string }) {
   });
 
   useEffect(() => {
-    if (imageReady) viewRef.current?.setWindow(windowing.level, windowing.width);
-  }, [windowing, imageReady]);
+    if (imageReady && contrast) viewRef.current?.setWindow(contrast);
+  }, [contrast, imageReady]);
+  const automatic = () => windowing && setContrast(autoWindow(windowing.film, windowing.histogram));
 
   useEffect(() => viewRef.current?.setMode(drawing ? "draw" : "select"), [drawing]);
 
@@ -168,7 +182,7 @@ export function ViewerPage({ jobId }: { jobId: string }) {
       "pan-down": () => view.panBy(0, -PAN_STEP),
       "confidence-down": () => setMinScore((value) => Math.max(0, Math.round((value - 0.05) * 100) / 100)),
       "confidence-up": () => setMinScore((value) => Math.min(1, Math.round((value + 0.05) * 100) / 100)),
-      "auto-window": () => view.pixels && setWindowing(autoWindow(view.pixels)),
+      "auto-window": automatic,
       next: () => order.length && setSelected(order[(at + 1) % order.length] ?? null),
       previous: () => order.length && setSelected(order[(at - 1 + order.length) % order.length] ?? null),
       deselect: () => {
@@ -215,7 +229,6 @@ export function ViewerPage({ jobId }: { jobId: string }) {
         <aside class="side-panel" aria-label="Viewer controls">
           <ErrorMessage error={error} />
           <ViewerControls
-            image={image}
             minScore={minScore}
             onMinScore={setMinScore}
             classes={classes}
@@ -227,9 +240,12 @@ export function ViewerPage({ jobId }: { jobId: string }) {
                 return next;
               })
             }
-            windowing={windowing}
-            onWindowing={setWindowing}
-            onAutoWindow={() => viewRef.current?.pixels && setWindowing(autoWindow(viewRef.current.pixels))}
+            window={contrast}
+            range={windowing?.range ?? null}
+            units={windowing ? windowUnits(windowing.film) : ""}
+            onWindow={setContrast}
+            onAutoWindow={automatic}
+            onResetWindow={() => windowing && setContrast(windowing.initial)}
             onZoom={(factor) => viewRef.current?.zoomBy(factor)}
             onFit={() => viewRef.current?.fit()}
           />

@@ -1,6 +1,7 @@
+import type { WindowLevel } from "@common/imaging/intensity";
+import { type Film, renderFilm } from "./film";
 import type { Box } from "./geometry";
 import { boxFromCorners, type Handle, handleAt, hitBox, resizeBox } from "./geometry";
-import { applyLut, windowLevelLut } from "./window-level";
 
 /** One box drawn over the film, in image pixels. */
 export type Overlay = {
@@ -29,14 +30,14 @@ const MIN_SCALE = 0.02;
 const MAX_SCALE = 32;
 
 /**
- * The film on a canvas. The image is decoded once into an image-sized "film" canvas (re-filled
- * only when window/level changes); each frame draws that canvas through one transform and the
- * boxes on top, so zooming and panning a large radiograph never decodes or copies pixels again.
- * Frames are coalesced into animation frames.
+ * The film on a canvas. The decoded film's stored values are rendered into an image-sized "film"
+ * canvas, once per window/level change; each frame draws that canvas through one transform and the
+ * boxes on top, so zooming and panning a large radiograph never decodes, re-maps or copies pixels
+ * again. Frames are coalesced into animation frames.
  */
 export class FilmView {
   private readonly film = document.createElement("canvas");
-  private original: ImageData | null = null;
+  private source: Film | null = null;
   private windowed: ImageData | null = null;
   private scale = 1;
   private tx = 0;
@@ -66,27 +67,20 @@ export class FilmView {
     return { width: this.film.width, height: this.film.height };
   }
 
-  /** Takes a decoded image; its pixels are read once here. */
-  setImage(bitmap: ImageBitmap): void {
-    this.film.width = bitmap.width;
-    this.film.height = bitmap.height;
-    const context = this.film.getContext("2d", { willReadFrequently: true }) as CanvasRenderingContext2D;
-    context.drawImage(bitmap, 0, 0);
-    this.original = context.getImageData(0, 0, bitmap.width, bitmap.height);
-    this.windowed = new ImageData(bitmap.width, bitmap.height);
+  /** Takes a decoded film; it is shown once a window is set. */
+  setImage(film: Film): void {
+    this.film.width = film.width;
+    this.film.height = film.height;
+    this.source = film;
+    this.windowed = new ImageData(film.width, film.height);
     this.needsFit = true;
     this.fit();
   }
 
-  /** The pixels the browser decoded (8 bits per channel), for the automatic window. */
-  get pixels(): Uint8ClampedArray | null {
-    return this.original?.data ?? null;
-  }
-
-  /** Re-maps the film's pixels through a window (level = centre, width = span, 0–255). */
-  setWindow(level: number, width: number): void {
-    if (!this.original || !this.windowed) return;
-    applyLut(this.original.data, windowLevelLut(level, width), this.windowed.data);
+  /** Renders the film's stored values through a window (in its modality values) with the shared mapping. */
+  setWindow(window: WindowLevel): void {
+    if (!this.source || !this.windowed) return;
+    renderFilm(this.source, window, this.windowed.data);
     (this.film.getContext("2d") as CanvasRenderingContext2D).putImageData(this.windowed, 0, 0);
     this.requestDraw();
   }
@@ -150,7 +144,7 @@ export class FilmView {
   }
 
   private readonly pointerDown = (event: PointerEvent) => {
-    if (!this.original) return;
+    if (!this.source) return;
     this.canvas.setPointerCapture(event.pointerId);
     const { screen, image } = this.toImage(event);
     const selected = this.overlays.find((overlay) => overlay.selected);

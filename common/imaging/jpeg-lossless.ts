@@ -1,13 +1,13 @@
 import { Decoder } from "jpeg-lossless-decoder-js";
-import { InferenceError } from "../errors";
+import { DicondeError } from "./diconde";
 
 /**
  * JPEG Lossless frames of DICONDE files (transfer syntaxes 1.2.840.10008.1.2.4.57 and .70:
  * process 14, any predictor) decoded by jpeg-lossless-decoder-js, the decoder cornerstone uses.
+ * Pure JavaScript, so the inference service and the web viewer decode with the same code.
  */
 
-const corrupt = (message: string) =>
-  new InferenceError("image_corrupt", `JPEG Lossless pixel data: ${message}`);
+const corrupt = (message: string) => new DicondeError("corrupt", `JPEG Lossless pixel data: ${message}`);
 
 /** SOF markers carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not. */
 const isStartOfFrame = (marker: number) =>
