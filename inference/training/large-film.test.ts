@@ -5,55 +5,19 @@
  * queued, pushed to the real inference service (onnxruntime, the shipped model), detected in
  * tiles, and comes back with sizes in millimetres in the API and the exports.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
 import { MEASUREMENT_COLUMNS } from "@edge/jobs/exports";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
-import { freePort } from "@scripts/local-stack/ports";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
-import { sharedServices } from "@scripts/testing/shared-services";
-import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
 import { strFromU8, unzipSync } from "fflate";
-import { loadConfig } from "../src/config";
-import { silentLogger } from "../src/log";
-import { createService, type Service } from "../src/service";
 import { iou } from "./eval/average-precision";
+import { useFullStack } from "./full-stack-fixture";
 import { encodeDiconde, encodeTiff } from "./generator/png";
 import { deriveSeed } from "./generator/prng";
 import { renderSample } from "./generator/sample";
 
-let worker: TestWorker;
-let service: Service;
-let server: ReturnType<typeof Bun.serve>;
-
-beforeAll(async () => {
-  const { secrets } = await sharedServices();
-  const edgePort = await freePort();
-  service = await createService(
-    loadConfig({
-      INFERENCE_MODELS_DIR: join(import.meta.dir, "..", "models"),
-      INFERENCE_API_TOKEN: secrets.inferenceApiToken,
-      INFERENCE_EDGE_URL: `http://127.0.0.1:${edgePort}`,
-      INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
-      INFERENCE_INTRA_OP_THREADS: "1",
-    }),
-    silentLogger,
-  );
-  await service.models.warmup();
-  server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: service.app.fetch });
-  worker = await startTestWorker({
-    port: edgePort,
-    vars: { INFERENCE_URL: `http://127.0.0.1:${server.port}` },
-  });
-}, STARTUP_TIMEOUT_MS);
-
-afterAll(async () => {
-  await worker?.dispose();
-  server?.stop(true);
-  await service?.drain();
-  await service?.close();
-});
+const stack = useFullStack({ intraOpThreads: 1 });
 
 const PIXEL_MM = 0.1;
 
@@ -66,13 +30,15 @@ type Sample = ReturnType<typeof renderSample>;
  */
 async function detectsInTilesWithMillimetres(auth: string, imageId: string, sample: Sample, pixelMm: number) {
   const { width, height } = sample.image;
-  const created = await worker.fetch("/v1/jobs", {
+  const created = await stack.worker.fetch("/v1/jobs", {
     method: "POST",
     headers: { Authorization: auth, "Content-Type": "application/json" },
     body: JSON.stringify({ imageId }),
   });
   const jobId = QueuedJobsSchema.parse(await created.json()).jobs[0]?.id as string;
-  const response = await worker.fetch(`/v1/jobs/${jobId}?wait=60`, { headers: { Authorization: auth } });
+  const response = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=60`, {
+    headers: { Authorization: auth },
+  });
   const job = JobSchema.parse(await response.json());
   expect(job.status).toBe("succeeded");
   expect(job.params.tiling).toBe("auto");
@@ -93,7 +59,7 @@ async function detectsInTilesWithMillimetres(auth: string, imageId: string, samp
   }
 
   const coco = (await (
-    await worker.fetch(`/v1/jobs/${jobId}/export?format=coco`, { headers: { Authorization: auth } })
+    await stack.worker.fetch(`/v1/jobs/${jobId}/export?format=coco`, { headers: { Authorization: auth } })
   ).json()) as {
     images: Array<{ width: number; height: number; pixel_size_mm: { x: number; y: number } }>;
     annotations: Array<{ bbox: number[]; size_mm: { width: number; height: number; area: number } }>;
@@ -105,7 +71,7 @@ async function detectsInTilesWithMillimetres(auth: string, imageId: string, samp
     expect(a.size_mm.height).toBeCloseTo((a.bbox[3] as number) * pixelMm, 6);
     expect(a.size_mm.area).toBeCloseTo((a.bbox[2] as number) * (a.bbox[3] as number) * pixelMm ** 2, 6);
   }
-  const zip = await worker.fetch("/v1/exports", {
+  const zip = await stack.worker.fetch("/v1/exports", {
     method: "POST",
     headers: { Authorization: auth, "Content-Type": "application/json" },
     body: JSON.stringify({ jobIds: [jobId], format: "yolo" }),
@@ -132,9 +98,9 @@ describe("a large 16-bit film, full stack", () => {
     const { width, height } = sample.image;
     expect(width).toBeGreaterThanOrEqual(4000);
     const tiff = await encodeTiff(sample.image, 16, "detector");
-    const { auth } = await signedInUser(worker);
+    const { auth } = await signedInUser(stack.worker);
 
-    const uploaded = await worker.fetch(`/v1/images?pixelSizeMm=${PIXEL_MM}`, {
+    const uploaded = await stack.worker.fetch(`/v1/images?pixelSizeMm=${PIXEL_MM}`, {
       method: "POST",
       headers: { Authorization: auth, "Content-Type": "image/tiff", "Content-Length": String(tiff.length) },
       body: tiff,
@@ -151,10 +117,10 @@ describe("a large 16-bit film, full stack", () => {
     const spacing = 0.07;
     // Written by dcmjs through the generator: 14-bit counts, Pixel Spacing, a window over the values.
     const dicom = encodeDiconde(sample.image, 16, "detector", spacing);
-    const { auth } = await signedInUser(worker);
+    const { auth } = await signedInUser(stack.worker);
 
     // A pixel size given at upload loses to the file's own calibration.
-    const uploaded = await worker.fetch("/v1/images?pixelSizeMm=0.5", {
+    const uploaded = await stack.worker.fetch("/v1/images?pixelSizeMm=0.5", {
       method: "POST",
       headers: {
         Authorization: auth,
