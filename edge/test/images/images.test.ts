@@ -29,11 +29,15 @@ type Image = {
   sha256: string;
 };
 
-const upload = (auth: string, body: BodyInit, headers: Record<string, string> = {}) =>
-  worker.current.fetch("/v1/images", { method: "POST", headers: { Authorization: auth, ...headers }, body });
+const upload = (auth: string, body: BodyInit, headers: Record<string, string> = {}, query = "") =>
+  worker.current.fetch(`/v1/images${query}`, {
+    method: "POST",
+    headers: { Authorization: auth, ...headers },
+    body,
+  });
 
-const uploadRaw = async (auth: string, bytes: Buffer, type = "image/png") =>
-  upload(auth, bytes, { "Content-Type": type, "Content-Length": String(bytes.length) });
+const uploadRaw = async (auth: string, bytes: Buffer, type = "image/png", query = "") =>
+  upload(auth, bytes, { "Content-Type": type, "Content-Length": String(bytes.length) }, query);
 
 describe("upload: accepted", () => {
   test.each([
@@ -180,15 +184,7 @@ describe("upload: DICONDE", () => {
   test("the file's Pixel Spacing wins over ?pixelSizeMm, and its header facts are kept", async () => {
     const { auth } = await signedInUser(worker.current);
     const bytes = await imageFixtures.dicom();
-    const response = await worker.current.fetch("/v1/images?pixelSizeMm=0.2", {
-      method: "POST",
-      headers: {
-        Authorization: auth,
-        "Content-Type": "application/dicom",
-        "Content-Length": String(bytes.length),
-      },
-      body: bytes,
-    });
+    const response = await uploadRaw(auth, bytes, "application/dicom", "?pixelSizeMm=0.2");
     expect(response.status).toBe(201);
     const image = ImageSchema.parse(await response.json());
     expect(image).toMatchObject({
@@ -220,15 +216,7 @@ describe("upload: DICONDE", () => {
   test("without calibration in the file, ?pixelSizeMm is used", async () => {
     const { auth } = await signedInUser(worker.current);
     const bytes = film({ PixelSpacing: undefined });
-    const response = await worker.current.fetch("/v1/images?pixelSizeMm=0.2", {
-      method: "POST",
-      headers: {
-        Authorization: auth,
-        "Content-Type": "application/dicom",
-        "Content-Length": String(bytes.length),
-      },
-      body: bytes,
-    });
+    const response = await uploadRaw(auth, bytes, "application/dicom", "?pixelSizeMm=0.2");
     expect(response.status).toBe(201);
     expect(ImageSchema.parse(await response.json()).pixelSizeMm).toEqual({
       x: 0.2,
