@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { webhookDeliveries, webhooks } from "@db/schema";
+import { reports, webhookDeliveries, webhooks } from "@db/schema";
 import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import {
   arrangeJob,
@@ -10,6 +10,7 @@ import {
   insertUser,
   jobRow,
 } from "@scripts/testing/job-fixtures";
+import { succeededJob } from "@scripts/testing/review-fixtures";
 import { eq } from "drizzle-orm";
 import { ORPHAN_CURSOR_KEY } from "../src/scheduled/sweeper";
 
@@ -29,7 +30,11 @@ const stack = useWorkerWithFakeInference({
     SWEEP_MAX_OBJECTS: "2",
     WEBHOOK_ALLOW_INSECURE_URLS: "true",
   },
-  queueConsumers: { detect: { max_batch_timeout: 0.2 }, webhooks: { max_batch_timeout: 0.2 } },
+  queueConsumers: {
+    detect: { max_batch_timeout: 0.2 },
+    webhooks: { max_batch_timeout: 0.2 },
+    reports: { max_batch_timeout: 0.2 },
+  },
 });
 afterAll(() => receiver.stop(true));
 
@@ -115,4 +120,40 @@ test("a webhook delivery whose message was lost is sent again", async () => {
     .from(webhookDeliveries)
     .where(eq(webhookDeliveries.id, deliveryId));
   expect(row).toMatchObject({ status: "succeeded", attempts: 1, lastStatusCode: 204 });
+});
+
+test("reports whose message was lost or whose render died are re-enqueued and rendered; fresh ones wait", async () => {
+  const owner = await insertUser(stack.worker);
+  const { jobId } = await succeededJob(stack.worker, owner);
+  const report = (sequence: number, status: "queued" | "rendering", updatedAt: Date) => ({
+    ownerId: owner,
+    sequence,
+    status,
+    jobs: [{ jobId, pixelSizeMm: null, pixelSizeSource: null }],
+    header: { customer: "Sweeper test" },
+    verdict: "accept" as const,
+    updatedAt,
+  });
+  const rows = await stack.worker.db
+    .insert(reports)
+    .values([
+      report(1, "queued", hoursAgo(2)),
+      report(2, "rendering", hoursAgo(2)),
+      report(3, "queued", new Date()),
+    ])
+    .returning({ id: reports.id });
+  const [lost, died, fresh] = rows.map((row) => row.id) as [string, string, string];
+  const reportRow = async (id: string) =>
+    (await stack.worker.db.select().from(reports).where(eq(reports.id, id)))[0];
+
+  await runSweeper();
+  for (const id of [lost, died]) {
+    const ready = await eventually(async () => {
+      const row = await reportRow(id);
+      return row?.status === "ready" ? row : undefined;
+    });
+    expect(ready.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(ready.pageCount).toBeGreaterThan(0);
+  }
+  expect((await reportRow(fresh))?.status).toBe("queued");
 });

@@ -1,5 +1,6 @@
-import { images, jobs, webhookDeliveries } from "@db/schema";
+import { images, jobs, reports, webhookDeliveries } from "@db/schema";
 import { detectMessage, enqueueDetect, queuedImageColumns } from "@edge/jobs/queue-messages";
+import { enqueueReport } from "@edge/reports/report-message";
 import { enqueueDeliveries } from "@edge/webhooks/deliveries";
 import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { HandlerContext } from "../queues/context";
@@ -10,20 +11,29 @@ const IMAGE_PREFIX = "images/";
 
 export type SweepReport = {
   requeuedJobs: number;
+  requeuedReports: number;
   resentDeliveries: number;
   examinedObjects: number;
   deletedObjects: number;
 };
 
 /**
- * The cron sweeper: re-enqueues jobs whose message was lost or whose consumer died, re-sends
- * webhook deliveries whose message never got out, and deletes R2 objects no image row refers to.
+ * The cron sweeper: re-enqueues jobs and reports whose message was lost or whose consumer died,
+ * re-sends webhook deliveries whose message never got out, and deletes R2 objects no image row
+ * refers to.
  */
 export async function sweep(ctx: HandlerContext): Promise<SweepReport> {
   const requeuedJobs = await requeueStuckJobs(ctx);
+  const requeuedReports = await requeueStuckReports(ctx);
   const resentDeliveries = await resendLostDeliveries(ctx);
   const { examined, deleted } = await deleteOrphanObjects(ctx);
-  const report = { requeuedJobs, resentDeliveries, examinedObjects: examined, deletedObjects: deleted };
+  const report = {
+    requeuedJobs,
+    requeuedReports,
+    resentDeliveries,
+    examinedObjects: examined,
+    deletedObjects: deleted,
+  };
   ctx.logger.info("sweep finished", report);
   return report;
 }
@@ -67,6 +77,33 @@ async function requeueStuckJobs({ config, db, env, logger }: HandlerContext): Pr
   // A failed enqueue leaves the jobs queued with a fresh enqueuedAt: the next run after the timeout tries again.
   await enqueueDetect(env.DETECT_QUEUE, messages);
   logger.warn("stuck jobs re-enqueued", { jobIds: claimed.map((job) => job.id) });
+  return claimed.length;
+}
+
+/**
+ * Reports `queued` or `rendering` with no change for `JOB_STUCK_AFTER_SECONDS`: their message was
+ * lost, or the consumer died mid-render without the queue retrying it. Back to `queued` with a
+ * fresh message; claimed with SKIP LOCKED like jobs, and a render finishing meanwhile still wins
+ * (the consumer's claim skips a report that is already final).
+ */
+async function requeueStuckReports({ config, db, env, logger }: HandlerContext): Promise<number> {
+  const cutoff = sql`now() - make_interval(secs => ${config.JOB_STUCK_AFTER_SECONDS})`;
+  const stuck = db
+    .select({ id: reports.id })
+    .from(reports)
+    .where(and(inArray(reports.status, ["queued", "rendering"]), lt(reports.updatedAt, cutoff)))
+    .orderBy(asc(reports.createdAt))
+    .limit(config.SWEEP_MAX_JOBS)
+    .for("update", { skipLocked: true });
+  const claimed = await db
+    .update(reports)
+    .set({ status: "queued", updatedAt: sql`now()` })
+    .where(and(inArray(reports.id, stuck), inArray(reports.status, ["queued", "rendering"])))
+    .returning({ id: reports.id });
+  if (claimed.length === 0) return 0;
+  // A failed send leaves them queued with a fresh updatedAt: the next run after the timeout retries.
+  await Promise.all(claimed.map((report) => enqueueReport(env.REPORT_QUEUE, report.id)));
+  logger.warn("stuck reports re-enqueued", { reportIds: claimed.map((report) => report.id) });
   return claimed.length;
 }
 
