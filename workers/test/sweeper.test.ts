@@ -12,7 +12,7 @@ import {
 } from "@scripts/testing/job-fixtures";
 import { succeededJob } from "@scripts/testing/review-fixtures";
 import { eq } from "drizzle-orm";
-import { ORPHAN_CURSOR_KEY } from "../src/scheduled/sweeper";
+import { ORPHAN_CURSOR_KEY, REPORT_ORPHAN_CURSOR_KEY } from "../src/scheduled/sweeper";
 
 const received: string[] = [];
 const receiver = Bun.serve({
@@ -156,4 +156,31 @@ test("reports whose message was lost or whose render died are re-enqueued and re
     expect(ready.pageCount).toBeGreaterThan(0);
   }
   expect((await reportRow(fresh))?.status).toBe("queued");
+});
+
+test("report PDFs no report row refers to (a deleted user's, say) are deleted; a ready report's stays", async () => {
+  const bucket = await stack.worker.mf.getR2Bucket("IMAGES");
+  const owner = await insertUser(stack.worker);
+  const { jobId } = await succeededJob(stack.worker, owner);
+  const keptKey = `reports/${owner}/${crypto.randomUUID()}.pdf`;
+  await bucket.put(keptKey, "%PDF-1.7 a ready report");
+  await stack.worker.db.insert(reports).values({
+    ownerId: owner,
+    sequence: 1,
+    status: "ready",
+    jobs: [{ jobId, pixelSizeMm: null, pixelSizeSource: null }],
+    header: {},
+    verdict: "accept",
+    objectKey: keptKey,
+  });
+  const orphans = [1, 2, 3].map((n) => `reports/${crypto.randomUUID()}/${n}.pdf`);
+  for (const key of orphans) await bucket.put(key, "%PDF-1.7 its owner was deleted");
+  await Bun.sleep(2100);
+
+  // SWEEP_MAX_OBJECTS = 2 and four PDFs: the scan needs more than one run and saves its place.
+  await runSweeper();
+  expect(await bucket.head(REPORT_ORPHAN_CURSOR_KEY)).not.toBeNull();
+  for (let run = 0; run < 3; run++) await runSweeper();
+  for (const key of orphans) expect(await bucket.head(key)).toBeNull();
+  expect(await bucket.head(keptKey)).not.toBeNull();
 });

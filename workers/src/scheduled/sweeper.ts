@@ -5,9 +5,32 @@ import { enqueueDeliveries } from "@edge/webhooks/deliveries";
 import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { HandlerContext } from "../queues/context";
 
-/** Where the orphan scan resumes next run, so every object is eventually examined. */
+/** Where each orphan scan resumes next run, so every object is eventually examined. */
 export const ORPHAN_CURSOR_KEY = "sweeper/orphan-cursor";
-const IMAGE_PREFIX = "images/";
+export const REPORT_ORPHAN_CURSOR_KEY = "sweeper/report-orphan-cursor";
+
+/** A prefix of the bucket whose objects belong to rows of one table, and how to find those rows. */
+type OrphanScan = {
+  prefix: string;
+  cursorKey: string;
+  referenced(db: HandlerContext["db"], keys: string[]): Promise<Array<{ key: string | null }>>;
+};
+
+const ORPHAN_SCANS: OrphanScan[] = [
+  {
+    prefix: "images/",
+    cursorKey: ORPHAN_CURSOR_KEY,
+    referenced: (db, keys) =>
+      db.select({ key: images.objectKey }).from(images).where(inArray(images.objectKey, keys)),
+  },
+  {
+    // A report's PDF outlives nothing: deleting a user (or a report row) leaves it unreferenced.
+    prefix: "reports/",
+    cursorKey: REPORT_ORPHAN_CURSOR_KEY,
+    referenced: (db, keys) =>
+      db.select({ key: reports.objectKey }).from(reports).where(inArray(reports.objectKey, keys)),
+  },
+];
 
 export type SweepReport = {
   requeuedJobs: number;
@@ -19,14 +42,20 @@ export type SweepReport = {
 
 /**
  * The cron sweeper: re-enqueues jobs and reports whose message was lost or whose consumer died,
- * re-sends webhook deliveries whose message never got out, and deletes R2 objects no image row
- * refers to.
+ * re-sends webhook deliveries whose message never got out, and deletes R2 objects (images, report
+ * PDFs) no row refers to.
  */
 export async function sweep(ctx: HandlerContext): Promise<SweepReport> {
   const requeuedJobs = await requeueStuckJobs(ctx);
   const requeuedReports = await requeueStuckReports(ctx);
   const resentDeliveries = await resendLostDeliveries(ctx);
-  const { examined, deleted } = await deleteOrphanObjects(ctx);
+  let examined = 0;
+  let deleted = 0;
+  for (const scan of ORPHAN_SCANS) {
+    const result = await deleteOrphanObjects(ctx, scan);
+    examined += result.examined;
+    deleted += result.deleted;
+  }
   const report = {
     requeuedJobs,
     requeuedReports,
@@ -135,17 +164,16 @@ async function resendLostDeliveries({ config, db, env }: HandlerContext): Promis
 }
 
 /**
- * Examines up to `SWEEP_MAX_OBJECTS` objects under `images/` per run, resuming where the last
- * run stopped, and deletes those no image row refers to. Objects younger than
- * `ORPHAN_MIN_AGE_SECONDS` are skipped: an upload writes the object before its row.
+ * Examines up to `SWEEP_MAX_OBJECTS` objects under the scan's prefix per run, resuming where the
+ * last run stopped, and deletes those no row refers to. Objects younger than
+ * `ORPHAN_MIN_AGE_SECONDS` are skipped: an upload (or a render) writes the object before its row.
  */
-async function deleteOrphanObjects({
-  config,
-  db,
-  env,
-}: HandlerContext): Promise<{ examined: number; deleted: number }> {
+async function deleteOrphanObjects(
+  { config, db, env }: HandlerContext,
+  scan: OrphanScan,
+): Promise<{ examined: number; deleted: number }> {
   const bucket = env.IMAGES;
-  const saved = await bucket.get(ORPHAN_CURSOR_KEY);
+  const saved = await bucket.get(scan.cursorKey);
   let cursor = saved ? await saved.text() : undefined;
   const oldEnough = Date.now() - config.ORPHAN_MIN_AGE_SECONDS * 1000;
   let examined = 0;
@@ -153,7 +181,7 @@ async function deleteOrphanObjects({
   let finished = false;
   while (examined < config.SWEEP_MAX_OBJECTS) {
     const page = await bucket.list({
-      prefix: IMAGE_PREFIX,
+      prefix: scan.prefix,
       cursor: cursor || undefined,
       limit: Math.min(1000, config.SWEEP_MAX_OBJECTS - examined),
     });
@@ -162,10 +190,7 @@ async function deleteOrphanObjects({
       .filter((object) => object.uploaded.getTime() < oldEnough)
       .map((o) => o.key);
     if (candidates.length > 0) {
-      const referenced = await db
-        .select({ key: images.objectKey })
-        .from(images)
-        .where(inArray(images.objectKey, candidates));
+      const referenced = await scan.referenced(db, candidates);
       const keep = new Set(referenced.map((row) => row.key));
       const orphans = candidates.filter((key) => !keep.has(key));
       if (orphans.length > 0) {
@@ -179,7 +204,7 @@ async function deleteOrphanObjects({
     }
     cursor = page.cursor;
   }
-  if (finished) await bucket.delete(ORPHAN_CURSOR_KEY);
-  else if (cursor) await bucket.put(ORPHAN_CURSOR_KEY, cursor);
+  if (finished) await bucket.delete(scan.cursorKey);
+  else if (cursor) await bucket.put(scan.cursorKey, cursor);
   return { examined, deleted };
 }
