@@ -433,6 +433,33 @@ describe("numbers", () => {
     );
     expect(first.number).toBe("RPT-00001");
   });
+
+  test("a retried request with its Idempotency-Key gets the same report, not a second number", async () => {
+    const { auth, user } = await signedInUser(worker.current);
+    const job = await succeededJob(worker.current, user.id);
+    const send = (body: unknown) =>
+      worker.current.fetch("/v1/reports", {
+        method: "POST",
+        headers: { ...json(auth), "Idempotency-Key": "weld-17-report" },
+        body: JSON.stringify(body),
+      });
+    const body = { jobIds: [job.jobId], verdict: "repair" };
+    const first = await send(body);
+    const again = await send(body);
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    const [a, b] = [ReportSchema.parse(await first.json()), ReportSchema.parse(await again.json())];
+    expect(b.id).toBe(a.id);
+    expect(b.number).toBe("RPT-00001");
+    expect(again.headers.get("Location")).toBe(`/v1/reports/${a.id}`);
+    const rows = await worker.current.db.select().from(reports).where(eq(reports.ownerId, user.id));
+    expect(rows).toHaveLength(1);
+
+    const other = await send({ ...body, verdict: "reject" });
+    expect(other.status).toBe(409);
+    expect((await errorOf(other)).code).toBe("idempotency_key_reused");
+  });
 });
 
 describe("failures", () => {

@@ -1,11 +1,11 @@
 import { images, jobs } from "@db/schema";
 import { ApiError } from "@edge/errors";
-import { claimIdempotencyKey, releaseIdempotencyKey, storeIdempotentResponse } from "@edge/jobs/idempotency";
+import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { toJob } from "@edge/jobs/views";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { CreateJobsSchema, QueuedJobsSchema } from "./schema";
@@ -25,7 +25,7 @@ const route = createRoute({
   ].join(" "),
   security: bearerSecurity,
   request: {
-    headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
+    headers: IdempotencyHeaderSchema,
     body: { required: true, content: { "application/json": { schema: CreateJobsSchema } } },
   },
   responses: {
@@ -64,111 +64,95 @@ export const createJobs = createRouter().openapi(route, async (c) => {
     );
   }
 
-  const idempotencyKey = c.req.valid("header")["idempotency-key"];
-  if (idempotencyKey) {
-    const replay = await claimIdempotencyKey(
-      c.var.db,
-      principal.userId,
-      idempotencyKey,
-      `POST /v1/jobs\n${JSON.stringify(body)}`,
-    );
-    if (replay) {
-      c.header("Idempotent-Replayed", "true");
-      return c.json(replay.body as z.infer<typeof QueuedJobsSchema>, 202);
-    }
-  }
-  try {
-    // One round trip: the caller's quota, the system's backlog and the images.
-    const [[usage], owned] = await c.var.db.batch([
-      c.var.db
-        .select({
-          today: sql<number>`(select count(*) from ${jobs} where ${jobs.ownerId} = ${principal.userId} and ${jobs.createdAt} > now() - interval '1 day')::int`,
-          // Counted up to the limit only, on the partial index of unfinished jobs.
-          unfinished: sql<number>`(select count(*) from (select 1 from ${jobs} where ${jobs.status} in ('queued', 'running') limit ${config.MAX_UNFINISHED_JOBS + 1}) as backlog)::int`,
-        })
-        .from(sql`(select 1) as one`),
-      c.var.db
-        .select()
-        .from(images)
-        .where(and(eq(images.ownerId, principal.userId), inArray(images.id, imageIds))),
-    ]);
-    const { today, unfinished } = usage ?? { today: 0, unfinished: 0 };
-    if (today + imageIds.length > config.JOBS_PER_DAY) {
-      throw new ApiError(
-        "quota_exceeded",
-        `Daily job quota reached: ${today} of ${config.JOBS_PER_DAY} used in the last 24 hours`,
-        { headers: { "Retry-After": "3600" } },
-      );
-    }
-    if (unfinished + imageIds.length > config.MAX_UNFINISHED_JOBS) {
-      throw new ApiError("backlog_full", "Too many jobs are waiting for detection; retry shortly", {
-        headers: { "Retry-After": String(config.BACKLOG_RETRY_AFTER_SECONDS) },
-        details: { unfinished, limit: config.MAX_UNFINISHED_JOBS },
-      });
-    }
-    const byId = new Map(owned.map((image) => [image.id, image]));
-    const missing = imageIds.filter((id) => !byId.has(id));
-    if (missing.length)
-      throw new ApiError("not_found", "Image not found", { details: { imageIds: missing } });
+  const { body: response, replayed } = await idempotently(
+    c.var.db,
+    principal.userId,
+    c.req.valid("header")["idempotency-key"],
+    `POST /v1/jobs\n${JSON.stringify(body)}`,
+    202,
+    async () => {
+      // One round trip: the caller's quota, the system's backlog and the images.
+      const [[usage], owned] = await c.var.db.batch([
+        c.var.db
+          .select({
+            today: sql<number>`(select count(*) from ${jobs} where ${jobs.ownerId} = ${principal.userId} and ${jobs.createdAt} > now() - interval '1 day')::int`,
+            // Counted up to the limit only, on the partial index of unfinished jobs.
+            unfinished: sql<number>`(select count(*) from (select 1 from ${jobs} where ${jobs.status} in ('queued', 'running') limit ${config.MAX_UNFINISHED_JOBS + 1}) as backlog)::int`,
+          })
+          .from(sql`(select 1) as one`),
+        c.var.db
+          .select()
+          .from(images)
+          .where(and(eq(images.ownerId, principal.userId), inArray(images.id, imageIds))),
+      ]);
+      const { today, unfinished } = usage ?? { today: 0, unfinished: 0 };
+      if (today + imageIds.length > config.JOBS_PER_DAY) {
+        throw new ApiError(
+          "quota_exceeded",
+          `Daily job quota reached: ${today} of ${config.JOBS_PER_DAY} used in the last 24 hours`,
+          { headers: { "Retry-After": "3600" } },
+        );
+      }
+      if (unfinished + imageIds.length > config.MAX_UNFINISHED_JOBS) {
+        throw new ApiError("backlog_full", "Too many jobs are waiting for detection; retry shortly", {
+          headers: { "Retry-After": String(config.BACKLOG_RETRY_AFTER_SECONDS) },
+          details: { unfinished, limit: config.MAX_UNFINISHED_JOBS },
+        });
+      }
+      const byId = new Map(owned.map((image) => [image.id, image]));
+      const missing = imageIds.filter((id) => !byId.has(id));
+      if (missing.length)
+        throw new ApiError("not_found", "Image not found", { details: { imageIds: missing } });
 
-    const params = {
-      conf: body.conf,
-      iou: body.iou,
-      maxDet: body.maxDet,
-      classes: body.classes,
-      tiling: body.tiling,
-      ...(body.pixelSizeMm ? { pixelSizeMm: body.pixelSizeMm } : {}),
-    };
-    const created = await c.var.db
-      .insert(jobs)
-      .values(
-        imageIds.map((imageId) => ({
-          ownerId: principal.userId,
-          imageId,
-          model,
-          params,
-          traceparent: c.var.trace.traceparent,
-          enqueuedAt: new Date(),
-        })),
-      )
-      .returning();
-    try {
-      const messages = await Promise.all(
-        created.map((job) => detectMessage(config, job, byId.get(job.imageId) as (typeof owned)[number])),
-      );
-      await enqueueDetect(c.env.DETECT_QUEUE, messages);
-    } catch (error) {
-      // Nothing half-accepted: jobs that could not be queued do not exist.
-      await c.var.db.delete(jobs).where(
-        inArray(
-          jobs.id,
-          created.map((job) => job.id),
-        ),
-      );
-      throw new ApiError("queue_unavailable", "Jobs could not be queued; retry shortly", {
-        cause: error,
-        headers: { "Retry-After": String(QUEUE_RETRY_AFTER_SECONDS) },
-      });
-    }
-    const response = {
-      jobs: created.map((job) => toJob(job, byId.get(job.imageId) as (typeof owned)[number])),
-    };
-    if (idempotencyKey)
-      await storeIdempotentResponse(c.var.db, principal.userId, idempotencyKey, {
-        status: 202,
-        body: response,
-      });
-    c.var.logger.info("jobs queued", { count: created.length, model });
-    c.header(
-      "Location",
-      created.length === 1
-        ? `/v1/jobs/${created[0]?.id}`
-        : `/v1/jobs?ids=${created.map((job) => job.id).join(",")}`,
-    );
-    return c.json(response, 202);
-  } catch (error) {
-    if (idempotencyKey)
-      await releaseIdempotencyKey(c.var.db, principal.userId, idempotencyKey).catch(() => {});
-    throw error;
+      const params = {
+        conf: body.conf,
+        iou: body.iou,
+        maxDet: body.maxDet,
+        classes: body.classes,
+        tiling: body.tiling,
+        ...(body.pixelSizeMm ? { pixelSizeMm: body.pixelSizeMm } : {}),
+      };
+      const created = await c.var.db
+        .insert(jobs)
+        .values(
+          imageIds.map((imageId) => ({
+            ownerId: principal.userId,
+            imageId,
+            model,
+            params,
+            traceparent: c.var.trace.traceparent,
+            enqueuedAt: new Date(),
+          })),
+        )
+        .returning();
+      try {
+        const messages = await Promise.all(
+          created.map((job) => detectMessage(config, job, byId.get(job.imageId) as (typeof owned)[number])),
+        );
+        await enqueueDetect(c.env.DETECT_QUEUE, messages);
+      } catch (error) {
+        // Nothing half-accepted: jobs that could not be queued do not exist.
+        await c.var.db.delete(jobs).where(
+          inArray(
+            jobs.id,
+            created.map((job) => job.id),
+          ),
+        );
+        throw new ApiError("queue_unavailable", "Jobs could not be queued; retry shortly", {
+          cause: error,
+          headers: { "Retry-After": String(QUEUE_RETRY_AFTER_SECONDS) },
+        });
+      }
+      c.var.logger.info("jobs queued", { count: created.length, model });
+      return {
+        jobs: created.map((job) => toJob(job, byId.get(job.imageId) as (typeof owned)[number])),
+      };
+    },
+  );
+  if (replayed) c.header("Idempotent-Replayed", "true");
+  else {
+    const ids = response.jobs.map((job) => job.id);
+    c.header("Location", ids.length === 1 ? `/v1/jobs/${ids[0]}` : `/v1/jobs?ids=${ids.join(",")}`);
   }
+  return c.json(response, 202);
 });

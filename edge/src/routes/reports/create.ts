@@ -1,6 +1,7 @@
 import type { ImagePixelSize, PixelSize } from "@common/measurements";
 import { images, type JobParams, jobs, type ReportJob, reportCounters, reports } from "@db/schema";
 import { ApiError } from "@edge/errors";
+import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { enqueueReport } from "@edge/reports/report-message";
@@ -41,15 +42,21 @@ const route = createRoute({
     "Queues a report over one or more succeeded jobs (at most REPORT_MAX_JOBS), showing each job's",
     "reviewed set. Answers 202 with the report, `status: queued`, and its number (unique per owner);",
     "follow `Location` until `status` is `ready` (or `failed`, with `error`), or subscribe to the",
-    "`report.ready` webhook. Needs `jobs:write`.",
+    "`report.ready` webhook. Send `Idempotency-Key` to make retries safe: the same key and body",
+    "return the same report (no second number), another body under the key is refused. Needs `jobs:write`.",
   ].join(" "),
   security: bearerSecurity,
-  request: { body: { required: true, content: { "application/json": { schema: CreateReportSchema } } } },
+  request: {
+    headers: IdempotencyHeaderSchema,
+    body: { required: true, content: { "application/json": { schema: CreateReportSchema } } },
+  },
   responses: {
     202: { description: "Queued", content: { "application/json": { schema: ReportSchema } } },
     400: errorResponse("Invalid body (`validation_failed`, `malformed_json`, `too_many_images`)"),
     404: errorResponse("A job is not among yours (`not_found`)"),
-    409: errorResponse("A job has not succeeded (`job_not_finished`)"),
+    409: errorResponse(
+      "A job has not succeeded (`job_not_finished`), or Idempotency-Key reused with another body or still in progress",
+    ),
     503: errorResponse("Nothing was created: the queue is unavailable (`queue_unavailable`)"),
     ...authErrorResponses,
   },
@@ -84,36 +91,50 @@ export const createReport = createRouter().openapi(route, async (c) => {
     });
   }
 
-  const values = {
-    ownerId: principal.userId,
-    jobs: jobIds.map((jobId) => reportJob(jobId, body, byId.get(jobId) as (typeof found)[number])),
-    header: body.header,
-    verdict: body.verdict,
-  };
-  // The counter row is locked until commit, so concurrent requests get consecutive numbers.
-  const report = await c.var.db.interactiveTransaction(async (tx) => {
-    const [counter] = await tx
-      .insert(reportCounters)
-      .values({ ownerId: principal.userId, last: 1 })
-      .onConflictDoUpdate({ target: reportCounters.ownerId, set: { last: sql`${reportCounters.last} + 1` } })
-      .returning({ last: reportCounters.last });
-    const [row] = await tx
-      .insert(reports)
-      .values({ ...values, sequence: counter?.last as number })
-      .returning();
-    return row as typeof reports.$inferSelect;
-  });
-  try {
-    await enqueueReport(c.env.REPORT_QUEUE, report.id);
-  } catch (error) {
-    // Nothing half-accepted; the number stays used, so a gap means a request that was refused.
-    await c.var.db.delete(reports).where(eq(reports.id, report.id));
-    throw new ApiError("queue_unavailable", "The report could not be queued; retry shortly", {
-      cause: error,
-      headers: { "Retry-After": String(QUEUE_RETRY_AFTER_SECONDS) },
-    });
-  }
-  c.var.logger.info("report queued", { reportId: report.id, jobs: jobIds.length });
-  c.header("Location", `/v1/reports/${report.id}`);
-  return c.json(toReport(report), 202);
+  const { body: created, replayed } = await idempotently(
+    c.var.db,
+    principal.userId,
+    c.req.valid("header")["idempotency-key"],
+    `POST /v1/reports\n${JSON.stringify(body)}`,
+    202,
+    async () => {
+      const values = {
+        ownerId: principal.userId,
+        jobs: jobIds.map((jobId) => reportJob(jobId, body, byId.get(jobId) as (typeof found)[number])),
+        header: body.header,
+        verdict: body.verdict,
+      };
+      // The counter row is locked until commit, so concurrent requests get consecutive numbers.
+      const report = await c.var.db.interactiveTransaction(async (tx) => {
+        const [counter] = await tx
+          .insert(reportCounters)
+          .values({ ownerId: principal.userId, last: 1 })
+          .onConflictDoUpdate({
+            target: reportCounters.ownerId,
+            set: { last: sql`${reportCounters.last} + 1` },
+          })
+          .returning({ last: reportCounters.last });
+        const [row] = await tx
+          .insert(reports)
+          .values({ ...values, sequence: counter?.last as number })
+          .returning();
+        return row as typeof reports.$inferSelect;
+      });
+      try {
+        await enqueueReport(c.env.REPORT_QUEUE, report.id);
+      } catch (error) {
+        // Nothing half-accepted; the number stays used, so a gap means a request that was refused.
+        await c.var.db.delete(reports).where(eq(reports.id, report.id));
+        throw new ApiError("queue_unavailable", "The report could not be queued; retry shortly", {
+          cause: error,
+          headers: { "Retry-After": String(QUEUE_RETRY_AFTER_SECONDS) },
+        });
+      }
+      c.var.logger.info("report queued", { reportId: report.id, jobs: jobIds.length });
+      return toReport(report);
+    },
+  );
+  if (replayed) c.header("Idempotent-Replayed", "true");
+  c.header("Location", `/v1/reports/${created.id}`);
+  return c.json(created, 202);
 });

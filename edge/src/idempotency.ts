@@ -1,10 +1,18 @@
 import type { Db } from "@db/client-worker";
 import { idempotencyKeys } from "@db/schema";
+import { z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
-import { sha256Hex } from "../auth/secrets";
-import { ApiError } from "../errors";
+import { sha256Hex } from "./auth/secrets";
+import { ApiError } from "./errors";
 
 export type Replay = { status: number; body: unknown };
+
+/** The request header of the routes that create things (jobs, reports); optional. */
+export const IdempotencyHeaderSchema = z.object({
+  "idempotency-key": z.string().min(1).max(255).optional().openapi({
+    description: "Makes retries safe: the same key and body return the first answer; another body is refused",
+  }),
+});
 
 /** Status of a claimed key whose request is still being processed. */
 const IN_PROGRESS = 0;
@@ -61,4 +69,30 @@ export async function releaseIdempotencyKey(db: Db, ownerId: string, key: string
   await db
     .delete(idempotencyKeys)
     .where(and(eq(idempotencyKeys.ownerId, ownerId), eq(idempotencyKeys.key, key)));
+}
+
+/**
+ * Runs `create` at most once per key: a repeat of the same request gets the stored answer
+ * (`replayed`), a failure releases the key so the client can retry, and without a key it simply
+ * runs. `fingerprint` names the request (method, path and body).
+ */
+export async function idempotently<T>(
+  db: Db,
+  ownerId: string,
+  key: string | undefined,
+  fingerprint: string,
+  status: number,
+  create: () => Promise<T>,
+): Promise<{ body: T; replayed: boolean }> {
+  if (!key) return { body: await create(), replayed: false };
+  const replay = await claimIdempotencyKey(db, ownerId, key, fingerprint);
+  if (replay) return { body: replay.body as T, replayed: true };
+  try {
+    const body = await create();
+    await storeIdempotentResponse(db, ownerId, key, { status, body });
+    return { body, replayed: false };
+  } catch (error) {
+    await releaseIdempotencyKey(db, ownerId, key).catch(() => {});
+    throw error;
+  }
 }
