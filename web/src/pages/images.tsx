@@ -1,9 +1,11 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { useState } from "hono/jsx/dom";
 import { ApiFailure } from "../api/client";
 import { api } from "../api/instance";
-import type { Image, Job, Page } from "../api/types";
+import type { Image, Job } from "../api/types";
 import { uploadFile } from "../api/upload";
+import { usePagedList } from "../api/use-paged-list";
 import { describeFailure, ErrorMessage } from "../components/error-message";
+import { LoadMore } from "../components/load-more";
 import { navigate } from "../router";
 
 type Upload = {
@@ -31,16 +33,10 @@ let nextUploadId = 0;
 
 export function ImagesPage() {
   const [uploads, setUploads] = useState<Upload[]>([]);
-  const [images, setImages] = useState<Image[]>([]);
+  const images = usePagedList<Image>("/v1/images");
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dragging, setDragging] = useState(false);
   const [error, setError] = useState<unknown>(null);
-
-  const load = () =>
-    api.call<Page<Image>>("/v1/images?limit=100").then((page) => setImages(page.items), setError);
-  useEffect(() => {
-    void load();
-  }, []);
 
   const update = (id: number, change: Partial<Upload>) =>
     setUploads((list) => list.map((upload) => (upload.id === id ? { ...upload, ...change } : upload)));
@@ -57,7 +53,8 @@ export function ImagesPage() {
         try {
           const image = await uploadWithRefresh(file, (progress) => update(id, { progress }));
           update(id, { state: "done", progress: 1 });
-          setImages((list) => [image, ...list]);
+          // The newest image goes on top, as the API's newest-first order would put it.
+          images.update((list) => [image, ...list]);
           setSelected((set) => new Set(set).add(image.id));
         } catch (failure) {
           update(id, { state: "refused", message: describeFailure(failure) });
@@ -176,7 +173,7 @@ export function ImagesPage() {
           </tr>
         </thead>
         <tbody>
-          {images.map((image) => (
+          {images.items.map((image) => (
             <tr data-image-id={image.id}>
               <td>
                 <input
@@ -198,6 +195,7 @@ export function ImagesPage() {
           ))}
         </tbody>
       </table>
+      <LoadMore list={images} noun="images" />
     </section>
   );
 }

@@ -1,54 +1,43 @@
-import { useEffect, useRef, useState } from "hono/jsx/dom";
+import { useEffect } from "hono/jsx/dom";
 import { followJobEvents } from "../api/event-stream";
 import { api } from "../api/instance";
-import type { Job, JobStatus, Page } from "../api/types";
-import { ErrorMessage } from "../components/error-message";
+import type { Job, JobStatus } from "../api/types";
+import { usePagedList } from "../api/use-paged-list";
+import { LoadMore } from "../components/load-more";
 import { BASE, linkHandler, navigate, useRoute } from "../router";
 
 const STATUSES: JobStatus[] = ["queued", "running", "succeeded", "failed"];
 
 /** The list's filters live in the URL, so a filtered view can be bookmarked and shared. */
 function listPath(query: URLSearchParams): string {
-  const params = new URLSearchParams({ limit: "100" });
+  const params = new URLSearchParams();
   for (const name of ["status", "model"]) {
     const value = query.get(name);
     if (value) params.set(name, value);
   }
-  return `/v1/jobs?${params}`;
+  return `/v1/jobs${params.size ? `?${params}` : ""}`;
 }
 
 export function JobsPage() {
   const { query } = useRoute();
-  const [jobs, setJobs] = useState<Job[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const shown = useRef<Set<string>>(new Set());
-  shown.current = new Set(jobs.map((job) => job.id));
   const path = listPath(query);
+  const jobs = usePagedList<Job>(path);
 
   useEffect(() => {
-    let current = true;
-    const load = () =>
-      api.call<Page<Job>>(path).then(
-        (page) => current && setJobs(page.items),
-        (failure) => current && setError(failure),
+    const filtered = Boolean(query.get("status"));
+    return followJobEvents(api, (event) => {
+      let shown = false;
+      jobs.update((list) =>
+        list.map((job) => {
+          if (job.id !== event.job.id) return job;
+          shown = true;
+          return { ...job, status: event.job.status, error: event.job.error };
+        }),
       );
-    void load();
-    const stop = followJobEvents(api, (event) => {
-      // A job this page has not listed, or one that may now leave the filter: read the list again.
-      if (!shown.current?.has(event.job.id) || query.get("status")) {
-        void load();
-        return;
-      }
-      setJobs((list) =>
-        list.map((job) =>
-          job.id === event.job.id ? { ...job, status: event.job.status, error: event.job.error } : job,
-        ),
-      );
+      // A job not listed (a new one), or one that may now leave the filter: read the list again,
+      // as many jobs as are shown, so the pages the user loaded stay.
+      if (!shown || filtered) jobs.reload();
     });
-    return () => {
-      current = false;
-      stop();
-    };
   }, [path]);
 
   function filter(event: Event) {
@@ -79,7 +68,6 @@ export function JobsPage() {
         <input id="model-filter" name="model" value={query.get("model") ?? ""} />
         <button type="submit">Filter</button>
       </form>
-      <ErrorMessage error={error} />
       <table aria-live="polite">
         <caption>Your jobs (newest first; status updates live)</caption>
         <thead>
@@ -94,7 +82,7 @@ export function JobsPage() {
           </tr>
         </thead>
         <tbody>
-          {jobs.map((job) => (
+          {jobs.items.map((job) => (
             <tr data-job-id={job.id} data-status={job.status}>
               <td>{new Date(job.createdAt).toLocaleString()}</td>
               <td>
@@ -114,7 +102,8 @@ export function JobsPage() {
           ))}
         </tbody>
       </table>
-      {jobs.length === 0 && <p>No jobs yet: select images and start detection.</p>}
+      <LoadMore list={jobs} noun="jobs" />
+      {jobs.loaded && jobs.items.length === 0 && <p>No jobs yet: select images and start detection.</p>}
     </section>
   );
 }

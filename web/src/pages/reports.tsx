@@ -1,8 +1,10 @@
 import { useEffect, useState } from "hono/jsx/dom";
 import { downloadFile } from "../api/download";
 import { api } from "../api/instance";
-import type { Job, Page, Report } from "../api/types";
+import type { Job, Report } from "../api/types";
+import { usePagedList } from "../api/use-paged-list";
 import { ErrorMessage } from "../components/error-message";
+import { LoadMore } from "../components/load-more";
 import { useRoute } from "../router";
 
 const VERDICTS = ["accept", "repair", "reject"] as const;
@@ -23,26 +25,15 @@ const settled = (report: Report) => report.status === "ready" || report.status =
 
 export function ReportsPage() {
   const { query } = useRoute();
-  const [jobs, setJobs] = useState<Job[]>([]);
-  const [reports, setReports] = useState<Report[]>([]);
+  const jobs = usePagedList<Job>("/v1/jobs?status=succeeded");
+  const reports = usePagedList<Report>("/v1/reports");
   const [chosen, setChosen] = useState<Set<string>>(new Set(query.getAll("job")));
   const [error, setError] = useState<unknown>(null);
 
-  const loadReports = () =>
-    api.call<Page<Report>>("/v1/reports?limit=50").then((page) => setReports(page.items));
-
-  useEffect(() => {
-    api
-      .call<Page<Job>>("/v1/jobs?status=succeeded&limit=100")
-      .then((page) => setJobs(page.items))
-      .catch(setError);
-    loadReports().catch(setError);
-  }, []);
-
-  const rendering = reports.some((report) => !settled(report));
+  const rendering = reports.items.some((report) => !settled(report));
   useEffect(() => {
     if (!rendering) return;
-    const timer = setInterval(() => void loadReports().catch(setError), POLL_MS);
+    const timer = setInterval(() => reports.reload(), POLL_MS);
     return () => clearInterval(timer);
   }, [rendering]);
 
@@ -66,7 +57,7 @@ export function ReportsPage() {
           ...(pixelSize > 0 ? { pixelSizeMm: pixelSize } : {}),
         },
       });
-      setReports((list) => [report, ...list]);
+      reports.update((list) => [report, ...list]);
     } catch (failure) {
       setError(failure);
     }
@@ -80,8 +71,8 @@ export function ReportsPage() {
         <p class="hint">The report shows each job's reviewed set: review the detections first.</p>
         <fieldset>
           <legend>Jobs ({chosen.size} chosen)</legend>
-          {jobs.length === 0 && <p>No succeeded jobs yet.</p>}
-          {jobs.map((job) => (
+          {jobs.loaded && jobs.items.length === 0 && <p>No succeeded jobs yet.</p>}
+          {jobs.items.map((job) => (
             <label class="check">
               <input
                 type="checkbox"
@@ -98,6 +89,7 @@ export function ReportsPage() {
               {job.image.height}
             </label>
           ))}
+          <LoadMore list={jobs} noun="succeeded jobs" />
         </fieldset>
         <div class="inline-form">
           <label htmlFor="verdict">Verdict</label>
@@ -138,7 +130,7 @@ export function ReportsPage() {
           </tr>
         </thead>
         <tbody>
-          {reports.map((report) => (
+          {reports.items.map((report) => (
             <tr data-report-id={report.id} data-status={report.status}>
               <td>{report.number}</td>
               <td>{report.verdict}</td>
@@ -165,6 +157,7 @@ export function ReportsPage() {
           ))}
         </tbody>
       </table>
+      <LoadMore list={reports} noun="reports" />
     </section>
   );
 }
