@@ -173,7 +173,7 @@ try {
       `DB_WS_PROXY=127.0.0.1:${settings.wsProxyPort}`,
       `DB_SQL_ENDPOINT=${sqlEndpoint.url}`,
       `JWT_KEYS=${jwtKeys}`,
-      `EDGE_PUBLIC_URL=${edge}`,
+      `INFERENCE_EDGE_URL=${edge}`,
       `INFERENCE_CALLBACK_TOKEN=${secrets.callbackToken}`,
       `INFERENCE_API_TOKEN=${secrets.inferenceApiToken}`,
       `OPERATIONS_TOKEN=${secrets.operationsToken}`,

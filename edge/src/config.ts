@@ -60,7 +60,7 @@ export const configSchema = z.object({
   RATE_LIMIT_WRITE: rateLimit("120/60s"),
 
   /** Base URL at which the inference service reaches this Worker (signed image URLs). */
-  EDGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }),
+  INFERENCE_EDGE_URL: z.url({ protocol: /^https?$/ }),
   /** Bearer credential the inference service presents to `/internal/*` (claim and result callbacks). */
   INFERENCE_CALLBACK_TOKEN: z.string().min(16),
   /** Bearer credential this Worker presents to the inference service's API (local push bridge). */

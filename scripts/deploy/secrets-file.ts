@@ -8,7 +8,7 @@ import { type Config, configSchema } from "@edge/config";
  */
 export const REQUIRED_SECRETS = [
   "DATABASE_URL",
-  "EDGE_PUBLIC_URL",
+  "INFERENCE_EDGE_URL",
   "INFERENCE_CALLBACK_TOKEN",
   "OPERATIONS_TOKEN",
   "IMAGE_URL_SIGNING_KEY",

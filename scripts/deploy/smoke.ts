@@ -1,5 +1,5 @@
 /**
- * `npm run deploy:smoke -- --url <EDGE_PUBLIC_URL> [--timeout-seconds 120]`
+ * `npm run deploy:smoke -- --url <INFERENCE_EDGE_URL> [--timeout-seconds 120]`
  *
  * The check after a deploy: `/health/ready` must answer 200 (database, storage, queue and, when
  * configured, inference), retried until the timeout while a fresh deployment settles. With

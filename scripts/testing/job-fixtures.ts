@@ -166,7 +166,7 @@ export async function workerConfig(worker: TestWorker) {
   return configSchema.parse({
     DATABASE_URL: worker.databaseUrl,
     JWT_KEYS: jwtKeys,
-    EDGE_PUBLIC_URL: worker.origin,
+    INFERENCE_EDGE_URL: worker.origin,
     INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
     INFERENCE_API_TOKEN: secrets.inferenceApiToken,
     OPERATIONS_TOKEN: secrets.operationsToken,

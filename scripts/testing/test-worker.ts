@@ -149,7 +149,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
         DB_WS_PROXY: wsProxy,
         DB_SQL_ENDPOINT: options.sqlEndpoint ?? sqlEndpoint.url,
         JWT_KEYS: jwtKeys,
-        EDGE_PUBLIC_URL: origin,
+        INFERENCE_EDGE_URL: origin,
         INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
         INFERENCE_API_TOKEN: secrets.inferenceApiToken,
         OPERATIONS_TOKEN: secrets.operationsToken,

@@ -14,7 +14,7 @@ function env(vars: Record<string, string>): Bindings {
     LOG_LEVEL: "error",
     DATABASE_URL: "postgresql://user:pw@127.0.0.1:1/none",
     JWT_KEYS: '{"keys":[]}',
-    EDGE_PUBLIC_URL: "https://edge.example.com",
+    INFERENCE_EDGE_URL: "https://edge.example.com",
     INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
     OPERATIONS_TOKEN: secrets.operationsToken,
     IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,

@@ -54,7 +54,7 @@ export async function signImageUrl(config: Config, objectKey: string, now = Date
     await hmacKey(config.IMAGE_URL_SIGNING_KEY),
     signedPayload(objectKey, expires),
   );
-  const url = new URL(`${SIGNED_OBJECT_PATH}${encodeURIComponent(objectKey)}`, config.EDGE_PUBLIC_URL);
+  const url = new URL(`${SIGNED_OBJECT_PATH}${encodeURIComponent(objectKey)}`, config.INFERENCE_EDGE_URL);
   url.searchParams.set("exp", String(expires));
   url.searchParams.set("sig", toHex(signature));
   return { url: url.toString(), expiresAt };

@@ -8,7 +8,7 @@ export function validSecrets(): Record<string, string> {
   return {
     DATABASE_URL:
       "postgresql://app:pw@ep-quiet-cell-123456-pooler.eu-central-1.aws.neon.tech/defects?sslmode=require",
-    EDGE_PUBLIC_URL: "https://defect-detection-edge-staging.example.workers.dev",
+    INFERENCE_EDGE_URL: "https://defect-detection-edge-staging.example.workers.dev",
     INFERENCE_CALLBACK_TOKEN: "callback-token-0123456789abcdef",
     OPERATIONS_TOKEN: "operations-token-0123456789abcdef",
     IMAGE_URL_SIGNING_KEY: "image-url-signing-key-0123456789abcdef0123",

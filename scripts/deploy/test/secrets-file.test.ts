@@ -28,12 +28,12 @@ describe("secrets file", () => {
         ...validSecrets(),
         DATABASE_URL: "mysql://db.example.com/x",
         OPERATIONS_TOKEN: "short",
-        EDGE_PUBLIC_URL: "not a url",
+        INFERENCE_EDGE_URL: "not a url",
       }),
     );
     expect(found.map((problem) => problem.split(":")[0])).toEqual([
       "DATABASE_URL",
-      "EDGE_PUBLIC_URL",
+      "INFERENCE_EDGE_URL",
       "OPERATIONS_TOKEN",
     ]);
     expect(found.join(" ")).not.toContain("short");
@@ -61,7 +61,7 @@ describe("secrets file", () => {
       "OPERATIONS_TOKEN: must be a string",
     ]);
     expect(problems("")).toEqual([
-      "missing required DATABASE_URL, EDGE_PUBLIC_URL, INFERENCE_CALLBACK_TOKEN, OPERATIONS_TOKEN, IMAGE_URL_SIGNING_KEY",
+      "missing required DATABASE_URL, INFERENCE_EDGE_URL, INFERENCE_CALLBACK_TOKEN, OPERATIONS_TOKEN, IMAGE_URL_SIGNING_KEY",
     ]);
   });
 });

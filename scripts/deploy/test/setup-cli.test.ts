@@ -53,7 +53,7 @@ describe("deploy:setup --plan", () => {
     );
     expect(lines).toContain("upload  wrangler secret bulk <temporary secrets file> --env staging");
     expect(lines).toContain(
-      "Worker secrets: DATABASE_URL, EDGE_PUBLIC_URL, INFERENCE_CALLBACK_TOKEN, OPERATIONS_TOKEN, IMAGE_URL_SIGNING_KEY, JWT_KEYS",
+      "Worker secrets: DATABASE_URL, INFERENCE_EDGE_URL, INFERENCE_CALLBACK_TOKEN, OPERATIONS_TOKEN, IMAGE_URL_SIGNING_KEY, JWT_KEYS",
     );
     expect(stdout).toContain("wrangler secret list --env staging --format json");
     // Production names never leak into the staging plan, and no value is ever printed.
@@ -69,7 +69,7 @@ describe("deploy:setup --plan", () => {
     expect(stdout).toContain("--dead-letter-queue detect-dlq\n");
     expect(stdout).toContain("wrangler secret bulk <temporary secrets file> --env production");
     // Without a file it says which secrets the Worker still needs.
-    expect(stdout).toContain("the Worker also needs DATABASE_URL, EDGE_PUBLIC_URL");
+    expect(stdout).toContain("the Worker also needs DATABASE_URL, INFERENCE_EDGE_URL");
   });
 
   test("a file that brings JWT_KEYS: no key is generated", async () => {

@@ -112,7 +112,7 @@ describe("workflows: what CI/CD does", () => {
       index(/^npm run db:migrate$/),
       index(/^npm run build:web\nnpx wrangler deploy --env "\$DEPLOY_ENV"/),
       index(/kustomize edit set image "defect-inference=\$IMAGE"/),
-      index(/^npm run deploy:smoke -- --url "\$EDGE_PUBLIC_URL"$/),
+      index(/^npm run deploy:smoke -- --url "\$INFERENCE_EDGE_URL"$/),
     ];
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
