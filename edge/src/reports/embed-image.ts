@@ -1,4 +1,4 @@
-import { type PDFDocument, PDFHexString, PDFName, PDFRawStream, type PDFRef } from "pdf-lib";
+import { type PDFDocument, PDFHexString, type PDFImage, PDFName, PDFRawStream, type PDFRef } from "pdf-lib";
 
 /**
  * Puts radiographs into a report PDF without decoding them where the PDF format allows it, so
@@ -106,6 +106,12 @@ function embedPlainPng(doc: PDFDocument, png: PngLayout): Embedded | null {
   return { ref, width: png.width, height: png.height, bytes: data.length, decodedPixels: 0 };
 }
 
+/** Writes `image` into the document now, so pdf-lib can drop its copy before the next image. */
+async function embedded(image: PDFImage, bytes: number, decodedPixels: number): Promise<Embedded> {
+  await image.embed();
+  return { ref: image.ref, width: image.width, height: image.height, bytes, decodedPixels };
+}
+
 /**
  * Embeds one stored image into `doc`, or says why it is shown without its pixels.
  * `decodeBudget` is what is left of the report's REPORT_MAX_DECODED_PIXELS.
@@ -116,17 +122,7 @@ export async function embedImage(
   format: string,
   decodeBudget: number,
 ): Promise<Embedded | NotEmbedded> {
-  if (format === "jpeg") {
-    const image = await doc.embedJpg(bytes);
-    await image.embed();
-    return {
-      ref: image.ref,
-      width: image.width,
-      height: image.height,
-      bytes: bytes.length,
-      decodedPixels: 0,
-    };
-  }
+  if (format === "jpeg") return embedded(await doc.embedJpg(bytes), bytes.length, 0);
   if (format === "png") {
     const png = readPngLayout(bytes);
     if (!png) return { reason: "the stored PNG could not be read" };
@@ -142,15 +138,7 @@ export async function embedImage(
           "a PNG with alpha or interlacing must be decoded, and the report's decoding budget (REPORT_MAX_DECODED_PIXELS) is spent",
       };
     }
-    const image = await doc.embedPng(bytes);
-    await image.embed();
-    return {
-      ref: image.ref,
-      width: image.width,
-      height: image.height,
-      bytes: bytes.length,
-      decodedPixels: pixels,
-    };
+    return embedded(await doc.embedPng(bytes), bytes.length, pixels);
   }
   return { reason: `${format.toUpperCase()} images cannot be embedded by the edge (no codec in Workers)` };
 }

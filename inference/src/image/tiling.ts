@@ -102,20 +102,8 @@ export function planTiling(
   if (mode === "auto") {
     const shrink = Math.max(width / inputWidth, height / inputHeight);
     if (shrink <= settings.autoMaxShrink) return null;
-    let tileSize = settings.autoTileSize || longInput;
-    let plan = planFor(
-      width,
-      height,
-      inputWidth,
-      inputHeight,
-      tileSize,
-      settings.autoOverlap,
-      settings.autoWholeImage,
-    );
-    // Too many tiles: larger tiles (each scaled down more) until the image fits the bound.
-    while (plan.tiles.length + (plan.wholeImage ? 1 : 0) > settings.maxTiles) {
-      tileSize = Math.ceil(tileSize * 1.25);
-      plan = planFor(
+    const autoPlan = (tileSize: number) =>
+      planFor(
         width,
         height,
         inputWidth,
@@ -124,6 +112,12 @@ export function planTiling(
         settings.autoOverlap,
         settings.autoWholeImage,
       );
+    let tileSize = settings.autoTileSize || longInput;
+    let plan = autoPlan(tileSize);
+    // Too many tiles: larger tiles (each scaled down more) until the image fits the bound.
+    while (plan.tiles.length + (plan.wholeImage ? 1 : 0) > settings.maxTiles) {
+      tileSize = Math.ceil(tileSize * 1.25);
+      plan = autoPlan(tileSize);
     }
     return plan;
   }
