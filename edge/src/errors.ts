@@ -90,3 +90,13 @@ export class ApiError extends HTTPException {
     this.headers = options.headers;
   }
 }
+
+/** Retry-After of a refused enqueue: the Queues service is briefly unavailable, not overloaded by us. */
+export const QUEUE_RETRY_AFTER_SECONDS = 5;
+
+/** 503 for a send the queue refused; the caller has undone what it created, so nothing is half-accepted. */
+export const queueUnavailable = (what: string, cause: unknown) =>
+  new ApiError("queue_unavailable", `${what} could not be queued; retry shortly`, {
+    cause,
+    headers: { "Retry-After": String(QUEUE_RETRY_AFTER_SECONDS) },
+  });

@@ -1,5 +1,5 @@
 import { images, jobs } from "@db/schema";
-import { ApiError } from "@edge/errors";
+import { ApiError, queueUnavailable } from "@edge/errors";
 import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { toJob } from "@edge/jobs/views";
@@ -9,9 +9,6 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { CreateJobsSchema, QueuedJobsSchema } from "./schema";
-
-/** Retry-After of a refused enqueue: the Queues service is briefly unavailable, not overloaded by us. */
-const QUEUE_RETRY_AFTER_SECONDS = 5;
 
 const route = createRoute({
   method: "post",
@@ -138,10 +135,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
             created.map((job) => job.id),
           ),
         );
-        throw new ApiError("queue_unavailable", "Jobs could not be queued; retry shortly", {
-          cause: error,
-          headers: { "Retry-After": String(QUEUE_RETRY_AFTER_SECONDS) },
-        });
+        throw queueUnavailable("Jobs", error);
       }
       c.var.logger.info("jobs queued", { count: created.length, model });
       return {

@@ -1,6 +1,6 @@
 import type { ImagePixelSize, PixelSize } from "@common/measurements";
 import { images, type JobParams, jobs, type ReportJob, reportCounters, reports } from "@db/schema";
-import { ApiError } from "@edge/errors";
+import { ApiError, queueUnavailable } from "@edge/errors";
 import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
@@ -29,9 +29,6 @@ function reportJob(
   }
   return { jobId, pixelSizeMm: null, pixelSizeSource: null };
 }
-
-/** Retry-After of a refused enqueue: the Queues service is briefly unavailable. */
-const QUEUE_RETRY_AFTER_SECONDS = 5;
 
 const route = createRoute({
   method: "post",
@@ -125,10 +122,7 @@ export const createReport = createRouter().openapi(route, async (c) => {
       } catch (error) {
         // Nothing half-accepted; the number stays used, so a gap means a request that was refused.
         await c.var.db.delete(reports).where(eq(reports.id, report.id));
-        throw new ApiError("queue_unavailable", "The report could not be queued; retry shortly", {
-          cause: error,
-          headers: { "Retry-After": String(QUEUE_RETRY_AFTER_SECONDS) },
-        });
+        throw queueUnavailable("The report", error);
       }
       c.var.logger.info("report queued", { reportId: report.id, jobs: jobIds.length });
       return toReport(report);
