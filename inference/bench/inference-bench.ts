@@ -2,6 +2,9 @@ import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
+import { sampleSeed } from "@generator/dataset";
+import { encodePng } from "@generator/png";
+import { renderSample } from "@generator/sample";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { loadConfig } from "../src/config";
@@ -10,9 +13,6 @@ import { computeLetterbox, fillTensor } from "../src/image/letterbox";
 import { silentLogger } from "../src/log";
 import { loadDetector } from "../src/model/detector";
 import { createService } from "../src/service";
-import { sampleSeed } from "../training/generator/dataset";
-import { encodePng } from "../training/generator/png";
-import { renderSample } from "../training/generator/sample";
 
 /** Generator seed of the benchmark films (any seed works; fixed so runs compare). */
 const BENCH_SEED = 7;

@@ -5,11 +5,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { MODEL_LEVELS, mapToBytes } from "@common/imaging/intensity";
+import { type DicondeFile, TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
+import { encodeJpegLossless } from "@generator/jpeg-lossless";
 import sharp from "sharp";
 import { InferenceError } from "../src/errors";
 import { DEFAULT_INTENSITY, decodeToSize, probeImage } from "../src/image/decode";
-import { type DicondeFile, TRANSFER_SYNTAX_UIDS, writeDiconde } from "../training/generator/diconde";
-import { encodeJpegLossless } from "../training/generator/jpeg-lossless";
 
 const WIDTH = 48;
 const HEIGHT = 20;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SharedErrorCode } from "@common/errors";
+import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { loadConfig } from "../src/config";
 import { ErrorBodySchema } from "../src/http/errors";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";
-import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "../training/generator/diconde";
 import { FIXTURE_MODELS_DIR, gifImage, solidImage } from "./fixtures";
 import { detectMessage, FakeEdge } from "./fixtures/fake-edge";
 

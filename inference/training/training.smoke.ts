@@ -11,11 +11,11 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFECT_CLASSES } from "@generator/classes";
+import { writeDataset } from "@generator/dataset";
 import { loadDetector } from "../src/model/detector";
 import { readModelMetadata } from "../src/model/metadata";
 import { readOnnxHeader } from "../src/model/onnx-proto";
-import { DEFECT_CLASSES } from "./generator/classes";
-import { writeDataset } from "./generator/dataset";
 
 const IMGSZ = 160;
 let work = "";

@@ -1,6 +1,6 @@
 import { deflateSync } from "node:zlib";
+import { writeDiconde } from "@generator/diconde";
 import sharp from "sharp";
-import { writeDiconde } from "../../inference/training/generator/diconde";
 
 /** A small greyscale test card with some structure (so encoders produce real data). */
 function greyCard(width: number, height: number): Buffer {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { mapValue, resolveMapping, windowBounds } from "@common/imaging/intensity";
+import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { encode as encodePng } from "fast-png";
 import sharp from "sharp";
-import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "../../inference/training/generator/diconde";
 import {
   autoWindow,
   defaultWindow,

@@ -1,7 +1,7 @@
+import { encodePng } from "@generator/png";
+import { deriveSeed } from "@generator/prng";
+import { renderSample } from "@generator/sample";
 import sharp from "sharp";
-import { encodePng } from "../../inference/training/generator/png";
-import { deriveSeed } from "../../inference/training/generator/prng";
-import { renderSample } from "../../inference/training/generator/sample";
 
 /**
  * A weld radiograph from the project's own film generator (the one the shipped model was trained

@@ -7,12 +7,12 @@ import {
   type WindowLevel,
   windowFromBounds,
 } from "@common/imaging/intensity";
+import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { fakeDetections, useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
 import { encode as encodePng } from "fast-png";
-import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "../../inference/training/generator/diconde";
 import { buildWebApp } from "../build";
 import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
 import { acrossEdge, CRACK_RGB, edgeIn, grey, POROSITY_RGB, pixelAt, setRange } from "./film-canvas";

@@ -3,12 +3,12 @@ import { createHash } from "node:crypto";
 import { images } from "@db/schema";
 import { DATABASE_RETRY_AFTER_SECONDS } from "@edge/db-errors";
 import { ImageSchema } from "@edge/routes/images/schema";
+import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import { DICOM_FIXTURE_SPACING, type ImageFixture, imageFixtures } from "@scripts/testing/image-fixtures";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
-import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "../../../inference/training/generator/diconde";
 
 const worker = useTestWorker({
   vars: {

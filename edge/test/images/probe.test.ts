@@ -1,11 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { hasValidEnding, probeImage } from "@edge/images/probe";
+import { type DicondeFile, TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { DICOM_FIXTURE_SPACING, imageFixtures } from "@scripts/testing/image-fixtures";
-import {
-  type DicondeFile,
-  TRANSFER_SYNTAX_UIDS,
-  writeDiconde,
-} from "../../../inference/training/generator/diconde";
 
 const probe = (bytes: Buffer) => probeImage(new Uint8Array(bytes), bytes.length);
 

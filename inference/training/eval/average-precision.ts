@@ -3,12 +3,9 @@
  * 101-point interpolated precision, averaged over IoU 0.50:0.05:0.95.
  */
 
-export interface Box {
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-}
+import { type Box, iou } from "@inference/postprocess/boxes";
+
+export { type Box, iou } from "@inference/postprocess/boxes";
 
 export interface Truth {
   classId: number;
@@ -25,15 +22,6 @@ export interface ImageResult {
 }
 
 export const IOU_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_, i) => 0.5 + 0.05 * i);
-
-export function iou(a: Box, b: Box): number {
-  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
-  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 /**
  * For predictions of one class in one image, sorted by descending score: whether each is a true

@@ -21,6 +21,9 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { detections, jobs, users } from "@db/schema";
+import { encodePng } from "@generator/png";
+import { deriveSeed } from "@generator/prng";
+import { renderSample } from "@generator/sample";
 import { loadConfig } from "@inference/config";
 import type { Logger } from "@inference/log";
 import { createService, type Service } from "@inference/service";
@@ -30,9 +33,6 @@ import { sharedServices, stopSharedServices } from "@scripts/testing/shared-serv
 import { startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
 import { inArray } from "drizzle-orm";
 import sharp from "sharp";
-import { encodePng } from "../../../inference/training/generator/png";
-import { deriveSeed } from "../../../inference/training/generator/prng";
-import { renderSample } from "../../../inference/training/generator/sample";
 import { ms, percentile, printTable } from "../stats";
 
 /** Open job sessions (creation plus its waits) beyond which scheduled creations are dropped. */

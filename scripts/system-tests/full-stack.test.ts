@@ -4,13 +4,13 @@
  * stored are compared with the labels the generator drew.
  */
 import { describe, expect, test } from "bun:test";
+import { encodePng } from "@generator/png";
+import { deriveSeed } from "@generator/prng";
+import { renderSample } from "@generator/sample";
+import { iou } from "@inference/postprocess/boxes";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
-import { iou } from "./eval/average-precision";
 import { useFullStack } from "./full-stack-fixture";
-import { encodePng } from "./generator/png";
-import { deriveSeed } from "./generator/prng";
-import { renderSample } from "./generator/sample";
 
 const stack = useFullStack({ intraOpThreads: 2 });
 

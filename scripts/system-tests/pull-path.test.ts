@@ -6,9 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { encodePng } from "@generator/png";
+import { deriveSeed } from "@generator/prng";
+import { renderSample } from "@generator/sample";
+import { loadConfig } from "@inference/config";
+import { silentLogger } from "@inference/log";
+import { createService, type Service } from "@inference/service";
 import { freePort } from "@scripts/local-stack/ports";
 import { deadLettersToWorker, devQueueProducers, devWorkerEntry } from "@scripts/local-stack/queue-consumers";
 import { type LocalQueuesApi, startLocalQueuesApi } from "@scripts/local-stack/queues-api";
+import { repoRoot } from "@scripts/local-stack/settings";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import {
   arrangeJob,
@@ -20,12 +27,6 @@ import {
 } from "@scripts/testing/job-fixtures";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
-import { loadConfig } from "../src/config";
-import { silentLogger } from "../src/log";
-import { createService, type Service } from "../src/service";
-import { encodePng } from "./generator/png";
-import { deriveSeed } from "./generator/prng";
-import { renderSample } from "./generator/sample";
 
 const ACCOUNT = "local";
 const TOKEN = crypto.randomUUID();
@@ -59,7 +60,7 @@ beforeAll(async () => {
   });
   service = await createService(
     loadConfig({
-      INFERENCE_MODELS_DIR: join(import.meta.dir, "..", "models"),
+      INFERENCE_MODELS_DIR: join(repoRoot, "inference", "models"),
       INFERENCE_EDGE_URL: edgeUrl,
       INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
       INFERENCE_CF_API_BASE: queues.apiBase,

@@ -4,16 +4,17 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { loadDetector } from "../src/model/detector";
-import { readModelMetadata } from "../src/model/metadata";
-import { readOnnxHeader } from "../src/model/onnx-proto";
-import { iou } from "./eval/average-precision";
-import { DEFECT_CLASSES } from "./generator/classes";
-import { encodePng } from "./generator/png";
-import { deriveSeed } from "./generator/prng";
-import { renderSample } from "./generator/sample";
+import { DEFECT_CLASSES } from "@generator/classes";
+import { encodePng } from "@generator/png";
+import { deriveSeed } from "@generator/prng";
+import { renderSample } from "@generator/sample";
+import { loadDetector } from "@inference/model/detector";
+import { readModelMetadata } from "@inference/model/metadata";
+import { readOnnxHeader } from "@inference/model/onnx-proto";
+import { iou } from "@inference/postprocess/boxes";
+import { repoRoot } from "@scripts/local-stack/settings";
 
-const MODELS = join(import.meta.dir, "..", "models");
+const MODELS = join(repoRoot, "inference", "models");
 const MODEL = join(MODELS, "weld-defects.onnx");
 const MAX_MODEL_BYTES = 10 * 1024 * 1024;
 

@@ -1,7 +1,7 @@
 /**
  * Generates a synthetic weld-radiograph dataset.
  *
- *   bun inference/training/generator/cli.ts --out <dir> --seed 1 --train 4000 --val 300 --test 0 \
+ *   bun inference/generator/cli.ts --out <dir> --seed 1 --train 4000 --val 300 --test 0 \
  *     [--imgsz 320] [--bit-depth 16] [--large] [--format png|tiff|dicom] [--pixel-size-mm 0.1]
  *
  * `--large` draws 4,000–8,000 px strips at the model's resolution with defects all along them (for

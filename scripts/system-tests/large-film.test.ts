@@ -9,13 +9,13 @@ import { describe, expect, test } from "bun:test";
 import { MEASUREMENT_COLUMNS } from "@edge/jobs/exports";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
+import { encodeDiconde, encodeTiff } from "@generator/png";
+import { deriveSeed } from "@generator/prng";
+import { renderSample } from "@generator/sample";
+import { iou } from "@inference/postprocess/boxes";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { strFromU8, unzipSync } from "fflate";
-import { iou } from "./eval/average-precision";
 import { useFullStack } from "./full-stack-fixture";
-import { encodeDiconde, encodeTiff } from "./generator/png";
-import { deriveSeed } from "./generator/prng";
-import { renderSample } from "./generator/sample";
 
 const stack = useFullStack({ intraOpThreads: 1 });
 

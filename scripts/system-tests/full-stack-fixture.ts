@@ -1,11 +1,12 @@
 import { afterAll, beforeAll } from "bun:test";
 import { join } from "node:path";
+import { loadConfig } from "@inference/config";
+import { silentLogger } from "@inference/log";
+import { createService, type Service } from "@inference/service";
 import { freePort } from "@scripts/local-stack/ports";
+import { repoRoot } from "@scripts/local-stack/settings";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
-import { loadConfig } from "../src/config";
-import { silentLogger } from "../src/log";
-import { createService, type Service } from "../src/service";
 
 /**
  * The whole system for a test file: the real inference service with the shipped models and the
@@ -22,7 +23,7 @@ export function useFullStack(options: { intraOpThreads: number }): { readonly wo
     const edgePort = await freePort();
     service = await createService(
       loadConfig({
-        INFERENCE_MODELS_DIR: join(import.meta.dir, "..", "models"),
+        INFERENCE_MODELS_DIR: join(repoRoot, "inference", "models"),
         INFERENCE_API_TOKEN: secrets.inferenceApiToken,
         INFERENCE_EDGE_URL: `http://127.0.0.1:${edgePort}`,
         INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,

@@ -4,13 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { axisOrigins } from "../src/image/tiling";
-import { type Detector, loadDetector } from "../src/model/detector";
-import type { Box } from "../src/postprocess/boxes";
-import { iou } from "./eval/average-precision";
-import { encodeTiff } from "./generator/png";
-import { deriveSeed } from "./generator/prng";
-import { renderSample, type Sample } from "./generator/sample";
+import { encodeTiff } from "@generator/png";
+import { deriveSeed } from "@generator/prng";
+import { renderSample, type Sample } from "@generator/sample";
+import { axisOrigins } from "@inference/image/tiling";
+import { type Detector, loadDetector } from "@inference/model/detector";
+import type { Box } from "@inference/postprocess/boxes";
+import { iou } from "@inference/postprocess/boxes";
+import { repoRoot } from "@scripts/local-stack/settings";
 
 const PARAMS = { conf: 0.25, iou: 0.45, maxDet: 300, classes: null };
 
@@ -18,7 +19,7 @@ let detector: Detector;
 const films: Array<{ sample: Sample; tiff: Buffer }> = [];
 
 beforeAll(async () => {
-  detector = await loadDetector(join(import.meta.dir, "..", "models", "weld-defects.onnx"), {
+  detector = await loadDetector(join(repoRoot, "inference", "models", "weld-defects.onnx"), {
     intraOpThreads: 1,
   });
   for (let i = 0; i < 3; i++) {

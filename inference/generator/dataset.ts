@@ -43,7 +43,7 @@ export function dataYaml(
   const names = DEFECT_CLASSES.map((name, i) => `  ${i}: ${name}`).join("\n");
   // No `path:` key, so Ultralytics and our tools resolve the splits relative to this file.
   return [
-    "# Synthetic weld radiographs from inference/training/generator",
+    "# Synthetic weld radiographs from inference/generator",
     `# seed ${options.seed}, planned for ${options.imgsz} px model input, ${options.bitDepth}-bit ${(options.format ?? "png").toUpperCase()}${options.large ? ", large strips at the model's resolution" : ""}`,
     `# images: train ${options.counts.train}, val ${options.counts.val}, test ${options.counts.test}`,
     "train: images/train",
