@@ -9,7 +9,8 @@ import { type DicondeFile, TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator
 import { encodeJpegLossless } from "@generator/jpeg-lossless";
 import sharp from "sharp";
 import { InferenceError } from "../src/errors";
-import { DEFAULT_INTENSITY, decodeToSize, probeImage } from "../src/image/decode";
+import { decodeToSize, probeImage } from "../src/image/decode";
+import { DEFAULT_INTENSITY } from "../src/image/intensity-options";
 
 const WIDTH = 48;
 const HEIGHT = 20;

@@ -3,8 +3,8 @@ import { decodeRle } from "@common/imaging/dicom-pixels";
 import type { DicondeError, DicondeImage } from "@common/imaging/diconde";
 import { FULL_LEVELS, MODEL_LEVELS, mapValue, resolveMapping } from "@common/imaging/intensity";
 import type { InferenceError } from "../src/errors";
-import { DEFAULT_INTENSITY } from "../src/image/decode";
 import { dicomRaster, storedValues } from "../src/image/dicom-pixels";
+import { DEFAULT_INTENSITY } from "../src/image/intensity-options";
 
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";
 const EXPLICIT_BE = "1.2.840.10008.1.2.2";

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
 import { decodeResized, probeImage } from "../src/image/decode";
-import { boxToImage, computeLetterbox, fillTensor, PAD_VALUE } from "../src/image/letterbox";
+import { boxToImage, computeLetterbox, fillTensor } from "../src/image/letterbox";
+import { PAD_VALUE } from "../src/image/raster";
 import { rectangleImage } from "./fixtures";
 
 describe("computeLetterbox", () => {

@@ -3,7 +3,7 @@ import { DetectParamsSchema } from "@common/contracts/detect-message";
 import { TilingSchema } from "@common/contracts/tiling";
 import sharp from "sharp";
 import { InferenceError } from "../src/errors";
-import { PAD_VALUE } from "../src/image/letterbox";
+import { PAD_VALUE } from "../src/image/raster";
 import { axisOrigins, DEFAULT_TILING_SETTINGS, fillTileTensor, planTiling } from "../src/image/tiling";
 import { type Detector, loadDetector } from "../src/model/detector";
 import { DEFAULT_TILE_MERGE, mergeTiles, type TiledCandidate } from "../src/postprocess/tile-merge";

@@ -1,17 +1,12 @@
 import { isDicomPart10 } from "@common/imaging/dicom-part10";
-import {
-  DEFAULT_PERCENTILES,
-  type Levels,
-  MODEL_LEVELS,
-  mapToBytes,
-  type PercentileRange,
-} from "@common/imaging/intensity";
+import { mapToBytes } from "@common/imaging/intensity";
 import sharp, { type Metadata } from "sharp";
 import { InferenceError } from "../errors";
 import { readDicomFrame, readDicomHeader } from "./dicom-file";
 import { dicomRaster } from "./dicom-pixels";
+import { DEFAULT_INTENSITY, type IntensityOptions } from "./intensity-options";
 import type { Letterbox } from "./letterbox";
-import type { Raster } from "./tiling";
+import type { Pixels, Raster } from "./raster";
 
 const SUPPORTED_FORMATS = new Set(["jpeg", "png", "tiff", "webp"]);
 
@@ -32,13 +27,6 @@ export interface ImageInfo {
 export function setDecodeThreads(threads: number): void {
   sharp.concurrency(threads);
 }
-
-/** How 16-bit values without a window become the model's 8-bit input (`common/imaging/intensity.ts`). */
-export interface IntensityOptions {
-  percentiles: PercentileRange;
-  levels: Levels;
-}
-export const DEFAULT_INTENSITY: IntensityOptions = { percentiles: DEFAULT_PERCENTILES, levels: MODEL_LEVELS };
 
 function decodeError(error: unknown): InferenceError {
   const message = error instanceof Error ? error.message : String(error);
@@ -80,12 +68,6 @@ export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<
     );
   }
   return { width, height, format, channels: meta.channels ?? 0, depth: meta.depth ?? "unknown" };
-}
-
-/** Decoded pixels, interleaved: RGB, or one grey channel. */
-export interface Pixels {
-  data: Uint8Array;
-  channels: 1 | 3;
 }
 
 /** Greyscale sources (with or without alpha) can be decoded to one channel: R = G = B anyway. */

@@ -2,9 +2,9 @@ import { storedValues as readStoredValues, type StoredValues } from "@common/ima
 import { DicondeError, type DicondeImage } from "@common/imaging/diconde";
 import { mapToBytes } from "@common/imaging/intensity";
 import sharp from "sharp";
-import type { IntensityOptions } from "./decode";
 import { dicondeFailure } from "./dicom-file";
-import type { Raster } from "./tiling";
+import type { IntensityOptions } from "./intensity-options";
+import type { Raster } from "./raster";
 
 /**
  * The stored values of a frame (`common/imaging/dicom-pixels.ts`, shared with the web viewer), its

@@ -1,8 +1,5 @@
 import type { Box } from "../postprocess/boxes";
-import type { Pixels } from "./decode";
-
-/** Ultralytics pads with grey 114 so the padding looks like the training data's padding. */
-export const PAD_VALUE = 114;
+import { BYTE_TO_UNIT, PAD_VALUE, type Pixels } from "./raster";
 
 export interface Letterbox {
   srcWidth: number;
@@ -35,9 +32,6 @@ export function computeLetterbox(srcWidth: number, srcHeight: number, dstWidth: 
   } satisfies Letterbox;
 }
 
-/** byte → byte / 255, looked up rather than divided per pixel. */
-const SCALED = Float32Array.from({ length: 256 }, (_, value) => value / 255);
-
 /**
  * Writes resized pixels into a letterboxed planar float tensor (RGB, /255) at `offset`; the border
  * gets the pad value. Grey pixels fill the first plane, which is then copied to the other two.
@@ -59,7 +53,7 @@ export function fillTensor(pixels: Pixels, lb: Letterbox, out: Float32Array, off
     for (let y = 0; y < lb.resizedHeight; y++) {
       let dst = base + (y + lb.padTop) * lb.dstWidth + lb.padLeft;
       for (let x = 0; x < lb.resizedWidth; x++, dst++, src += channels) {
-        out[dst] = SCALED[data[src] as number] as number;
+        out[dst] = BYTE_TO_UNIT[data[src] as number] as number;
       }
     }
   }

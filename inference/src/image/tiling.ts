@@ -1,6 +1,6 @@
 import { DEFAULT_TILING, type Tiling } from "@common/contracts/tiling";
 import { InferenceError } from "../errors";
-import { PAD_VALUE } from "./letterbox";
+import { BYTE_TO_UNIT, PAD_VALUE, type Raster } from "./raster";
 
 /** The service's side of tiling: what `auto` means here, and the bound on tiles per image. */
 export interface TilingSettings {
@@ -132,16 +132,6 @@ export function planTiling(
   return plan;
 }
 
-/** A decoded raster, interleaved (one grey channel or RGB). */
-export interface Raster {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: 1 | 3;
-}
-
-const SCALED = Float32Array.from({ length: 256 }, (_, value) => value / 255);
-
 /**
  * Writes the `inputWidth` × `inputHeight` window of `raster` at (x0, y0) into a planar RGB float
  * tensor (/255); what lies outside the raster gets the letterbox pad value.
@@ -166,7 +156,8 @@ export function fillTileTensor(
     for (let y = 0; y < h; y++) {
       let src = ((y0 + y) * width + x0) * channels + c;
       let dst = base + y * inputWidth;
-      for (let x = 0; x < w; x++, dst++, src += channels) out[dst] = SCALED[data[src] as number] as number;
+      for (let x = 0; x < w; x++, dst++, src += channels)
+        out[dst] = BYTE_TO_UNIT[data[src] as number] as number;
     }
   }
   if (channels === 1) {

@@ -8,21 +8,14 @@ import pLimit from "p-limit";
 import { type BatchResult, MicroBatcher } from "../batching/micro-batcher";
 import { defaultDecodeConcurrency } from "../cpu-budget";
 import { InferenceError } from "../errors";
-import {
-  DEFAULT_INTENSITY,
-  decodeResized,
-  decodeToSize,
-  type IntensityOptions,
-  isGrey,
-  probeImage,
-  resizeRaster,
-} from "../image/decode";
+import { decodeResized, decodeToSize, isGrey, probeImage, resizeRaster } from "../image/decode";
+import { DEFAULT_INTENSITY, type IntensityOptions } from "../image/intensity-options";
 import { boxToImage, computeLetterbox, fillTensor, type Letterbox } from "../image/letterbox";
+import type { Raster } from "../image/raster";
 import {
   DEFAULT_TILING_SETTINGS,
   fillTileTensor,
   planTiling,
-  type Raster,
   type TilePlan,
   type TilingSettings,
 } from "../image/tiling";
