@@ -1,6 +1,11 @@
 import { users } from "@db/schema";
+import { CreatedApiKeySchema } from "@edge/routes/api-keys/schema";
+import { TokenPairSchema } from "@edge/routes/auth/schema";
+import { UserSchema } from "@edge/routes/users-schema";
 import { eq } from "drizzle-orm";
 import { importJWK, type JWTPayload, SignJWT } from "jose";
+import type { z } from "zod";
+import { readBody } from "./responses";
 import { sharedServices } from "./shared-services";
 import type { TestWorker } from "./test-worker";
 
@@ -10,7 +15,7 @@ export const STRONG_PASSWORD = "weld-seam-radiograph-7731";
 export const GENEROUS_AUTH_LIMITS = { RATE_LIMIT_AUTH_IP: "1000/60s", RATE_LIMIT_AUTH_ACCOUNT: "1000/60s" };
 
 export type TestUser = { id: string; email: string; password: string };
-export type Session = { accessToken: string; refreshToken: string };
+export type Session = z.infer<typeof TokenPairSchema>;
 
 /**
  * A fresh client address per fixture call, so arranging users never eats into the per-address
@@ -41,7 +46,7 @@ export async function registerUser(
   });
   if (response.status !== 201)
     throw new Error(`register failed: ${response.status} ${await response.text()}`);
-  const { id } = (await response.json()) as { id: string };
+  const { id } = await readBody(response, UserSchema);
   if (options.role === "admin") await worker.db.update(users).set({ role: "admin" }).where(eq(users.id, id));
   return { id, email, password };
 }
@@ -53,7 +58,7 @@ export async function login(worker: TestWorker, user: { email: string; password:
     body: JSON.stringify({ email: user.email, password: user.password }),
   });
   if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
-  return (await response.json()) as Session;
+  return readBody(response, TokenPairSchema);
 }
 
 /** Registers and signs in a new user; returns the user and an `Authorization` header value. */
@@ -70,7 +75,7 @@ export async function createApiKey(worker: TestWorker, auth: string, scopes: str
     body: JSON.stringify({ name, scopes }),
   });
   if (response.status !== 201) throw new Error(`api key failed: ${response.status} ${await response.text()}`);
-  return (await response.json()) as { apiKey: { id: string; prefix: string }; key: string };
+  return readBody(response, CreatedApiKeySchema);
 }
 
 export const tokenDefaults = { issuer: "defect-detection", audience: "defect-detection-api" };

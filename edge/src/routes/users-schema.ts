@@ -1,5 +1,6 @@
 import { userRole, type users } from "@db/schema";
 import { z } from "@hono/zod-openapi";
+import { pageResponse } from "./pagination";
 
 export const UserSchema = z
   .object({
@@ -12,6 +13,8 @@ export const UserSchema = z
   .openapi("User");
 
 export type User = z.infer<typeof UserSchema>;
+
+export const UserPageSchema = pageResponse(UserSchema, "UserPage");
 
 export function toUser(
   row: Pick<typeof users.$inferSelect, "id" | "email" | "role" | "disabledAt" | "createdAt">,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { users } from "@db/schema";
+import { JwksSchema } from "@edge/routes/well-known";
 import {
   base64url,
   forgeAccessToken,
@@ -8,6 +9,7 @@ import {
   signedInUser,
   tokenDefaults,
 } from "@scripts/testing/auth-fixtures";
+import { readBody, readError } from "@scripts/testing/responses";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { startTestWorker, useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
@@ -23,8 +25,7 @@ async function expectRefused(token: string) {
   const response = await me(token);
   expect(response.status).toBe(401);
   expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
-  const body = (await response.json()) as { error: { code: string } };
-  expect(body.error.code).toBe("unauthorized");
+  expect((await readError(response)).code).toBe("unauthorized");
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -187,9 +188,7 @@ describe("key rotation", () => {
       const oldToken = await forgeAccessToken({ claims: { sub: user.id } });
       const response = await rotated.fetch("/v1/me", { headers: { Authorization: `Bearer ${oldToken}` } });
       expect(response.status).toBe(200);
-      const jwks = (await (await rotated.fetch("/.well-known/jwks.json")).json()) as {
-        keys: Array<{ kid: string }>;
-      };
+      const jwks = await readBody(await rotated.fetch("/.well-known/jwks.json"), JwksSchema);
       expect(jwks.keys.map((k) => k.kid)).toEqual(["next-key", old.kid as string]);
     } finally {
       await rotated.dispose();

@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { users } from "@db/schema";
+import { TokenPairSchema } from "@edge/routes/auth/schema";
+import { MeSchema } from "@edge/routes/me";
+import { UserSchema } from "@edge/routes/users-schema";
+import { JwksSchema } from "@edge/routes/well-known";
 import {
   GENEROUS_AUTH_LIMITS,
   login,
@@ -8,12 +12,11 @@ import {
   signedInUser,
   uniqueEmail,
 } from "@scripts/testing/auth-fixtures";
+import { expectError, readBody, readError } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 
 const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
-
-type ErrorBody = { error: { code: string; message: string; requestId: string } };
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   worker.current.fetch(path, {
@@ -28,12 +31,13 @@ describe("POST /v1/auth/register", () => {
       email: "  Radiographer@Example.COM ",
       password: STRONG_PASSWORD,
     });
-    const body = (await response.json()) as { id: string; email: string; role: string; disabled: boolean };
+    const raw = await response.clone().text();
+    const body = await readBody(response, UserSchema);
     expect(response.status).toBe(201);
     expect(body).toMatchObject({ email: "radiographer@example.com", role: "user", disabled: false });
     const [row] = await worker.current.db.select().from(users).where(eq(users.id, body.id));
     expect(row?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    expect(JSON.stringify(body)).not.toContain("argon2");
+    expect(raw).not.toContain("argon2");
   });
 
   test("the same email in another case is taken", async () => {
@@ -43,8 +47,7 @@ describe("POST /v1/auth/register", () => {
       email: email.toUpperCase(),
       password: STRONG_PASSWORD,
     });
-    expect(response.status).toBe(409);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("email_taken");
+    await expectError(response, 409, "email_taken");
   });
 
   test.each([
@@ -53,8 +56,7 @@ describe("POST /v1/auth/register", () => {
     ["containing the email", "inspector-jones-2024"],
   ])("refuses a password that is %s", async (_, password) => {
     const response = await post("/v1/auth/register", { email: "inspector-jones@example.com", password });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("weak_password");
+    await expectError(response, 400, "weak_password");
   });
 
   test("a local part of exactly 64 octets is accepted", async () => {
@@ -65,8 +67,7 @@ describe("POST /v1/auth/register", () => {
 
   test("answers 400 malformed_json to a body that is not JSON", async () => {
     const response = await post("/v1/auth/register", "{not json");
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("malformed_json");
+    await expectError(response, 400, "malformed_json");
   });
 
   test.each([
@@ -83,8 +84,7 @@ describe("POST /v1/auth/register", () => {
     ],
   ])("answers 400 validation_failed to %s", async (_, body) => {
     const response = await post("/v1/auth/register", body);
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
+    await expectError(response, 400, "validation_failed");
   });
 });
 
@@ -92,11 +92,11 @@ describe("POST /v1/auth/login", () => {
   test("returns an access token, a refresh token and the user", async () => {
     const user = await registerUser(worker.current);
     const response = await post("/v1/auth/login", { email: user.email, password: user.password });
-    const body = (await response.json()) as Record<string, unknown>;
+    const body = await readBody(response, TokenPairSchema);
     expect(response.status).toBe(200);
     expect(body).toMatchObject({ tokenType: "Bearer", expiresIn: 900, user: { id: user.id } });
-    expect(String(body.accessToken).split(".")).toHaveLength(3);
-    expect(String(body.refreshToken)).toMatch(/^[\w-]{43}$/);
+    expect(body.accessToken.split(".")).toHaveLength(3);
+    expect(body.refreshToken).toMatch(/^[\w-]{43}$/);
   });
 
   test("unknown email and wrong password get identical answers", async () => {
@@ -105,16 +105,15 @@ describe("POST /v1/auth/login", () => {
     const wrong = await post("/v1/auth/login", { email: user.email, password: `${STRONG_PASSWORD}-nope` });
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
-    const strip = (body: ErrorBody) => ({ ...body.error, requestId: undefined });
-    expect(strip((await unknown.json()) as ErrorBody)).toEqual(strip((await wrong.json()) as ErrorBody));
+    const strip = async (response: Response) => ({ ...(await readError(response)), requestId: undefined });
+    expect(await strip(unknown)).toEqual(await strip(wrong));
   });
 
   test("a disabled account is refused even with the right password", async () => {
     const user = await registerUser(worker.current);
     await worker.current.db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, user.id));
     const response = await post("/v1/auth/login", { email: user.email, password: user.password });
-    expect(response.status).toBe(403);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("account_disabled");
+    await expectError(response, 403, "account_disabled");
   });
 
   test("a hash made with weaker parameters is upgraded on the next successful login", async () => {
@@ -147,7 +146,7 @@ describe("GET /v1/me", () => {
     const { user, auth } = await signedInUser(worker.current);
     const response = await worker.current.fetch("/v1/me", { headers: { Authorization: auth } });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
+    expect(await readBody(response, MeSchema.strict())).toEqual({
       user: expect.objectContaining({ id: user.id, email: user.email, role: "user" }),
       authenticatedWith: "token",
       scopes: ["images:read", "images:write", "jobs:read", "jobs:write"],
@@ -158,7 +157,7 @@ describe("GET /v1/me", () => {
     const response = await worker.current.fetch("/v1/me");
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toBe('Bearer realm="defect-detection"');
-    expect(((await response.json()) as ErrorBody).error.code).toBe("unauthorized");
+    expect((await readError(response)).code).toBe("unauthorized");
   });
 
   test("a non-Bearer scheme is an invalid request", async () => {
@@ -171,7 +170,7 @@ describe("GET /v1/me", () => {
 describe("GET /.well-known/jwks.json", () => {
   test("publishes the public verification keys and nothing private", async () => {
     const response = await worker.current.fetch("/.well-known/jwks.json");
-    const body = (await response.json()) as { keys: Array<Record<string, string>> };
+    const body = await readBody(response, JwksSchema);
     expect(response.status).toBe(200);
     expect(body.keys).toHaveLength(1);
     expect(body.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });

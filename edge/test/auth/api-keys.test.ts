@@ -1,12 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { apiKeys, users } from "@db/schema";
+import { ApiKeyListSchema } from "@edge/routes/api-keys/schema";
+import { MeSchema } from "@edge/routes/me";
+import { UserPageSchema, UserSchema } from "@edge/routes/users-schema";
 import { createApiKey, GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { expectError, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 
 const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
 
-type ErrorBody = { error: { code: string } };
 const me = (credential: string) =>
   worker.current.fetch("/v1/me", { headers: { Authorization: `Bearer ${credential}` } });
 
@@ -19,20 +22,21 @@ describe("API keys: happy path", () => {
 
     const response = await me(created.key);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({
+    expect(await readBody(response, MeSchema)).toMatchObject({
       authenticatedWith: "api_key",
       scopes: ["images:write", "jobs:read"],
     });
 
     const list = await worker.current.fetch("/v1/api-keys", { headers: { Authorization: auth } });
-    const body = (await list.json()) as { items: Array<Record<string, unknown>> };
+    const raw = await list.clone().text();
+    const body = await readBody(list, ApiKeyListSchema);
     expect(body.items).toHaveLength(1);
     expect(body.items[0]).toMatchObject({
       name: "line-3 scanner",
       prefix: created.apiKey.prefix,
       revokedAt: null,
     });
-    expect(JSON.stringify(body)).not.toContain(created.key);
+    expect(raw).not.toContain(created.key);
 
     const [row] = await worker.current.db.select().from(apiKeys).where(eq(apiKeys.id, created.apiKey.id));
     expect(row?.keyHash).toMatch(/^[0-9a-f]{64}$/);
@@ -80,8 +84,7 @@ describe("API keys: refused", () => {
     const response = await worker.current.fetch("/v1/admin/users", {
       headers: { Authorization: `Bearer ${created.key}` },
     });
-    expect(response.status).toBe(403);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("insufficient_scope");
+    await expectError(response, 403, "insufficient_scope");
   });
 
   test("a key cannot create more keys", async () => {
@@ -92,8 +95,7 @@ describe("API keys: refused", () => {
       headers: { Authorization: `Bearer ${created.key}`, "Content-Type": "application/json" },
       body: JSON.stringify({ name: "escalate", scopes: ["images:write"] }),
     });
-    expect(response.status).toBe(403);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("forbidden");
+    await expectError(response, 403, "forbidden");
   });
 
   test("a user cannot grant the admin scope", async () => {
@@ -103,8 +105,7 @@ describe("API keys: refused", () => {
       headers: { Authorization: auth, "Content-Type": "application/json" },
       body: JSON.stringify({ name: "escalate", scopes: ["admin"] }),
     });
-    expect(response.status).toBe(403);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("insufficient_scope");
+    await expectError(response, 403, "insufficient_scope");
   });
 
   test("an unknown scope is a validation error", async () => {
@@ -114,8 +115,7 @@ describe("API keys: refused", () => {
       headers: { Authorization: auth, "Content-Type": "application/json" },
       body: JSON.stringify({ name: "x", scopes: ["everything"] }),
     });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
+    await expectError(response, 400, "validation_failed");
   });
 
   test("another user's key cannot be revoked or seen (404, not 403)", async () => {
@@ -127,9 +127,10 @@ describe("API keys: refused", () => {
       headers: { Authorization: other.auth },
     });
     expect(response.status).toBe(404);
-    const list = (await (
-      await worker.current.fetch("/v1/api-keys", { headers: { Authorization: other.auth } })
-    ).json()) as { items: unknown[] };
+    const list = await readBody(
+      await worker.current.fetch("/v1/api-keys", { headers: { Authorization: other.auth } }),
+      ApiKeyListSchema,
+    );
     expect(list.items).toEqual([]);
     expect((await me(created.key)).status).toBe(200);
   });
@@ -142,15 +143,16 @@ describe("admin: users", () => {
     const first = await worker.current.fetch("/v1/admin/users?limit=1", {
       headers: { Authorization: admin.auth },
     });
-    const page = (await first.json()) as { items: Array<{ id: string }>; nextCursor: string | null };
+    const page = await readBody(first, UserPageSchema);
     expect(first.status).toBe(200);
     expect(page.items).toHaveLength(1);
     expect(page.nextCursor).toBe(page.items[0]?.id as string);
-    const second = (await (
+    const second = await readBody(
       await worker.current.fetch(`/v1/admin/users?limit=1&cursor=${page.nextCursor}`, {
         headers: { Authorization: admin.auth },
-      })
-    ).json()) as { items: Array<{ id: string }> };
+      }),
+      UserPageSchema,
+    );
     expect(String(second.items[0]?.id) < String(page.items[0]?.id)).toBe(true);
   });
 
@@ -163,7 +165,7 @@ describe("admin: users", () => {
       headers: { Authorization: admin.auth },
     });
     expect(disable.status).toBe(200);
-    expect(await disable.json()).toMatchObject({ id: target.user.id, disabled: true });
+    expect(await readBody(disable, UserSchema)).toMatchObject({ id: target.user.id, disabled: true });
     expect((await me(target.session.accessToken)).status).toBe(401);
     expect((await me(key.key)).status).toBe(401);
 

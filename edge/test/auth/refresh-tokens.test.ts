@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { refreshTokens, users } from "@db/schema";
-import { GENEROUS_AUTH_LIMITS, type Session, signedInUser } from "@scripts/testing/auth-fixtures";
+import { TokenPairSchema } from "@edge/routes/auth/schema";
+import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { expectError, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 
@@ -19,7 +21,7 @@ describe("POST /v1/auth/refresh", () => {
   test("rotates: returns a new pair, and the new access token works", async () => {
     const { session } = await signedInUser(worker.current);
     const response = await refresh(session.refreshToken);
-    const next = (await response.json()) as Session;
+    const next = await readBody(response, TokenPairSchema);
     expect(response.status).toBe(200);
     expect(next.refreshToken).not.toBe(session.refreshToken);
     const me = await worker.current.fetch("/v1/me", {
@@ -41,8 +43,8 @@ describe("POST /v1/auth/refresh", () => {
 
   test("reusing a rotated token revokes the whole family, including the token that replaced it", async () => {
     const { session } = await signedInUser(worker.current);
-    const second = (await (await refresh(session.refreshToken)).json()) as Session;
-    const third = (await (await refresh(second.refreshToken)).json()) as Session;
+    const second = await readBody(await refresh(session.refreshToken), TokenPairSchema);
+    const third = await readBody(await refresh(second.refreshToken), TokenPairSchema);
 
     const replay = await refresh(session.refreshToken);
     expect(replay.status).toBe(401);
@@ -55,7 +57,7 @@ describe("POST /v1/auth/refresh", () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => refresh(session.refreshToken)));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 401, 401, 401, 401]);
-    const winner = (await results.find((r) => r.status === 200)?.json()) as Session;
+    const winner = await readBody(results.find((r) => r.status === 200) as Response, TokenPairSchema);
     expect((await refresh(winner.refreshToken)).status).toBe(401);
   });
 
@@ -70,8 +72,7 @@ describe("POST /v1/auth/refresh", () => {
 
   test("an unknown token is refused without side effects", async () => {
     const response = await refresh("A".repeat(43));
-    expect(response.status).toBe(401);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    await expectError(response, 401, "unauthorized");
   });
 
   test("a disabled user cannot refresh", async () => {
@@ -84,7 +85,7 @@ describe("POST /v1/auth/refresh", () => {
 describe("POST /v1/auth/logout", () => {
   test("revokes the sign-in: its refresh tokens stop working", async () => {
     const { session } = await signedInUser(worker.current);
-    const next = (await (await refresh(session.refreshToken)).json()) as Session;
+    const next = await readBody(await refresh(session.refreshToken), TokenPairSchema);
     const response = await post("/v1/auth/logout", { refreshToken: next.refreshToken });
     expect(response.status).toBe(204);
     expect((await refresh(next.refreshToken)).status).toBe(401);
@@ -92,9 +93,10 @@ describe("POST /v1/auth/logout", () => {
 
   test("leaves the user's other sign-ins alone", async () => {
     const { user, session } = await signedInUser(worker.current);
-    const other = (await (
-      await post("/v1/auth/login", { email: user.email, password: user.password })
-    ).json()) as Session;
+    const other = await readBody(
+      await post("/v1/auth/login", { email: user.email, password: user.password }),
+      TokenPairSchema,
+    );
     await post("/v1/auth/logout", { refreshToken: session.refreshToken });
     expect((await refresh(other.refreshToken)).status).toBe(200);
   });

@@ -8,8 +8,8 @@ import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { desc, eq, lt, sql } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
-import { toUser, UserSchema } from "../users-schema";
+import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { toUser, UserPageSchema, UserSchema } from "../users-schema";
 
 const UserIdParamSchema = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
@@ -25,7 +25,7 @@ const list = createRoute({
     200: {
       description: "A page of users",
       content: {
-        "application/json": { schema: pageResponse(UserSchema, "UserPage") },
+        "application/json": { schema: UserPageSchema },
       },
     },
     400: errorResponse("Invalid query (`validation_failed`)"),

@@ -1,10 +1,10 @@
 import { apiKeys } from "@db/schema";
 import { requireUserSession } from "@edge/middleware/authenticate";
 import { createRouter } from "@edge/openapi";
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { ApiKeySchema, toApiKey } from "./schema";
+import { ApiKeyListSchema, toApiKey } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -16,7 +16,7 @@ const route = createRoute({
   responses: {
     200: {
       description: "Your keys",
-      content: { "application/json": { schema: z.object({ items: z.array(ApiKeySchema) }) } },
+      content: { "application/json": { schema: ApiKeyListSchema } },
     },
     ...authErrorResponses,
   },

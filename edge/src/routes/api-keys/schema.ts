@@ -34,6 +34,8 @@ export const CreatedApiKeySchema = z
   })
   .openapi("CreatedApiKey");
 
+export const ApiKeyListSchema = z.object({ items: z.array(ApiKeySchema) });
+
 export const ApiKeyIdParamSchema = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
 type Row = {

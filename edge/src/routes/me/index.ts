@@ -7,7 +7,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { toUser, UserSchema } from "../users-schema";
 
-const MeSchema = z
+export const MeSchema = z
   .object({
     user: UserSchema,
     authenticatedWith: z.enum(["token", "api_key"]),

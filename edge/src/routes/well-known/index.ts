@@ -2,7 +2,7 @@ import { keyRing } from "@edge/auth/access-tokens";
 import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 
-const JwksSchema = z
+export const JwksSchema = z
   .object({
     keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.string() })),
   })
