@@ -32,6 +32,8 @@ describe("reading a response through a schema", () => {
 
   test("expectError checks status and code together", async () => {
     expect((await expectError(errorBody("not_found"), 404, "not_found")).message).toBe("no such image");
-    await expect(expectError(errorBody("not_found"), 403, "not_found")).rejects.toThrow();
+    await expect(expectError(errorBody("not_found"), 403, "not_found")).rejects.toThrow(
+      "expected 403 not_found, got 404 not_found (no such image)",
+    );
   });
 });

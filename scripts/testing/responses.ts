@@ -8,7 +8,6 @@
  * const job = await readBody(response, JobSchema);
  * const error = await expectError(response, 404, "not_found");
  */
-import { expect } from "bun:test";
 import type { ErrorCode } from "@edge/errors";
 import { ErrorBodySchema } from "@edge/openapi";
 import { z } from "zod";
@@ -43,13 +42,21 @@ export async function readError(response: Response): Promise<ApiErrorBody["error
   return (await readBody(response, ErrorBodySchema)).error;
 }
 
-/** Asserts the status and error code of a refusal in one step; returns the error for further checks. */
+/**
+ * Asserts the status and error code of a refusal in one step; returns the error for further
+ * checks. It throws rather than calling `expect`, so that this module stays free of `bun:test`
+ * and can sit in a test Worker's import graph.
+ */
 export async function expectError(
   response: Response,
   status: number,
   code: ErrorCode,
 ): Promise<ApiErrorBody["error"]> {
   const error = await readError(response);
-  expect({ status: response.status, code: error.code }).toEqual({ status, code });
+  if (response.status !== status || error.code !== code) {
+    throw new Error(
+      `expected ${status} ${code}, got ${response.status} ${error.code} (${error.message}) from ${response.url}`,
+    );
+  }
   return error;
 }
