@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { OpenApiDocumentSchema } from "@scripts/testing/openapi-document";
+import { expectError, readBody, readError } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { referenceScript } from "../src/routes/docs";
 
 const allowedOrigin = "https://inspections.example.com";
 const worker = useTestWorker({ vars: { CORS_ORIGINS: `${allowedOrigin}, https://other.example.com` } });
-
-type ErrorBody = { error: { code: string; message: string; requestId: string } };
 
 describe("request ids", () => {
   test("a well-formed incoming X-Request-Id is kept and echoed", async () => {
@@ -29,12 +29,10 @@ describe("request ids", () => {
 describe("errors", () => {
   test("an unknown route answers the standard error body carrying the request id", async () => {
     const response = await worker.current.fetch("/v1/nothing-here");
-    const body = (await response.json()) as ErrorBody;
-    expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).toContain("application/json");
-    expect(body.error.code).toBe("not_found");
-    expect(body.error.message).toContain("/v1/nothing-here");
-    expect(body.error.requestId).toBe(response.headers.get("x-request-id") as string);
+    const error = await expectError(response, 404, "not_found");
+    expect(error.message).toContain("/v1/nothing-here");
+    expect(error.requestId).toBe(response.headers.get("x-request-id") as string);
   });
 
   test("a wrong method on an existing path answers 405 with Allow, not 404", async () => {
@@ -44,7 +42,7 @@ describe("errors", () => {
     const me = await worker.current.fetch("/v1/me", { method: "DELETE", headers });
     expect(me.status).toBe(405);
     expect(me.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
-    expect(((await me.json()) as ErrorBody).error.code).toBe("method_not_allowed");
+    expect((await readError(me)).code).toBe("method_not_allowed");
 
     const job = await worker.current.fetch(`/v1/jobs/${crypto.randomUUID()}`, {
       method: "PUT",
@@ -99,10 +97,7 @@ describe("CORS", () => {
 describe("API documentation", () => {
   test("/openapi.json is an OpenAPI 3.1 document generated from the routes", async () => {
     const response = await worker.current.fetch("/openapi.json");
-    const doc = (await response.json()) as {
-      openapi: string;
-      paths: Record<string, Record<string, unknown>>;
-    };
+    const doc = await readBody(response, OpenApiDocumentSchema);
     expect(response.status).toBe(200);
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/health", "/health/ready"]));
@@ -110,11 +105,8 @@ describe("API documentation", () => {
   });
 
   test("the job schemas derived from the contracts and the database keep their components", async () => {
-    type Schema = { properties?: Record<string, Schema>; enum?: string[]; example?: unknown; type?: unknown };
-    const doc = (await (await worker.current.fetch("/openapi.json")).json()) as {
-      components: { schemas: Record<string, Schema> };
-    };
-    const { schemas } = doc.components;
+    const doc = await readBody(await worker.current.fetch("/openapi.json"), OpenApiDocumentSchema);
+    const schemas = doc.components?.schemas ?? {};
     expect(Object.keys(schemas)).toEqual(
       expect.arrayContaining(["Detection", "Job", "CreateJobs", "QueuedJobs", "JobPage", "Error"]),
     );
@@ -156,10 +148,9 @@ describe("configuration", () => {
 
   test("an invalid setting fails requests with a clean 500 instead of running half-configured", async () => {
     const response = await misconfigured.current.fetch("/health");
-    const body = (await response.json()) as ErrorBody;
-    expect(response.status).toBe(500);
-    expect(body.error.code).toBe("internal");
-    expect(body.error.message).toBe("Internal server error");
-    expect(JSON.stringify(body)).not.toContain("HEALTH_CHECK_TIMEOUT_MS");
+    const raw = await response.clone().text();
+    const error = await expectError(response, 500, "internal");
+    expect(error.message).toBe("Internal server error");
+    expect(raw).not.toContain("HEALTH_CHECK_TIMEOUT_MS");
   });
 });

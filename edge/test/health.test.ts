@@ -1,14 +1,11 @@
 import { describe, expect, test } from "bun:test";
+import { ReadinessSchema } from "@edge/routes/health";
+import { readBody } from "@scripts/testing/responses";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { startTestWorker, useTestWorker } from "@scripts/testing/test-worker";
 
 const TIMEOUT_MS = 1500;
 const worker = useTestWorker({ vars: { HEALTH_CHECK_TIMEOUT_MS: String(TIMEOUT_MS) } });
-
-type Readiness = {
-  status: string;
-  checks: Record<string, { status: string; required: boolean; latencyMs: number; message?: string }>;
-};
 
 describe("GET /health", () => {
   test("answers 200 without touching dependencies", async () => {
@@ -21,7 +18,7 @@ describe("GET /health", () => {
 describe("GET /health/ready", () => {
   test("reports every present dependency ok and the unconfigured inference service as skipped", async () => {
     const response = await worker.current.fetch("/health/ready");
-    const body = (await response.json()) as Readiness;
+    const body = await readBody(response, ReadinessSchema);
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(body.status).toBe("ready");
@@ -38,7 +35,7 @@ describe("GET /health/ready", () => {
       const started = performance.now();
       const response = await worker.current.fetch("/health/ready");
       const elapsed = performance.now() - started;
-      const body = (await response.json()) as Readiness;
+      const body = await readBody(response, ReadinessSchema);
       expect(response.status).toBe(503);
       expect(body.status).toBe("unavailable");
       expect(body.checks.database).toMatchObject({ status: "error", required: true });
@@ -50,7 +47,7 @@ describe("GET /health/ready", () => {
     }
     const response = await worker.current.fetch("/health/ready");
     expect(response.status).toBe(200);
-    expect(((await response.json()) as Readiness).checks.database?.status).toBe("ok");
+    expect((await readBody(response, ReadinessSchema)).checks.database?.status).toBe("ok");
   });
 });
 
@@ -61,7 +58,7 @@ describe("GET /health/ready with an inference service configured", () => {
 
   test("an unreachable inference service is reported but does not make the edge unready", async () => {
     const response = await withInference.current.fetch("/health/ready");
-    const body = (await response.json()) as Readiness;
+    const body = await readBody(response, ReadinessSchema);
     expect(response.status).toBe(200);
     expect(body.checks.inference).toMatchObject({ status: "error", required: false });
     expect(body.checks.inference?.message).toBeString();
@@ -75,7 +72,7 @@ describe("GET /health/ready with an inference service configured", () => {
     });
     const started = await startTestWorker({ vars: { INFERENCE_URL: `http://127.0.0.1:${inference.port}` } });
     try {
-      const body = (await (await started.fetch("/health/ready")).json()) as Readiness;
+      const body = await readBody(await started.fetch("/health/ready"), ReadinessSchema);
       expect(body.checks.inference).toMatchObject({ status: "ok", required: false });
     } finally {
       await started.dispose();

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { registerUser, STRONG_PASSWORD, signedInUser } from "@scripts/testing/auth-fixtures";
+import { readError } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 
 const worker = useTestWorker({
@@ -33,7 +34,7 @@ describe("rate limits", () => {
     const limited = responses.find((r) => r.status === 429) as Response;
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(limited.headers.get("ratelimit")).toMatch(/^"read";r=0;t=\d+$/);
-    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    expect((await readError(limited)).code).toBe("rate_limited");
   });
 
   test("each caller has its own bucket", async () => {
