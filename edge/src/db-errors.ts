@@ -3,9 +3,30 @@ import { ApiError } from "./errors";
 /**
  * SQLSTATE classes and codes that mean "the database cannot take this now", not "this request
  * is wrong": connection exceptions (08), insufficient resources (53: too many connections, out
- * of memory or disk), operator intervention (57P01-57P03: shutdown, crash, still starting).
+ * of memory or disk), operator intervention (57014 a statement timeout or cancel, 57P01-57P03:
+ * shutdown, crash, still starting).
  */
-const UNAVAILABLE_SQLSTATE = /^(08...|53...|57P0[123])$/;
+const UNAVAILABLE_SQLSTATE = /^(08...|53...|57014|57P0[123])$/;
+
+/**
+ * Codes the runtimes put on transport failures (Node and undici's `code`, Bun's names for the
+ * same): the connection never formed or broke, whatever the query was.
+ */
+const TRANSPORT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ConnectionRefused",
+  "ConnectionClosed",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+]);
 
 /** Messages of the Neon driver and PostgreSQL when the database cannot be reached at all. */
 const UNREACHABLE = [
@@ -21,16 +42,69 @@ const UNREACHABLE = [
   /Server error \(HTTP status (429|5\d\d)\)/,
 ];
 
-/** True when `error` (or anything in its cause chain) says the database is unavailable. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && UNAVAILABLE_SQLSTATE.test(code)) return true;
-    const message = current instanceof Error ? current.message : String(current);
-    if (UNREACHABLE.some((pattern) => pattern.test(message))) return true;
-    current = current instanceof Error ? current.cause : undefined;
+/**
+ * What `fetch` throws when the request never got an answer (workerd: "Network connection lost",
+ * undici: "fetch failed", Bun: "Unable to connect"). Only these: a TypeError is also what a bug
+ * throws, and a bug must stay a 500.
+ */
+const FETCH_TRANSPORT =
+  /fetch failed|network connection lost|network error|unable to connect|socket hang up|connection (was )?(closed|reset)/i;
+
+/** How many links of a cause chain are followed (a driver wraps two or three deep). */
+const MAX_CHAIN = 8;
+
+/**
+ * `ErrorEvent` and `CloseEvent` of the driver's WebSocket: an Event, not an Error, so it has no
+ * useful message (`String(event)` is "[object ErrorEvent]"); its kind alone says the connection
+ * failed.
+ */
+function isSocketEvent(value: object): boolean {
+  const tag = Object.prototype.toString.call(value);
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return [tag, `[object ${String(name)}]`].some(
+    (kind) => kind === "[object ErrorEvent]" || kind === "[object CloseEvent]",
+  );
+}
+
+/**
+ * The links of `error`'s chain: `cause` (drizzle's DrizzleQueryError, standard wrapping), the Neon
+ * driver's `sourceError` (what fetch threw under "Error connecting to database"), and an
+ * ErrorEvent's `error`. Bounded, and each value visited once.
+ */
+function chain(error: unknown): unknown[] {
+  const links: unknown[] = [];
+  const pending = [error];
+  while (pending.length > 0 && links.length < MAX_CHAIN) {
+    const current = pending.shift();
+    if (current === undefined || current === null || links.includes(current)) continue;
+    links.push(current);
+    if (typeof current !== "object") continue;
+    const { cause, sourceError, error: inner } = current as Record<string, unknown>;
+    pending.push(cause, sourceError, inner);
   }
-  return false;
+  return links;
+}
+
+function saysUnavailable(link: unknown): boolean {
+  if (typeof link !== "object" || link === null) return UNREACHABLE.some((p) => p.test(String(link)));
+  if (isSocketEvent(link)) return true;
+  const { code, name } = link as { code?: unknown; name?: unknown };
+  if (typeof code === "string" && (UNAVAILABLE_SQLSTATE.test(code) || TRANSPORT_CODES.has(code))) return true;
+  // AbortSignal.timeout() and the driver's own timeouts: the database did not answer in time.
+  if (name === "AbortError" || name === "TimeoutError") return true;
+  const message =
+    link instanceof Error ? link.message : String((link as { message?: unknown }).message ?? "");
+  if (link instanceof TypeError && FETCH_TRANSPORT.test(message)) return true;
+  return UNREACHABLE.some((pattern) => pattern.test(message));
+}
+
+/**
+ * True when `error`, or anything in its chain, says the database is unavailable: a refused or
+ * broken connection (SQL over HTTP or WebSocket), a timeout, or PostgreSQL saying it cannot take
+ * work. Such a failure is answered 503 with Retry-After, never 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return chain(error).some(saysUnavailable);
 }
 
 /**
