@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { images } from "@db/schema";
+import { ImageSchema } from "@edge/routes/images/schema";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { expectError, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { parse as parseDisposition } from "content-disposition";
 import { eq } from "drizzle-orm";
@@ -15,8 +17,6 @@ import { eq } from "drizzle-orm";
 const worker = useTestWorker({
   vars: { ...GENEROUS_AUTH_LIMITS, MAX_IMAGE_HEADER_BYTES: "150000", RATE_LIMIT_WRITE: "20/60s" },
 });
-
-type ErrorBody = { error: { code: string; message: string } };
 
 /** The declared type does not matter (the bytes decide), as long as it is an image type. */
 async function upload(auth: string, body: Uint8Array, type = "image/png") {
@@ -85,8 +85,7 @@ describe("decompression bombs are refused from their header", () => {
   test.each(bombs)("%s → 422 image_too_many_pixels", async (_, make) => {
     const { user, auth } = await signedInUser(worker.current);
     const response = await upload(auth, await make());
-    expect(response.status).toBe(422);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("image_too_many_pixels");
+    await expectError(response, 422, "image_too_many_pixels");
     expect(await stored(user.id)).toEqual({ rows: 0, objects: 0 });
   });
 });
@@ -123,8 +122,7 @@ describe("headers a format does not allow", () => {
   ])("%s → 400 image_corrupt, nothing stored", async (_, make) => {
     const { user, auth } = await signedInUser(worker.current);
     const response = await upload(auth, await make());
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("image_corrupt");
+    await expectError(response, 400, "image_corrupt");
     expect(await stored(user.id)).toEqual({ rows: 0, objects: 0 });
   });
 });
@@ -134,17 +132,15 @@ describe("headers behind large metadata", () => {
     const { user, auth } = await signedInUser(worker.current);
     const response = await upload(auth, await imageFixtures.jpegWithMetadata(60_000, 2));
     expect(response.status).toBe(201);
-    expect(await response.json()).toMatchObject({ format: "jpeg", width: 64, height: 48 });
+    expect(await readBody(response, ImageSchema)).toMatchObject({ format: "jpeg", width: 64, height: 48 });
     expect(await stored(user.id)).toEqual({ rows: 1, objects: 1 });
   });
 
   test("one beyond MAX_IMAGE_HEADER_BYTES is 422 image_header_too_large", async () => {
     const { user, auth } = await signedInUser(worker.current);
     const response = await upload(auth, await imageFixtures.jpegWithMetadata(60_000, 4));
-    expect(response.status).toBe(422);
-    const body = (await response.json()) as ErrorBody;
-    expect(body.error.code).toBe("image_header_too_large");
-    expect(body.error.message).toContain("150000");
+    const error = await expectError(response, 422, "image_header_too_large");
+    expect(error.message).toContain("150000");
     expect(await stored(user.id)).toEqual({ rows: 0, objects: 0 });
   });
 });
@@ -230,8 +226,7 @@ describe("file names", () => {
       headers: { Authorization: auth, "Content-Type": "image/png" },
       body: await imageFixtures.png(),
     });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
+    await expectError(response, 400, "validation_failed");
     expect(await stored(user.id)).toEqual({ rows: 0, objects: 0 });
   });
 
@@ -258,7 +253,7 @@ describe("file names", () => {
         body: await imageFixtures.png(),
       });
       expect(response.status).toBe(201);
-      const { id } = (await response.json()) as { id: string };
+      const { id } = await readBody(response, ImageSchema);
       const download = await worker.current.fetch(`/v1/images/${id}/content`, {
         headers: { Authorization: auth },
       });

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { ErrorBodySchema } from "@edge/openapi";
+import { ApiKeyListSchema } from "@edge/routes/api-keys/schema";
 import {
   GENEROUS_AUTH_LIMITS,
   login,
@@ -7,6 +9,7 @@ import {
   uniqueEmail,
 } from "@scripts/testing/auth-fixtures";
 import { openRawConnection, requestHead } from "@scripts/testing/raw-http";
+import { expectError, parseBody, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 
 /**
@@ -16,8 +19,6 @@ import { useTestWorker } from "@scripts/testing/test-worker";
  */
 
 const worker = useTestWorker({ vars: GENEROUS_AUTH_LIMITS });
-
-type ErrorBody = { error: { code: string } };
 
 describe("request framing", () => {
   test("Content-Length with Transfer-Encoding: the chunked framing wins and a smuggled request is a request of its own", async () => {
@@ -33,7 +34,7 @@ describe("request framing", () => {
       const smuggled = await connection.readResponse();
       // Answered as an anonymous request: it did not ride on the first request's credential.
       expect(smuggled.status).toBe(401);
-      expect((JSON.parse(smuggled.body) as ErrorBody).error.code).toBe("unauthorized");
+      expect(parseBody(smuggled.body, ErrorBodySchema).error.code).toBe("unauthorized");
     } finally {
       connection.close();
     }
@@ -101,8 +102,7 @@ describe("look-alike email addresses", () => {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ email: fullWidth, password: user.password }),
     });
-    expect(again.status).toBe(409);
-    expect(((await again.json()) as ErrorBody).error.code).toBe("email_taken");
+    await expectError(again, 409, "email_taken");
     expect(
       (await login(worker.current, { email: fullWidth.toUpperCase(), password: user.password })).accessToken,
     ).toBeString();
@@ -117,13 +117,11 @@ describe("values the database cannot store", () => {
       headers: { Authorization: auth, "Content-Type": "application/json" },
       body: JSON.stringify({ name: "scanner\u0000two", scopes: ["images:read"] }),
     });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
-    const keys = (await (
-      await worker.current.fetch("/v1/api-keys", { headers: { Authorization: auth } })
-    ).json()) as {
-      items: unknown[];
-    };
+    await expectError(response, 400, "validation_failed");
+    const keys = await readBody(
+      await worker.current.fetch("/v1/api-keys", { headers: { Authorization: auth } }),
+      ApiKeyListSchema,
+    );
     expect(keys.items).toHaveLength(0);
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { images } from "@db/schema";
+import { ErrorBodySchema } from "@edge/openapi";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { openRawConnection, type RawConnection, requestHead } from "@scripts/testing/raw-http";
+import { parseBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 
@@ -42,7 +44,7 @@ async function expectUsable(connection: RawConnection) {
 }
 
 function errorCode(body: string): string {
-  return (JSON.parse(body) as { error: { code: string } }).error.code;
+  return parseBody(body, ErrorBodySchema).error.code;
 }
 
 async function leftovers(userId: string) {

@@ -2,10 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { images } from "@db/schema";
 import { DATABASE_RETRY_AFTER_SECONDS } from "@edge/db-errors";
-import { ImageSchema } from "@edge/routes/images/schema";
+import { ImagePageSchema, ImageSchema } from "@edge/routes/images/schema";
 import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import { DICOM_FIXTURE_SPACING, type ImageFixture, imageFixtures } from "@scripts/testing/image-fixtures";
+import { expectError, readBody, readError } from "@scripts/testing/responses";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
@@ -17,17 +18,6 @@ const worker = useTestWorker({
     RATE_LIMIT_READ: "1000/60s",
   },
 });
-
-type ErrorBody = { error: { code: string; message: string } };
-type Image = {
-  id: string;
-  format: string;
-  width: number;
-  height: number;
-  bitDepth: number;
-  bytes: number;
-  sha256: string;
-};
 
 const upload = (auth: string, body: BodyInit, headers: Record<string, string> = {}, query = "") =>
   worker.current.fetch(`/v1/images${query}`, {
@@ -60,7 +50,7 @@ describe("upload: accepted", () => {
       const { auth } = await signedInUser(worker.current);
       const bytes = await imageFixtures[fixture as ImageFixture]();
       const response = await uploadRaw(auth, bytes, "image/jpeg");
-      const body = (await response.json()) as Image;
+      const body = await readBody(response, ImageSchema);
       expect(response.status).toBe(201);
       expect(response.headers.get("location")).toBe(`/v1/images/${body.id}`);
       expect(body).toMatchObject({ format, width: 64, height: 48, bitDepth, bytes: bytes.length });
@@ -79,7 +69,10 @@ describe("upload: accepted", () => {
     form.set("file", new File([await imageFixtures.jpeg()], "weld-0042.jpg", { type: "image/jpeg" }));
     const response = await upload(auth, form);
     expect(response.status).toBe(201);
-    expect(await response.json()).toMatchObject({ format: "jpeg", filename: "weld-0042.jpg" });
+    expect(await readBody(response, ImageSchema)).toMatchObject({
+      format: "jpeg",
+      filename: "weld-0042.jpg",
+    });
   });
 
   test("an API key with images:write can upload", async () => {
@@ -120,7 +113,7 @@ describe("upload: refused", () => {
       body: bytes,
     });
     expect(response.status).toBe(status);
-    expect(((await response.json()) as ErrorBody).error.code).toBe(code);
+    expect((await readError(response)).code).toBe(code);
     await expectNothingStored(user.id);
   });
 
@@ -154,8 +147,7 @@ describe("upload: refused", () => {
         body: stream,
         duplex: "half",
       } as RequestInit);
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as ErrorBody).error.code).toBe("database_unavailable");
+      await expectError(response, 503, "database_unavailable");
       expect(response.headers.get("retry-after")).toBe(String(DATABASE_RETRY_AFTER_SECONDS));
     } finally {
       await stopped;
@@ -298,7 +290,7 @@ describe("upload: DICONDE", () => {
       body: bytes,
     });
     expect(response.status).toBe(status);
-    expect(((await response.json()) as ErrorBody).error.code).toBe(code);
+    expect((await readError(response)).code).toBe(code);
     await expectNothingStored(user.id);
   });
 });
@@ -308,15 +300,13 @@ describe("reading images", () => {
     const { auth } = await signedInUser(worker.current);
     const ids: string[] = [];
     for (const fixture of ["png", "jpeg", "png"] as const) {
-      ids.push(((await (await uploadRaw(auth, await imageFixtures[fixture]())).json()) as Image).id);
+      ids.push((await readBody(await uploadRaw(auth, await imageFixtures[fixture]()), ImageSchema)).id);
     }
     const page = async (query: string) =>
-      (await (
-        await worker.current.fetch(`/v1/images?${query}`, { headers: { Authorization: auth } })
-      ).json()) as {
-        items: Image[];
-        nextCursor: string | null;
-      };
+      readBody(
+        await worker.current.fetch(`/v1/images?${query}`, { headers: { Authorization: auth } }),
+        ImagePageSchema,
+      );
     const first = await page("limit=2");
     expect(first.items.map((i) => i.id)).toEqual([ids[2] as string, ids[1] as string]);
     const second = await page(`limit=2&cursor=${first.nextCursor}`);
@@ -337,7 +327,7 @@ describe("reading images", () => {
   test("download returns the original bytes with an ETag, and 304 when unchanged", async () => {
     const { auth } = await signedInUser(worker.current);
     const bytes = await imageFixtures.jpeg();
-    const image = (await (await uploadRaw(auth, bytes)).json()) as Image;
+    const image = await readBody(await uploadRaw(auth, bytes), ImageSchema);
     const response = await worker.current.fetch(`/v1/images/${image.id}/content`, {
       headers: { Authorization: auth },
     });
@@ -354,7 +344,7 @@ describe("reading images", () => {
 
   test("delete removes the row and the object", async () => {
     const { auth } = await signedInUser(worker.current);
-    const image = (await (await uploadRaw(auth, await imageFixtures.png())).json()) as Image;
+    const image = await readBody(await uploadRaw(auth, await imageFixtures.png()), ImageSchema);
     const [row] = await worker.current.db.select().from(images).where(eq(images.id, image.id));
     const response = await worker.current.fetch(`/v1/images/${image.id}`, {
       method: "DELETE",
@@ -370,7 +360,7 @@ describe("tenant isolation", () => {
   test("another user gets 404 for metadata, download and delete, and never sees the image listed", async () => {
     const owner = await signedInUser(worker.current);
     const other = await signedInUser(worker.current);
-    const image = (await (await uploadRaw(owner.auth, await imageFixtures.png())).json()) as Image;
+    const image = await readBody(await uploadRaw(owner.auth, await imageFixtures.png()), ImageSchema);
     for (const [method, path] of [
       ["GET", `/v1/images/${image.id}`],
       ["GET", `/v1/images/${image.id}/content`],
@@ -382,11 +372,10 @@ describe("tenant isolation", () => {
       });
       expect(response.status).toBe(404);
     }
-    const list = (await (
-      await worker.current.fetch("/v1/images", { headers: { Authorization: other.auth } })
-    ).json()) as {
-      items: Image[];
-    };
+    const list = await readBody(
+      await worker.current.fetch("/v1/images", { headers: { Authorization: other.auth } }),
+      ImagePageSchema,
+    );
     expect(list.items).toEqual([]);
     expect(
       (await worker.current.fetch(`/v1/images/${image.id}`, { headers: { Authorization: owner.auth } }))
@@ -412,7 +401,6 @@ describe("upload: no length", () => {
       headers: { Authorization: auth, "Content-Type": "image/png" },
       body: stream,
     });
-    expect(response.status).toBe(411);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("length_required");
+    await expectError(response, 411, "length_required");
   });
 });

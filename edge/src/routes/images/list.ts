@@ -4,8 +4,8 @@ import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageResponse, pageSize, toPage } from "../pagination";
-import { ImageFormatSchema, ImageSchema, toImage } from "./schema";
+import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { ImageFormatSchema, ImagePageSchema, toImage } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -29,7 +29,7 @@ const route = createRoute({
   responses: {
     200: {
       description: "A page of images",
-      content: { "application/json": { schema: pageResponse(ImageSchema, "ImagePage") } },
+      content: { "application/json": { schema: ImagePageSchema } },
     },
     400: errorResponse("Invalid query (`validation_failed`)"),
     ...authErrorResponses,

@@ -2,6 +2,7 @@ import { ImageMetadataSchema } from "@common/imaging/image-metadata";
 import { ImagePixelSizeSchema, PixelSizeSchema } from "@common/measurements";
 import { imageFormat, type images } from "@db/schema";
 import { z } from "@hono/zod-openapi";
+import { pageResponse } from "../pagination";
 
 /** The stored formats, as the database enumerates them. */
 export const ImageFormatSchema = z.enum(imageFormat.enumValues);
@@ -31,6 +32,8 @@ export const ImageSchema = z
   .openapi("Image");
 
 export type Image = z.infer<typeof ImageSchema>;
+
+export const ImagePageSchema = pageResponse(ImageSchema, "ImagePage");
 
 /**
  * A file name kept with an image: NFC, at most 255 characters, no control characters (NUL cannot
