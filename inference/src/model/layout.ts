@@ -1,17 +1,7 @@
 import { InferenceError } from "../errors";
-import { decodeEndToEnd } from "./decoders/end-to-end";
-import type { Decoder } from "./decoders/types";
-import { decodeUltralytics } from "./decoders/ultralytics";
-import { decodeYolov5 } from "./decoders/yolov5";
 import type { TensorInfo } from "./runtime";
 
 export type LayoutName = "ultralytics" | "yolov5" | "end2end";
-
-export const DECODERS: Record<LayoutName, Decoder> = {
-  ultralytics: decodeUltralytics,
-  yolov5: decodeYolov5,
-  end2end: decodeEndToEnd,
-};
 
 export interface OutputLayout {
   layout: LayoutName;

@@ -1,0 +1,42 @@
+import type { DetectParams } from "@common/contracts/detect-message";
+import type { Candidate } from "../model/decoders/types";
+import type { LayoutName } from "../model/layout";
+import { nms, topK } from "../postprocess/nms";
+import { DEFAULT_TILE_MERGE, mergeTiles, type TiledCandidate } from "../postprocess/tile-merge";
+
+type MergeParams = Pick<DetectParams, "iou" | "maxDet">;
+
+/** Bounds the quadratic NMS loop on one model input, as Ultralytics' `max_nms` does. */
+const MAX_NMS_CANDIDATES = 30_000;
+
+/**
+ * De-duplicates the candidates of one model input as its layout wants: end-to-end heads already
+ * did (the best `maxDet` are kept), the others go through NMS.
+ */
+export function dedupeInput(
+  candidates: readonly Candidate[],
+  layout: LayoutName,
+  params: MergeParams,
+  agnostic: boolean,
+): Candidate[] {
+  if (layout === "end2end") return topK(candidates, params.maxDet);
+  return nms(candidates, {
+    iou: params.iou,
+    maxDet: params.maxDet,
+    agnostic,
+    maxCandidates: MAX_NMS_CANDIDATES,
+  });
+}
+
+/**
+ * Joins the boxes of an image's tiles (and its whole-image pass), already in image pixels: copies
+ * from overlapping tiles and pieces cut by a seam become one box, then NMS across all of them.
+ */
+export function mergeAcrossTiles(
+  found: readonly TiledCandidate[],
+  params: MergeParams,
+  agnostic: boolean,
+): Candidate[] {
+  const merged = mergeTiles(found, { ...DEFAULT_TILE_MERGE, iou: params.iou, agnostic });
+  return nms(merged, { iou: params.iou, maxDet: params.maxDet, agnostic });
+}

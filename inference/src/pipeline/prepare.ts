@@ -1,0 +1,104 @@
+import type { DetectParams } from "@common/contracts/detect-message";
+import pLimit from "p-limit";
+import { decodeResized, decodeToSize, isGrey, probeImage, resizeRaster } from "../image/decode";
+import type { IntensityOptions } from "../image/intensity-options";
+import { computeLetterbox, fillTensor, type Letterbox } from "../image/letterbox";
+import type { Pixels, Raster } from "../image/raster";
+import { fillTileTensor, planTiling, type TilePlan, type TilingSettings } from "../image/tiling";
+import type { Placement } from "./placement";
+
+export interface PrepareSettings {
+  inputWidth: number;
+  inputHeight: number;
+  /** Largest image accepted, in pixels. */
+  maxPixels: number;
+  tiling: TilingSettings;
+  intensity: IntensityOptions;
+  /** Images decoded at once. */
+  decodeConcurrency: number;
+}
+
+/** One model input of an image; its tensor is filled on demand, so only inputs in flight hold one. */
+export interface ModelInput {
+  placement: Placement;
+  tensor(): Float32Array;
+}
+
+export interface PreparedImage {
+  /** Original image size (after EXIF orientation). */
+  width: number;
+  height: number;
+  /** Decoding work only, not the wait for a decode slot. */
+  decodeMs: number;
+  /** Tiled: the inputs are its tiles (plus a whole-image pass when the plan has one). */
+  tiled: boolean;
+  inputs: ModelInput[];
+}
+
+/**
+ * Decodes an image (intensity mapping included) and turns it into model inputs: one letterboxed
+ * input, or the tiles of its plan. `admitTiled` is called before a tiled image's decode, which is
+ * the large one, so a full queue refuses it before any work is spent on it.
+ */
+export type Prepare = (
+  bytes: Uint8Array,
+  params: Pick<DetectParams, "tiling">,
+  admitTiled: () => void,
+) => Promise<PreparedImage>;
+
+export function createPreparer(settings: PrepareSettings): Prepare {
+  const { inputWidth, inputHeight, maxPixels, intensity } = settings;
+  const inputSize = 3 * inputWidth * inputHeight;
+  const decodeSlot = pLimit(settings.decodeConcurrency);
+
+  const letterboxed = (pixels: Pixels, lb: Letterbox): ModelInput => ({
+    placement: { kind: "letterbox", lb },
+    tensor() {
+      const tensor = new Float32Array(inputSize);
+      fillTensor(pixels, lb, tensor);
+      return tensor;
+    },
+  });
+
+  const tiles = (raster: Raster, plan: TilePlan): ModelInput[] =>
+    plan.tiles.map(({ x, y }, index) => ({
+      placement: { kind: "tile", index, x, y, inputWidth, inputHeight, plan },
+      tensor() {
+        const tensor = new Float32Array(inputSize);
+        fillTileTensor(raster, x, y, inputWidth, inputHeight, tensor);
+        return tensor;
+      },
+    }));
+
+  return (bytes, params, admitTiled) =>
+    decodeSlot(async () => {
+      const started = performance.now();
+      const image = await probeImage(bytes, maxPixels);
+      const grey = isGrey(image);
+      const plan = planTiling(
+        image.width,
+        image.height,
+        inputWidth,
+        inputHeight,
+        params.tiling,
+        settings.tiling,
+      );
+      const lb = computeLetterbox(image.width, image.height, inputWidth, inputHeight);
+      const size = { width: image.width, height: image.height };
+      if (plan === null) {
+        const pixels = await decodeResized(bytes, lb, maxPixels, grey, intensity);
+        return {
+          ...size,
+          decodeMs: performance.now() - started,
+          tiled: false,
+          inputs: [letterboxed(pixels, lb)],
+        };
+      }
+      admitTiled();
+      const { scaledWidth, scaledHeight } = plan;
+      const raster = await decodeToSize(bytes, scaledWidth, scaledHeight, maxPixels, grey, intensity);
+      const inputs = tiles(raster, plan);
+      if (plan.wholeImage) inputs.push(letterboxed(await resizeRaster(raster, lb), lb));
+      return { ...size, decodeMs: performance.now() - started, tiled: true, inputs };
+    });
+}
