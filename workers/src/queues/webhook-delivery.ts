@@ -4,6 +4,7 @@ import { ApiError } from "@edge/errors";
 import { signWebhook } from "@edge/webhooks/signature";
 import { checkWebhookUrl } from "@edge/webhooks/url-policy";
 import { and, eq, sql } from "drizzle-orm";
+import pLimit from "p-limit";
 import { z } from "zod";
 import { errorMessage, type HandlerContext } from "./context";
 
@@ -18,12 +19,22 @@ type Attempt =
   | { ok: false; status: number | null; error: string; final?: boolean };
 
 /**
+ * Messages of one batch delivered at once. A Worker invocation may have only 6 outgoing
+ * connections open at a time (fetch and the database's HTTP requests alike); a seventh waits for
+ * one to close, and its timeout runs while it waits. Each delivery has at most one request open at
+ * a time, so this many deliveries never queue behind each other inside the runtime, whatever the
+ * batch size (`max_batch_size` in wrangler.toml).
+ */
+export const WEBHOOK_CONCURRENT_DELIVERIES = 6;
+
+/**
  * Consumer of `webhooks`: one signed POST per message. 2xx marks the delivery succeeded; anything
  * else records the attempt and retries with exponential backoff. When the queue's retries are
  * spent the message moves to `webhooks-dlq`, whose handler marks the delivery failed.
  */
 export async function deliverWebhooks(batch: MessageBatch<unknown>, ctx: HandlerContext): Promise<void> {
-  await Promise.all(batch.messages.map((message) => deliverOne(message, ctx)));
+  const limit = pLimit(WEBHOOK_CONCURRENT_DELIVERIES);
+  await Promise.all(batch.messages.map((message) => limit(() => deliverOne(message, ctx))));
 }
 
 async function deliverOne(message: Message<unknown>, ctx: HandlerContext): Promise<void> {
