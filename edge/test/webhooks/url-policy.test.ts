@@ -1,8 +1,14 @@
 import { describe, expect, test } from "bun:test";
+import {
+  CreatedWebhookSchema,
+  WebhookDeliveryPageSchema,
+  WebhookPageSchema,
+} from "@edge/routes/webhooks/schema";
 import { isNonPublicAddress } from "@edge/webhooks/url-policy";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { useDnsOverHttps } from "@scripts/testing/dns-over-https";
 import { arrangeJob, eventually, postResult, succeededResult } from "@scripts/testing/job-fixtures";
+import { expectError, readBody, readError } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 
 /** The production policy: https only, decided by the addresses a name resolves to. */
@@ -25,8 +31,6 @@ const strict = useTestWorker({
   vars: { WEBHOOK_DNS_RESOLVER_URL: dns.url },
   queueConsumers: { webhooks: { max_batch_timeout: 0.2, max_retries: 2 } },
 });
-
-type ErrorBody = { error: { code: string; message: string } };
 
 let signedIn: Promise<{ auth: string; userId: string }> | undefined;
 const strictUser = () => {
@@ -96,10 +100,8 @@ describe("registration", () => {
     ["https://nowhere.example.com/x", "does not resolve"],
   ])("%s is refused with invalid_webhook_url", async (url, reason) => {
     const response = await createWebhook(url);
-    const body = (await response.json()) as ErrorBody;
-    expect(response.status).toBe(400);
-    expect(body.error.code).toBe("invalid_webhook_url");
-    expect(body.error.message).toContain(reason);
+    const error = await expectError(response, 400, "invalid_webhook_url");
+    expect(error.message).toContain(reason);
   });
 
   test.each([
@@ -115,13 +117,12 @@ describe("registration", () => {
     const response = await createWebhook("https://broken.example.com/x");
     expect(response.status).toBe(503);
     expect(response.headers.get("Retry-After")).toBe("5");
-    expect(((await response.json()) as ErrorBody).error.code).toBe("service_unavailable");
+    expect((await readError(response)).code).toBe("service_unavailable");
     const { auth } = await strictUser();
-    const list = (await (
-      await strict.current.fetch("/v1/webhooks", { headers: { Authorization: auth } })
-    ).json()) as {
-      items: Array<{ url: string }>;
-    };
+    const list = await readBody(
+      await strict.current.fetch("/v1/webhooks", { headers: { Authorization: auth } }),
+      WebhookPageSchema,
+    );
     expect(list.items.map((w) => w.url)).not.toContain("https://broken.example.com/x");
   });
 });
@@ -131,18 +132,19 @@ describe("delivery", () => {
     dns.set("moving.example.com", { A: [PUBLIC_V4] });
     const response = await createWebhook("https://moving.example.com/hook", ["job.succeeded"]);
     expect(response.status).toBe(201);
-    const { webhook } = (await response.json()) as { webhook: { id: string } };
+    const { webhook } = await readBody(response, CreatedWebhookSchema);
     dns.set("moving.example.com", { A: ["192.168.0.10"] });
 
     const { auth, userId } = await strictUser();
     const { jobId } = await arrangeJob(strict.current, userId);
     await postResult(strict.current, jobId, succeededResult(jobId));
     const delivery = await eventually(async () => {
-      const log = (await (
+      const log = await readBody(
         await strict.current.fetch(`/v1/webhooks/${webhook.id}/deliveries`, {
           headers: { Authorization: auth },
-        })
-      ).json()) as { items: Array<{ status: string; attempts: number; lastError: string | null }> };
+        }),
+        WebhookDeliveryPageSchema,
+      );
       return log.items.find((item) => item.status !== "pending");
     });
     expect(delivery.status).toBe("failed");

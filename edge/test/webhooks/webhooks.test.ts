@@ -1,5 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { JobStatusSchema } from "@edge/routes/jobs/schema";
+import {
+  CreatedWebhookSchema,
+  WebhookDeliveryPageSchema,
+  WebhookPageSchema,
+} from "@edge/routes/webhooks/schema";
+import { webhookEvents } from "@edge/webhooks/deliveries";
 import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import {
   arrangeJob,
@@ -8,7 +15,21 @@ import {
   postResult,
   succeededResult,
 } from "@scripts/testing/job-fixtures";
+import { OpenApiDocumentSchema } from "@scripts/testing/openapi-document";
+import { expectError, parseBody, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
+import { z } from "zod";
+
+/**
+ * A job event's delivery, as `WebhookPayload` (edge/src/webhooks/deliveries.ts) shapes it: the
+ * receiver reads the job's id, the tests match the rest of `data.job`, which is kept whole.
+ */
+const JobDeliverySchema = z.object({
+  id: z.string(),
+  type: z.enum(webhookEvents),
+  createdAt: z.iso.datetime(),
+  data: z.object({ job: z.looseObject({ id: z.uuid(), status: JobStatusSchema }) }),
+});
 
 type Received = { headers: Headers; body: string; at: number };
 const received: Received[] = [];
@@ -21,7 +42,7 @@ const receiver = Bun.serve({
   fetch: async (request) => {
     const body = await request.text();
     received.push({ headers: request.headers, body, at: Date.now() });
-    const jobId = (JSON.parse(body) as { data: { job: { id: string } } }).data.job.id;
+    const jobId = parseBody(body, JobDeliverySchema, "webhook delivery").data.job.id;
     if (alwaysFailFor.has(jobId)) return new Response("down", { status: 503 });
     if (failFirstFor.delete(jobId)) return new Response("try later", { status: 500 });
     return new Response(null, { status: 204 });
@@ -42,16 +63,6 @@ const worker = useTestWorker({
   },
 });
 
-type ErrorBody = { error: { code: string; message: string } };
-type Created = { webhook: { id: string; url: string; events: string[] }; secret: string };
-type Delivery = {
-  id: string;
-  status: string;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-};
-
 async function createWebhook(auth: string, body: unknown, target = worker.current) {
   return target.fetch("/v1/webhooks", {
     method: "POST",
@@ -64,8 +75,8 @@ async function deliveries(auth: string, webhookId: string) {
   return worker.current.fetch(`/v1/webhooks/${webhookId}/deliveries`, { headers: { Authorization: auth } });
 }
 
-async function deliveryLog(auth: string, webhookId: string): Promise<Delivery[]> {
-  return ((await (await deliveries(auth, webhookId)).json()) as { items: Delivery[] }).items;
+async function deliveryLog(auth: string, webhookId: string) {
+  return (await readBody(await deliveries(auth, webhookId), WebhookDeliveryPageSchema)).items;
 }
 
 /** Standard Webhooks verification, written independently of the edge's signer. */
@@ -87,7 +98,7 @@ describe("registering webhooks", () => {
       events: ["job.succeeded", "job.failed"],
     });
     expect(response.status).toBe(201);
-    const created = (await response.json()) as Created;
+    const created = await readBody(response, CreatedWebhookSchema);
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(response.headers.get("location")).toBe(`/v1/webhooks/${created.webhook.id}`);
 
@@ -101,9 +112,10 @@ describe("registering webhooks", () => {
   test("delete removes it; deleting again or someone else's → 404", async () => {
     const alice = await signedInUser(worker.current);
     const bob = await signedInUser(worker.current);
-    const { webhook } = (await (
-      await createWebhook(alice.auth, { url: receiver.url.href, events: ["job.failed"] })
-    ).json()) as Created;
+    const { webhook } = await readBody(
+      await createWebhook(alice.auth, { url: receiver.url.href, events: ["job.failed"] }),
+      CreatedWebhookSchema,
+    );
     const byBob = await worker.current.fetch(`/v1/webhooks/${webhook.id}`, {
       method: "DELETE",
       headers: { Authorization: bob.auth },
@@ -129,8 +141,7 @@ describe("registering webhooks", () => {
       );
     }
     const response = await createWebhook(auth, { url: receiver.url.href, events: ["job.failed"] });
-    expect(response.status).toBe(409);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("webhook_limit_reached");
+    await expectError(response, 409, "webhook_limit_reached");
   });
 
   test("bad bodies → validation_failed; an API key without jobs:write → insufficient_scope", async () => {
@@ -141,13 +152,11 @@ describe("registering webhooks", () => {
       {},
     ]) {
       const response = await createWebhook(auth, body);
-      expect(response.status).toBe(400);
-      expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
+      await expectError(response, 400, "validation_failed");
     }
     const { key } = await createApiKey(worker.current, auth, ["jobs:read"]);
     const response = await createWebhook(`Bearer ${key}`, { url: receiver.url.href, events: ["job.failed"] });
-    expect(response.status).toBe(403);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("insufficient_scope");
+    await expectError(response, 403, "insufficient_scope");
     const anonymous = await worker.current.fetch("/v1/webhooks");
     expect(anonymous.status).toBe(401);
   });
@@ -155,9 +164,7 @@ describe("registering webhooks", () => {
 
 describe("OpenAPI", () => {
   test("the webhook routes are documented with their error responses", async () => {
-    const doc = (await (await worker.current.fetch("/openapi.json")).json()) as {
-      paths: Record<string, Record<string, { tags?: string[]; responses: Record<string, unknown> }>>;
-    };
+    const doc = await readBody(await worker.current.fetch("/openapi.json"), OpenApiDocumentSchema);
     expect(Object.keys(doc.paths["/v1/webhooks"] ?? {}).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/v1/webhooks/{id}"]?.delete?.responses ?? {})).toEqual(
       expect.arrayContaining(["204", "401", "403", "404", "429"]),
@@ -172,19 +179,21 @@ describe("OpenAPI", () => {
 describe("deliveries", () => {
   test("a finished job is delivered once per subscribed webhook, signed (Standard Webhooks)", async () => {
     const { user, auth } = await signedInUser(worker.current);
-    const { webhook, secret } = (await (
-      await createWebhook(auth, { url: receiver.url.href, events: ["job.succeeded"] })
-    ).json()) as Created;
-    const { webhook: onlyFailures } = (await (
-      await createWebhook(auth, { url: receiver.url.href, events: ["job.failed"] })
-    ).json()) as Created;
+    const { webhook, secret } = await readBody(
+      await createWebhook(auth, { url: receiver.url.href, events: ["job.succeeded"] }),
+      CreatedWebhookSchema,
+    );
+    const { webhook: onlyFailures } = await readBody(
+      await createWebhook(auth, { url: receiver.url.href, events: ["job.failed"] }),
+      CreatedWebhookSchema,
+    );
     const { jobId } = await arrangeJob(worker.current, user.id);
     await postResult(worker.current, jobId, succeededResult(jobId));
 
     const message = await eventually(async () => received.find((m) => m.body.includes(jobId)));
     expect(verify(secret, message)).toBe(true);
     expect(verify(secret, { ...message, body: message.body.replace("succeeded", "failed") })).toBe(false);
-    const payload = JSON.parse(message.body);
+    const payload = parseBody(message.body, JobDeliverySchema, "webhook delivery");
     expect(payload).toMatchObject({
       id: message.headers.get("webhook-id"),
       type: "job.succeeded",
@@ -203,9 +212,10 @@ describe("deliveries", () => {
 
   test("a 500 from the receiver is retried with backoff, then succeeds; attempts are logged", async () => {
     const { user, auth } = await signedInUser(worker.current);
-    const { webhook, secret } = (await (
-      await createWebhook(auth, { url: receiver.url.href, events: ["job.failed"] })
-    ).json()) as Created;
+    const { webhook, secret } = await readBody(
+      await createWebhook(auth, { url: receiver.url.href, events: ["job.failed"] }),
+      CreatedWebhookSchema,
+    );
     const { jobId } = await arrangeJob(worker.current, user.id);
     failFirstFor.add(jobId);
     await postResult(worker.current, jobId, failedResult(jobId, true));
@@ -220,14 +230,17 @@ describe("deliveries", () => {
     for (const attempt of attempts) expect(verify(secret, attempt)).toBe(true);
     // WEBHOOK_RETRY_BASE_DELAY_SECONDS = 1.
     expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(900);
-    expect(JSON.parse(attempts[0]?.body ?? "{}").data.job).toMatchObject({ id: jobId, status: "failed" });
+    expect(
+      parseBody(attempts[0]?.body ?? "{}", JobDeliverySchema, "webhook delivery").data.job,
+    ).toMatchObject({ id: jobId, status: "failed" });
   });
 
   test("a delivery that never gets a 2xx ends failed with its last status and error", async () => {
     const { user, auth } = await signedInUser(worker.current);
-    const { webhook } = (await (
-      await createWebhook(auth, { url: receiver.url.href, events: ["job.succeeded"] })
-    ).json()) as Created;
+    const { webhook } = await readBody(
+      await createWebhook(auth, { url: receiver.url.href, events: ["job.succeeded"] }),
+      CreatedWebhookSchema,
+    );
     const { jobId } = await arrangeJob(worker.current, user.id);
     alwaysFailFor.add(jobId);
     await postResult(worker.current, jobId, succeededResult(jobId));
@@ -247,22 +260,21 @@ describe("deliveries", () => {
   test("the delivery log is the owner's only: 404 for another user, 400 for a malformed id", async () => {
     const alice = await signedInUser(worker.current);
     const bob = await signedInUser(worker.current);
-    const { webhook } = (await (
-      await createWebhook(alice.auth, { url: receiver.url.href, events: ["job.failed"] })
-    ).json()) as Created;
+    const { webhook } = await readBody(
+      await createWebhook(alice.auth, { url: receiver.url.href, events: ["job.failed"] }),
+      CreatedWebhookSchema,
+    );
     expect((await deliveries(alice.auth, webhook.id)).status).toBe(200);
     const foreign = await deliveries(bob.auth, webhook.id);
-    expect(foreign.status).toBe(404);
-    expect(((await foreign.json()) as ErrorBody).error.code).toBe("not_found");
+    await expectError(foreign, 404, "not_found");
     const missing = await deliveries(alice.auth, crypto.randomUUID());
     expect(missing.status).toBe(404);
     const malformed = await deliveries(alice.auth, "not-a-uuid");
     expect(malformed.status).toBe(400);
-    const bobsList = (await (
-      await worker.current.fetch("/v1/webhooks", { headers: { Authorization: bob.auth } })
-    ).json()) as {
-      items: unknown[];
-    };
+    const bobsList = await readBody(
+      await worker.current.fetch("/v1/webhooks", { headers: { Authorization: bob.auth } }),
+      WebhookPageSchema,
+    );
     expect(bobsList.items).toEqual([]);
   });
 });

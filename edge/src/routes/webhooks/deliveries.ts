@@ -2,10 +2,10 @@ import { webhookDeliveries, webhooks } from "@db/schema";
 import { ApiError } from "@edge/errors";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, toDelivery, WebhookDeliverySchema, WebhookIdParamSchema } from "./schema";
+import { PageQuerySchema, toDelivery, WebhookDeliveryPageSchema, WebhookIdParamSchema } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -22,7 +22,7 @@ const route = createRoute({
       description: "Deliveries",
       content: {
         "application/json": {
-          schema: z.object({ items: z.array(WebhookDeliverySchema), nextCursor: z.uuid().nullable() }),
+          schema: WebhookDeliveryPageSchema,
         },
       },
     },

@@ -1,10 +1,10 @@
 import { webhooks } from "@db/schema";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, toWebhook, WebhookSchema } from "./schema";
+import { PageQuerySchema, toWebhook, WebhookPageSchema } from "./schema";
 
 const route = createRoute({
   method: "get",
@@ -19,7 +19,7 @@ const route = createRoute({
       description: "Your webhooks",
       content: {
         "application/json": {
-          schema: z.object({ items: z.array(WebhookSchema), nextCursor: z.uuid().nullable() }),
+          schema: WebhookPageSchema,
         },
       },
     },

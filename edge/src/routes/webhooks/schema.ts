@@ -47,6 +47,13 @@ export const WebhookDeliverySchema = z
   })
   .openapi("WebhookDelivery");
 
+export const WebhookPageSchema = z.object({ items: z.array(WebhookSchema), nextCursor: z.uuid().nullable() });
+
+export const WebhookDeliveryPageSchema = z.object({
+  items: z.array(WebhookDeliverySchema),
+  nextCursor: z.uuid().nullable(),
+});
+
 export const WebhookIdParamSchema = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
 /** Keyset pagination over UUIDv7 ids, newest first. */
