@@ -28,6 +28,11 @@ export function createLogger(level: LogLevel = "info", base: Record<string, unkn
   };
 }
 
+/** The message of any thrown value: an Error's own, anything else as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 const MAX_CAUSES = 5;
 
 /** One link of a cause chain: the message, and the code a driver or the OS put on it. */

@@ -7,9 +7,11 @@
  * A crashed inference service or wrangler is restarted with back-off; Ctrl-C stops every process
  * within a bounded time (SIGTERM, then SIGKILL after a grace period).
  */
+
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
+import { errorMessage } from "@common/logger";
 import { migrateDatabase } from "../db/migrate";
 import { buildWebApp, watchWebApp } from "../web/build";
 import { localJwtKeySet } from "./local-stack/jwt-keys";
@@ -175,7 +177,6 @@ try {
       `JWT_KEYS=${jwtKeys}`,
       `INFERENCE_EDGE_URL=${edge}`,
       `INFERENCE_CALLBACK_TOKEN=${secrets.callbackToken}`,
-      `INFERENCE_API_TOKEN=${secrets.inferenceApiToken}`,
       `OPERATIONS_TOKEN=${secrets.operationsToken}`,
       `INFERENCE_URL=${inference}`,
       `LOCAL_QUEUES_API=${queues.apiBase}`,
@@ -251,6 +252,6 @@ try {
   if (prometheusStarted) say(`  Prometheus   ${prometheusUrl} (alerts ${prometheusUrl}/alerts)`);
   say("Ctrl-C stops everything.");
 } catch (error) {
-  console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`[dev] ${errorMessage(error)}`);
   await shutdown(1);
 }

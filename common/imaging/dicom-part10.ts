@@ -1,4 +1,5 @@
 import { type DataSet, type Element, parseDicom, readPart10Header } from "dicom-parser";
+import { errorMessage } from "../logger";
 import { transferSyntax } from "./dicom-transfer-syntax";
 import { DicondeError, type DicondeImage, readDiconde, TAGS } from "./diconde";
 
@@ -28,7 +29,7 @@ function parserFailure(error: unknown): { message: string; dataSet?: DataSet } {
     const { exception, dataSet } = error as { exception: unknown; dataSet?: DataSet };
     return { message: parserFailure(exception).message, dataSet };
   }
-  return { message: error instanceof Error ? error.message : String(error) };
+  return { message: errorMessage(error) };
 }
 
 /** Where the elements read so far end, plus room for the next element's header. */

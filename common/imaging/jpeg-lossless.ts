@@ -1,4 +1,5 @@
 import { Decoder } from "jpeg-lossless-decoder-js";
+import { errorMessage } from "../logger";
 import { DicondeError } from "./diconde";
 
 /**
@@ -66,7 +67,7 @@ export function decodeJpegLossless(
   try {
     samples = new Decoder().decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.byteLength);
   } catch (error) {
-    throw corrupt(error instanceof Error ? error.message : String(error));
+    throw corrupt(errorMessage(error));
   }
   const pixels = expected.width * expected.height;
   if (samples.length < pixels) throw corrupt(`${samples.length} samples for ${pixels} pixels`);

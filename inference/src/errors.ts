@@ -1,4 +1,5 @@
 import { type SharedErrorCode, sharedErrors } from "@common/errors";
+import { errorMessage } from "@common/logger";
 
 /**
  * Stable error codes of the inference service: exactly the vocabulary it shares with the edge
@@ -30,6 +31,6 @@ export class InferenceError extends Error {
 /** Any thrown value as an InferenceError; unknown failures are `internal` and retryable. */
 export function toInferenceError(error: unknown): InferenceError {
   if (error instanceof InferenceError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return new InferenceError("internal", message, { cause: error });
 }

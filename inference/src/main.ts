@@ -1,3 +1,4 @@
+import { errorMessage } from "@common/logger";
 import { type Config, loadConfig, pullConsumerEnabled, redactConfig } from "./config";
 import { createLogger } from "./log";
 import { createService } from "./service";
@@ -11,7 +12,7 @@ try {
   config = loadConfig();
 } catch (error) {
   // The message already lists every invalid variable; a stack trace would only bury it.
-  console.error((error as Error).message);
+  console.error(errorMessage(error));
   process.exit(1);
 }
 const logger = createLogger(config.LOG_LEVEL, { service: "inference" });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
+import { errorMessage } from "@common/logger";
 import { openInThread } from "../src/model/onnx-session";
 import { createSession, type ModelSession } from "../src/model/runtime";
 import { fixtureModel } from "./fixtures";
@@ -60,7 +61,7 @@ describe("model runtime on a worker thread", () => {
     const session = await open();
     const error = await session.run(input(1, 0), [1, 3, 64, 64], "no_such_output").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toContain("no_such_output");
+    expect(errorMessage(error)).toContain("no_such_output");
     const ok = await session.run(input(1, 0), DIMS(1), "output0");
     expect(ok.dims[0]).toBe(1);
   });
@@ -68,7 +69,7 @@ describe("model runtime on a worker thread", () => {
   test("a model onnxruntime cannot load is refused with its message", async () => {
     const error = await createSession(new Uint8Array([8, 1, 18, 3, 1, 2, 3])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message.length).toBeGreaterThan(0);
+    expect(errorMessage(error).length).toBeGreaterThan(0);
   });
 
   test("after dispose, runs are refused", async () => {

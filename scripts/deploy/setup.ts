@@ -7,7 +7,9 @@
  * here when the Worker has none). `--plan` prints the checks and commands without running any and
  * needs no account. See docs/deploy.md.
  */
+
 import { parseArgs } from "node:util";
+import { errorMessage } from "@common/logger";
 import { readWranglerConfig } from "../local-stack/wrangler-config";
 import { parseSecretsFile, REQUIRED_SECRETS, type Secrets } from "./secrets-file";
 import { describePlan, setupSteps } from "./setup-plan";
@@ -60,7 +62,7 @@ if (import.meta.main) {
   try {
     process.exitCode = await main();
   } catch (error) {
-    console.error(`deploy:setup: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`deploy:setup: ${errorMessage(error)}`);
     process.exitCode = 1;
   }
 }

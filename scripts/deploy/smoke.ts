@@ -6,7 +6,9 @@
  * `OPERATIONS_TOKEN` in the environment, `/internal/v1/backlog` must also answer 200 to it,
  * which proves the operations credential the autoscaler uses. Exit status 0 or 1.
  */
+
 import { parseArgs } from "node:util";
+import { errorMessage } from "@common/logger";
 import { ReadinessSchema } from "@edge/routes/health";
 import { BacklogSchema } from "@edge/routes/internal/backlog";
 
@@ -37,7 +39,7 @@ export async function smokeCheck(options: SmokeOptions): Promise<boolean> {
       say(`readiness, attempt ${attempt}: ${response.status} ${checks}`);
       ready = response.status === 200 && body.success && body.data.status === "ready";
     } catch (error) {
-      say(`readiness, attempt ${attempt}: ${error instanceof Error ? error.message : String(error)}`);
+      say(`readiness, attempt ${attempt}: ${errorMessage(error)}`);
     }
     if (ready || Date.now() + (options.intervalMs ?? 5_000) > deadline) break;
     await Bun.sleep(options.intervalMs ?? 5_000);

@@ -4,10 +4,12 @@
  * its ignore file), then the final stage's CMD is started from that folder alone with production
  * settings, and must get ready and detect. Part of `npm test`.
  */
+
 import { afterAll, expect, test } from "bun:test";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { errorMessage } from "@common/logger";
 import sharp from "sharp";
 import { freePort } from "../local-stack/ports";
 import { repoRoot } from "../local-stack/settings";
@@ -79,7 +81,7 @@ test(
     try {
       await until("ready", async () => (await fetch(`${base}/ready`)).status === 200, 120_000);
     } catch (error) {
-      throw new Error(`${(error as Error).message}; service output:\n${output.slice(-4000)}`);
+      throw new Error(`${errorMessage(error)}; service output:\n${output.slice(-4000)}`);
     }
 
     const film = await sharp({

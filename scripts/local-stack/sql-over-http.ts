@@ -1,3 +1,4 @@
+import { errorMessage } from "@common/logger";
 import pg from "pg";
 import { readLimitedText } from "./read-limited";
 
@@ -200,7 +201,7 @@ function parseBody(text: string): Statement | Statement[] {
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new Refusal(400, `request body is not valid JSON: ${(error as Error).message}`);
+    throw new Refusal(400, `request body is not valid JSON: ${errorMessage(error)}`);
   }
   if (typeof body !== "object" || body === null) throw new Refusal(400, "request body must be a JSON object");
   if ("queries" in body) {
@@ -259,7 +260,7 @@ async function execute(connection: Connection, statement: Statement): Promise<Ra
   } catch (error) {
     if (error instanceof pg.DatabaseError) throw error;
     connection.broken = true;
-    throw new Refusal(503, `connection to PostgreSQL lost: ${(error as Error).message}`, "08006");
+    throw new Refusal(503, `connection to PostgreSQL lost: ${errorMessage(error)}`, "08006");
   }
 }
 
@@ -295,7 +296,7 @@ function errorResponse(error: unknown): Response {
     const headers: Record<string, string> = error.status === 503 ? { "Retry-After": "1" } : {};
     return Response.json(body, { status: error.status, headers });
   }
-  return Response.json({ message: `internal error: ${(error as Error)?.message ?? error}` }, { status: 500 });
+  return Response.json({ message: `internal error: ${errorMessage(error)}` }, { status: 500 });
 }
 
 type Connection = {
@@ -485,7 +486,7 @@ class BoundedPool {
       const code = error instanceof pg.DatabaseError ? (error.code ?? "") : "08006";
       if (!/^(08|53|57)/.test(code)) throw error;
       const where = `${this.target.host}:${this.target.port}`;
-      throw new Refusal(503, `cannot connect to PostgreSQL at ${where}: ${(error as Error).message}`, code);
+      throw new Refusal(503, `cannot connect to PostgreSQL at ${where}: ${errorMessage(error)}`, code);
     }
     if (this.closed) {
       await this.retire(connection);

@@ -1,3 +1,4 @@
+import { errorMessage } from "@common/logger";
 import { apiKeys, users } from "@db/schema";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Context } from "hono";
@@ -33,7 +34,7 @@ async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Princ
     subject = payload.sub;
   } catch (error) {
     c.var.logger.info("access token refused", {
-      reason: error instanceof Error ? error.message : String(error),
+      reason: errorMessage(error),
     });
     throw unauthorized("Invalid or expired access token", "invalid_token");
   }

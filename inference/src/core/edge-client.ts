@@ -1,5 +1,6 @@
 import { type DetectResult, DetectResultSchema } from "@common/contracts/detect-result";
 import { type JobClaim, type JobClaimRequest, JobClaimSchema } from "@common/contracts/job-claim";
+import { errorMessage } from "@common/logger";
 import { backoffDelay, retryAfterMs, sleep } from "./backoff";
 
 export interface EdgeClientOptions {
@@ -129,7 +130,7 @@ export class EdgeClient {
         askedDelayMs = retryAfterMs(response.headers.get("retry-after"));
         if (!retryable(response.status)) return last;
       } catch (error) {
-        last = { ok: false, status: null, reason: `edge unreachable: ${(error as Error).message}` };
+        last = { ok: false, status: null, reason: `edge unreachable: ${errorMessage(error)}` };
       }
     }
     return last;

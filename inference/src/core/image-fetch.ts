@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { errorMessage } from "@common/logger";
 import { InferenceError } from "../errors";
 
 export interface ImageFetchOptions {
@@ -21,7 +22,7 @@ export async function fetchImage(
   try {
     response = await (options.fetch ?? fetch)(url, { signal: AbortSignal.timeout(options.timeoutMs) });
   } catch (error) {
-    throw new InferenceError("image_fetch_failed", `image download failed: ${(error as Error).message}`, {
+    throw new InferenceError("image_fetch_failed", `image download failed: ${errorMessage(error)}`, {
       cause: error,
     });
   }
@@ -46,7 +47,7 @@ export async function fetchImage(
   try {
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
-    throw new InferenceError("image_fetch_failed", `image download broke off: ${(error as Error).message}`, {
+    throw new InferenceError("image_fetch_failed", `image download broke off: ${errorMessage(error)}`, {
       cause: error,
     });
   }

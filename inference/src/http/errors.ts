@@ -1,4 +1,5 @@
 import { SharedErrorCodeSchema } from "@common/errors";
+import { errorFields } from "@common/logger";
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -34,7 +35,7 @@ export function toHttpError(c: Context, error: unknown, logger: Logger): Inferen
   } else if (error instanceof HTTPException && error.status < 500) {
     failure = new InferenceError("bad_request", error.message || "bad request");
   } else {
-    logger.error("unhandled error", { path: c.req.path, error: (error as Error).stack ?? String(error) });
+    logger.error("unhandled error", { path: c.req.path, ...errorFields(error) });
     failure = new InferenceError("internal", "internal error");
   }
   return failure;

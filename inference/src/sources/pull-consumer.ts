@@ -1,4 +1,5 @@
 import { type DetectMessage, DetectMessageSchema } from "@common/contracts/detect-message";
+import { errorMessage } from "@common/logger";
 import { retryDelaySeconds } from "@common/retry";
 import { backoffDelay, sleep } from "../core/backoff";
 import type { MessageOutcome } from "../core/processor";
@@ -90,7 +91,7 @@ export class PullConsumer {
           (error as { retryAfterMs?: number | null }).retryAfterMs ??
           backoffDelay(failures, this.options.backoffBaseMs, this.options.backoffMaxMs);
         failures++;
-        this.logger.warn("queue pull failed", { error: (error as Error).message, retryInMs: wait });
+        this.logger.warn("queue pull failed", { error: errorMessage(error), retryInMs: wait });
         await sleep(wait, signal);
         continue;
       }
@@ -122,14 +123,14 @@ export class PullConsumer {
       // Without a readable job id nobody can be told; retrying walks it to the dead-letter queue.
       this.logger.error("unreadable queue message", {
         messageId: message.id,
-        error: (error as Error).message,
+        error: errorMessage(error),
       });
       return { outcome: "retry", reason: "unreadable message body" };
     }
     try {
       return await this.handle(body, message.attempts);
     } catch (error) {
-      return { outcome: "retry", reason: (error as Error).message };
+      return { outcome: "retry", reason: errorMessage(error) };
     }
   }
 
@@ -172,7 +173,7 @@ export class PullConsumer {
         const wait =
           (error as { retryAfterMs?: number | null }).retryAfterMs ??
           backoffDelay(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs);
-        this.logger.warn("queue ack failed", { error: (error as Error).message, retryInMs: wait });
+        this.logger.warn("queue ack failed", { error: errorMessage(error), retryInMs: wait });
         await sleep(wait);
       }
     }

@@ -1,3 +1,4 @@
+import { errorMessage } from "@common/logger";
 import { z } from "zod";
 import { retryAfterMs } from "../core/backoff";
 
@@ -90,7 +91,7 @@ export class QueuesApi {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
-      throw new QueuesApiError(`${operation} request failed: ${(error as Error).message}`, null, null);
+      throw new QueuesApiError(`${operation} request failed: ${errorMessage(error)}`, null, null);
     }
     const text = await response.text();
     let envelope: z.infer<typeof EnvelopeSchema> | null = null;

@@ -263,6 +263,9 @@ type JobOutcome = {
   waitFailures: Map<string, number>;
 };
 
+/** A fetch that ran out of its `AbortSignal.timeout`, as opposed to one the network broke off. */
+const isTimeout = (error: unknown) => error instanceof Error && error.name === "TimeoutError";
+
 async function runJob(
   origin: string,
   caller: Caller,
@@ -293,7 +296,7 @@ async function runJob(
     outcome.jobId = body.jobs?.[0]?.id;
     outcome.status = body.jobs?.[0]?.status;
   } catch (error) {
-    outcome.created = (error as Error).name === "TimeoutError" ? "timeout" : "network";
+    outcome.created = isTimeout(error) ? "timeout" : "network";
     return outcome;
   }
   while (outcome.status !== "succeeded" && outcome.status !== "failed") {
@@ -318,7 +321,7 @@ async function runJob(
         outcome.reportedDetections = job.detections?.length;
       }
     } catch (error) {
-      failWait((error as Error).name === "TimeoutError" ? "timeout" : "network");
+      failWait(isTimeout(error) ? "timeout" : "network");
       await Bun.sleep(500);
     }
   }

@@ -6,4 +6,5 @@ import type { Bindings } from "@edge/env";
 /** What every queue and cron handler gets: bindings, validated config, a database, a logger. */
 export type HandlerContext = { env: Bindings; config: Config; db: Db; logger: Logger };
 
-export const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** `detect-push.ts` takes the shared helper from here, with its context. */
+export { errorMessage } from "@common/logger";

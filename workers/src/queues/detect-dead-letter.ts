@@ -1,10 +1,11 @@
+import { errorMessage } from "@common/logger";
 import { retryDelaySeconds } from "@common/retry";
 import { jobs } from "@db/schema";
 import { announceFinished, DEAD_LETTERED, failJob } from "@edge/jobs/complete";
 import { writeJobPoint } from "@edge/metrics/analytics";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import { errorMessage, type HandlerContext } from "./context";
+import type { HandlerContext } from "./context";
 
 /** Only the job id matters here; the rest of a dead message may be unreadable. */
 const DeadMessageSchema = z.object({ jobId: z.uuid() });

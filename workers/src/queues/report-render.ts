@@ -1,3 +1,4 @@
+import { errorMessage } from "@common/logger";
 import { retryDelaySeconds } from "@common/retry";
 import { reports } from "@db/schema";
 import {
@@ -12,7 +13,7 @@ import { ReportMessageSchema } from "@edge/reports/report-message";
 import { reportObjectKey } from "@edge/reports/views";
 import { enqueueDeliveries } from "@edge/webhooks/deliveries";
 import { eq } from "drizzle-orm";
-import { errorMessage, type HandlerContext } from "./context";
+import type { HandlerContext } from "./context";
 
 const toHex = (buffer: ArrayBuffer) =>
   Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");

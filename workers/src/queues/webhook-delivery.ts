@@ -1,3 +1,4 @@
+import { errorMessage } from "@common/logger";
 import { retryDelaySeconds } from "@common/retry";
 import { webhookDeliveries, webhooks } from "@db/schema";
 import { ApiError } from "@edge/errors";
@@ -6,7 +7,7 @@ import { checkWebhookUrl } from "@edge/webhooks/url-policy";
 import { and, eq, sql } from "drizzle-orm";
 import pLimit from "p-limit";
 import { z } from "zod";
-import { errorMessage, type HandlerContext } from "./context";
+import type { HandlerContext } from "./context";
 
 const WebhookMessageSchema = z.object({ deliveryId: z.uuid() });
 

@@ -1,3 +1,4 @@
+import { errorMessage } from "@common/logger";
 import type { Config } from "@edge/config";
 import { databaseFor } from "@edge/database";
 import type { Bindings } from "@edge/env";
@@ -32,7 +33,7 @@ async function runProbe(probe: Probe, timeoutMs: number): Promise<CheckResult> {
     await Promise.race([probe.run(controller.signal), timeout]);
     return { status: "ok", required: probe.required, latencyMs: elapsed(started) };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return { status: "error", required: probe.required, latencyMs: elapsed(started), message };
   } finally {
     clearTimeout(timer);
