@@ -1,9 +1,8 @@
 import type { Logger } from "@common/logger";
 import type { Db } from "@db/client-worker";
-import type { JobEvents } from "@workers/job-events/durable-object";
-import type { RateLimiter } from "@workers/rate-limiter/durable-object";
 import type { Principal } from "./auth/scopes";
 import type { Config } from "./config";
+import type { JobEventsRpc, RateLimiterRpc } from "./durable-objects";
 import type { RequestBody } from "./middleware/request-body";
 import type { TraceContext } from "./middleware/trace-context";
 
@@ -14,8 +13,8 @@ export type Bindings = {
   WEBHOOK_QUEUE: Queue<unknown>;
   REPORT_QUEUE: Queue<unknown>;
   ASSETS: Fetcher;
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  JOB_EVENTS: DurableObjectNamespace<JobEvents>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiterRpc>;
+  JOB_EVENTS: DurableObjectNamespace<JobEventsRpc>;
   /** Workers Analytics Engine dataset: requests by route and status, job outcomes (edge/src/metrics/). */
   METRICS: AnalyticsEngineDataset;
 } & { [K in keyof Config]?: string };

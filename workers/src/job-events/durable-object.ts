@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "@edge/config";
+import type { JobEventsRpc } from "@edge/durable-objects";
 import type { Bindings } from "@edge/env";
 import { encodeJobEvent, type JobEvent } from "@edge/jobs/events";
 
@@ -13,7 +14,7 @@ const encoder = new TextEncoder();
  * object, never a database connection, and a change reaches every waiter as soon as it is
  * published, with no polling.
  */
-export class JobEvents extends DurableObject<Bindings> {
+export class JobEvents extends DurableObject<Bindings> implements JobEventsRpc {
   private readonly subscribers = new Set<Subscriber>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 

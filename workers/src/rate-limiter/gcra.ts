@@ -1,17 +1,12 @@
+import type { RateLimitDecision } from "@edge/durable-objects";
+
 /**
  * Generic Cell Rate Algorithm: an exact token bucket kept as one number, the theoretical
  * arrival time (TAT). `limit` requests per `periodMs`, all of which may arrive at once.
  */
 export type GcraLimit = { limit: number; periodMs: number };
 
-export type GcraDecision = {
-  allowed: boolean;
-  /** Requests still allowed right now after this one. */
-  remaining: number;
-  /** Milliseconds until the full quota is available again. */
-  resetMs: number;
-  /** Milliseconds until the next request would be allowed (0 when allowed). */
-  retryAfterMs: number;
+export type GcraDecision = RateLimitDecision & {
   /** State to keep: unchanged when the request was refused. */
   tat: number;
 };

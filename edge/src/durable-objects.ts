@@ -1,0 +1,33 @@
+import type { RateLimitSetting } from "./config";
+import type { JobEvent } from "./jobs/events";
+
+/**
+ * The Durable Objects the edge calls, described by the calls it makes, so the edge's bindings are
+ * typed without importing the classes from `workers/`. Each class `implements` its interface:
+ * a method the edge calls that the class changes or drops fails to compile there.
+ */
+
+/** What the edge reads of one rate-limit decision. */
+export type RateLimitDecision = {
+  allowed: boolean;
+  /** Requests still allowed right now after this one. */
+  remaining: number;
+  /** Milliseconds until the full quota is available again. */
+  resetMs: number;
+  /** Milliseconds until the next request would be allowed (0 when allowed). */
+  retryAfterMs: number;
+};
+
+/** `RATE_LIMITER`: one object per (policy, caller); `workers/src/rate-limiter/durable-object.ts`. */
+export interface RateLimiterRpc extends Rpc.DurableObjectBranded {
+  /** Counts one request against `limit` and says whether it may pass. */
+  check(limit: RateLimitSetting): Promise<RateLimitDecision>;
+}
+
+/** `JOB_EVENTS`: one hub per user; `workers/src/job-events/durable-object.ts`. */
+export interface JobEventsRpc extends Rpc.DurableObjectBranded {
+  /** Subscribes (`?job=<id>` for one job's events): a `text/event-stream` body, 503 when full. */
+  fetch(request: Request): Promise<Response>;
+  /** Sends each event to its subscribers; answers how many deliveries were made. */
+  publish(events: JobEvent[]): Promise<number>;
+}
