@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_DETECTIONS_PER_IMAGE } from "../limits";
 import { TilingSchema } from "./tiling";
 
 /**
@@ -9,7 +10,7 @@ import { TilingSchema } from "./tiling";
 export const DetectParamsSchema = z.object({
   conf: z.number().min(0).max(1),
   iou: z.number().min(0).max(1),
-  maxDet: z.number().int().min(1).max(3000),
+  maxDet: z.number().int().min(1).max(MAX_DETECTIONS_PER_IMAGE),
   /** Only these class ids are kept; null keeps every class. */
   classes: z.array(z.number().int().min(0)).nullable(),
   /**

@@ -1,3 +1,4 @@
+import * as limits from "@common/limits";
 import type { LogLevel } from "@common/logger";
 import { z } from "zod";
 
@@ -87,12 +88,12 @@ export const configSchema = z.object({
   R2_BUCKET_NAME: z.string().default("defect-images"),
 
   /** Models jobs may name; the first is the default. */
-  DETECTION_MODELS: list("weld-defects").pipe(z.array(z.string()).min(1)),
-  MAX_IMAGE_BYTES: positiveInt(50 * 1024 * 1024),
+  DETECTION_MODELS: list(limits.DETECTION_MODELS.join(",")).pipe(z.array(z.string()).min(1)),
+  MAX_IMAGE_BYTES: positiveInt(limits.MAX_IMAGE_BYTES),
   /** Largest JSON (or other non-upload) request body; see middleware/request-body.ts. */
   MAX_JSON_BODY_BYTES: positiveInt(64 * 1024),
-  /** Largest result callback body: up to 3000 detections (`maxDet`) with their timings. */
-  MAX_CALLBACK_BODY_BYTES: positiveInt(2 * 1024 * 1024),
+  /** Largest result callback body: up to MAX_DETECTIONS_PER_IMAGE detections (`maxDet`) with their timings. */
+  MAX_CALLBACK_BODY_BYTES: positiveInt(limits.MAX_CALLBACK_BODY_BYTES),
   /**
    * A refused body's remainder up to this size is read and dropped, so the client gets its answer
    * and keeps its connection; above MAX_IMAGE_BYTES, so any upload refused for any reason is.
@@ -102,7 +103,7 @@ export const configSchema = z.object({
   BODY_IDLE_TIMEOUT_MS: positiveInt(15_000),
   /** A body that takes longer than this in all is refused (408). */
   BODY_READ_TIMEOUT_MS: positiveInt(120_000),
-  MAX_IMAGE_PIXELS: positiveInt(100_000_000),
+  MAX_IMAGE_PIXELS: positiveInt(limits.MAX_IMAGE_PIXELS),
   /**
    * Bytes held in memory to reach an image's header: a TIFF directory written after the pixels,
    * a JPEG frame header behind large EXIF/ICC blocks. Bounds an upload's memory in the isolate.

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
 import { DEFAULT_PERCENTILES, MODEL_LEVELS } from "@common/imaging/intensity";
+import * as limits from "@common/limits";
 import { z } from "zod";
 import { defaultDecodeConcurrency, defaultIntraOpThreads } from "./cpu-budget";
 
@@ -42,7 +43,7 @@ export const ConfigSchema = z
     MAX_WAIT_MS: int(0, 5),
     /** Images queued or running per model before new work is refused (backpressure). */
     QUEUE_CAPACITY: int(1, 64),
-    MAX_IMAGE_PIXELS: int(1, 100_000_000),
+    MAX_IMAGE_PIXELS: int(1, limits.MAX_IMAGE_PIXELS),
     /** `tiling: "auto"` tiles an image that letterboxing would shrink by more than this factor. */
     TILING_AUTO_MAX_SHRINK: z.coerce.number().min(1).default(4),
     /** `auto` tile side in image pixels; 0: the model input's side (tiles at the model's resolution). */
@@ -65,7 +66,7 @@ export const ConfigSchema = z
     /** Model-input brightness (0–1) of those two percentiles: the levels of the model's training films. */
     INTENSITY_BLACK_LEVEL: z.coerce.number().min(0).max(1).default(MODEL_LEVELS.black),
     INTENSITY_WHITE_LEVEL: z.coerce.number().min(0).max(1).default(MODEL_LEVELS.white),
-    MAX_IMAGE_BYTES: int(1, 64 * 1024 * 1024),
+    MAX_IMAGE_BYTES: int(1, limits.MAX_IMAGE_BYTES),
     DEFAULT_CONF: z.coerce.number().min(0).max(1).default(0.25),
     DEFAULT_IOU: z.coerce.number().min(0).max(1).default(0.45),
     DEFAULT_MAX_DET: int(1, 300),
