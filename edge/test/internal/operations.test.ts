@@ -4,6 +4,7 @@ import { DEAD_LETTERED } from "@edge/jobs/complete";
 import { BacklogSchema } from "@edge/routes/internal/backlog";
 import { freePort } from "@scripts/local-stack/ports";
 import { insertImage, insertJob, insertUser, serviceAuth } from "@scripts/testing/job-fixtures";
+import { readError } from "@scripts/testing/responses";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { startTestWorker, type TestWorker, useTestWorker } from "@scripts/testing/test-worker";
 import { DATABASE_RETRY_AFTER_SECONDS } from "../../src/db-errors";
@@ -152,7 +153,7 @@ describe("operations endpoints: security", () => {
           `${path} ${JSON.stringify(headers).slice(0, 30)}: 401`,
         );
         expect(response.headers.get("www-authenticate")).toBe('Bearer realm="defect-detection-internal"');
-        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+        expect((await readError(response)).code).toBe("unauthorized");
       }
     }
   });
@@ -187,9 +188,7 @@ describe("operations endpoints: database unavailable", () => {
         const response = await down.fetch(path, { headers: await operations() });
         expect(`${path}: ${response.status}`).toBe(`${path}: 503`);
         expect(response.headers.get("retry-after")).toBe(String(DATABASE_RETRY_AFTER_SECONDS));
-        expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
-          "database_unavailable",
-        );
+        expect((await readError(response)).code).toBe("database_unavailable");
       }
     } finally {
       await down.dispose();
