@@ -7,7 +7,6 @@
  * A crashed inference service or wrangler is restarted with back-off; Ctrl-C stops every process
  * within a bounded time (SIGTERM, then SIGKILL after a grace period).
  */
-
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
@@ -177,6 +176,7 @@ try {
       `JWT_KEYS=${jwtKeys}`,
       `INFERENCE_EDGE_URL=${edge}`,
       `INFERENCE_CALLBACK_TOKEN=${secrets.callbackToken}`,
+      `INFERENCE_API_TOKEN=${secrets.inferenceApiToken}`,
       `OPERATIONS_TOKEN=${secrets.operationsToken}`,
       `INFERENCE_URL=${inference}`,
       `LOCAL_QUEUES_API=${queues.apiBase}`,
