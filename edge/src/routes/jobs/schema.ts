@@ -1,3 +1,4 @@
+import { DEFAULT_CONF, DEFAULT_IOU } from "@common/contracts/detect-defaults";
 import { DetectParamsSchema } from "@common/contracts/detect-message";
 import { BoxSchema, DetectionSchema as ResultDetectionSchema } from "@common/contracts/detect-result";
 import { DEFAULT_TILING, TilingSchema } from "@common/contracts/tiling";
@@ -79,8 +80,8 @@ export const CreateJobsSchema = z
       .max(100)
       .optional()
       .openapi({ description: "Defaults to the first configured model" }),
-    conf: DetectParamsSchema.shape.conf.default(0.25),
-    iou: DetectParamsSchema.shape.iou.default(0.45),
+    conf: DetectParamsSchema.shape.conf.default(DEFAULT_CONF),
+    iou: DetectParamsSchema.shape.iou.default(DEFAULT_IOU),
     maxDet: DetectParamsSchema.shape.maxDet.default(300),
     classes: DetectParamsSchema.shape.classes.unwrap().max(1000).nullable().default(null),
     pixelSizeMm: PixelSizeMmInputSchema.optional().meta({
