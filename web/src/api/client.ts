@@ -1,4 +1,9 @@
+import type { CredentialsSchema, RefreshRequestSchema } from "@edge/routes/auth/schema";
+import type { z } from "zod";
 import type { ErrorBody, TokenPair, User } from "./types";
+
+type Credentials = z.input<typeof CredentialsSchema>;
+type RefreshRequest = z.input<typeof RefreshRequestSchema>;
 
 /** A refused or failed API call, carrying the API's stable code and its message for the user. */
 export class ApiFailure extends Error {
@@ -39,6 +44,13 @@ export type ClientOptions = {
   };
 };
 
+/** An unauthenticated JSON POST (the auth endpoints), its body typed by the caller's schema. */
+const postJson = <Body>(body: Body): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
 type RequestOptions = Omit<RequestInit, "body" | "headers"> & {
   json?: unknown;
   body?: BodyInit | null;
@@ -69,11 +81,7 @@ export function createApiClient(options: ClientOptions) {
   });
 
   async function exchange(refreshToken: string): Promise<boolean> {
-    const response = await options.fetch("/v1/auth/refresh", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ refreshToken }),
-    });
+    const response = await options.fetch("/v1/auth/refresh", postJson<RefreshRequest>({ refreshToken }));
     if (!response.ok) {
       await response.body?.cancel();
       setSession(null);
@@ -133,8 +141,8 @@ export function createApiClient(options: ClientOptions) {
     return (await response.json()) as T;
   }
 
-  async function anonymous<T>(path: string, body: unknown): Promise<T> {
-    const response = await options.fetch(path, withAuth({ method: "POST", json: body }, undefined));
+  async function anonymous<T>(path: string, body: Credentials): Promise<T> {
+    const response = await options.fetch(path, postJson(body));
     if (!response.ok) throw await failureOf(response);
     return (await response.json()) as T;
   }
@@ -154,7 +162,7 @@ export function createApiClient(options: ClientOptions) {
       return session as Session;
     },
     async register(email: string, password: string): Promise<void> {
-      await anonymous("/v1/auth/register", { email, password });
+      await anonymous<User>("/v1/auth/register", { email, password });
     },
     /** Picks the session up again after a reload, from the refresh token kept in this tab. */
     resume: (): Promise<boolean> => refreshOnce(),
@@ -166,11 +174,7 @@ export function createApiClient(options: ClientOptions) {
       setSession(null);
       if (!token) return;
       await options
-        .fetch("/v1/auth/logout", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ refreshToken: token }),
-        })
+        .fetch("/v1/auth/logout", postJson<RefreshRequest>({ refreshToken: token }))
         .then((response) => response.body?.cancel())
         .catch(() => undefined);
     },

@@ -15,6 +15,9 @@ export type PagedState<T> = {
   error: unknown;
 };
 
+/** A list endpoint with its filters: the path its pages are read from, and how one page is read. */
+export type PagedSource<T> = { path: string; fetchPage: (url: string) => Promise<Page<T>> };
+
 export const EMPTY: PagedState<never> = { items: [], nextCursor: null, loaded: false, error: null };
 
 /** The URL of one page of `path` (which may carry its own filters). */

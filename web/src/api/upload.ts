@@ -1,4 +1,6 @@
 import { ApiFailure } from "./client";
+import { api } from "./instance";
+import { withQuery } from "./query-string";
 import type { ErrorBody, Image } from "./types";
 import { uploadContentType } from "./upload-content-type";
 
@@ -6,14 +8,10 @@ import { uploadContentType } from "./upload-content-type";
  * Uploads one file as a raw body. XMLHttpRequest rather than fetch: only it reports upload
  * progress. A 401 is returned as a failure for the caller to refresh and retry.
  */
-export function uploadFile(
-  file: File,
-  accessToken: string,
-  onProgress: (fraction: number) => void,
-): Promise<Image> {
+function uploadFile(file: File, accessToken: string, onProgress: (fraction: number) => void): Promise<Image> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/v1/images?filename=${encodeURIComponent(file.name)}`);
+    xhr.open("POST", withQuery("/v1/images", { filename: file.name }));
     xhr.setRequestHeader("authorization", `Bearer ${accessToken}`);
     // The API decides the type from the bytes; this only has to say "a raw image body". Browsers
     // rarely know .dcm files, so a DICONDE file often arrives without a type.
@@ -45,4 +43,14 @@ export function uploadFile(
     };
     xhr.send(file);
   });
+}
+
+/** `POST /v1/images` with progress, refreshing the access token once if it expired meanwhile. */
+export async function uploadImage(file: File, onProgress: (fraction: number) => void): Promise<Image> {
+  try {
+    return await uploadFile(file, api.session?.accessToken ?? "", onProgress);
+  } catch (error) {
+    if (!(error instanceof ApiFailure) || error.status !== 401 || !(await api.refresh())) throw error;
+    return uploadFile(file, api.session?.accessToken ?? "", onProgress);
+  }
 }

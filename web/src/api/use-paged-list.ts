@@ -1,7 +1,5 @@
 import { useEffect, useMemo, useState } from "hono/jsx/dom";
-import { api } from "./instance";
-import { createPagedList, EMPTY, type PagedState } from "./paged-list";
-import type { Page } from "./types";
+import { createPagedList, EMPTY, type PagedSource, type PagedState } from "./paged-list";
 
 export type PagedList<T> = PagedState<T> & {
   hasMore: boolean;
@@ -12,14 +10,14 @@ export type PagedList<T> = PagedState<T> & {
 
 /**
  * One cursor-paginated API list (`{items, nextCursor}`, newest first) for a page: reads the first
- * page of `path`, then more on `loadMore()`. A new `path` (another filter) starts over.
+ * page of `source`, then more on `loadMore()`. Another path (another filter) starts over.
  */
-export function usePagedList<T>(path: string): PagedList<T> {
+export function usePagedList<T>(source: PagedSource<T>): PagedList<T> {
   // The controller holds the list; this state only makes its changes render.
   const [, setState] = useState<PagedState<T>>(EMPTY);
   const controller = useMemo(
-    () => createPagedList<T>((url) => api.call<Page<T>>(url), path, setState),
-    [path],
+    () => createPagedList<T>(source.fetchPage, source.path, setState),
+    [source.path],
   );
   // Read from the controller, so another path shows nothing of the previous one's items.
   const state = controller.state;

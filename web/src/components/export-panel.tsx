@@ -1,11 +1,11 @@
-import { downloadFile } from "../api/download";
-import { api } from "../api/instance";
+import { downloadJobExport } from "../api/download";
+import type { JobExport } from "../api/jobs";
 import { BASE, linkHandler } from "../router";
 
-const EXPORTS = [
-  { label: "COCO (model)", query: "format=coco&set=model", file: "model.coco.json" },
-  { label: "COCO (reviewed)", query: "format=coco&set=reviewed", file: "reviewed.coco.json" },
-  { label: "YOLO (reviewed)", query: "format=yolo&set=reviewed", file: "reviewed.txt" },
+const EXPORTS: Array<{ label: string; query: JobExport; file: string }> = [
+  { label: "COCO (model)", query: { format: "coco", set: "model" }, file: "model.coco.json" },
+  { label: "COCO (reviewed)", query: { format: "coco", set: "reviewed" }, file: "reviewed.coco.json" },
+  { label: "YOLO (reviewed)", query: { format: "yolo", set: "reviewed" }, file: "reviewed.txt" },
 ];
 
 /** A finished job's exports (the model's output or the reviewed set) and the way to its report. */
@@ -17,11 +17,7 @@ export function ExportPanel({ jobId, onError }: { jobId: string; onError(error: 
         {EXPORTS.map((entry) => (
           <button
             type="button"
-            onClick={() =>
-              downloadFile(api, `/v1/jobs/${jobId}/export?${entry.query}`, `${jobId}-${entry.file}`).catch(
-                onError,
-              )
-            }
+            onClick={() => downloadJobExport(jobId, entry.query, `${jobId}-${entry.file}`).catch(onError)}
           >
             {entry.label}
           </button>

@@ -1,16 +1,21 @@
 import { useEffect, useState } from "hono/jsx/dom";
-import { api } from "../api/instance";
-import type { ApiKey, CreatedApiKey, Page } from "../api/types";
+import { type ApiKeyScope, createApiKey, listApiKeys, revokeApiKey } from "../api/api-keys";
+import type { ApiKey, CreatedApiKey } from "../api/types";
 import { ErrorMessage } from "../components/error-message";
 
-const SCOPES = ["images:read", "images:write", "jobs:read", "jobs:write"] as const;
+const SCOPES = [
+  "images:read",
+  "images:write",
+  "jobs:read",
+  "jobs:write",
+] as const satisfies readonly ApiKeyScope[];
 
 export function ApiKeysPage() {
   const [keys, setKeys] = useState<ApiKey[]>([]);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  const load = () => api.call<Page<ApiKey>>("/v1/api-keys").then((page) => setKeys(page.items), setError);
+  const load = () => listApiKeys().then((page) => setKeys(page.items), setError);
 
   useEffect(() => {
     void load();
@@ -22,9 +27,10 @@ export function ApiKeysPage() {
     const form = new FormData(formElement);
     setError(null);
     try {
-      const result = await api.call<CreatedApiKey>("/v1/api-keys", {
-        method: "POST",
-        json: { name: String(form.get("name") ?? ""), scopes: form.getAll("scopes").map(String) },
+      const ticked = form.getAll("scopes");
+      const result = await createApiKey({
+        name: String(form.get("name") ?? ""),
+        scopes: SCOPES.filter((scope) => ticked.includes(scope)),
       });
       setCreated(result);
       formElement.reset();
@@ -37,7 +43,7 @@ export function ApiKeysPage() {
   async function revoke(key: ApiKey) {
     if (!confirm(`Revoke "${key.name}"? Machines using it stop working at once.`)) return;
     try {
-      await api.call(`/v1/api-keys/${key.id}`, { method: "DELETE" });
+      await revokeApiKey(key.id);
       await load();
     } catch (failure) {
       setError(failure);

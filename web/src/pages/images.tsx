@@ -1,8 +1,8 @@
+import { DEFAULT_CONF, DEFAULT_IOU } from "@common/contracts/detect-defaults";
 import { useState } from "hono/jsx/dom";
-import { ApiFailure } from "../api/client";
-import { api } from "../api/instance";
-import type { Image, Job } from "../api/types";
-import { uploadFile } from "../api/upload";
+import { listImages } from "../api/images";
+import { createJobs } from "../api/jobs";
+import { uploadImage } from "../api/upload";
 import { usePagedList } from "../api/use-paged-list";
 import { describeFailure, ErrorMessage } from "../components/error-message";
 import { LoadMore } from "../components/load-more";
@@ -16,24 +16,13 @@ type Upload = {
   message?: string;
 };
 
-/** Uploads one file, refreshing the access token once if it expired mid-session. */
-async function uploadWithRefresh(file: File, onProgress: (fraction: number) => void): Promise<Image> {
-  const token = api.session?.accessToken ?? "";
-  try {
-    return await uploadFile(file, token, onProgress);
-  } catch (error) {
-    if (!(error instanceof ApiFailure) || error.status !== 401 || !(await api.refresh())) throw error;
-    return uploadFile(file, api.session?.accessToken ?? "", onProgress);
-  }
-}
-
 /** How many uploads run at once: enough to fill the link, few enough to show steady progress. */
 const PARALLEL_UPLOADS = 3;
 let nextUploadId = 0;
 
 export function ImagesPage() {
   const [uploads, setUploads] = useState<Upload[]>([]);
-  const images = usePagedList<Image>("/v1/images");
+  const images = usePagedList(listImages());
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dragging, setDragging] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -51,7 +40,7 @@ export function ImagesPage() {
       for (let item = queue.shift(); item; item = queue.shift()) {
         const { file, id } = item;
         try {
-          const image = await uploadWithRefresh(file, (progress) => update(id, { progress }));
+          const image = await uploadImage(file, (progress) => update(id, { progress }));
           update(id, { state: "done", progress: 1 });
           // The newest image goes on top, as the API's newest-first order would put it.
           images.update((list) => [image, ...list]);
@@ -84,14 +73,11 @@ export function ImagesPage() {
     const model = String(form.get("model") ?? "").trim();
     setError(null);
     try {
-      await api.call<{ jobs: Job[] }>("/v1/jobs", {
-        method: "POST",
-        json: {
-          imageIds: [...selected],
-          conf: Number(form.get("conf")),
-          iou: Number(form.get("iou")),
-          ...(model ? { model } : {}),
-        },
+      await createJobs({
+        imageIds: [...selected],
+        conf: Number(form.get("conf")),
+        iou: Number(form.get("iou")),
+        ...(model ? { model } : {}),
       });
       navigate("/jobs");
     } catch (failure) {
@@ -151,9 +137,27 @@ export function ImagesPage() {
         <label htmlFor="model">Model</label>
         <input id="model" name="model" placeholder="default" maxLength={100} />
         <label htmlFor="conf">Confidence threshold</label>
-        <input id="conf" name="conf" type="number" min={0} max={1} step={0.01} value="0.25" required />
+        <input
+          id="conf"
+          name="conf"
+          type="number"
+          min={0}
+          max={1}
+          step={0.01}
+          value={String(DEFAULT_CONF)}
+          required
+        />
         <label htmlFor="iou">Overlap (IoU) threshold</label>
-        <input id="iou" name="iou" type="number" min={0} max={1} step={0.01} value="0.45" required />
+        <input
+          id="iou"
+          name="iou"
+          type="number"
+          min={0}
+          max={1}
+          step={0.01}
+          value={String(DEFAULT_IOU)}
+          required
+        />
         <button type="submit" disabled={selected.size === 0}>
           Start {selected.size} {selected.size === 1 ? "job" : "jobs"}
         </button>

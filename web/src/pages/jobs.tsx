@@ -1,7 +1,8 @@
 import { useEffect } from "hono/jsx/dom";
 import { followJobEvents } from "../api/event-stream";
 import { api } from "../api/instance";
-import type { Job, JobStatus } from "../api/types";
+import { type JobListQuery, listJobs } from "../api/jobs";
+import type { JobStatus } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { LoadMore } from "../components/load-more";
 import { BASE, linkHandler, navigate, useRoute } from "../router";
@@ -9,19 +10,15 @@ import { BASE, linkHandler, navigate, useRoute } from "../router";
 const STATUSES: JobStatus[] = ["queued", "running", "succeeded", "failed"];
 
 /** The list's filters live in the URL, so a filtered view can be bookmarked and shared. */
-function listPath(query: URLSearchParams): string {
-  const params = new URLSearchParams();
-  for (const name of ["status", "model"]) {
-    const value = query.get(name);
-    if (value) params.set(name, value);
-  }
-  return `/v1/jobs${params.size ? `?${params}` : ""}`;
+function listQuery(query: URLSearchParams): JobListQuery {
+  const status = STATUSES.find((known) => known === query.get("status"));
+  return { status, model: query.get("model") ?? undefined };
 }
 
 export function JobsPage() {
   const { query } = useRoute();
-  const path = listPath(query);
-  const jobs = usePagedList<Job>(path);
+  const source = listJobs(listQuery(query));
+  const jobs = usePagedList(source);
 
   useEffect(() => {
     const filtered = Boolean(query.get("status"));
@@ -38,7 +35,7 @@ export function JobsPage() {
       // as many jobs as are shown, so the pages the user loaded stay.
       if (!shown || filtered) jobs.reload();
     });
-  }, [path]);
+  }, [source.path]);
 
   function filter(event: Event) {
     event.preventDefault();

@@ -1,13 +1,14 @@
 import { useEffect, useState } from "hono/jsx/dom";
-import { downloadFile } from "../api/download";
-import { api } from "../api/instance";
-import type { Job, Report } from "../api/types";
+import { downloadReportPdf } from "../api/download";
+import { listJobs } from "../api/jobs";
+import { createReport, listReports, type ReportHeader, type ReportVerdict } from "../api/reports";
+import type { Report } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { ErrorMessage } from "../components/error-message";
 import { LoadMore } from "../components/load-more";
 import { useRoute } from "../router";
 
-const VERDICTS = ["accept", "repair", "reject"] as const;
+const VERDICTS = ["accept", "repair", "reject"] as const satisfies readonly ReportVerdict[];
 const HEADER_FIELDS = [
   { name: "customer", label: "Customer" },
   { name: "partId", label: "Part" },
@@ -17,7 +18,7 @@ const HEADER_FIELDS = [
   { name: "technique", label: "Technique" },
   { name: "inspector", label: "Inspector" },
   { name: "reviewer", label: "Reviewer" },
-] as const;
+] as const satisfies ReadonlyArray<{ name: keyof ReportHeader; label: string }>;
 /** Reports render on a queue; their status is read again at this pace until it settles. */
 const POLL_MS = 1000;
 
@@ -25,8 +26,8 @@ const settled = (report: Report) => report.status === "ready" || report.status =
 
 export function ReportsPage() {
   const { query } = useRoute();
-  const jobs = usePagedList<Job>("/v1/jobs?status=succeeded");
-  const reports = usePagedList<Report>("/v1/reports");
+  const jobs = usePagedList(listJobs({ status: "succeeded" }));
+  const reports = usePagedList(listReports());
   const [chosen, setChosen] = useState<Set<string>>(new Set(query.getAll("job")));
   const [error, setError] = useState<unknown>(null);
 
@@ -40,22 +41,20 @@ export function ReportsPage() {
   async function create(event: Event) {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
-    const header: Record<string, string> = {};
-    for (const field of [...HEADER_FIELDS.map((entry) => entry.name), "remarks"]) {
+    const header: ReportHeader = {};
+    for (const field of [...HEADER_FIELDS.map((entry) => entry.name), "remarks"] as const) {
       const value = String(form.get(field) ?? "").trim();
       if (value) header[field] = value;
     }
     const pixelSize = Number(form.get("pixelSizeMm"));
     setError(null);
     try {
-      const report = await api.call<Report>("/v1/reports", {
-        method: "POST",
-        json: {
-          jobIds: [...chosen],
-          verdict: String(form.get("verdict")),
-          header,
-          ...(pixelSize > 0 ? { pixelSizeMm: pixelSize } : {}),
-        },
+      const report = await createReport({
+        jobIds: [...chosen],
+        // The select offers VERDICTS only.
+        verdict: String(form.get("verdict")) as ReportVerdict,
+        header,
+        ...(pixelSize > 0 ? { pixelSizeMm: pixelSize } : {}),
       });
       reports.update((list) => [report, ...list]);
     } catch (failure) {
@@ -141,14 +140,7 @@ export function ReportsPage() {
               </td>
               <td>
                 {report.status === "ready" && (
-                  <button
-                    type="button"
-                    onClick={() =>
-                      downloadFile(api, `/v1/reports/${report.id}/pdf`, `${report.number}.pdf`).catch(
-                        setError,
-                      )
-                    }
-                  >
+                  <button type="button" onClick={() => downloadReportPdf(report).catch(setError)}>
                     Download PDF
                   </button>
                 )}

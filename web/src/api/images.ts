@@ -1,0 +1,26 @@
+/** The images endpoints the app calls, typed from the edge's images schemas. */
+import type { ImageFormatSchema } from "@edge/routes/images/schema";
+import type { z } from "zod";
+import { failureOf } from "./client";
+import { api } from "./instance";
+import type { PagedSource } from "./paged-list";
+import { segment, withQuery } from "./query-string";
+import type { Image, Page } from "./types";
+
+/** `GET /v1/images`, newest first. */
+export const listImages = (
+  query: { format?: z.input<typeof ImageFormatSchema> } = {},
+): PagedSource<Image> => ({
+  path: withQuery("/v1/images", query),
+  fetchPage: (url) => api.call<Page<Image>>(url),
+});
+
+/** `GET /v1/images/{id}`: the image's metadata. */
+export const getImage = (id: string) => api.call<Image>(`/v1/images/${segment(id)}`);
+
+/** `GET /v1/images/{id}/content`: the original bytes as uploaded. */
+export async function getImageContent(id: string): Promise<Blob> {
+  const response = await api.request(`/v1/images/${segment(id)}/content`);
+  if (!response.ok) throw await failureOf(response);
+  return response.blob();
+}

@@ -1,0 +1,28 @@
+/** The reports endpoints the app calls, typed from the edge's reports schemas. */
+import type {
+  CreateReportSchema,
+  ReportPageSchema,
+  ReportStatusSchema,
+  ReportVerdictSchema,
+} from "@edge/routes/reports/schema";
+import type { z } from "zod";
+import { api } from "./instance";
+import type { PagedSource } from "./paged-list";
+import { withQuery } from "./query-string";
+import type { Report } from "./types";
+
+export type CreateReportBody = z.input<typeof CreateReportSchema>;
+export type ReportHeader = NonNullable<CreateReportBody["header"]>;
+export type ReportVerdict = z.infer<typeof ReportVerdictSchema>;
+
+/** `POST /v1/reports`: the report, queued for rendering. */
+export const createReport = (body: CreateReportBody) =>
+  api.call<Report>("/v1/reports", { method: "POST", json: body });
+
+/** `GET /v1/reports`, newest first. */
+export const listReports = (
+  query: { status?: z.input<typeof ReportStatusSchema> } = {},
+): PagedSource<Report> => ({
+  path: withQuery("/v1/reports", query),
+  fetchPage: (url) => api.call<z.infer<typeof ReportPageSchema>>(url),
+});
