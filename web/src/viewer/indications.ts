@@ -1,6 +1,6 @@
-import type { ApiClient } from "../api/client";
-import { ApiFailure, failureOf } from "../api/client";
-import type { Job, JobReview, ReviewAction } from "../api/types";
+import type { Job, JobReview } from "../api/types";
+import { classColour } from "./detections";
+import type { Overlay } from "./film-view";
 import type { Box } from "./geometry";
 
 /**
@@ -48,33 +48,35 @@ export function fromReview(review: JobReview): Indication[] {
   }));
 }
 
-export type ReviewState = { review: JobReview; etag: string };
-
-/** Reads a job's review with its version (ETag), needed to change it. */
-export async function loadReview(api: ApiClient, jobId: string): Promise<ReviewState> {
-  const response = await api.request(`/v1/jobs/${jobId}/review`);
-  if (!response.ok) throw await failureOf(response);
-  return { review: (await response.json()) as JobReview, etag: response.headers.get("etag") ?? '"0"' };
-}
-
 /**
- * Applies review actions against the version the reviewer saw. When someone else changed the
- * review meanwhile (412) the caller gets the failure and reloads; nothing is overwritten blindly.
+ * The same indication's key once the review has loaded: a detection picked before the review
+ * arrived stays picked, since both lists are in rank order.
  */
-export async function applyActions(
-  api: ApiClient,
-  jobId: string,
-  etag: string,
-  actions: ReviewAction[],
-): Promise<ReviewState> {
-  const response = await api.request(`/v1/jobs/${jobId}/review/actions`, {
-    method: "POST",
-    headers: { "if-match": etag },
-    json: { actions },
-  });
-  if (!response.ok) throw await failureOf(response);
-  return { review: (await response.json()) as JobReview, etag: response.headers.get("etag") ?? etag };
+export function keyInReview(key: string | null, review: JobReview): string | null {
+  if (!key?.startsWith(JOB_DETECTION_KEY)) return key;
+  return review.items[Number(key.slice(JOB_DETECTION_KEY.length))]?.id ?? null;
 }
 
-export const isStale = (error: unknown) =>
-  error instanceof ApiFailure && error.code === "precondition_failed";
+/** The score as shown: two decimals, or "drawn" for a box a reviewer drew. */
+export const scoreText = (item: Indication) => (item.score === null ? "drawn" : item.score.toFixed(2));
+
+/** The boxes drawn over the film for the indications shown. */
+export function overlaysOf(shown: Indication[], selected: string | null): Overlay[] {
+  return shown.map((item) => ({
+    key: item.key,
+    box: item.box,
+    colour: classColour(item.classId),
+    caption: `${item.label} ${scoreText(item)}${item.decision === "pending" ? "" : ` · ${item.decision}`}`,
+    selected: item.key === selected,
+    dashed: item.decision === "rejected",
+  }));
+}
+
+/** Class and label of a drawn box: the class chosen beside the Draw button. */
+export function drawTargetOf(
+  classes: ReadonlyArray<{ classId: number; label: string }>,
+  drawClass: number,
+): { classId: number; label: string } {
+  const chosen = classes.find((entry) => entry.classId === drawClass);
+  return chosen ? { classId: chosen.classId, label: chosen.label } : { classId: drawClass, label: "defect" };
+}
