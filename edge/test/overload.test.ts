@@ -11,6 +11,7 @@ import {
   serviceAuth,
   succeededResult,
 } from "@scripts/testing/job-fixtures";
+import { readError } from "@scripts/testing/responses";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { startTestWorker, type TestWorker, useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
@@ -191,4 +192,57 @@ describe("admission control: MAX_UNFINISHED_JOBS", () => {
     expect((await create(first.auth, first.user.id)).status).toBe(503);
     expect(await jobCount()).toBe(3);
   });
+});
+
+describe("admission control under concurrency", () => {
+  const LIMIT = 10;
+  const CREATIONS = 40;
+
+  test(`${CREATIONS} simultaneous creations against a limit of ${LIMIT}: exactly ${LIMIT} accepted`, async () => {
+    const target = await startTestWorker({
+      vars: {
+        MAX_UNFINISHED_JOBS: String(LIMIT),
+        BACKLOG_RETRY_AFTER_SECONDS: String(BACKLOG_RETRY_AFTER),
+        RATE_LIMIT_WRITE: "1000/60s",
+      },
+    });
+    try {
+      // Several callers, as in a burst: the ceiling is the system's, whoever asks.
+      const callers = await Promise.all(Array.from({ length: 4 }, () => signedInUser(target)));
+      const requests = await Promise.all(
+        Array.from({ length: CREATIONS }, async (_, i) => {
+          const caller = callers[i % callers.length] as (typeof callers)[number];
+          const image = await insertImage(target, caller.user.id, { storeObject: false });
+          return { auth: caller.auth, body: JSON.stringify({ imageId: image.id }) };
+        }),
+      );
+      // Every count runs before any insert commits unless admission is one atomic step.
+      const responses = await Promise.all(
+        requests.map(({ auth, body }) =>
+          target.fetch("/v1/jobs", {
+            method: "POST",
+            headers: { Authorization: auth, "Content-Type": "application/json" },
+            body,
+          }),
+        ),
+      );
+      const outcomes = await Promise.all(
+        responses.map(async (response) => ({
+          status: response.status,
+          code: response.status === 202 ? "accepted" : (await readError(response)).code,
+          retryAfter: Number(response.headers.get("retry-after") ?? 0),
+        })),
+      );
+      const accepted = outcomes.filter((o) => o.status === 202);
+      const refused = outcomes.filter((o) => o.status !== 202);
+      expect(accepted.length).toBe(LIMIT);
+      expect(refused.map((o) => [o.status, o.code])).toEqual(
+        Array(CREATIONS - LIMIT).fill([503, "backlog_full"]),
+      );
+      for (const o of refused) expect(o.retryAfter).toBeGreaterThanOrEqual(1);
+      expect((await target.db.select({ id: jobs.id }).from(jobs)).length).toBe(LIMIT);
+    } finally {
+      await target.dispose();
+    }
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 import { images, jobs } from "@db/schema";
 import { ApiError, queueUnavailable } from "@edge/errors";
 import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
+import { admitJobs, unfinishedJobsUpTo } from "@edge/jobs/admission";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { toJob } from "@edge/jobs/views";
 import { requireScope } from "@edge/middleware/authenticate";
@@ -42,6 +43,12 @@ const route = createRoute({
   },
 });
 
+const backlogFull = (unfinished: number, limit: number, retryAfterSeconds: number) =>
+  new ApiError("backlog_full", "Too many jobs are waiting for detection; retry shortly", {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+    details: { unfinished, limit },
+  });
+
 export const createJobs = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "jobs:write");
   const config = c.var.config;
@@ -73,8 +80,8 @@ export const createJobs = createRouter().openapi(route, async (c) => {
         c.var.db
           .select({
             today: sql<number>`(select count(*) from ${jobs} where ${jobs.ownerId} = ${principal.userId} and ${jobs.createdAt} > now() - interval '1 day')::int`,
-            // Counted up to the limit only, on the partial index of unfinished jobs.
-            unfinished: sql<number>`(select count(*) from (select 1 from ${jobs} where ${jobs.status} in ('queued', 'running') limit ${config.MAX_UNFINISHED_JOBS + 1}) as backlog)::int`,
+            // A cheap early refusal without the admission lock; admitJobs decides atomically.
+            unfinished: unfinishedJobsUpTo(config.MAX_UNFINISHED_JOBS),
           })
           .from(sql`(select 1) as one`),
         c.var.db
@@ -91,10 +98,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
         );
       }
       if (unfinished + imageIds.length > config.MAX_UNFINISHED_JOBS) {
-        throw new ApiError("backlog_full", "Too many jobs are waiting for detection; retry shortly", {
-          headers: { "Retry-After": String(config.BACKLOG_RETRY_AFTER_SECONDS) },
-          details: { unfinished, limit: config.MAX_UNFINISHED_JOBS },
-        });
+        throw backlogFull(unfinished, config.MAX_UNFINISHED_JOBS, config.BACKLOG_RETRY_AFTER_SECONDS);
       }
       const byId = new Map(owned.map((image) => [image.id, image]));
       const missing = imageIds.filter((id) => !byId.has(id));
@@ -109,19 +113,21 @@ export const createJobs = createRouter().openapi(route, async (c) => {
         tiling: body.tiling,
         ...(body.pixelSizeMm ? { pixelSizeMm: body.pixelSizeMm } : {}),
       };
-      const created = await c.var.db
-        .insert(jobs)
-        .values(
-          imageIds.map((imageId) => ({
-            ownerId: principal.userId,
-            imageId,
-            model,
-            params,
-            traceparent: c.var.trace.traceparent,
-            enqueuedAt: new Date(),
-          })),
-        )
-        .returning();
+      const admission = await admitJobs(
+        c.var.db,
+        imageIds.map((imageId) => ({
+          ownerId: principal.userId,
+          imageId,
+          model,
+          params,
+          traceparent: c.var.trace.traceparent,
+        })),
+        config.MAX_UNFINISHED_JOBS,
+      );
+      if (!admission.admitted) {
+        throw backlogFull(admission.unfinished, admission.limit, config.BACKLOG_RETRY_AFTER_SECONDS);
+      }
+      const created = admission.jobs;
       try {
         const messages = await Promise.all(
           created.map((job) => detectMessage(config, job, byId.get(job.imageId) as (typeof owned)[number])),
