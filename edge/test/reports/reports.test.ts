@@ -4,10 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { images, jobs, reports } from "@db/schema";
-import { ErrorBodySchema } from "@edge/openapi";
 import { ReportPageSchema, ReportSchema } from "@edge/routes/reports/schema";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { DEFAULT_PARAMS, eventually, insertImage, insertJob, MODEL } from "@scripts/testing/job-fixtures";
+import { readError } from "@scripts/testing/responses";
 import { getReview, review, succeededJob } from "@scripts/testing/review-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
@@ -59,7 +59,6 @@ const greyImage = (format: "png" | "jpeg") => {
     .then((b) => new Uint8Array(b));
 };
 
-const errorOf = async (response: Response) => ErrorBodySchema.parse(await response.json()).error;
 const json = (auth: string) => ({ Authorization: auth, "Content-Type": "application/json" });
 
 function createReport(auth: string, body: unknown) {
@@ -347,7 +346,7 @@ describe("owner only", () => {
     expect((await worker.current.fetch(`/v1/reports/${report.id}`, { headers })).status).toBe(404);
     const pdf = await worker.current.fetch(`/v1/reports/${report.id}/pdf`, { headers });
     expect(pdf.status).toBe(404);
-    expect((await errorOf(pdf)).code).toBe("not_found");
+    expect((await readError(pdf)).code).toBe("not_found");
     const theirs = ReportPageSchema.parse(
       await (await worker.current.fetch("/v1/reports", { headers })).json(),
     );
@@ -365,7 +364,7 @@ describe("owner only", () => {
     const intruder = await signedInUser(worker.current);
     const response = await createReport(intruder.auth, { jobIds: [weld.jobId], verdict: "accept" });
     expect(response.status).toBe(404);
-    expect((await errorOf(response)).details).toEqual({ jobIds: [weld.jobId] });
+    expect((await readError(response)).details).toEqual({ jobIds: [weld.jobId] });
   });
 });
 
@@ -458,7 +457,7 @@ describe("numbers", () => {
 
     const other = await send({ ...body, verdict: "reject" });
     expect(other.status).toBe(409);
-    expect((await errorOf(other)).code).toBe("idempotency_key_reused");
+    expect((await readError(other)).code).toBe("idempotency_key_reused");
   });
 });
 
@@ -485,7 +484,7 @@ describe("failures", () => {
       headers: { Authorization: auth },
     });
     expect(pdf.status).toBe(409);
-    expect((await errorOf(pdf)).code).toBe("report_not_ready");
+    expect((await readError(pdf)).code).toBe("report_not_ready");
   });
 
   test("a report not rendered yet is 409 report_not_ready", async () => {
@@ -498,7 +497,7 @@ describe("failures", () => {
       headers: { Authorization: auth },
     });
     expect(response.status).toBe(409);
-    expect((await errorOf(response)).details).toMatchObject({ status: "queued" });
+    expect((await readError(response)).details).toMatchObject({ status: "queued" });
   });
 });
 
@@ -525,7 +524,7 @@ describe("bad input", () => {
       JSON.parse(JSON.stringify(body).replaceAll('"JOB"', `"${jobId}"`)),
     );
     expect(response.status).toBe(400);
-    expect((await errorOf(response)).code).toBe("validation_failed");
+    expect((await readError(response)).code).toBe("validation_failed");
   });
 
   test("more jobs than REPORT_MAX_JOBS is 400 too_many_images; a job without a result is 409", async () => {
@@ -535,12 +534,12 @@ describe("bad input", () => {
     );
     const tooMany = await createReport(auth, { jobIds, verdict: "accept" });
     expect(tooMany.status).toBe(400);
-    expect((await errorOf(tooMany)).code).toBe("too_many_images");
+    expect((await readError(tooMany)).code).toBe("too_many_images");
     const image = await insertImage(worker.current, user.id);
     const queuedJob = await insertJob(worker.current, user.id, image.id);
     const unfinished = await createReport(auth, { jobIds: [jobIds[0], queuedJob], verdict: "accept" });
     expect(unfinished.status).toBe(409);
-    expect((await errorOf(unfinished)).details).toEqual({ jobIds: [queuedJob] });
+    expect((await readError(unfinished)).details).toEqual({ jobIds: [queuedJob] });
     const list = ReportPageSchema.parse(
       await (await worker.current.fetch("/v1/reports", { headers: { Authorization: auth } })).json(),
     );

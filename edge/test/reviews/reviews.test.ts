@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { ErrorBodySchema } from "@edge/openapi";
 import { ReviewActionsResultSchema, ReviewEventPageSchema } from "@edge/routes/reviews/schema";
 import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
+import { CocoExportSchema } from "@scripts/testing/coco-export";
 import { detectionRows, insertImage, insertJob } from "@scripts/testing/job-fixtures";
+import { readBody, readError } from "@scripts/testing/responses";
 import { getReview, postReviewActions, review, succeededJob } from "@scripts/testing/review-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { strFromU8, unzipSync } from "fflate";
@@ -15,8 +16,6 @@ const worker = useTestWorker({
     REVIEW_MAX_ADDED_PER_JOB: "2",
   },
 });
-
-const errorOf = async (response: Response) => ErrorBodySchema.parse(await response.json()).error;
 
 async function reviewer() {
   const session = await signedInUser(worker.current);
@@ -51,7 +50,7 @@ describe("reading a review", () => {
       headers: { Authorization: auth },
     });
     expect(response.status).toBe(409);
-    expect((await errorOf(response)).code).toBe("job_not_finished");
+    expect((await readError(response)).code).toBe("job_not_finished");
   });
 });
 
@@ -171,7 +170,7 @@ describe("review actions", () => {
       etag,
     );
     expect(response.status).toBe(400);
-    const error = await errorOf(response);
+    const error = await readError(response);
     expect(error.code).toBe("validation_failed");
     expect(error.details).toMatchObject({ actionIndex: 1 });
     const after = await getReview(worker.current, auth, jobId);
@@ -199,7 +198,7 @@ describe("concurrent reviewers", () => {
       etag,
     );
     expect(second.status).toBe(412);
-    const error = await errorOf(second);
+    const error = await readError(second);
     expect(error.code).toBe("precondition_failed");
     expect(error.details).toMatchObject({ currentVersion: 1, expectedVersion: 0 });
     expect((await getReview(worker.current, auth, jobId)).review.items[0]?.decision).toBe("accepted");
@@ -223,7 +222,7 @@ describe("concurrent reviewers", () => {
       { type: "accept", itemId: porosity },
     ]);
     expect(missing.status).toBe(428);
-    expect((await errorOf(missing)).code).toBe("precondition_required");
+    expect((await readError(missing)).code).toBe("precondition_required");
     const garbage = await postReviewActions(
       worker.current,
       auth,
@@ -252,7 +251,7 @@ describe("bad input", () => {
     const { auth, jobId, etag } = await reviewer();
     const response = await postReviewActions(worker.current, auth, jobId, actions, etag);
     expect(response.status).toBe(400);
-    expect((await errorOf(response)).code).toBe("validation_failed");
+    expect((await readError(response)).code).toBe("validation_failed");
   });
 
   test("an item of another job is 404, and drawing past REVIEW_MAX_ADDED_PER_JOB is 409", async () => {
@@ -271,7 +270,7 @@ describe("bad input", () => {
     const add = { type: "add", classId: 0, label: "porosity", box };
     const tooMany = await postReviewActions(worker.current, a.auth, a.jobId, [add, add, add], a.etag);
     expect(tooMany.status).toBe(409);
-    expect((await errorOf(tooMany)).code).toBe("review_limit_reached");
+    expect((await readError(tooMany)).code).toBe("review_limit_reached");
   });
 
   test("a read-only API key cannot review (403)", async () => {
@@ -322,20 +321,13 @@ describe("exports of the reviewed set", () => {
 
     const model = await get("?format=coco");
     expect(model.headers.get("detection-set")).toBe("model");
-    const modelCoco = (await model.json()) as {
-      info: { detection_set: string };
-      annotations: Array<{ category_id: number }>;
-    };
+    const modelCoco = await readBody(model, CocoExportSchema);
     expect(modelCoco.info.detection_set).toBe("model");
     expect(modelCoco.annotations.map((a) => a.category_id)).toEqual([0, 2]);
 
     const reviewed = await get("?format=coco&set=reviewed");
     expect(reviewed.headers.get("detection-set")).toBe("reviewed");
-    const coco = (await reviewed.json()) as {
-      info: { detection_set: string };
-      annotations: Array<{ category_id: number; bbox: number[]; score: number }>;
-      categories: Array<{ id: number; name: string; supercategory: string }>;
-    };
+    const coco = await readBody(reviewed, CocoExportSchema);
     expect(coco.info.detection_set).toBe("reviewed");
     expect(coco.annotations.map((a) => a.category_id)).toEqual([1, 4]);
     expect(coco.annotations[0]?.score).toBeCloseTo(0.91, 5);
