@@ -9,8 +9,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prometheusExposition } from "@edge/metrics/prometheus";
 import { Metrics } from "@inference/metrics";
+import { readBody } from "@scripts/testing/responses";
+import { z } from "zod";
 import { freePort } from "../ports";
 import { findPrometheus, localPrometheusConfig, startLocalPrometheus } from "../prometheus";
+
+/** Prometheus' `GET /api/v1/targets` answer (HTTP API v1), by the fields this test reads. */
+const TargetsSchema = z.object({
+  status: z.literal("success"),
+  data: z.object({
+    activeTargets: z.array(
+      z.object({ labels: z.looseObject({ job: z.string() }), health: z.enum(["up", "down", "unknown"]) }),
+    ),
+  }),
+});
 
 const promtoolMissing = spawnSync("promtool", ["--version"], { stdio: "ignore" }).status !== 0;
 const prometheus = findPrometheus();
@@ -79,9 +91,7 @@ test.skipIf(prometheus === null)(
     try {
       const health = async () => {
         const response = await fetch(`http://127.0.0.1:${port}/api/v1/targets`);
-        const { data } = (await response.json()) as {
-          data: { activeTargets: { labels: { job: string }; health: string }[] };
-        };
+        const { data } = await readBody(response, TargetsSchema);
         return Object.fromEntries(data.activeTargets.map((t) => [t.labels.job, t.health]));
       };
       const deadline = Date.now() + 30_000;

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { NeonDbError, neon, neonConfig } from "@neondatabase/serverless";
 import { useShippedDateParsers } from "@scripts/testing/neon-type-parsers";
+import { readBody } from "@scripts/testing/responses";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { asc } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
@@ -18,6 +19,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import pg from "pg";
+import { z } from "zod";
 import { freePort } from "../ports";
 import { startSqlOverHttp } from "../sql-over-http";
 
@@ -102,9 +104,12 @@ function firstReply(port: number, request: string): Promise<string> {
   });
 }
 
+/** An endpoint's JSON error answer, as Neon's SQL over HTTP gives it: a message, maybe a code, pg's fields. */
+const SqlErrorSchema = z.looseObject({ message: z.string(), code: z.string().optional() });
+
 /** The `message` of an endpoint's JSON error answer. */
 async function messageOf(response: Response): Promise<string> {
-  return ((await response.json()) as { message: string }).message;
+  return (await readBody(response, SqlErrorSchema)).message;
 }
 
 describe("SQL over HTTP with the Neon driver", () => {
