@@ -176,7 +176,6 @@ try {
       `JWT_KEYS=${jwtKeys}`,
       `INFERENCE_EDGE_URL=${edge}`,
       `INFERENCE_CALLBACK_TOKEN=${secrets.callbackToken}`,
-      `INFERENCE_API_TOKEN=${secrets.inferenceApiToken}`,
       `OPERATIONS_TOKEN=${secrets.operationsToken}`,
       `INFERENCE_URL=${inference}`,
       `LOCAL_QUEUES_API=${queues.apiBase}`,

@@ -83,3 +83,17 @@ export const DetectResultSchema = z.discriminatedUnion("status", [
   }),
 ]);
 export type DetectResult = z.infer<typeof DetectResultSchema>;
+
+/** What the edge did with a result callback; each is a 2xx, and inference acks the message on every one. */
+export const RESULT_OUTCOMES = [
+  "applied",
+  "duplicate",
+  "conflict_ignored",
+  "recorded_retry",
+  "ignored",
+] as const;
+export type ResultOutcome = (typeof RESULT_OUTCOMES)[number];
+
+/** The edge's answer to `POST /internal/v1/jobs/{jobId}/result`. */
+export const ResultAnswerSchema = z.object({ outcome: z.enum(RESULT_OUTCOMES) });
+export type ResultAnswer = z.infer<typeof ResultAnswerSchema>;

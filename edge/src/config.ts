@@ -64,8 +64,6 @@ export const configSchema = z.object({
   INFERENCE_EDGE_URL: z.url({ protocol: /^https?$/ }),
   /** Bearer credential the inference service presents to `/internal/*` (claim and result callbacks). */
   INFERENCE_CALLBACK_TOKEN: z.string().min(16),
-  /** Bearer credential this Worker presents to the inference service's API (local push bridge). */
-  INFERENCE_API_TOKEN: z.string().min(16).optional(),
   /**
    * Read-only operations credential (autoscaler, Prometheus): `/internal/v1/backlog` and
    * `/internal/v1/metrics`. Separate from the callback token so a scraper cannot finish jobs.
@@ -142,11 +140,6 @@ export const configSchema = z.object({
   /** Retry delay of a failed webhook delivery: base·2^(attempt−1), capped at max. */
   WEBHOOK_RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).default(30),
   WEBHOOK_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(3600),
-  /** Retry delay of a detect message the local push bridge could not settle (same formula). */
-  DETECT_RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).default(5),
-  DETECT_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(600),
-  /** Time limit of one push of a batch to the inference service (local push bridge). */
-  INFERENCE_PUSH_TIMEOUT_MS: positiveInt(300_000),
   /**
    * Appended to every queue's name in this environment (`-staging`: `detect-dlq-staging`), so
    * environments can share an account; queue batches are dispatched on the name without it.

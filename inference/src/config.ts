@@ -70,7 +70,7 @@ export const ConfigSchema = z
     DEFAULT_CONF: z.coerce.number().min(0).max(1).default(0.25),
     DEFAULT_IOU: z.coerce.number().min(0).max(1).default(0.45),
     DEFAULT_MAX_DET: int(1, 300),
-    /** Bearer token callers present to this service's /v1/detect and /v1/queue/push (the edge's INFERENCE_API_TOKEN). */
+    /** Bearer token callers present to this service's synchronous `POST /v1/detect` (operators, benchmarks). */
     API_TOKEN: optionalText,
     EDGE_URL: optionalText.pipe(z.url().optional()),
     FETCH_TIMEOUT_MS: int(1, 15_000),
@@ -98,7 +98,7 @@ export const ConfigSchema = z
     PULL_IDLE_MS: int(0, 1_000),
     PULL_BACKOFF_BASE_MS: int(1, 500),
     PULL_BACKOFF_MAX_MS: int(1, 30_000),
-    /** delay_seconds of a retried detect message grows as base·2^(attempts−1), capped at max (as the edge's DETECT_RETRY_*_DELAY_SECONDS). */
+    /** delay_seconds of a retried detect message grows as base·2^(attempts−1), capped at max. */
     DETECT_RETRY_BASE_DELAY_SECONDS: int(0, 5),
     DETECT_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(600),
     SHUTDOWN_TIMEOUT_MS: int(0, 30_000),

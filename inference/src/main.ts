@@ -28,7 +28,7 @@ await service.models.warmup();
 if (service.processor === null)
   logger.warn("INFERENCE_EDGE_URL/INFERENCE_CALLBACK_TOKEN unset: queue sources disabled");
 if (config.API_TOKEN === undefined)
-  logger.warn("INFERENCE_API_TOKEN unset: /v1/detect and /v1/queue/push refuse every request");
+  logger.warn("INFERENCE_API_TOKEN unset: /v1/detect refuses every request");
 
 const server = Bun.serve({
   port: config.PORT,

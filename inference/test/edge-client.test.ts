@@ -85,7 +85,7 @@ describe("EdgeClient.postResult", () => {
   test("a 503 with Retry-After: 1 is retried after about a second, and the 200 that follows is success", async () => {
     edge.reset([{ status: 503, retryAfter: "1" }]);
     const outcome = await client(5000).postResult(result, TRACEPARENT);
-    expect(outcome).toEqual({ ok: true, status: 200 });
+    expect(outcome).toEqual({ ok: true, status: 200, outcome: "applied" });
     expect(edge.arrivals).toHaveLength(2);
     const [gap] = edge.gaps();
     expect(gap).toBeGreaterThanOrEqual(950);
@@ -98,13 +98,29 @@ describe("EdgeClient.postResult", () => {
     }
   });
 
+  test("the edge's answer says what it did; a 2xx whose body does not say is still accepted", async () => {
+    edge.reset([{ status: 200, body: { outcome: "duplicate" } }]);
+    expect(await client(5000).postResult(result, TRACEPARENT)).toEqual({
+      ok: true,
+      status: 200,
+      outcome: "duplicate",
+    });
+    edge.reset([{ status: 200, body: "not json" }]);
+    expect(await client(5000).postResult(result, TRACEPARENT)).toEqual({
+      ok: true,
+      status: 200,
+      outcome: null,
+    });
+    expect(edge.arrivals).toHaveLength(1);
+  });
+
   test("Retry-After is capped by maxDelayMs", async () => {
     edge.reset([
       { status: 503, retryAfter: "1" },
       { status: 429, retryAfter: "30" },
     ]);
     const outcome = await client(250).postResult(result, TRACEPARENT);
-    expect(outcome).toEqual({ ok: true, status: 200 });
+    expect(outcome).toEqual({ ok: true, status: 200, outcome: "applied" });
     expect(edge.arrivals).toHaveLength(3);
     for (const gap of edge.gaps()) {
       expect(gap).toBeGreaterThanOrEqual(220);
@@ -115,7 +131,7 @@ describe("EdgeClient.postResult", () => {
   test("a 503 without Retry-After falls back to the (short) backoff", async () => {
     edge.reset([{ status: 503 }, { status: 502 }]);
     const outcome = await client(5000).postResult(result, TRACEPARENT);
-    expect(outcome).toEqual({ ok: true, status: 200 });
+    expect(outcome).toEqual({ ok: true, status: 200, outcome: "applied" });
     expect(edge.arrivals).toHaveLength(3);
     for (const gap of edge.gaps()) expect(gap).toBeLessThan(200);
   });

@@ -6,7 +6,7 @@ import { ErrorBodySchema } from "../src/http/errors";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";
 import { FIXTURE_MODELS_DIR, gifImage, solidImage } from "./fixtures";
-import { detectMessage, FakeEdge } from "./fixtures/fake-edge";
+import { FakeEdge } from "./fixtures/fake-edge";
 
 const TOKEN = "service-test-token";
 const edge = new FakeEdge();
@@ -190,93 +190,3 @@ describe("POST /v1/detect", () => {
   });
 });
 
-describe("POST /v1/queue/push", () => {
-  const push = (body: unknown, headers: Record<string, string> = auth) =>
-    service.app.request("/v1/queue/push", {
-      method: "POST",
-      body: JSON.stringify(body),
-      headers: { ...headers, "content-type": "application/json" },
-    });
-
-  test("answers ack or retry per message, after the edge has the results", async () => {
-    const good = detectMessage(edge.addImage("push-ok.png", white), { width: 128, height: 128 });
-    const refused = detectMessage(edge.addImage("push-403.png", white, { status: 403 }));
-    const poison = detectMessage(edge.addImage("push-bad.png", new TextEncoder().encode("nope")));
-    // Queued with a URL that has expired since; the claim signs a fresh one.
-    const expired = detectMessage(edge.addImage("push-expired.png", white, { status: 403 }));
-    edge.signFreshUrl(expired.jobId, edge.addImage("push-fresh.png", white).url);
-    const finished = detectMessage(edge.addImage("push-finished.png", white));
-    edge.finishJob(finished.jobId);
-    const response = await push({
-      messages: [
-        { id: "m1", attempts: 1, body: good },
-        { id: "m2", attempts: 2, body: refused },
-        { id: "m3", attempts: 1, body: poison },
-        { id: "m4", attempts: 3, body: expired },
-        { id: "m5", attempts: 1, body: finished },
-      ],
-    });
-    expect(response.status).toBe(200);
-    const { results } = (await response.json()) as { results: Array<{ id: string; outcome: string }> };
-    expect(results.map((r) => [r.id, r.outcome])).toEqual([
-      ["m1", "ack"],
-      ["m2", "retry"],
-      ["m3", "ack"],
-      ["m4", "ack"],
-      ["m5", "ack"],
-    ]);
-    const statusOf = (jobId: string) =>
-      edge.callbacks.filter((c) => c.jobId === jobId).map((c) => c.body.status);
-    expect(statusOf(good.jobId)).toEqual(["succeeded"]);
-    expect(statusOf(poison.jobId)).toEqual(["failed"]);
-    expect(statusOf(expired.jobId)).toEqual(["succeeded"]);
-    expect(statusOf(finished.jobId)).toEqual([]);
-    expect(edge.callbacks.find((c) => c.jobId === refused.jobId)?.body.attempt).toBe(2);
-    // Every message was claimed first, with its delivery attempt.
-    const claimOf = (jobId: string) => edge.claims.find((c) => c.jobId === jobId);
-    expect(claimOf(refused.jobId)?.body).toEqual({ version: 1, attempt: 2 });
-    expect(claimOf(expired.jobId)?.body).toEqual({ version: 1, attempt: 3 });
-    expect(claimOf(finished.jobId)?.answer).toEqual({ outcome: "finished" });
-    expect(edge.requestedImages).not.toContain("push-expired.png");
-    expect(edge.requestedImages).not.toContain("push-finished.png");
-  });
-
-  test("an invalid batch is refused whole with 400; no token is 401", async () => {
-    const invalid = await push({ messages: [{ id: "m1", attempts: 1, body: { version: 2 } }] });
-    expect(invalid.status).toBe(400);
-    expect(ErrorBodySchema.parse(await invalid.json()).error.code).toBe("validation_failed");
-    const malformed = await service.app.request("/v1/queue/push", {
-      method: "POST",
-      body: '{"messages": [',
-      headers: { ...auth, "content-type": "application/json" },
-    });
-    expect(malformed.status).toBe(400);
-    expect(ErrorBodySchema.parse(await malformed.json()).error.code).toBe("malformed_json");
-    expect((await push({ messages: [] }, {})).status).toBe(401);
-  });
-});
-
-test("push without an edge to report to answers 503 not_configured, nothing is processed", async () => {
-  const standalone = await createService(
-    loadConfig({
-      INFERENCE_MODELS_DIR: FIXTURE_MODELS_DIR,
-      INFERENCE_DEFAULT_MODEL: "v8",
-      INFERENCE_API_TOKEN: TOKEN,
-    }),
-    silentLogger,
-  );
-  try {
-    const message = detectMessage(edge.addImage("standalone.png", white));
-    const response = await standalone.app.request("/v1/queue/push", {
-      method: "POST",
-      body: JSON.stringify({ messages: [{ id: "m1", attempts: 1, body: message }] }),
-      headers: { ...auth, "content-type": "application/json" },
-    });
-    expect(response.status).toBe(503);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_configured");
-    expect(edge.callbacks.some((c) => c.jobId === message.jobId)).toBe(false);
-    expect(edge.claims.some((c) => c.jobId === message.jobId)).toBe(false);
-  } finally {
-    await standalone.close();
-  }
-});

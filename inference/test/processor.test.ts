@@ -51,7 +51,7 @@ function processor(options: {
       },
       postResult: async (result) => {
         posted.push(result as (typeof posted)[number]);
-        return options.callback ?? { ok: true, status: 200 };
+        return options.callback ?? { ok: true, status: 200, outcome: "applied" };
       },
     },
     fetch: {

@@ -1,9 +1,11 @@
+import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
+import { type LocalQueuesApi, startLocalQueuesApi } from "./queues-api";
+
 /**
- * The Worker consumer of the `detect` queue that only the local stack and the tests run. In
- * production the inference service pulls from `detect` over HTTP, so it is not in wrangler.toml.
- * Under `npm run dev` the dev entry (`dev-worker.ts`) forwards each batch to the local Queues API,
- * where inference pulls it as in production; tests that run the production entry with a fake
- * inference service get the push bridge (workers/src/queues/detect-push.ts) instead.
+ * The one road of `detect`, locally: in production the inference service pulls `detect` from
+ * Cloudflare over HTTP, so wrangler.toml has no Worker consumer for it. `npm run dev` and every
+ * test Worker run the dev entry (`dev-worker.ts`), whose Worker consumer of `detect` forwards each
+ * batch to a local Queues API (`queues-api.ts`), where inference pulls it with the production code.
  */
 export type WranglerQueueConsumer = {
   queue: string;
@@ -19,6 +21,8 @@ export const devDetectConsumer = {
   max_batch_size: 10,
   // Delivered at once: a lone job must not wait for a batch to fill.
   max_batch_timeout: 0,
+  // Only for the forwarding itself (the local Queues API being down); inference's retries and
+  // dead letters are the local Queues API's, as they are Cloudflare's in production.
   max_retries: 5,
   dead_letter_queue: "detect-dlq",
 } as const satisfies WranglerQueueConsumer;
@@ -46,6 +50,60 @@ export function deadLettersToWorker(edgeOrigin: string, token: string) {
     });
     await response.body?.cancel();
     if (!response.ok) throw new Error(`the Worker answered ${response.status} to dead letters`);
+  };
+}
+
+/** The account id the local Queues API serves (any id works; Cloudflare's are 32 hex digits). */
+export const LOCAL_QUEUES_ACCOUNT = "local";
+
+export type LocalDetectQueue = {
+  api: LocalQueuesApi;
+  /** The Worker vars the dev entry forwards `detect` with. */
+  workerVars: { LOCAL_QUEUES_API: string; LOCAL_QUEUES_ACCOUNT: string; LOCAL_QUEUES_TOKEN: string };
+  /** The inference service's settings to pull `detect` from it. */
+  inferenceEnv: {
+    INFERENCE_CF_API_BASE: string;
+    INFERENCE_CF_ACCOUNT_ID: string;
+    INFERENCE_CF_QUEUE_ID: string;
+    INFERENCE_CF_API_TOKEN: string;
+  };
+};
+
+/**
+ * What Cloudflare Queues is for `detect` in production, locally: the pull API inference leases
+ * from, dead-lettering after `maxRetries` (production's by default) onto the Worker's `detect-dlq`
+ * through the dev entry at `edgeOrigin`.
+ */
+export function startLocalDetectQueue(options: {
+  port: number;
+  edgeOrigin: string;
+  maxRetries?: number;
+}): LocalDetectQueue {
+  const token = crypto.randomUUID();
+  const api = startLocalQueuesApi({
+    port: options.port,
+    accountId: LOCAL_QUEUES_ACCOUNT,
+    apiToken: token,
+    queues: {
+      detect: {
+        maxRetries: options.maxRetries ?? DETECT_PULL_CONSUMER.maxRetries,
+        deadLetter: deadLettersToWorker(options.edgeOrigin, token),
+      },
+    },
+  });
+  return {
+    api,
+    workerVars: {
+      LOCAL_QUEUES_API: api.apiBase,
+      LOCAL_QUEUES_ACCOUNT: LOCAL_QUEUES_ACCOUNT,
+      LOCAL_QUEUES_TOKEN: token,
+    },
+    inferenceEnv: {
+      INFERENCE_CF_API_BASE: api.apiBase,
+      INFERENCE_CF_ACCOUNT_ID: LOCAL_QUEUES_ACCOUNT,
+      INFERENCE_CF_QUEUE_ID: "detect",
+      INFERENCE_CF_API_TOKEN: token,
+    },
   };
 }
 

@@ -151,6 +151,14 @@ function randomLeaseId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
 }
 
+/**
+ * A body as the pull API delivers it: the pull-consumer guide says `json` (like `bytes`) bodies
+ * are base64-encoded and `text` bodies plain UTF-8.
+ */
+function pulledBody(message: StoredMessage): string {
+  return message.contentType === "json" ? Buffer.from(message.body, "utf8").toString("base64") : message.body;
+}
+
 /** What a pull consumer decodes back to the sent value. */
 function originalBody(message: StoredMessage): unknown {
   return message.contentType === "json" ? JSON.parse(message.body) : message.body;
@@ -205,7 +213,7 @@ class LocalQueue {
       message.leaseIds.push(leaseId);
       this.leases.set(leaseId, message.id);
       pulled.push({
-        body: message.body,
+        body: pulledBody(message),
         id: message.id,
         timestamp_ms: message.timestampMs,
         attempts: message.attempts,

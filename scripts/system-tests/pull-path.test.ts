@@ -4,18 +4,10 @@
  * shipped model → result callback → export; and a message whose retries are spent reaching the
  * Worker's `detect-dlq` consumer through the local API's dead-letter queue.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
 import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";
-import { loadConfig } from "@inference/config";
-import { silentLogger } from "@inference/log";
-import { createService, type Service } from "@inference/service";
-import { freePort } from "@scripts/local-stack/ports";
-import { deadLettersToWorker, devQueueProducers, devWorkerEntry } from "@scripts/local-stack/queue-consumers";
-import { type LocalQueuesApi, startLocalQueuesApi } from "@scripts/local-stack/queues-api";
-import { repoRoot } from "@scripts/local-stack/settings";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import {
   arrangeJob,
@@ -25,69 +17,14 @@ import {
   postResult,
   uploadAndDetect,
 } from "@scripts/testing/job-fixtures";
-import { sharedServices } from "@scripts/testing/shared-services";
-import { STARTUP_TIMEOUT_MS, startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
+import { useFullStack } from "./full-stack-fixture";
 
-const ACCOUNT = "local";
-const TOKEN = crypto.randomUUID();
-const MAX_RETRIES = 1;
-
-let worker: TestWorker;
-let queues: LocalQueuesApi;
-let service: Service;
-let server: ReturnType<typeof Bun.serve>;
-
-beforeAll(async () => {
-  const { secrets } = await sharedServices();
-  const edgePort = await freePort();
-  const edgeUrl = `http://127.0.0.1:${edgePort}`;
-  queues = startLocalQueuesApi({
-    port: await freePort(),
-    accountId: ACCOUNT,
-    apiToken: TOKEN,
-    queues: {
-      detect: {
-        maxRetries: MAX_RETRIES,
-        deadLetter: deadLettersToWorker(edgeUrl, TOKEN),
-      },
-    },
-  });
-  worker = await startTestWorker({
-    entry: devWorkerEntry,
-    port: edgePort,
-    queueProducers: devQueueProducers,
-    vars: { LOCAL_QUEUES_API: queues.apiBase, LOCAL_QUEUES_ACCOUNT: ACCOUNT, LOCAL_QUEUES_TOKEN: TOKEN },
-  });
-  service = await createService(
-    loadConfig({
-      INFERENCE_MODELS_DIR: join(repoRoot, "inference", "models"),
-      INFERENCE_EDGE_URL: edgeUrl,
-      INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
-      INFERENCE_CF_API_BASE: queues.apiBase,
-      INFERENCE_CF_ACCOUNT_ID: ACCOUNT,
-      INFERENCE_CF_QUEUE_ID: "detect",
-      INFERENCE_CF_API_TOKEN: TOKEN,
-      INFERENCE_PULL_IDLE_MS: "20",
-      INFERENCE_DETECT_RETRY_BASE_DELAY_SECONDS: "0",
-      INFERENCE_VISIBILITY_TIMEOUT_MS: "30000",
-    }),
-    silentLogger,
-  );
-  await service.models.warmup();
-  server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: service.app.fetch });
-  service.start();
-}, STARTUP_TIMEOUT_MS);
-
-afterAll(async () => {
-  await service?.drain();
-  server?.stop(true);
-  await service?.close();
-  await worker?.dispose();
-  await queues?.stop();
-});
+const stack = useFullStack({ intraOpThreads: 1, detectMaxRetries: 1 });
 
 describe("production path on local parts (pull consumer)", () => {
   test("upload → job → queue → pull → claim → model → result → export", async () => {
+    const { worker } = stack;
+    const queues = worker.detectQueue.api;
     const { auth } = await signedInUser(worker);
     const sample = renderSample(deriveSeed(11, "pull-path", 0), { imgsz: 320 });
     const jobId = await uploadAndDetect(worker, auth, await encodePng(sample.image, 8));
@@ -119,6 +56,8 @@ describe("production path on local parts (pull consumer)", () => {
   }, 90_000);
 
   test("a message whose retries are spent reaches the Worker's dead-letter consumer, which fails the job", async () => {
+    const { worker } = stack;
+    const queues = worker.detectQueue.api;
     // A job the inference service already reported a retryable failure for...
     const { jobId } = await arrangeJob(worker);
     await postResult(worker, jobId, failedResult(jobId, false));

@@ -168,7 +168,6 @@ export async function workerConfig(worker: TestWorker) {
     JWT_KEYS: jwtKeys,
     INFERENCE_EDGE_URL: worker.origin,
     INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
-    INFERENCE_API_TOKEN: secrets.inferenceApiToken,
     OPERATIONS_TOKEN: secrets.operationsToken,
     IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
   });

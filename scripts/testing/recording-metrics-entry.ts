@@ -1,14 +1,14 @@
 /**
- * The production Worker with its `METRICS` dataset replaced by one that keeps every data point
- * in memory: Miniflare's local Analytics Engine dataset drops writes, so tests that assert what
- * is written run this entry (`startTestWorker({ entry: RECORDING_METRICS_ENTRY })`) and take the
- * points with `takeDataPoints` (recorded-metrics.ts). Never deployed.
+ * The test Worker (the dev entry: production's plus the local `detect` forwarding) with its
+ * `METRICS` dataset replaced by one that keeps every data point in memory: Miniflare's local
+ * Analytics Engine dataset drops writes, so tests that assert what is written run this entry
+ * (`startTestWorker({ entry: RECORDING_METRICS_ENTRY })`) and take the points with
+ * `takeDataPoints` (recorded-metrics.ts). Never deployed.
  */
-import type { Bindings } from "@edge/env";
-import worker from "@workers/index";
+import worker, { type DevBindings } from "../local-stack/dev-worker";
 import { DATA_POINTS_PATH } from "./recorded-metrics";
 
-export { JobEvents, RateLimiter } from "@workers/index";
+export { JobEvents, RateLimiter } from "../local-stack/dev-worker";
 
 const points: AnalyticsEngineDataPoint[] = [];
 const recorder: AnalyticsEngineDataset = {
@@ -19,8 +19,8 @@ const recorder: AnalyticsEngineDataset = {
 };
 
 /** One recording env per runtime env, so the config and database caches keyed on it still hold. */
-const envs = new WeakMap<Bindings, Bindings>();
-function recording(env: Bindings): Bindings {
+const envs = new WeakMap<DevBindings, DevBindings>();
+function recording(env: DevBindings): DevBindings {
   let wrapped = envs.get(env);
   if (!wrapped) {
     wrapped = { ...env, METRICS: recorder };
@@ -36,4 +36,4 @@ export default {
   },
   queue: (batch, env) => worker.queue(batch, recording(env)),
   scheduled: (controller, env) => worker.scheduled(controller, recording(env)),
-} satisfies ExportedHandler<Bindings>;
+} satisfies ExportedHandler<DevBindings>;

@@ -4,7 +4,14 @@ import { createDb } from "@db/client-bun";
 import { migrateDatabase } from "@db/migrate";
 import { Miniflare, type MiniflareOptions } from "miniflare";
 import { freePort } from "../local-stack/ports";
-import { devDetectConsumer, type WranglerQueueConsumer } from "../local-stack/queue-consumers";
+import {
+  devDetectConsumer,
+  devQueueProducers,
+  devWorkerEntry,
+  type LocalDetectQueue,
+  startLocalDetectQueue,
+  type WranglerQueueConsumer,
+} from "../local-stack/queue-consumers";
 import { repoRoot } from "../local-stack/settings";
 import { readWranglerConfig } from "../local-stack/wrangler-config";
 import { sharedServices } from "./shared-services";
@@ -13,7 +20,7 @@ import { workerBundle } from "./worker-bundle";
 /** First use builds the Worker and starts PostgreSQL: allow for a slow, busy machine. */
 export const STARTUP_TIMEOUT_MS = 120_000;
 
-/** wrangler.toml's consumers plus the local stack's `detect` push bridge, with test overrides. */
+/** wrangler.toml's consumers plus the dev entry's `detect` forwarder, with test overrides. */
 function queueConsumers(
   configured: WranglerQueueConsumer[],
   overrides: TestWorkerOptions["queueConsumers"] = {},
@@ -39,7 +46,6 @@ async function miniflareOptions(
   scriptPath: string,
   bindings: Record<string, string>,
   consumerOverrides?: TestWorkerOptions["queueConsumers"],
-  extraProducers: ReadonlyArray<{ binding: string; queue: string }> = [],
 ): Promise<MiniflareOptions> {
   // The top level: what tests and `npm run dev` run (the [env.*] sections are for deploys).
   const config = await readWranglerConfig();
@@ -61,7 +67,7 @@ async function miniflareOptions(
       config.durable_objects.bindings.map((d) => [d.name, { className: d.class_name, useSQLite: true }]),
     ),
     queueProducers: Object.fromEntries(
-      [...config.queues.producers, ...extraProducers].map((q) => [q.binding, { queueName: q.queue }]),
+      [...config.queues.producers, ...devQueueProducers].map((q) => [q.binding, { queueName: q.queue }]),
     ),
     queueConsumers: queueConsumers(config.queues.consumers, consumerOverrides),
     ...(config.assets
@@ -85,6 +91,8 @@ export type TestWorker = {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   mf: Miniflare;
   databaseUrl: string;
+  /** The local Queues API the Worker forwards `detect` to, where inference pulls it. */
+  detectQueue: LocalDetectQueue;
   /** Direct database access for arranging and asserting state. */
   db: ReturnType<typeof createDb>["db"];
   dispose(): Promise<void>;
@@ -93,13 +101,16 @@ export type TestWorker = {
 export type TestWorkerOptions = {
   /** Extra or overriding Worker vars (e.g. tighter limits for a test). */
   vars?: Record<string, string>;
-  /** Another entry module with the same bindings (benchmarks); default: wrangler.toml's `main`. */
+  /**
+   * Another entry module with the same bindings (benchmarks, recording metrics); default: the
+   * local stack's dev entry, which is the production entry plus the `detect` forwarding.
+   */
   entry?: string;
   /** Port to listen on, when another process must know the Worker's URL before it starts. */
   port?: number;
-  /** Producer bindings beyond wrangler.toml's (the dev entry's `DETECT_DLQ`). */
-  queueProducers?: ReadonlyArray<{ binding: string; queue: string }>;
-  /** Per-queue consumer settings over wrangler.toml's (e.g. short batch timeouts, fewer retries). */
+  /** Deliveries of a `detect` message after the first before it is dead-lettered (default: production's). */
+  detectMaxRetries?: number;
+  /** Per-queue Worker consumer settings over wrangler.toml's (e.g. short batch timeouts, fewer retries). */
   queueConsumers?: Record<string, Partial<Omit<WranglerQueueConsumer, "queue">>>;
   /** Another SQL-over-HTTP endpoint (e.g. a smaller pool) instead of the run's shared one. */
   sqlEndpoint?: string;
@@ -131,13 +142,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** A Worker in workerd with real R2 / Queue bindings and its own freshly migrated database. */
 export async function startTestWorker(options: TestWorkerOptions = {}): Promise<TestWorker> {
-  const [{ wsProxy, sqlEndpoint, jwtKeys, secrets }, scriptPath, database, port] = await Promise.all([
-    sharedServices(),
-    workerBundle(options.entry),
-    createTestDatabase(),
-    options.port ?? freePort(),
-  ]);
+  const [{ wsProxy, sqlEndpoint, jwtKeys, secrets }, scriptPath, database, port, queuePort] =
+    await Promise.all([
+      sharedServices(),
+      workerBundle(options.entry ?? devWorkerEntry),
+      createTestDatabase(),
+      options.port ?? freePort(),
+      freePort(),
+    ]);
   const origin = `http://127.0.0.1:${port}`;
+  const detectQueue = startLocalDetectQueue({
+    port: queuePort,
+    edgeOrigin: origin,
+    ...(options.detectMaxRetries === undefined ? {} : { maxRetries: options.detectMaxRetries }),
+  });
 
   const mf = new Miniflare({
     ...(await miniflareOptions(
@@ -151,15 +169,14 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
         JWT_KEYS: jwtKeys,
         INFERENCE_EDGE_URL: origin,
         INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
-        INFERENCE_API_TOKEN: secrets.inferenceApiToken,
         OPERATIONS_TOKEN: secrets.operationsToken,
         IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
+        ...detectQueue.workerVars,
         ...options.vars,
       },
       options.queueConsumers,
-      options.queueProducers,
     )),
-    // A real port, so other processes (a fake inference service) can call the Worker.
+    // A real port, so other processes (inference, the local Queues API) can call the Worker.
     host: "127.0.0.1",
     port,
   });
@@ -171,8 +188,10 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     mf,
     origin,
     databaseUrl: database.url,
+    detectQueue,
     db: database.db,
     dispose: async () => {
+      await detectQueue.api.stop();
       await mf.dispose();
       await database.drop();
     },

@@ -8,7 +8,8 @@ const builds = new Map<string, Promise<string>>();
 
 /**
  * The Worker exactly as `wrangler deploy` would upload it (wrangler's own bundling, bindings
- * from wrangler.toml), built once per run. `entry` swaps the entry module (benchmarks).
+ * from wrangler.toml), built once per run. `entry` swaps the entry module (the local stack's
+ * dev entry, benchmarks).
  * Returns the path of the bundled entry module.
  */
 export function workerBundle(entry?: string): Promise<string> {

@@ -6,9 +6,9 @@ import { mapValue, resolveMapping } from "@common/imaging/intensity";
 import { reviewEvents } from "@db/schema";
 import { repoRoot } from "@scripts/local-stack/settings";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
-import { fakeDetections, useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { runCommand } from "@scripts/testing/run-command";
+import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { asc, eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
@@ -25,7 +25,7 @@ beforeAll(async () => {
   await buildWebApp();
   await mkdir(screenshots, { recursive: true });
 });
-const stack = useWorkerWithFakeInference({
+const stack = useWorkerWithStubInference({
   vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
 });
 const browser = useBrowser();
@@ -107,7 +107,7 @@ describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
       const row = page.locator('tr[data-status="succeeded"]');
       await row.waitFor({ timeout: 30_000 });
       const jobId = (await row.getAttribute("data-job-id")) as string;
-      const [porosity, crack] = fakeDetections(jobId);
+      const [porosity, crack] = stubDetections(jobId);
       if (!porosity || !crack) throw new Error("fake detections changed");
 
       await row.getByRole("link", { name: "Open viewer" }).click();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { GENEROUS_AUTH_LIMITS } from "@scripts/testing/auth-fixtures";
-import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { REFRESH_TOKEN_KEY } from "../src/api/client";
@@ -10,13 +10,11 @@ import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBro
 beforeAll(async () => {
   await buildWebApp();
 });
-const stack = useWorkerWithFakeInference({
+const stack = useWorkerWithStubInference({
   vars: {
     ...GENEROUS_AUTH_LIMITS,
     RATE_LIMIT_READ: "5000/60s",
     RATE_LIMIT_WRITE: "1000/60s",
-    // A push the fake inference refuses is retried within a second or two.
-    DETECT_RETRY_BASE_DELAY_SECONDS: "1",
   },
 });
 const browser = useBrowser();
@@ -219,10 +217,9 @@ describe.skipIf(chromiumMissing)("sessions, API keys and accessibility in Chromi
       });
       await page.locator('li[data-upload-state="done"]').waitFor();
       expect(await audit(page)).toEqual([]);
-      // Inference refuses work until the page shows the job queued; then the row must turn
+      // Inference is down until the page shows the job queued; then the row must turn
       // succeeded in place, from the event stream, without the list being read again.
-      let holding = true;
-      stack.fake.configure({ onPush: () => (holding ? "reject" : "handle") });
+      await stack.inference.stop();
       const listReads: string[] = [];
       page.on("request", (request) => {
         if (new URL(request.url()).pathname === "/v1/jobs" && request.method() === "GET")
@@ -231,10 +228,9 @@ describe.skipIf(chromiumMissing)("sessions, API keys and accessibility in Chromi
       await page.getByRole("button", { name: "Start 1 job" }).click();
       await page.locator('tr[data-status="queued"]').waitFor();
       const readsWhileQueued = listReads.length;
-      holding = false;
+      stack.inference.start();
       await page.locator('tr[data-status="succeeded"]').waitFor({ timeout: 30_000 });
       expect(listReads.length).toBe(readsWhileQueued);
-      stack.fake.configure({});
       expect(await audit(page)).toEqual([]);
       await page.getByRole("link", { name: "Open viewer" }).click();
       await page.locator('[data-testid="film"][data-image-ready="true"][data-reviewable="true"]').waitFor();

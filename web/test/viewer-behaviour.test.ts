@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
-import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
+import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { DECODE_MEASURE } from "../src/viewer/film-format";
@@ -11,7 +11,7 @@ import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./brow
 beforeAll(async () => {
   await buildWebApp();
 });
-const stack = useWorkerWithFakeInference({
+const stack = useWorkerWithStubInference({
   vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
 });
 const browser = useBrowser();

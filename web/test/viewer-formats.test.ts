@@ -9,9 +9,9 @@ import {
 } from "@common/imaging/intensity";
 import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
-import { fakeDetections, useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
+import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
 import { buildWebApp } from "../build";
 import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
@@ -20,7 +20,7 @@ import { acrossEdge, CRACK_RGB, edgeIn, grey, POROSITY_RGB, pixelAt, setRange } 
 beforeAll(async () => {
   await buildWebApp();
 });
-const stack = useWorkerWithFakeInference({
+const stack = useWorkerWithStubInference({
   vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
 });
 const browser = useBrowser();
@@ -114,7 +114,7 @@ describe.skipIf(chromiumMissing)("the viewer shows every uploaded format with it
         expect(opened[0]).toBe(shown(stored, upload.info, initial));
 
         // The detections' boxes are drawn where the model put them.
-        const [porosity, crack] = fakeDetections(jobId);
+        const [porosity, crack] = stubDetections(jobId);
         if (!porosity || !crack) throw new Error("fake detections changed");
         const porosityEdge = { x: porosity.box.x1, y: (porosity.box.y1 + porosity.box.y2) / 2 };
         const crackEdge = { x: crack.box.x1, y: (crack.box.y1 + crack.box.y2) / 2 };

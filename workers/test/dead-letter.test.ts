@@ -3,7 +3,6 @@ import { webhookDeliveries, webhooks } from "@db/schema";
 import { type JobEvent, readJobEvents } from "@edge/jobs/events";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
-import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import {
   DEFAULT_PARAMS,
   eventually,
@@ -13,6 +12,7 @@ import {
   jobRow,
   workerConfig,
 } from "@scripts/testing/job-fixtures";
+import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { eq } from "drizzle-orm";
 
 // A detect message whose every attempt was lost to an unreachable or overloaded inference
@@ -22,12 +22,11 @@ import { eq } from "drizzle-orm";
 
 const MAX_RETRIES = 2;
 
-const stack = useWorkerWithFakeInference({
-  vars: { DETECT_RETRY_BASE_DELAY_SECONDS: "0", RATE_LIMIT_READ: "1000/60s" },
-  queueConsumers: {
-    detect: { max_retries: MAX_RETRIES, retry_delay: 0 },
-    "detect-dlq": { max_batch_timeout: 0.2 },
-  },
+const stack = useWorkerWithStubInference({
+  vars: { RATE_LIMIT_READ: "1000/60s" },
+  detectMaxRetries: MAX_RETRIES,
+  queueConsumers: { "detect-dlq": { max_batch_timeout: 0.2 } },
+  inference: { env: { INFERENCE_DETECT_RETRY_BASE_DELAY_SECONDS: "0" } },
 });
 
 /** Collects the `data:` events of a job event stream until `until` matches one. */
@@ -66,8 +65,11 @@ test("a message inference never accepted is dead-lettered back to queued, and th
     ["job.succeeded", "job.failed"].includes(event.type),
   );
 
-  // Inference claims the job on every delivery and then loses it, never reporting on it.
-  stack.fake.configure({ behaviour: (message) => (message.body.jobId === jobId ? "lose" : "succeed") });
+  // Inference claims the job on every delivery and then loses it (its model's queue refuses),
+  // never reporting on it.
+  stack.inference.configure({
+    behaviour: (delivery) => (delivery.jobId === jobId ? "overloaded" : "succeed"),
+  });
   const config = await workerConfig(stack.worker);
   await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [
     await detectMessage(
@@ -77,13 +79,13 @@ test("a message inference never accepted is dead-lettered back to queued, and th
     ),
   ]);
 
-  const pushesOfJob = () => stack.fake.pushes.filter((push) => jobId in push.attempts);
+  const deliveriesOfJob = () => stack.inference.deliveries.filter((delivery) => delivery.jobId === jobId);
   await eventually(
-    async () => (pushesOfJob().length === MAX_RETRIES + 1 ? true : undefined),
+    async () => (deliveriesOfJob().length === MAX_RETRIES + 1 ? true : undefined),
     20_000,
     "every delivery attempt lost",
   );
-  expect(pushesOfJob().map((push) => push.attempts[jobId])).toEqual([1, 2, 3]);
+  expect(deliveriesOfJob().map((delivery) => delivery.attempt)).toEqual([1, 2, 3]);
   // Each attempt marked the job running; the dead-letter handler puts it back.
   const requeued = await eventually(
     async () => {
@@ -94,18 +96,18 @@ test("a message inference never accepted is dead-lettered back to queued, and th
     "job back in queued after the dead letter",
   );
   expect(requeued).toMatchObject({ status: "queued", error: null, finishedAt: null, attempts: 3 });
-  expect(stack.fake.claims.filter((c) => c.jobId === jobId).map((c) => c.outcome)).toEqual([
+  expect(stack.inference.claims.filter((c) => c.jobId === jobId).map((c) => c.outcome)).toEqual([
     "claimed",
     "claimed",
     "claimed",
   ]);
-  expect(stack.fake.callbacks.filter((c) => c.jobId === jobId)).toEqual([]);
+  expect(stack.inference.callbacks.filter((c) => c.jobId === jobId)).toEqual([]);
   expect(
     await stack.worker.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, hookId)),
   ).toEqual([]);
 
   // Inference is back: the sweeper re-enqueues the job, and it succeeds.
-  stack.fake.configure({});
+  stack.inference.configure({});
   const swept = await (await stack.worker.mf.getWorker()).scheduled({ cron: "*/5 * * * *" });
   expect(swept.outcome).toBe("ok");
   const done = await eventually(

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { signImageUrl } from "@edge/images/signed-url";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
-import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import {
   arrangeJob,
   DEFAULT_PARAMS,
@@ -11,16 +10,21 @@ import {
   jobRow,
   workerConfig,
 } from "@scripts/testing/job-fixtures";
+import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 
-const stack = useWorkerWithFakeInference({
-  vars: {
-    INFERENCE_PUSH_TIMEOUT_MS: "1500",
-    DETECT_RETRY_BASE_DELAY_SECONDS: "1",
-    DETECT_RETRY_MAX_DELAY_SECONDS: "2",
-  },
-  queueConsumers: {
-    detect: { max_batch_timeout: 0.2, max_retries: 2 },
-    "detect-dlq": { max_batch_timeout: 0.2 },
+// The one road of `detect`: the Worker enqueues, its dev entry forwards to the local Queues API,
+// and inference's own pull consumer and processor (with a stub model) lease, claim, fetch,
+// report and ack or retry, as in production.
+const LEASE_MS = 2000;
+const stack = useWorkerWithStubInference({
+  detectMaxRetries: 2,
+  queueConsumers: { "detect-dlq": { max_batch_timeout: 0.2 } },
+  inference: {
+    env: {
+      INFERENCE_DETECT_RETRY_BASE_DELAY_SECONDS: "1",
+      INFERENCE_DETECT_RETRY_MAX_DELAY_SECONDS: "2",
+      INFERENCE_VISIBILITY_TIMEOUT_MS: String(LEASE_MS),
+    },
   },
 });
 
@@ -58,9 +62,11 @@ async function expectSucceededExactlyOnce(jobIds: string[]) {
   const rows = await allFinished(jobIds);
   expect(rows.map((row) => row?.status)).toEqual(jobIds.map(() => "succeeded"));
   for (const jobId of jobIds) {
-    // The fake records a callback once the edge has answered, a moment after the row changed.
+    // A callback is recorded once the edge has answered, a moment after the row changed.
     const applied = await eventually(async () => {
-      const count = stack.fake.callbacks.filter((c) => c.jobId === jobId && c.outcome === "applied").length;
+      const count = stack.inference.callbacks.filter(
+        (c) => c.jobId === jobId && c.outcome === "applied",
+      ).length;
       return count > 0 ? count : undefined;
     });
     expect(applied).toBe(1);
@@ -69,64 +75,89 @@ async function expectSucceededExactlyOnce(jobIds: string[]) {
   }
 }
 
-describe("local push bridge", () => {
-  test("a pushed batch is processed: jobs run, images are read by signed URL, results land once", async () => {
-    stack.fake.configure({});
+const deliveriesOf = (jobId: string) => stack.inference.deliveries.filter((d) => d.jobId === jobId);
+
+describe("detect through inference's pull consumer", () => {
+  test("messages are pulled, claimed, read by signed URL, reported and acked once", async () => {
+    stack.inference.configure({});
+    const before = stack.worker.detectQueue.api.stats("detect").acked;
     const jobIds = await enqueueJobs(3);
     await expectSucceededExactlyOnce(jobIds);
-    const first = stack.fake.pushes.find((push) => jobIds.some((id) => id in push.attempts));
-    expect(first && Object.values(first.attempts)).toEqual([1, 1, 1]);
+    expect(jobIds.map((id) => deliveriesOf(id).map((d) => d.attempt))).toEqual([[1], [1], [1]]);
     const job = await jobRow(stack.worker, jobIds[0] as string);
     expect(job?.attempts).toBe(1);
     expect(job?.startedAt).toBeInstanceOf(Date);
+    await eventually(async () =>
+      stack.worker.detectQueue.api.stats("detect").acked >= before + 3 ? true : undefined,
+    );
+    expect(stack.worker.detectQueue.api.stats("detect")).toMatchObject({ leased: 0, deadLettered: 0 });
   });
 
-  test("inference failing the first push: every message is retried after a backoff and succeeds once", async () => {
+  test("a retryable failure: reported, redelivered after the backoff, and succeeds once", async () => {
+    stack.inference.configure({ behaviour: ({ attempt }) => (attempt === 1 ? "fail" : "succeed") });
     const jobIds = await enqueueJobs(4);
-    stack.fake.configure({
-      onPush: (batch) => (batch.messages.some((m) => m.attempts === 1) ? "reject" : "handle"),
-    });
     await expectSucceededExactlyOnce(jobIds);
     const rows = await Promise.all(jobIds.map((id) => jobRow(stack.worker, id)));
     expect(rows.map((row) => row?.attempts)).toEqual(jobIds.map(() => 2));
-    const ours = stack.fake.pushes.filter((push) => jobIds.some((id) => id in push.attempts));
-    const rejected = ours.find((push) => Object.values(push.attempts).includes(1));
-    const retried = ours.find((push) => Object.values(push.attempts).includes(2));
-    // delaySeconds for attempt 1 is DETECT_RETRY_BASE_DELAY_SECONDS = 1.
-    expect((retried?.at ?? 0) - (rejected?.at ?? 0)).toBeGreaterThanOrEqual(900);
+    for (const jobId of jobIds) {
+      const [failed, retried] = deliveriesOf(jobId);
+      expect([failed?.attempt, retried?.attempt]).toEqual([1, 2]);
+      // delay_seconds for attempt 1 is INFERENCE_DETECT_RETRY_BASE_DELAY_SECONDS = 1.
+      expect((retried?.at ?? 0) - (failed?.at ?? 0)).toBeGreaterThanOrEqual(900);
+      expect(stack.inference.callbacks.filter((c) => c.jobId === jobId).map((c) => c.outcome)).toEqual([
+        "recorded_retry",
+        "applied",
+      ]);
+    }
   });
 
-  test("inference dying mid-batch: the half already reported is not applied twice", async () => {
-    let died = false;
-    stack.fake.configure({
-      onPush: () => {
-        if (died) return "handle";
-        died = true;
-        return "die";
-      },
+  test("a delivery that runs past its lease is delivered again; the job's result is applied once", async () => {
+    stack.inference.configure({ behaviour: ({ attempt }) => (attempt === 1 ? "hang" : "succeed") });
+    const [jobId] = await enqueueJobs(1);
+    await expectSucceededExactlyOnce([jobId as string]);
+    // The second delivery (after the lease ran out) finished the job; the first, when it woke,
+    // found its result already there.
+    const outcomes = await eventually(async () => {
+      const seen = stack.inference.callbacks.filter((c) => c.jobId === jobId);
+      return seen.length === 2 ? seen.map((c) => [c.attempt, c.outcome]) : undefined;
     });
-    const jobIds = await enqueueJobs(6);
-    await expectSucceededExactlyOnce(jobIds);
-    const reportedBeforeDying = stack.fake.callbacks.filter(
-      (c) => jobIds.includes(c.jobId) && c.attempt === 1,
+    expect(outcomes).toEqual([
+      [2, "applied"],
+      [1, "duplicate"],
+    ]);
+    expect(deliveriesOf(jobId as string).map((d) => d.attempt)).toEqual([1, 2]);
+    expect((await jobRow(stack.worker, jobId as string))?.attempts).toBe(2);
+    expect(await detectionRows(stack.worker, jobId as string)).toHaveLength(2);
+  });
+
+  test("a permanent failure is reported once and acked, never redelivered", async () => {
+    stack.inference.configure({ behaviour: () => "fail-permanently" });
+    const [jobId] = await enqueueJobs(1);
+    const job = await eventually(async () => {
+      const row = await jobRow(stack.worker, jobId as string);
+      return row?.status === "failed" ? row : undefined;
+    });
+    expect(job.error).toContain("image_corrupt");
+    expect(job.attempts).toBe(1);
+    await Bun.sleep(1500);
+    expect(deliveriesOf(jobId as string).map((d) => d.attempt)).toEqual([1]);
+  });
+
+  test("a body no consumer can read is retried to the dead-letter queue, where it is dropped", async () => {
+    stack.inference.configure({});
+    const queue = stack.worker.detectQueue.api;
+    const before = queue.stats("detect").deadLettered;
+    queue.send("detect", [{ body: { version: 99, note: "not a detect message" } }]);
+    await eventually(
+      async () => (queue.stats("detect").deadLettered === before + 1 ? true : undefined),
+      15_000,
+      "the unreadable message dead-lettered",
     );
-    expect(reportedBeforeDying.map((c) => c.outcome)).toEqual(["applied", "applied", "applied"]);
-    // The whole batch comes back; the claims of the jobs already reported answer "finished", so
-    // only the others run again.
-    const reclaimed = stack.fake.claims.filter((c) => jobIds.includes(c.jobId) && c.attempt > 1);
-    const jobsAnswered = (outcome: string) =>
-      reclaimed
-        .filter((c) => c.outcome === outcome)
-        .map((c) => c.jobId)
-        .sort();
-    const unreported = jobIds.filter((id) => !reportedBeforeDying.some((c) => c.jobId === id)).sort();
-    expect(jobsAnswered("finished")).toEqual(reportedBeforeDying.map((c) => c.jobId).sort());
-    expect(jobsAnswered("claimed")).toEqual(unreported);
-    expect(stack.fake.callbacks.filter((c) => jobIds.includes(c.jobId))).toHaveLength(6);
+    expect(queue.stats("detect")).toMatchObject({ leased: 0 });
   });
 
   test("two messages for one job in one batch (a re-enqueue racing the original) apply once", async () => {
-    stack.fake.configure({});
+    stack.inference.configure({});
     const { jobId, image } = await arrangeJob(stack.worker);
     const config = await workerConfig(stack.worker);
     const message = () =>
@@ -141,7 +172,7 @@ describe("local push bridge", () => {
     ]);
     await expectSucceededExactlyOnce([jobId]);
     const outcomes = await eventually(async () => {
-      const seen = stack.fake.callbacks.filter((c) => c.jobId === jobId).map((c) => c.outcome);
+      const seen = stack.inference.callbacks.filter((c) => c.jobId === jobId).map((c) => c.outcome);
       return seen.length === 2 ? seen.sort() : undefined;
     });
     expect(outcomes).toEqual(["applied", "duplicate"]);
@@ -149,8 +180,11 @@ describe("local push bridge", () => {
   });
 
   test("a message that always fails ends in the dead-letter queue and its job fails with the reason", async () => {
+    // Ids are known only once enqueued: inference is down meanwhile, so none is pulled early.
+    await stack.inference.stop();
     const [doomed, fine] = await enqueueJobs(2);
-    stack.fake.configure({ behaviour: (message) => (message.body.jobId === doomed ? "fail" : "succeed") });
+    stack.inference.configure({ behaviour: ({ jobId }) => (jobId === doomed ? "fail" : "succeed") });
+    stack.inference.start();
     const job = await eventually(
       async () => {
         const row = await jobRow(stack.worker, doomed as string);
@@ -160,6 +194,7 @@ describe("local push bridge", () => {
       "job failed by the dead-letter handler",
     );
     expect(job.attempts).toBe(3);
+    expect(deliveriesOf(doomed as string).map((d) => d.attempt)).toEqual([1, 2, 3]);
     expect(job.error).toContain("dead_lettered");
     expect(job.error).toContain("inference_failed: tensor shape mismatch");
     expect(job.finishedAt).toBeInstanceOf(Date);
@@ -168,7 +203,7 @@ describe("local push bridge", () => {
   });
 
   test("a message that waited past its image URL's lifetime still succeeds: the claim signs a fresh one", async () => {
-    stack.fake.configure({});
+    stack.inference.configure({});
     const { jobId, image } = await arrangeJob(stack.worker);
     const config = await workerConfig(stack.worker);
     const queued = await detectMessage(
@@ -192,14 +227,14 @@ describe("local push bridge", () => {
 
     await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [message]);
     await expectSucceededExactlyOnce([jobId]);
-    const [claim] = stack.fake.claims.filter((c) => c.jobId === jobId);
+    const [claim] = stack.inference.claims.filter((c) => c.jobId === jobId);
     expect(claim?.outcome).toBe("claimed");
     expect(claim?.url).not.toBe(expired.url);
     expect((await jobRow(stack.worker, jobId))?.attempts).toBe(1);
   });
 
   test("messages of finished or deleted jobs are acked once their claim answers finished", async () => {
-    stack.fake.configure({});
+    stack.inference.configure({});
     const [done] = await enqueueJobs(1);
     await expectSucceededExactlyOnce([done as string]);
     const config = await workerConfig(stack.worker);
@@ -225,13 +260,13 @@ describe("local push bridge", () => {
       await message(fresh.jobId),
     ]);
     await expectSucceededExactlyOnce([fresh.jobId]);
-    const claimsOf = (jobId: string) => stack.fake.claims.filter((c) => c.jobId === jobId);
+    const claimsOf = (jobId: string) => stack.inference.claims.filter((c) => c.jobId === jobId);
     expect(await eventually(async () => (claimsOf(gone).length > 0 ? claimsOf(gone) : undefined))).toEqual([
       { jobId: gone, attempt: 1, outcome: "finished" },
     ]);
     expect(claimsOf(done as string).map((c) => c.outcome)).toEqual(["claimed", "finished"]);
     // Nothing ran again: the finished job has its one result, the deleted one none.
-    expect(stack.fake.callbacks.filter((c) => c.jobId === done)).toHaveLength(1);
-    expect(stack.fake.callbacks.filter((c) => c.jobId === gone)).toHaveLength(0);
+    expect(stack.inference.callbacks.filter((c) => c.jobId === done)).toHaveLength(1);
+    expect(stack.inference.callbacks.filter((c) => c.jobId === gone)).toHaveLength(0);
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
 import { reports, webhookDeliveries, webhooks } from "@db/schema";
-import { useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import {
   arrangeJob,
   detectionRows,
@@ -11,6 +10,7 @@ import {
   jobRow,
 } from "@scripts/testing/job-fixtures";
 import { succeededJob } from "@scripts/testing/review-fixtures";
+import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { eq } from "drizzle-orm";
 import { ORPHAN_CURSOR_KEY, REPORT_ORPHAN_CURSOR_KEY } from "../src/scheduled/sweeper";
 
@@ -24,14 +24,13 @@ const receiver = Bun.serve({
   },
 });
 
-const stack = useWorkerWithFakeInference({
+const stack = useWorkerWithStubInference({
   vars: {
     ORPHAN_MIN_AGE_SECONDS: "2",
     SWEEP_MAX_OBJECTS: "2",
     WEBHOOK_ALLOW_INSECURE_URLS: "true",
   },
   queueConsumers: {
-    detect: { max_batch_timeout: 0.2 },
     webhooks: { max_batch_timeout: 0.2 },
     reports: { max_batch_timeout: 0.2 },
   },
@@ -76,7 +75,7 @@ test("stuck running and long-queued jobs are re-enqueued and then finish; others
   }
   expect((await jobRow(stack.worker, busy))?.status).toBe("running");
   expect((await jobRow(stack.worker, finished))?.status).toBe("succeeded");
-  expect(stack.fake.callbacks.filter((c) => c.jobId === busy || c.jobId === finished)).toHaveLength(0);
+  expect(stack.inference.callbacks.filter((c) => c.jobId === busy || c.jobId === finished)).toHaveLength(0);
 });
 
 test("objects under images/ that no row references are deleted once old enough, across runs", async () => {

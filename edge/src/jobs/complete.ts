@@ -1,4 +1,4 @@
-import type { Detection, DetectResult } from "@common/contracts/detect-result";
+import type { Detection, DetectResult, ResultOutcome } from "@common/contracts/detect-result";
 import type { Logger } from "@common/logger";
 import { errorFields } from "@common/logger";
 import type { Db, Tx } from "@db/client-worker";
@@ -7,16 +7,6 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Bindings } from "../env";
 import { enqueueDeliveries, recordDeliveries } from "../webhooks/deliveries";
 import { type JobEvent, jobEvent, publishJobEvents } from "./events";
-
-/** What the result callback did; inference acks the message on every one of them. */
-export const resultOutcomes = [
-  "applied",
-  "duplicate",
-  "conflict_ignored",
-  "recorded_retry",
-  "ignored",
-] as const;
-export type ResultOutcome = (typeof resultOutcomes)[number];
 
 /**
  * What a finished job leaves to do once its transaction has committed: enqueue its webhook

@@ -4,13 +4,13 @@ import { idempotencyKeys, jobs } from "@db/schema";
 import { ErrorBodySchema } from "@edge/openapi";
 import { JobPageSchema, JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
-import { fakeDetections, useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { startTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import { strFromU8, unzipSync } from "fflate";
 
-const stack = useWorkerWithFakeInference({
+const stack = useWorkerWithStubInference({
   vars: {
     JOBS_PER_DAY: "6",
     MAX_IMAGES_PER_JOB_REQUEST: "3",
@@ -61,7 +61,7 @@ describe("end to end: upload → job → inference → result → export", () =>
 
     const done = await getJob(auth, id, 20);
     expect(done.status).toBe("succeeded");
-    const expected = fakeDetections(id);
+    const expected = stubDetections(id);
     expect(done.detections?.map((d) => [d.classId, d.label, d.box])).toEqual(
       expected.map((d) => [d.classId, d.label, d.box]),
     );

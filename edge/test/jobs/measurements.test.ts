@@ -8,11 +8,11 @@ import { ErrorBodySchema } from "@edge/openapi";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
-import { fakeDetections, useWorkerWithFakeInference } from "@scripts/testing/fake-inference";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { strFromU8, unzipSync } from "fflate";
 
-const stack = useWorkerWithFakeInference({
+const stack = useWorkerWithStubInference({
   vars: { RATE_LIMIT_WRITE: "1000/60s", RATE_LIMIT_READ: "1000/60s" },
 });
 
@@ -68,7 +68,7 @@ describe("sizes in millimetres", () => {
 
     const job = await finishedJob(auth, { imageId: image.id });
     expect(job.pixelSizeMm).toEqual({ x: 0.05, y: 0.05, source: "upload" });
-    const expected = fakeDetections(job.id);
+    const expected = stubDetections(job.id);
     // porosity 50 × 50 px, crack 60 × 30 px (scripts/testing/fake-inference.ts).
     expect(job.detections?.map((d) => d.sizeMm)).toEqual([
       {

@@ -11,11 +11,10 @@ import { startTestWorker, useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 
 // What the Worker writes to Workers Analytics Engine. Miniflare's local dataset drops writes, so
-// this Worker runs the production entry with a recording dataset (recording-metrics-entry.ts).
+// this Worker runs the test entry with a recording dataset (recording-metrics-entry.ts).
 
 const worker = useTestWorker({
   entry: RECORDING_METRICS_ENTRY,
-  queueProducers: [{ binding: "DETECT_DLQ", queue: "detect-dlq" }],
   queueConsumers: { "detect-dlq": { max_batch_timeout: 0.2 } },
 });
 

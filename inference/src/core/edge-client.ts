@@ -1,4 +1,9 @@
-import { type DetectResult, DetectResultSchema } from "@common/contracts/detect-result";
+import {
+  type DetectResult,
+  DetectResultSchema,
+  ResultAnswerSchema,
+  type ResultOutcome,
+} from "@common/contracts/detect-result";
 import { type JobClaim, type JobClaimRequest, JobClaimSchema } from "@common/contracts/job-claim";
 import { errorMessage } from "@common/logger";
 import { backoffDelay, retryAfterMs, sleep } from "./backoff";
@@ -16,7 +21,8 @@ export interface EdgeClientOptions {
 /** A call the edge never accepted: `status` is its last answer, null when it was unreachable. */
 export type EdgeFailure = { ok: false; status: number | null; reason: string };
 
-export type CallbackOutcome = { ok: true; status: number } | EdgeFailure;
+/** `outcome`: what the edge did with the result (null when its 2xx answer did not say). */
+export type CallbackOutcome = { ok: true; status: number; outcome: ResultOutcome | null } | EdgeFailure;
 
 export type ClaimOutcome = { ok: true; claim: JobClaim } | EdgeFailure;
 
@@ -79,12 +85,15 @@ export class EdgeClient {
       DetectResultSchema.parse(result),
       traceparent,
       async (response) => {
-        // Drain the body so the connection can be reused; the edge has the result either way.
-        await response.arrayBuffer().catch(() => undefined);
-        return { ok: true, value: response.status };
+        // The edge has the result either way; its answer only says what it did with it.
+        const parsed = ResultAnswerSchema.safeParse(await response.json().catch(() => null));
+        return {
+          ok: true,
+          value: { status: response.status, outcome: parsed.success ? parsed.data.outcome : null },
+        };
       },
     );
-    return answer.ok ? { ok: true, status: answer.value } : answer;
+    return answer.ok ? { ok: true, ...answer.value } : answer;
   }
 
   /**

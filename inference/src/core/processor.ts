@@ -122,7 +122,11 @@ export class Processor {
         logger.warn("result callback failed", { ...log, reason: callback.reason });
         return { outcome: { outcome: "retry", reason: callback.reason }, jobOutcome: "retry" };
       }
-      logger.info("job succeeded", { ...log, detections: found.detections.length });
+      logger.info("job succeeded", {
+        ...log,
+        detections: found.detections.length,
+        resultOutcome: callback.outcome,
+      });
       return { outcome: { outcome: "ack" }, jobOutcome: "succeeded" };
     } catch (thrown) {
       const error = toInferenceError(thrown);

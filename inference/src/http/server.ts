@@ -4,7 +4,6 @@ import type { AppEnv, ServiceContext } from "./context";
 import { errorBody, renderError, toHttpError } from "./errors";
 import { mountDetect } from "./routes/detect";
 import { mountOps } from "./routes/ops";
-import { mountPush } from "./routes/push";
 
 export type { ServiceContext } from "./context";
 
@@ -29,7 +28,6 @@ export function createApp(ctx: ServiceContext): OpenAPIHono<AppEnv> {
   app.notFound((c) => c.json(errorBody(c, "not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
   mountOps(app, ctx);
   mountDetect(app, ctx);
-  mountPush(app, ctx);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "Inference service", version: "1" } });
   return app;

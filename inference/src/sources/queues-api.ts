@@ -114,20 +114,41 @@ export class QueuesApi {
 }
 
 /**
- * A pulled body according to the content type it was sent with (`metadata["CF-Content-Type"]`):
- * `json` and `text` arrive as the serialized text, `bytes` base64-encoded. `v8` (structured-clone)
- * bodies cannot be read outside Workers; producers must send JSON.
+ * A pulled body according to the content type it was sent with (`metadata["CF-Content-Type"]`).
+ * The pull-consumer guide says `json` and `bytes` bodies arrive base64-encoded and `text` as plain
+ * UTF-8, while its own example shows a plain `json` body; a `json` body is therefore read as
+ * JSON text first and as base64 otherwise (a JSON object's base64 form is never valid JSON, so
+ * the two cannot be confused). Producers here send objects as `json`. `v8` (structured-clone)
+ * bodies cannot be read outside Workers.
  */
 export function decodePulledBody(message: PulledMessage): unknown {
   const contentType = message.metadata?.["CF-Content-Type"];
   switch (contentType) {
     case undefined:
     case "json":
+      return parsePlainOrBase64(message.body);
     case "text":
       return JSON.parse(message.body);
     case "bytes":
-      return JSON.parse(Buffer.from(message.body, "base64").toString("utf8"));
+      return JSON.parse(fromBase64(message.body));
     default:
       throw new Error(`message content type ${String(contentType)} cannot be read by a pull consumer`);
   }
+}
+
+function parsePlainOrBase64(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return JSON.parse(fromBase64(body));
+  }
+}
+
+/** Strict RFC 4648 base64 (Buffer.from would skip characters outside the alphabet silently). */
+function fromBase64(body: string): string {
+  const trimmed = body.trim();
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(trimmed) || trimmed.length % 4 !== 0) {
+    throw new Error("message body is neither JSON nor base64");
+  }
+  return Buffer.from(trimmed, "base64").toString("utf8");
 }

@@ -1,7 +1,8 @@
 /**
  * Jobs through the local stack with the real model: the edge Worker in workerd (real R2, Queues
- * and Durable Objects, its own database), the `detect` push bridge, and the inference service
- * in this process with the shipped model, as in inference/training/full-stack.test.ts.
+ * and Durable Objects, its own database), its dev entry forwarding `detect` to the local Queues
+ * API, and the inference service in this process with the shipped model pulling from it, as in
+ * scripts/system-tests/full-stack-fixture.ts.
  *
  * - lone job: jobs one at a time, each created and then awaited with `GET /v1/jobs/{id}?wait=30`;
  * - open loop: creations launched on a fixed schedule (R jobs/s for T s) whatever the answers do,
@@ -151,28 +152,30 @@ function countingLogger(counts: Map<string, number>): Logger {
 
 async function startStack(vars: Record<string, string>): Promise<Stack> {
   const { secrets } = await sharedServices();
-  const edgePort = await freePort();
+  const inferencePort = await freePort();
   const inferenceLog = new Map<string, number>();
+  // The Worker forwards `detect` to its local Queues API; inference pulls it from there.
+  const worker = await startTestWorker({
+    vars: { INFERENCE_URL: `http://127.0.0.1:${inferencePort}`, LOG_LEVEL: "warn", ...vars },
+  });
   const config = loadConfig({
     ...process.env,
     INFERENCE_MODELS_DIR: join(import.meta.dir, "..", "..", "..", "inference", "models"),
-    INFERENCE_API_TOKEN: secrets.inferenceApiToken,
-    INFERENCE_EDGE_URL: `http://127.0.0.1:${edgePort}`,
+    INFERENCE_EDGE_URL: worker.origin,
     INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
+    ...worker.detectQueue.inferenceEnv,
+    INFERENCE_PULL_IDLE_MS: "50",
   });
   const service = await createService(config, countingLogger(inferenceLog));
   await service.models.warmup();
-  // As inference/src/main.ts serves it.
+  // As inference/src/main.ts serves it (readiness, metrics).
   const server = Bun.serve({
-    port: 0,
+    port: inferencePort,
     hostname: "127.0.0.1",
     fetch: service.app.fetch,
     maxRequestBodySize: config.MAX_IMAGE_BYTES + 1024 * 1024,
   });
-  const worker = await startTestWorker({
-    port: edgePort,
-    vars: { INFERENCE_URL: `http://127.0.0.1:${server.port}`, LOG_LEVEL: "warn", ...vars },
-  });
+  service.start();
   console.log(
     `stack: Worker ${worker.origin} (vars ${JSON.stringify(vars)}), inference ${server.url.href} ` +
       `(intra-op threads ${config.INTRA_OP_THREADS}, decode concurrency ${config.DECODE_CONCURRENCY}, ` +
@@ -183,10 +186,10 @@ async function startStack(vars: Record<string, string>): Promise<Stack> {
     service,
     inferenceLog,
     dispose: async () => {
-      await worker.dispose();
-      await server.stop(true);
       await service.drain();
+      await server.stop(true);
       await service.close();
+      await worker.dispose();
     },
   };
 }

@@ -5,6 +5,8 @@ import { silentLogger } from "@inference/log";
 import { Metrics } from "@inference/metrics";
 import { PullConsumer } from "@inference/sources/pull-consumer";
 import { decodePulledBody, QueuesApi, QueuesApiError } from "@inference/sources/queues-api";
+import { readBody } from "@scripts/testing/responses";
+import { z } from "zod";
 import { type LocalQueueSettings, type LocalQueuesApi, startLocalQueuesApi } from "../queues-api";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -46,16 +48,37 @@ function post(url: string, body: unknown, token: string | null = TOKEN) {
   });
 }
 
-type Envelope = {
-  success: boolean;
-  errors: Array<{ code: number; message: string }>;
-  messages: unknown[];
-  result: unknown;
-};
+/**
+ * Cloudflare's API v4 envelope, in which the Queues HTTP API answers, around the `result` of a
+ * call. Loose, so that an exact assertion on a result still sees every field.
+ */
+const envelope = <T extends z.ZodType>(result: T) =>
+  z.looseObject({
+    success: z.boolean(),
+    errors: z.array(z.looseObject({ code: z.number().int(), message: z.string() })),
+    messages: z.array(z.unknown()),
+    result,
+  });
+const EnvelopeSchema = envelope(z.unknown());
+/** A pull's result: each message's body base64-encoded, and the queue's backlog. */
+const PullSchema = envelope(
+  z.looseObject({
+    messages: z.array(z.looseObject({ id: z.string(), body: z.string(), attempts: z.number().int() })),
+    message_backlog_count: z.number().int(),
+  }),
+);
+/** An ack's result: what was counted, and a warning per lease id that was not. */
+const AckSchema = envelope(
+  z.looseObject({
+    ackCount: z.number().int(),
+    retryCount: z.number().int(),
+    warnings: z.record(z.string(), z.string()),
+  }),
+);
 
 async function expectError(response: Response, status: number, code: number) {
   expect(response.status).toBe(status);
-  const body = (await response.json()) as Envelope;
+  const body = await readBody(response, EnvelopeSchema);
   expect(body.success).toBe(false);
   expect(body.messages).toEqual([]);
   expect(body.result).toBeNull();
@@ -92,13 +115,13 @@ function detectMessage(): DetectMessage {
 }
 
 describe("send and pull", () => {
-  test("a message sent over HTTP is pulled once with attempts 1, its JSON body and Cloudflare's metadata", async () => {
+  test("a message sent over HTTP is pulled once with attempts 1, its base64 JSON body and Cloudflare's metadata", async () => {
     const { client, url } = start();
     const job = detectMessage();
     const before = Date.now();
     const sent = await post(url(), { body: job, content_type: "json" });
     expect(sent.status).toBe(200);
-    const sendEnvelope = (await sent.json()) as Envelope;
+    const sendEnvelope = await readBody(sent, EnvelopeSchema);
     expect(sendEnvelope).toMatchObject({ success: true, errors: [], messages: [] });
 
     const [message, ...rest] = await client.pull(10, 30_000);
@@ -106,7 +129,8 @@ describe("send and pull", () => {
     if (message === undefined) throw new Error("nothing pulled");
     expect(message.id).toMatch(/^[0-9a-f]{32}$/);
     expect(message.attempts).toBe(1);
-    expect(message.body).toBe(JSON.stringify(job));
+    // The pull-consumer guide: `json` bodies are delivered base64-encoded.
+    expect(message.body).toBe(Buffer.from(JSON.stringify(job)).toString("base64"));
     expect(decodePulledBody(message)).toEqual(job);
     expect(message.metadata).toEqual({ "CF-sourceMessageSource": "api", "CF-Content-Type": "json" });
     expect(message.timestamp_ms).toBeGreaterThanOrEqual(before);
@@ -116,13 +140,13 @@ describe("send and pull", () => {
     expect(await client.pull(10, 30_000)).toEqual([]);
   });
 
-  test("text bodies arrive as the string; in-process send behaves like the batch endpoint", async () => {
+  test("text bodies arrive as the string, json ones base64; in-process send behaves like the batch endpoint", async () => {
     const { api, client, url } = start();
     api.send(QUEUE, [{ body: { n: 1 } }, { body: "plain words", contentType: "text" }]);
     await post(url("/batch"), { messages: [{ body: '{"n":3}', content_type: "text" }] });
     const pulled = await client.pull(10, 30_000);
     expect(pulled.map((m) => [m.body, m.metadata?.["CF-Content-Type"]])).toEqual([
-      ['{"n":1}', "json"],
+      [Buffer.from('{"n":1}').toString("base64"), "json"],
       ["plain words", "text"],
       ['{"n":3}', "text"],
     ]);
@@ -138,10 +162,12 @@ describe("send and pull", () => {
     const first = await client.pull(2, 30_000);
     expect(first.map((m) => decodePulledBody(m))).toEqual([{ n: 0 }, { n: 1 }]);
     const raw = await post(url("/pull"), { batch_size: 10, visibility_timeout_ms: 30_000 });
-    const { result } = (await raw.json()) as {
-      result: { messages: Array<{ body: string }>; message_backlog_count: number };
-    };
-    expect(result.messages.map((m) => JSON.parse(m.body))).toEqual([{ n: 2 }, { n: 3 }, { n: 4 }]);
+    const { result } = await readBody(raw, PullSchema);
+    expect(result.messages.map((m) => JSON.parse(Buffer.from(m.body, "base64").toString()))).toEqual([
+      { n: 2 },
+      { n: 3 },
+      { n: 4 },
+    ]);
     expect(result.message_backlog_count).toBe(5);
     expect(await client.pull(10, 30_000)).toEqual([]);
   });
@@ -153,7 +179,7 @@ describe("send and pull", () => {
       Array.from({ length: 7 }, (_, n) => ({ body: n })),
     );
     const response = await post(url("/pull"), {});
-    const { result } = (await response.json()) as { result: { messages: unknown[] } };
+    const { result } = await readBody(response, PullSchema);
     expect(result.messages).toHaveLength(5);
   });
 
@@ -197,15 +223,15 @@ describe("leases, acks and retries", () => {
     const staleRetry = await post(url("/ack"), {
       retries: [{ lease_id: first?.lease_id, delay_seconds: 0 }],
     });
-    const staleResult = ((await staleRetry.json()) as { result: Record<string, unknown> }).result;
+    const staleResult = (await readBody(staleRetry, AckSchema)).result;
     expect(staleResult).toMatchObject({ ackCount: 0, retryCount: 0 });
-    expect(Object.keys(staleResult.warnings as object)).toEqual([first?.lease_id as string]);
+    expect(Object.keys(staleResult.warnings)).toEqual([first?.lease_id as string]);
     expect(api.stats(QUEUE)).toMatchObject({ backlog: 1, leased: 1 });
 
     // "If a consumer acknowledges a message by its lease ID after the visibility timeout is
     // reached, Queues will still accept that acknowledgment" — even after a redelivery.
     const lateAck = await post(url("/ack"), { acks: [{ lease_id: first?.lease_id }] });
-    expect(((await lateAck.json()) as { result: unknown }).result).toEqual({
+    expect((await readBody(lateAck, AckSchema)).result).toEqual({
       ackCount: 1,
       retryCount: 0,
       warnings: {},
@@ -214,9 +240,9 @@ describe("leases, acks and retries", () => {
     // The current holder's ack then succeeds too, uncounted, with a warning.
     const holderAck = await post(url("/ack"), { acks: [{ lease_id: second?.lease_id }] });
     expect(holderAck.status).toBe(200);
-    const holderResult = ((await holderAck.json()) as { result: Record<string, unknown> }).result;
+    const holderResult = (await readBody(holderAck, AckSchema)).result;
     expect(holderResult).toMatchObject({ ackCount: 0, retryCount: 0 });
-    expect(Object.keys(holderResult.warnings as object)).toEqual([second?.lease_id as string]);
+    expect(Object.keys(holderResult.warnings)).toEqual([second?.lease_id as string]);
     await client.ack([second?.lease_id as string], []);
     expect(api.stats(QUEUE).acked).toBe(1);
   });
@@ -258,7 +284,7 @@ describe("leases, acks and retries", () => {
     const { client, url } = start();
     await client.ack(["never-issued"], [{ lease_id: "also-never", delay_seconds: 0 }]);
     const response = await post(url("/ack"), { acks: [{ lease_id: "never-issued" }] });
-    expect(((await response.json()) as { result: unknown }).result).toEqual({
+    expect((await readBody(response, AckSchema)).result).toEqual({
       ackCount: 0,
       retryCount: 0,
       warnings: { "never-issued": expect.any(String) },

@@ -7,4 +7,3 @@ import type { Bindings } from "@edge/env";
 export type HandlerContext = { env: Bindings; config: Config; db: Db; logger: Logger };
 
 /** `detect-push.ts` takes the shared helper from here, with its context. */
-export { errorMessage } from "@common/logger";

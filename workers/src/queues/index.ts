@@ -4,16 +4,14 @@ import { databaseFor } from "@edge/database";
 import type { Bindings } from "@edge/env";
 import type { HandlerContext } from "./context";
 import { handleDetectDeadLetters } from "./detect-dead-letter";
-import { pushDetectBatch } from "./detect-push";
 import { failDeadReports, renderReports } from "./report-render";
 import { deliverWebhooks, failDeadWebhooks } from "./webhook-delivery";
 
 /**
- * Queue names as in wrangler.toml's top level (and the local stack's dev consumer for `detect`);
- * an environment's queues carry its `QUEUE_NAME_SUFFIX` on top.
+ * Queue names as in wrangler.toml's top level; an environment's queues carry its
+ * `QUEUE_NAME_SUFFIX` on top. `detect` has no Worker consumer: the inference service pulls it.
  */
 const handlers: Record<string, (batch: MessageBatch<unknown>, ctx: HandlerContext) => Promise<void>> = {
-  detect: pushDetectBatch,
   "detect-dlq": handleDetectDeadLetters,
   webhooks: deliverWebhooks,
   "webhooks-dlq": failDeadWebhooks,

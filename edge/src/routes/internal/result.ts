@@ -1,13 +1,9 @@
-import { DetectResultSchema } from "@common/contracts/detect-result";
+import { DetectResultSchema, ResultAnswerSchema } from "@common/contracts/detect-result";
 import { ApiError } from "@edge/errors";
-import { announceFinished, applyDetectResult, resultOutcomes } from "@edge/jobs/complete";
+import { announceFinished, applyDetectResult } from "@edge/jobs/complete";
 import { writeJobPoint } from "@edge/metrics/analytics";
 import { createRouter } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-
-const ResultAnswerSchema = z.object({
-  outcome: z.enum(resultOutcomes),
-});
 
 const route = createRoute({
   method: "post",
