@@ -19,11 +19,28 @@ import { detections, images, jobs, reports, users } from "@db/schema";
 import { configSchema } from "@edge/config";
 import type { ReportInput } from "@edge/reports/report-input";
 import { repoRoot } from "@scripts/local-stack/settings";
+import { parseBody, readBody } from "@scripts/testing/responses";
 import { runCommand } from "@scripts/testing/run-command";
 import { stopSharedServices } from "@scripts/testing/shared-services";
 import { startTestWorker } from "@scripts/testing/test-worker";
 import sharp, { type Sharp } from "sharp";
+import { z } from "zod";
 import { median, printTable } from "../stats";
+
+/** The bench Worker's answer for one rendered report (bench-worker.ts). */
+const RenderedSchema = z.object({
+  pages: z.number().int(),
+  bytes: z.number().int(),
+  embeddedBytes: z.number().int(),
+  decodedPixels: z.number().int(),
+});
+
+/** The memory probe's one line of output (memory-probe.ts). */
+const ProbeOutputSchema = z.object({
+  peakBytes: z.number(),
+  pdfBytes: z.number().int(),
+  pages: z.number().int(),
+});
 
 const { values } = parseArgs({
   options: {
@@ -255,7 +272,7 @@ try {
       const response = await worker.fetch(`/render/${report?.id}`);
       if (response.status !== 200)
         throw new Error(`render answered ${response.status}: ${await response.text()}`);
-      result = (await response.json()) as typeof result;
+      result = await readBody(response, RenderedSchema);
       // The first run warms the isolate and is not counted.
       if (run === 0) continue;
       wall.push((performance.now() - started) / 1000);
@@ -280,7 +297,7 @@ try {
     for (let probeRun = 0; probeRun < MEMORY_RUNS; probeRun++) {
       const memory = Bun.spawnSync(["node", "--expose-gc", probe, spec]);
       if (memory.exitCode !== 0) throw new Error(memory.stderr.toString());
-      peaks.push((JSON.parse(memory.stdout.toString()) as { peakBytes: number }).peakBytes / 2 ** 20);
+      peaks.push(parseBody(memory.stdout.toString(), ProbeOutputSchema, "memory probe").peakBytes / 2 ** 20);
     }
     const spread = (samples: number[]) =>
       `${Math.min(...samples).toFixed(2)}–${Math.max(...samples).toFixed(2)}`;
