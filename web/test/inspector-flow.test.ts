@@ -103,7 +103,7 @@ describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
       await page.getByLabel("Confidence threshold").fill("0.3");
       await page.getByRole("button", { name: "Start 1 job" }).click();
       await page.getByRole("heading", { name: "Jobs", exact: true }).waitFor();
-      // Live status: the row turns succeeded without a reload once the fake inference reports.
+      // Live status: the row turns succeeded without a reload once the stub inference reports.
       const row = page.locator('tr[data-status="succeeded"]');
       await row.waitFor({ timeout: 30_000 });
       const jobId = (await row.getAttribute("data-job-id")) as string;

@@ -69,7 +69,7 @@ describe("sizes in millimetres", () => {
     const job = await finishedJob(auth, { imageId: image.id });
     expect(job.pixelSizeMm).toEqual({ x: 0.05, y: 0.05, source: "upload" });
     const expected = stubDetections(job.id);
-    // porosity 50 × 50 px, crack 60 × 30 px (scripts/testing/fake-inference.ts).
+    // porosity 50 × 50 px, crack 60 × 30 px (scripts/testing/stub-inference.ts).
     expect(job.detections?.map((d) => d.sizeMm)).toEqual([
       {
         width: expect.closeTo(2.5, 9),

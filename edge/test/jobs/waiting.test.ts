@@ -206,7 +206,7 @@ describe("GET /v1/jobs/{id}?wait", () => {
   });
 
   test("a wait that times out answers with the job's state at the end of the wait, not its start", async () => {
-    // The push bridge marks the job running (its `job.running` event does not end a wait);
+    // The claim marks the job running (its `job.running` event does not end a wait);
     // here the change is made without any event, as when a publish is lost: the answer after
     // N seconds must still be the database's state then (see publishJobEvents).
     const { auth, jobIds } = await userWithJobs(1);
