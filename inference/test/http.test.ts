@@ -1,12 +1,24 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SharedErrorCode } from "@common/errors";
 import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
+import { readBody } from "@scripts/testing/responses";
+import { z } from "zod";
 import { loadConfig } from "../src/config";
 import { ErrorBodySchema } from "../src/http/errors";
+import { DetectResponseSchema } from "../src/http/routes/detect";
+import { ModelsSchema } from "../src/http/routes/ops";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";
 import { FIXTURE_MODELS_DIR, gifImage, solidImage } from "./fixtures";
 import { FakeEdge } from "./fixtures/fake-edge";
+
+/** `/ready`'s answer; the route builds it by hand, without a schema of its own. */
+const ReadySchema = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  shuttingDown: z.boolean(),
+  models: z.array(z.string()),
+  failedModels: z.array(z.object({ file: z.string(), code: z.string(), message: z.string() })),
+});
 
 const TOKEN = "service-test-token";
 const edge = new FakeEdge();
@@ -47,10 +59,7 @@ describe("ops endpoints", () => {
     await service.models.warmup();
     const after = await service.app.request("/ready");
     expect(after.status).toBe(200);
-    const body = (await after.json()) as {
-      models: string[];
-      failedModels: Array<{ file: string; code: string }>;
-    };
+    const body = await readBody(after, ReadySchema);
     expect(body.models.sort()).toEqual(["end2end", "v8", "v8-dynamic", "yolov5"]);
     expect(body.failedModels).toEqual([
       expect.objectContaining({ file: "classifier.onnx", code: "model_layout_unknown" }),
@@ -58,9 +67,7 @@ describe("ops endpoints", () => {
   });
 
   test("/v1/models describes each served model", async () => {
-    const { models } = (await (await service.app.request("/v1/models")).json()) as {
-      models: Array<Record<string, unknown>>;
-    };
+    const { models } = await readBody(await service.app.request("/v1/models"), ModelsSchema);
     expect(models.find((m) => m.name === "v8-dynamic")).toMatchObject({
       classes: ["porosity", "crack"],
       inputSize: { width: 64, height: 64 },
@@ -90,9 +97,7 @@ describe("POST /v1/detect", () => {
   test("detects with the default model and query parameters", async () => {
     const response = await detect("?conf=0.5&classes=0", white);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as Record<string, unknown> & {
-      detections: Array<{ label: string }>;
-    };
+    const body = await readBody(response, DetectResponseSchema);
     expect(body.model).toMatchObject({ name: "v8-dynamic", version: "fixture-1" });
     expect(body.image).toEqual({ width: 128, height: 128 });
     expect(body.detections.map((d) => d.label)).toEqual(["porosity", "porosity"]);
@@ -101,10 +106,10 @@ describe("POST /v1/detect", () => {
   test("tiles on request: tiling=<size> with overlap and a whole-image pass, counted in timings", async () => {
     const response = await detect("?tiling=64&overlap=0&wholeImage=true", white);
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { timings: { tiles: number; tilingMs: number } };
+    const body = await readBody(response, DetectResponseSchema);
     // 128 × 128 in 64-px tiles without overlap: four tiles and the whole image.
     expect(body.timings.tiles).toBe(5);
-    const untiled = (await (await detect("?tiling=off", white)).json()) as { timings: { tiles: number } };
+    const untiled = await readBody(await detect("?tiling=off", white), DetectResponseSchema);
     expect(untiled.timings.tiles).toBe(1);
   });
 
@@ -122,7 +127,7 @@ describe("POST /v1/detect", () => {
       });
       const response = await detect("?conf=0.01", film);
       expect([transferSyntax, response.status]).toEqual([transferSyntax, 200]);
-      const body = (await response.json()) as { image: unknown; detections: unknown[] };
+      const body = await readBody(response, DetectResponseSchema);
       expect(body.image).toEqual({ width: 128, height: 96 });
       found.push(body.detections);
     }
@@ -130,9 +135,7 @@ describe("POST /v1/detect", () => {
   });
 
   test("names a model explicitly", async () => {
-    const body = (await (await detect("?model=yolov5", white)).json()) as {
-      detections: Array<{ label: string }>;
-    };
+    const body = await readBody(await detect("?model=yolov5", white), DetectResponseSchema);
     expect(body.detections[0]?.label).toBe("slag");
   });
 
@@ -146,7 +149,7 @@ describe("POST /v1/detect", () => {
       const response = await detect("", white, headers);
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toContain("Bearer");
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+      expect((await readBody(response, ErrorBodySchema)).error.code).toBe("unauthorized");
     }
   });
 
@@ -180,7 +183,7 @@ describe("POST /v1/detect", () => {
     ];
     for (const [query, body, status, code] of cases) {
       const response = await detect(query, body);
-      const json = ErrorBodySchema.parse(await response.json());
+      const json = await readBody(response, ErrorBodySchema);
       expect([query, response.status, json.error.code]).toEqual([query, status, code]);
       expect(json.error.requestId).toBeString();
     }
@@ -189,4 +192,3 @@ describe("POST /v1/detect", () => {
     expect(metrics).toMatch(/inference_stage_seconds_count\{stage="run"\} [1-9]/);
   });
 });
-

@@ -55,7 +55,7 @@ function queryTiling(query: z.infer<typeof QuerySchema>): Tiling | undefined {
   return parsed.data;
 }
 
-const DetectResponseSchema = z.object({
+export const DetectResponseSchema = z.object({
   model: ModelIdentitySchema,
   image: z.object({ width: z.number().int(), height: z.number().int() }),
   detections: z.array(DetectionSchema),

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv, ServiceContext } from "../context";
 
-const ModelInfoSchema = z.object({
+export const ModelInfoSchema = z.object({
   name: z.string(),
   version: z.string(),
   sha256: z.string(),
@@ -13,6 +13,8 @@ const ModelInfoSchema = z.object({
   default: z.boolean(),
 });
 
+export const ModelsSchema = z.object({ models: z.array(ModelInfoSchema) });
+
 const modelsRoute = createRoute({
   method: "get",
   path: "/v1/models",
@@ -20,7 +22,7 @@ const modelsRoute = createRoute({
   responses: {
     200: {
       description: "Served models",
-      content: { "application/json": { schema: z.object({ models: z.array(ModelInfoSchema) }) } },
+      content: { "application/json": { schema: ModelsSchema } },
     },
   },
 });
