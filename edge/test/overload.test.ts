@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { ResultAnswerSchema } from "@common/contracts/detect-result";
 import { jobs } from "@db/schema";
+import { ErrorBodySchema } from "@edge/openapi";
+import { JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
+import { MeSchema } from "@edge/routes/me";
 import { freePort } from "@scripts/local-stack/ports";
 import { startSqlOverHttp } from "@scripts/local-stack/sql-over-http";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
@@ -11,7 +15,7 @@ import {
   serviceAuth,
   succeededResult,
 } from "@scripts/testing/job-fixtures";
-import { readError } from "@scripts/testing/responses";
+import { expectError, parseBody, readBody, readError } from "@scripts/testing/responses";
 import { sharedServices } from "@scripts/testing/shared-services";
 import { startTestWorker, type TestWorker, useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
@@ -31,15 +35,13 @@ const worker = useTestWorker({
   },
 });
 
-type ErrorBody = { error: { code: string; message: string; details?: unknown } };
-
 const get = (target: TestWorker, path: string, auth: string) =>
   target.fetch(path, { headers: { Authorization: auth } });
 
 async function expectDatabaseUnavailable(response: Response, what: string) {
   const body = await response.text();
   expect(`${what}: ${response.status}`).toBe(`${what}: 503`);
-  expect((JSON.parse(body) as ErrorBody).error.code).toBe("database_unavailable");
+  expect(parseBody(body, ErrorBodySchema, what).error.code).toBe("database_unavailable");
   expect(response.headers.get("retry-after")).toBe(String(DATABASE_RETRY_AFTER_SECONDS));
 }
 
@@ -81,13 +83,13 @@ describe("database outage", () => {
     // The outage left nothing behind, and the same requests work again.
     const me = await get(worker.current, "/v1/me", auth);
     expect(me.status).toBe(200);
-    expect(((await me.json()) as { user: { id: string } }).user.id).toBe(user.id);
+    expect((await readBody(me, MeSchema)).user.id).toBe(user.id);
     const rows = await worker.current.db.select().from(jobs).where(eq(jobs.ownerId, user.id));
     expect(rows.map((row) => [row.id, row.status])).toEqual([[jobId, "queued"]]);
     const applied = await postResult(worker.current, jobId, succeededResult(jobId));
-    expect(await applied.json()).toEqual({ outcome: "applied" });
+    expect(await readBody(applied, ResultAnswerSchema.strict())).toEqual({ outcome: "applied" });
     const job = await get(worker.current, `/v1/jobs/${jobId}?wait=5`, auth);
-    expect(((await job.json()) as { status: string }).status).toBe("succeeded");
+    expect((await readBody(job, JobSchema)).status).toBe("succeeded");
   }, 30_000);
 
   test("a saturated pool → 503 database_unavailable with Retry-After, and service resumes once it frees", async () => {
@@ -161,7 +163,7 @@ describe("admission control: MAX_UNFINISHED_JOBS", () => {
     for (let i = 0; i < 2; i++) {
       const response = await create(first.auth, first.user.id);
       expect(response.status).toBe(202);
-      accepted.push(...((await response.json()) as { jobs: Array<{ id: string }> }).jobs.map((j) => j.id));
+      accepted.push(...(await readBody(response, QueuedJobsSchema)).jobs.map((j) => j.id));
     }
 
     // The backlog is counted across all users: the second user is refused too.
@@ -172,9 +174,9 @@ describe("admission control: MAX_UNFINISHED_JOBS", () => {
       const refused = await create(auth, ownerId);
       expect(`${who}: ${refused.status}`).toBe(`${who}: 503`);
       expect(refused.headers.get("retry-after")).toBe(String(BACKLOG_RETRY_AFTER));
-      const body = (await refused.json()) as ErrorBody;
-      expect(body.error.code).toBe("backlog_full");
-      expect(body.error.details).toEqual({ unfinished: 2, limit: 2 });
+      const error = await readError(refused);
+      expect(error.code).toBe("backlog_full");
+      expect(error.details).toEqual({ unfinished: 2, limit: 2 });
     }
     expect(await jobCount()).toBe(2);
 
@@ -182,8 +184,7 @@ describe("admission control: MAX_UNFINISHED_JOBS", () => {
     const finishing = accepted[0] as string;
     expect((await postResult(worker.current, finishing, succeededResult(finishing))).status).toBe(200);
     const tooMany = await create(second.auth, second.user.id, 2);
-    expect(tooMany.status).toBe(503);
-    expect(((await tooMany.json()) as ErrorBody).error.code).toBe("backlog_full");
+    await expectError(tooMany, 503, "backlog_full");
     expect(await jobCount()).toBe(2);
     const again = await create(second.auth, second.user.id);
     expect(again.status).toBe(202);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ResultAnswerSchema } from "@common/contracts/detect-result";
 import { JobClaimSchema } from "@common/contracts/job-claim";
 import { signImageUrl } from "@edge/images/signed-url";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
@@ -16,19 +17,21 @@ import {
   succeededResult,
   workerConfig,
 } from "@scripts/testing/job-fixtures";
+import { OpenApiDocumentSchema } from "@scripts/testing/openapi-document";
+import { expectError, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 
 const worker = useTestWorker();
 
-type Outcome = { outcome: string };
-type ErrorBody = { error: { code: string; message: string } };
+/** The edge's answer to a result callback; strict, as the assertions on it are exact. */
+const answer = (response: Response) => readBody(response, ResultAnswerSchema.strict());
 
 describe("result callback: happy path", () => {
   test("a success finishes the job with model identity, timings and ranked detections", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const response = await postResult(worker.current, jobId, succeededResult(jobId, { attempt: 2 }));
     expect(response.status).toBe(200);
-    expect((await response.json()) as Outcome).toEqual({ outcome: "applied" });
+    expect(await answer(response)).toEqual({ outcome: "applied" });
 
     const job = await jobRow(worker.current, jobId);
     expect(job).toMatchObject({
@@ -54,7 +57,7 @@ describe("result callback: happy path", () => {
   test("a success with no detections finishes the job with none", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const response = await postResult(worker.current, jobId, succeededResult(jobId, { detections: [] }));
-    expect((await response.json()) as Outcome).toEqual({ outcome: "applied" });
+    expect(await answer(response)).toEqual({ outcome: "applied" });
     expect((await jobRow(worker.current, jobId))?.status).toBe("succeeded");
     expect(await detectionRows(worker.current, jobId)).toHaveLength(0);
   });
@@ -66,7 +69,7 @@ describe("result callback: idempotency", () => {
     await postResult(worker.current, jobId, succeededResult(jobId));
     const again = await postResult(worker.current, jobId, succeededResult(jobId, { attempt: 2 }));
     expect(again.status).toBe(200);
-    expect((await again.json()) as Outcome).toEqual({ outcome: "duplicate" });
+    expect(await answer(again)).toEqual({ outcome: "duplicate" });
     expect(await detectionRows(worker.current, jobId)).toHaveLength(2);
     expect((await jobRow(worker.current, jobId))?.attempts).toBe(1);
   });
@@ -76,7 +79,7 @@ describe("result callback: idempotency", () => {
     const answers = await Promise.all(
       Array.from({ length: 6 }, async () => {
         const response = await postResult(worker.current, jobId, succeededResult(jobId));
-        return ((await response.json()) as Outcome).outcome;
+        return (await answer(response)).outcome;
       }),
     );
     expect(answers.filter((outcome) => outcome === "applied")).toHaveLength(1);
@@ -92,34 +95,34 @@ describe("result callback: idempotency", () => {
     });
     const response = await postResult(worker.current, jobId, other);
     expect(response.status).toBe(200);
-    expect((await response.json()) as Outcome).toEqual({ outcome: "conflict_ignored" });
+    expect(await answer(response)).toEqual({ outcome: "conflict_ignored" });
     const rows = await detectionRows(worker.current, jobId);
     expect(rows.map((row) => row.label)).toEqual(["porosity", "crack"]);
 
     const failure = await postResult(worker.current, jobId, failedResult(jobId, true));
-    expect((await failure.json()) as Outcome).toEqual({ outcome: "conflict_ignored" });
+    expect(await answer(failure)).toEqual({ outcome: "conflict_ignored" });
     expect((await jobRow(worker.current, jobId))?.status).toBe("succeeded");
   });
 
   test("a permanent failure is final: it records the reason, and a later success is ignored", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const response = await postResult(worker.current, jobId, failedResult(jobId, true));
-    expect((await response.json()) as Outcome).toEqual({ outcome: "applied" });
+    expect(await answer(response)).toEqual({ outcome: "applied" });
     expect(await jobRow(worker.current, jobId)).toMatchObject({
       status: "failed",
       error: "image_corrupt: not an image",
     });
     const same = await postResult(worker.current, jobId, failedResult(jobId, true));
-    expect((await same.json()) as Outcome).toEqual({ outcome: "duplicate" });
+    expect(await answer(same)).toEqual({ outcome: "duplicate" });
     const late = await postResult(worker.current, jobId, succeededResult(jobId));
-    expect((await late.json()) as Outcome).toEqual({ outcome: "conflict_ignored" });
+    expect(await answer(late)).toEqual({ outcome: "conflict_ignored" });
     expect(await detectionRows(worker.current, jobId)).toHaveLength(0);
   });
 
   test("a retryable failure records the attempt and error but leaves the job unfinished", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const response = await postResult(worker.current, jobId, failedResult(jobId, false, 2));
-    expect((await response.json()) as Outcome).toEqual({ outcome: "recorded_retry" });
+    expect(await answer(response)).toEqual({ outcome: "recorded_retry" });
     expect(await jobRow(worker.current, jobId)).toMatchObject({
       status: "queued",
       attempts: 2,
@@ -127,7 +130,7 @@ describe("result callback: idempotency", () => {
       finishedAt: null,
     });
     const success = await postResult(worker.current, jobId, succeededResult(jobId, { attempt: 3 }));
-    expect((await success.json()) as Outcome).toEqual({ outcome: "applied" });
+    expect(await answer(success)).toEqual({ outcome: "applied" });
     expect(await jobRow(worker.current, jobId)).toMatchObject({
       status: "succeeded",
       attempts: 3,
@@ -139,7 +142,7 @@ describe("result callback: idempotency", () => {
     const jobId = crypto.randomUUID();
     const response = await postResult(worker.current, jobId, succeededResult(jobId));
     expect(response.status).toBe(200);
-    expect((await response.json()) as Outcome).toEqual({ outcome: "ignored" });
+    expect(await answer(response)).toEqual({ outcome: "ignored" });
   });
 });
 
@@ -147,16 +150,14 @@ describe("result callback: bad input", () => {
   test("a body for another job than the path is refused", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const response = await postResult(worker.current, jobId, succeededResult(crypto.randomUUID()));
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
+    await expectError(response, 400, "validation_failed");
     expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
   });
 
   test("a body that breaks the contract is refused with validation_failed", async () => {
     const { jobId } = await arrangeJob(worker.current);
     const response = await postResult(worker.current, jobId, { ...succeededResult(jobId), version: 2 });
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("validation_failed");
+    await expectError(response, 400, "validation_failed");
   });
 });
 
@@ -170,8 +171,7 @@ describe("result callback: security", () => {
       headers: { "Content-Type": "application/json" },
       body: body(jobId),
     });
-    expect(response.status).toBe(401);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("unauthorized");
+    await expectError(response, 401, "unauthorized");
     expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
   });
 
@@ -191,9 +191,7 @@ describe("result callback: security", () => {
   });
 
   test("the internal API is not in the public OpenAPI document", async () => {
-    const doc = (await (await worker.current.fetch("/openapi.json")).json()) as {
-      paths: Record<string, unknown>;
-    };
+    const doc = await readBody(await worker.current.fetch("/openapi.json"), OpenApiDocumentSchema);
     expect(Object.keys(doc.paths).filter((path) => path.startsWith("/internal"))).toEqual([]);
   });
 });
@@ -222,8 +220,7 @@ describe("signed object URLs", () => {
       Date.now() - 2 * config.IMAGE_URL_TTL_SECONDS * 1000,
     );
     const response = await worker.current.fetch(url);
-    expect(response.status).toBe(403);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("signature_expired");
+    await expectError(response, 403, "signature_expired");
   });
 
   test("a tampered signature, expiry or key, or none at all → 403 signature_invalid", async () => {
@@ -248,8 +245,7 @@ describe("signed object URLs", () => {
       const target = new URL(signed);
       change(target);
       const response = await worker.current.fetch(target.toString());
-      expect(response.status).toBe(403);
-      expect(((await response.json()) as ErrorBody).error.code).toBe("signature_invalid");
+      await expectError(response, 403, "signature_invalid");
     }
   });
 
@@ -258,8 +254,7 @@ describe("signed object URLs", () => {
     const image = await insertImage(worker.current, owner, { storeObject: false });
     const { url } = await signImageUrl(await workerConfig(worker.current), image.objectKey);
     const response = await worker.current.fetch(url);
-    expect(response.status).toBe(404);
-    expect(((await response.json()) as ErrorBody).error.code).toBe("not_found");
+    await expectError(response, 404, "not_found");
   });
 });
 
@@ -311,8 +306,7 @@ describe("job claim", () => {
     const wrong = await claim(jobId, { version: 1, attempt: 1 }, { Authorization: "Bearer not-the-token" });
     expect(wrong.status).toBe(401);
     const invalid = await claim(jobId, { version: 2, attempt: 0 });
-    expect(invalid.status).toBe(400);
-    expect(((await invalid.json()) as ErrorBody).error.code).toBe("validation_failed");
+    await expectError(invalid, 400, "validation_failed");
     expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
   });
 });
