@@ -10,9 +10,11 @@ import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { errorMessage } from "@common/logger";
+import { DetectResponseSchema } from "@inference/http/routes/detect";
 import sharp from "sharp";
 import { freePort } from "../local-stack/ports";
 import { repoRoot } from "../local-stack/settings";
+import { readBody } from "../testing/responses";
 import { runCommand } from "../testing/run-command";
 import { assembleStages, contextIncludes, parseDockerfile } from "./dockerfile";
 
@@ -94,11 +96,7 @@ test(
       headers: { authorization: `Bearer ${token}`, "content-type": "image/png" },
       body: film,
     });
-    const body = (await response.json()) as {
-      model: { name: string; sha256: string };
-      image: { width: number; height: number };
-      detections: unknown[];
-    };
+    const body = await readBody(response, DetectResponseSchema);
     expect(response.status).toBe(200);
     expect(body.model.name).toBe("weld-defects");
     expect(body.model.sha256).toMatch(/^[0-9a-f]{64}$/);
