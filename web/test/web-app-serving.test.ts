@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { readError } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { buildWebApp, type WebBuild } from "../build";
 
@@ -118,7 +119,7 @@ describe("web app serving", () => {
       const response = await worker.current.fetch(path, { headers: { accept: "text/html" } });
       expect(response.status).toBe(404);
       expect(response.headers.get("content-type")).toContain("application/json");
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_found");
+      expect((await readError(response)).code).toBe("not_found");
     }
   });
 });
