@@ -1,4 +1,5 @@
 export * from "./credentials";
+export * from "./datasets";
 export * from "./idempotency";
 export * from "./images";
 export * from "./jobs";
