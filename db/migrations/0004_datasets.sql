@@ -28,7 +28,7 @@ CREATE TABLE "datasets" (
 	"parent_id" uuid,
 	"source" "dataset_source" NOT NULL,
 	"seed" text NOT NULL,
-	"val_fraction" real NOT NULL,
+	"val_fraction" double precision NOT NULL,
 	"classes" jsonb NOT NULL,
 	"counts" jsonb NOT NULL,
 	"skipped" jsonb NOT NULL,
@@ -42,6 +42,7 @@ ALTER TABLE "datasets" ADD CONSTRAINT "datasets_owner_id_users_id_fk" FOREIGN KE
 ALTER TABLE "datasets" ADD CONSTRAINT "datasets_parent_id_datasets_id_fk" FOREIGN KEY ("parent_id") REFERENCES "public"."datasets"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "dataset_items_dataset_key_key" ON "dataset_items" USING btree ("dataset_id","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "dataset_items_dataset_sha256_key" ON "dataset_items" USING btree ("dataset_id","sha256");--> statement-breakpoint
+CREATE INDEX "dataset_items_dataset_idx" ON "dataset_items" USING btree ("dataset_id","id");--> statement-breakpoint
 CREATE INDEX "dataset_items_dataset_split_idx" ON "dataset_items" USING btree ("dataset_id","split","id");--> statement-breakpoint
 CREATE INDEX "datasets_owner_created_idx" ON "datasets" USING btree ("owner_id","id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "datasets_parent_idx" ON "datasets" USING btree ("parent_id");

@@ -1,12 +1,12 @@
 import {
   type AnyPgColumn,
   bigint,
+  doublePrecision,
   index,
   integer,
   jsonb,
   pgEnum,
   pgTable,
-  real,
   smallint,
   text,
   uniqueIndex,
@@ -61,7 +61,7 @@ export const datasets = pgTable(
     source: datasetSource().notNull(),
     /** With an image's content hash, decides its split; inherited by later versions. */
     seed: text().notNull(),
-    valFraction: real().notNull(),
+    valFraction: doublePrecision().notNull(),
     /** Class names; a box's `classId` is an index into this list. Later versions only append. */
     classes: jsonb().$type<string[]>().notNull(),
     counts: jsonb().$type<DatasetCounts>().notNull(),
@@ -107,6 +107,8 @@ export const datasetItems = pgTable(
   (t) => [
     uniqueIndex("dataset_items_dataset_key_key").on(t.datasetId, t.key),
     uniqueIndex("dataset_items_dataset_sha256_key").on(t.datasetId, t.sha256),
+    // Pages of items in id order (the order they were written: by key), all or one split.
+    index("dataset_items_dataset_idx").on(t.datasetId, t.id),
     index("dataset_items_dataset_split_idx").on(t.datasetId, t.split, t.id),
   ],
 );
