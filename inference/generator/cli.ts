@@ -2,10 +2,12 @@
  * Generates a synthetic weld-radiograph dataset.
  *
  *   bun inference/generator/cli.ts --out <dir> --seed 1 --train 4000 --val 300 --test 0 \
- *     [--imgsz 320] [--bit-depth 16] [--large] [--format png|tiff|dicom] [--pixel-size-mm 0.1]
+ *     [--imgsz 320] [--bit-depth 16] [--large] [--style a|b] [--format png|tiff|dicom] [--pixel-size-mm 0.1]
  *
  * `--large` draws 4,000–8,000 px strips at the model's resolution with defects all along them (for
- * tiled detection); 16-bit strips then hold detector counts. `--format tiff` writes LZW-compressed,
+ * tiled detection); 16-bit strips then hold detector counts. `--style b` draws a second film look
+ * (3,000–6,000 × 400–900 px strips at the model's resolution, other grain, contrast curve, bead and
+ * defect looks, mostly small pores) for measuring fine-tuning; style A is the default. `--format tiff` writes LZW-compressed,
  * tiled TIFF; `--format dicom` DICONDE files (`.dcm`, Explicit VR Little Endian) whose Pixel
  * Spacing is `--pixel-size-mm` and, at 16 bits, whose window covers the film's values. Ultralytics
  * does not read DICOM: DICONDE sets are for evaluation and the full-stack tests, not for training.
@@ -13,6 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { writeDataset } from "./dataset";
+import { FILM_STYLES, type FilmStyle } from "./film";
 import { DEFAULT_PIXEL_SIZE_MM } from "./png";
 
 const { values } = parseArgs({
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     imgsz: { type: "string", default: "320" },
     "bit-depth": { type: "string", default: "8" },
     large: { type: "boolean", default: false },
+    style: { type: "string", default: "a" },
     format: { type: "string", default: "png" },
     "pixel-size-mm": { type: "string", default: String(DEFAULT_PIXEL_SIZE_MM) },
   },
@@ -43,6 +47,8 @@ const format = values.format;
 if (format !== "png" && format !== "tiff" && format !== "dicom") {
   throw new Error("--format must be png, tiff or dicom");
 }
+const style = values.style as FilmStyle;
+if (!FILM_STYLES.includes(style)) throw new Error(`--style must be one of ${FILM_STYLES.join(", ")}`);
 const pixelSizeMm = Number(values["pixel-size-mm"]);
 if (!(pixelSizeMm > 0 && pixelSizeMm <= 100)) throw new Error("--pixel-size-mm must be in (0, 100]");
 const counts = {
@@ -58,10 +64,11 @@ await writeDataset({
   imgsz: count("imgsz", values.imgsz),
   bitDepth,
   large: values.large,
+  style,
   format,
   pixelSizeMm,
   onProgress: (done, total) => {
-    if (done % (values.large ? 10 : 100) === 0 || done === total) {
+    if (done % (values.large || style === "b" ? 10 : 100) === 0 || done === total) {
       const rate = done / ((performance.now() - started) / 1000);
       console.log(`${done}/${total} images (${rate.toFixed(1)}/s)`);
     }

@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFECT_CLASSES } from "./classes";
+import type { FilmStyle } from "./film";
 import { type BitDepth, DEFAULT_PIXEL_SIZE_MM, EXTENSIONS, encodeImage, type ImageFileFormat } from "./png";
 import { deriveSeed } from "./prng";
 import { type Label, renderSample } from "./sample";
@@ -18,6 +19,8 @@ export interface DatasetOptions {
   bitDepth: BitDepth;
   /** Long strips at the model's resolution (`planLargeScene`), for tiled detection. */
   large?: boolean;
+  /** Film look (`renderSample`); `b` draws 3,000–6,000 px strips in the second style. */
+  style?: FilmStyle;
   format?: ImageFileFormat;
   /** mm per pixel, written as DICONDE Pixel Spacing (`format: "dicom"`). */
   pixelSizeMm?: number;
@@ -38,13 +41,13 @@ export function yoloLines(labels: Label[], width: number, height: number): strin
 }
 
 export function dataYaml(
-  options: Pick<DatasetOptions, "seed" | "counts" | "imgsz" | "bitDepth" | "large" | "format">,
+  options: Pick<DatasetOptions, "seed" | "counts" | "imgsz" | "bitDepth" | "large" | "style" | "format">,
 ): string {
   const names = DEFECT_CLASSES.map((name, i) => `  ${i}: ${name}`).join("\n");
   // No `path:` key, so Ultralytics and our tools resolve the splits relative to this file.
   return [
     "# Synthetic weld radiographs from inference/generator",
-    `# seed ${options.seed}, planned for ${options.imgsz} px model input, ${options.bitDepth}-bit ${(options.format ?? "png").toUpperCase()}${options.large ? ", large strips at the model's resolution" : ""}`,
+    `# seed ${options.seed}, planned for ${options.imgsz} px model input, ${options.bitDepth}-bit ${(options.format ?? "png").toUpperCase()}${options.large ? ", large strips at the model's resolution" : ""}${options.style === "b" ? ", style B strips at the model's resolution" : ""}`,
     `# images: train ${options.counts.train}, val ${options.counts.val}, test ${options.counts.test}`,
     "train: images/train",
     "val: images/val",
@@ -72,12 +75,13 @@ export async function writeDataset(options: DatasetOptions): Promise<void> {
       const sample = renderSample(sampleSeed(options.seed, split, i), {
         imgsz: options.imgsz,
         large: options.large ?? false,
+        style: options.style ?? "a",
       });
       const format = options.format ?? "png";
       const name = `${split}-${String(i).padStart(5, "0")}`;
       const { width, height } = sample.image;
       // Large 16-bit strips hold detector counts, as digital detector images do.
-      const counts = options.large ? "detector" : "full";
+      const counts = options.large || options.style === "b" ? "detector" : "full";
       await writeFile(
         join(imageDir, `${name}.${EXTENSIONS[format]}`),
         await encodeImage(

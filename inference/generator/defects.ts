@@ -78,6 +78,29 @@ function poreStamp(ctx: Ctx, cx: number, cy: number, radiusInput: number): Stamp
   return stamp;
 }
 
+/**
+ * Style B's porosity: mostly many small pores, in scattered clusters or chains along the weld (as on
+ * real strips), with a softer edge than style A's spherical voids.
+ */
+function porosityStyleB(ctx: Ctx): Stamp[] {
+  const { rng } = ctx;
+  const centre = acrossBead(ctx, rng.uniform(-0.7, 0.7));
+  const count = rng.int(4, 14);
+  const chain = rng.chance(0.4);
+  const spread = rng.uniform(15, 40);
+  return Array.from({ length: count }, (_, k) => {
+    const [dx, dy] = chain
+      ? [(k - count / 2) * rng.uniform(6, 11), rng.uniform(-2, 2)]
+      : [rng.uniform(-spread, spread), rng.uniform(-0.4, 0.4) * spread];
+    const stamp = poreStamp(ctx, centre.x + dx, centre.y + dy, rng.uniform(2.5, 4));
+    for (let i = 0; i < stamp.delta.length; i++) {
+      const d = stamp.delta[i] ?? 0;
+      stamp.delta[i] = d * Math.abs(d / 0.3) ** 0.3;
+    }
+    return stamp;
+  });
+}
+
 function porosity(ctx: Ctx): Stamp[] {
   const { rng } = ctx;
   const onPlate = rng.chance(0.15);
@@ -368,6 +391,13 @@ export function paintDefect(
   faint: boolean,
 ): DrawnDefect[] {
   if (NEEDS_BEAD.has(name) && !scene.bead) return [];
-  const stamps = PAINTERS[name]({ plane, scene, rng, faint });
+  const ctx = { plane, scene, rng, faint };
+  const stamps = scene.styleB && name === "porosity" ? porosityStyleB(ctx) : PAINTERS[name](ctx);
+  const gain = scene.styleB?.defectGain;
+  if (gain !== undefined) {
+    for (const stamp of stamps) {
+      for (let i = 0; i < stamp.delta.length; i++) stamp.delta[i] = (stamp.delta[i] ?? 0) * gain;
+    }
+  }
   return stamps.map((stamp) => ({ classId: classId(name), stamp }));
 }

@@ -29,7 +29,19 @@ export interface Scene {
   bead: Bead | undefined;
   blurSigma: number;
   grainSigma: number;
+  /** Film style B (`planStyleBScene`); absent for the default style A. */
+  styleB?: StyleB;
 }
+
+/** The second film style, for measuring what fine-tuning on another look buys. */
+export interface StyleB {
+  /** Multiplies every defect's contrast: style B's defects are fainter against its grain. */
+  defectGain: number;
+}
+
+/** Film looks: `a` is the default model's training style, `b` a different detector and process. */
+export const FILM_STYLES = ["a", "b"] as const;
+export type FilmStyle = (typeof FILM_STYLES)[number];
 
 export function planScene(rng: Rng, imgsz: number): Scene {
   const long = rng.int(480, 1280);
@@ -80,9 +92,33 @@ export function planLargeScene(rng: Rng): Scene {
   };
 }
 
-function planBead(rng: Rng, width: number, height: number, scale: number): Bead {
+/**
+ * Style B: another detector and process (issue #20). Strips of 3,000–6,000 × 400–900 px at the
+ * model's resolution like `planLargeScene`, with a wider flat-crowned bead, coarser grain, an
+ * S-shaped characteristic curve with scan-line banding (`developStyleB`) and fainter defects, small
+ * pores dominating (`paintDefect`).
+ */
+export function planStyleBScene(rng: Rng): Scene {
+  const width = rng.int(3000, 6000);
+  const height = rng.int(400, 900);
+  const hard = rng.chance(0.25);
+  const bead = planBead(rng, width, height, 1, 25, 70);
+  return {
+    width,
+    height,
+    scale: 1,
+    transpose: false,
+    hard,
+    bead,
+    blurSigma: rng.uniform(0.4, hard ? 1.1 : 0.8),
+    grainSigma: hard ? rng.uniform(0.025, 0.05) : rng.uniform(0.01, 0.03),
+    styleB: { defectGain: hard ? rng.uniform(0.45, 0.7) : rng.uniform(0.6, 0.9) },
+  };
+}
+
+function planBead(rng: Rng, width: number, height: number, scale: number, minHalf = 12, maxHalf = 45): Bead {
   const inputHeight = height * scale;
-  const half = Math.min(rng.uniform(12, 45), inputHeight * 0.36) / scale;
+  const half = Math.min(rng.uniform(minHalf, maxHalf), inputHeight * 0.36) / scale;
   const centre0 = height / 2 + rng.uniform(-0.08, 0.08) * height;
   const wander = noise1d(width, width / rng.uniform(1.5, 4), rng);
   const swell = noise1d(width, width / rng.uniform(2, 6), rng);
@@ -107,7 +143,8 @@ export function paintBase(plane: Plane, scene: Scene, rng: Rng): Box[] {
   for (let i = 0; i < data.length; i++) {
     data[i] = plateLevel + broadAmp * (broad.data[i] ?? 0) + mottleAmp * (mottle.data[i] ?? 0);
   }
-  if (scene.bead) paintBead(plane, scene.bead, scene.scale, rng);
+  if (scene.bead && scene.styleB) paintBeadStyleB(plane, scene.bead, rng);
+  else if (scene.bead) paintBead(plane, scene.bead, scene.scale, rng);
   const reserved: Box[] = [];
   if (rng.chance(0.25)) reserved.push(paintWireIqi(plane, scene, rng));
   if (rng.chance(0.2)) reserved.push(paintLeadMarkers(plane, scene, rng));
@@ -136,6 +173,37 @@ function paintBead(plane: Plane, bead: Bead, scale: number, rng: Rng): void {
       const phase = (2 * Math.PI * (x - curvature * hw * d * d)) / wavelength + 0.6 * (phaseJitter[x] ?? 0);
       const i = y * width + x;
       data[i] = (data[i] ?? 0) + profile * (reinforcement + rippleAmp * Math.sin(phase));
+    }
+  }
+}
+
+/**
+ * Style B's bead: a flat crown with steep toes, long shallow ripples, and a dark root line along the
+ * centre (incomplete root reinforcement, seen through the plate; not a defect).
+ */
+function paintBeadStyleB(plane: Plane, bead: Bead, rng: Rng): void {
+  const { width, height, data } = plane;
+  const reinforcement = rng.uniform(0.15, 0.35);
+  const flatness = rng.uniform(3, 6);
+  const wavelength = rng.uniform(12, 22);
+  const rippleAmp = reinforcement * rng.uniform(0.05, 0.15);
+  const rootDepth = rng.uniform(0.02, 0.06);
+  const rootHalf = rng.uniform(0.05, 0.12);
+  const rootWander = noise1d(width, rng.uniform(200, 600), rng);
+  for (let x = 0; x < width; x++) {
+    const c = bead.centre[x] ?? 0;
+    const hw = bead.halfWidth[x] ?? 1;
+    const y0 = Math.max(0, Math.floor(c - hw));
+    const y1 = Math.min(height - 1, Math.ceil(c + hw));
+    const root = 0.15 * (rootWander[x] ?? 0);
+    for (let y = y0; y <= y1; y++) {
+      const d = (y - c) / hw;
+      const crown = 1 - Math.abs(d) ** flatness;
+      if (crown <= 0) continue;
+      const ripple = rippleAmp * Math.sin((2 * Math.PI * (x - 0.5 * hw * d * d)) / wavelength);
+      const r = (d - root) / rootHalf;
+      const i = y * width + x;
+      data[i] = (data[i] ?? 0) + crown * (reinforcement + ripple) - rootDepth * Math.exp(-r * r);
     }
   }
 }
@@ -227,6 +295,34 @@ export function develop(plane: Plane, scene: Scene, rng: Rng): void {
       const v = ((data[i] ?? 0) + exposure - 0.5) * contrast + 0.5 + offset;
       // White grain plus clumped grain, stronger where the film is darker (more silver).
       const g = scene.grainSigma * (1.3 - v) * (0.8 * (clumps.data[i] ?? 0) + 0.7 * rng.normal());
+      data[i] = Math.min(1, Math.max(0, v + g));
+    }
+  }
+}
+
+const logistic = (t: number): number => 1 / (1 + Math.exp(-t));
+
+/**
+ * Style B's development: unsharpness, then an S-shaped characteristic curve (toe and shoulder, where
+ * style A's is linear), coarse clumped grain that is stronger in light areas, and faint scan-line
+ * banding along the rows, as a line-scan digitiser leaves it.
+ */
+export function developStyleB(plane: Plane, scene: Scene, rng: Rng): void {
+  const { width, height, data } = plane;
+  gaussianBlur(plane, scene.blurSigma);
+  const steep = scene.hard ? rng.uniform(3, 4.5) : rng.uniform(4.5, 7);
+  const mid = rng.uniform(0.4, 0.6);
+  const lo = logistic(-steep * mid);
+  const hi = logistic(steep * (1 - mid));
+  const clumps = valueNoise(width, height, rng.uniform(2.5, 4), rng);
+  const banding = noise1d(height, rng.uniform(2, 6), rng);
+  const bandAmp = rng.uniform(0.003, 0.012);
+  for (let y = 0; y < height; y++) {
+    const band = bandAmp * (banding[y] ?? 0);
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const v = (logistic(steep * ((data[i] ?? 0) + band - mid)) - lo) / (hi - lo);
+      const g = scene.grainSigma * (0.6 + 0.8 * v) * (1.1 * (clumps.data[i] ?? 0) + 0.5 * rng.normal());
       data[i] = Math.min(1, Math.max(0, v + g));
     }
   }

@@ -166,3 +166,68 @@ describe("writeDataset", () => {
     expect((yaml as { names: Record<string, string> }).names[5]).toBe("tungsten_inclusion");
   });
 });
+
+describe("style B films (issue #20)", () => {
+  const STYLE_B_SEEDS = [deriveSeed(20, "style-b", 0), deriveSeed(20, "style-b", 1)];
+
+  test("are deterministic 3,000–6,000 × 400–900 px strips, unlike style A for the same seed", async () => {
+    for (const seed of STYLE_B_SEEDS) {
+      const a = renderSample(seed, { imgsz: IMGSZ, style: "b" });
+      const b = renderSample(seed, { imgsz: IMGSZ, style: "b" });
+      expect(b.labels).toEqual(a.labels);
+      expect(Buffer.compare(await encodePng(a.image, 8), await encodePng(b.image, 8))).toBe(0);
+      expect(a.image.width).toBeGreaterThanOrEqual(3000);
+      expect(a.image.width).toBeLessThanOrEqual(6000);
+      expect(a.image.height).toBeGreaterThanOrEqual(400);
+      expect(a.image.height).toBeLessThanOrEqual(900);
+      const styleA = renderSample(seed, { imgsz: IMGSZ });
+      expect(styleA.image.width).not.toBe(a.image.width);
+    }
+  }, 60_000);
+
+  test("labels are inside the image, at least the minimum size, mostly porosity, and match the drawing", () => {
+    let pores = 0;
+    let labels = 0;
+    for (const seed of STYLE_B_SEEDS) {
+      const withDefects = renderSample(seed, { imgsz: IMGSZ, style: "b" });
+      const without = renderSample(seed, { imgsz: IMGSZ, style: "b", drawDefects: false });
+      expect(without.labels).toEqual(withDefects.labels);
+      const { width, height } = withDefects.image;
+      for (const { classId, box } of withDefects.labels) {
+        labels++;
+        if (classId === 0) pores++;
+        expect(box.x1).toBeGreaterThanOrEqual(0);
+        expect(box.y1).toBeGreaterThanOrEqual(0);
+        expect(box.x2).toBeLessThanOrEqual(width);
+        expect(box.y2).toBeLessThanOrEqual(height);
+        expect(box.x2 - box.x1).toBeGreaterThanOrEqual(MIN_BOX_INPUT_PX - 1e-6);
+        expect(box.y2 - box.y1).toBeGreaterThanOrEqual(MIN_BOX_INPUT_PX - 1e-6);
+      }
+      // Unsharpness spreads a defect by ~3σ (σ ≤ 1.1 px at scale 1) beyond its outline, and the
+      // S-shaped curve's slope (up to 1.75) lifts the far tail over the threshold a little further.
+      const spread = 6;
+      const nearLabel = new Uint8Array(width * height);
+      for (const { box } of withDefects.labels) {
+        const x2 = Math.min(width, Math.ceil(box.x2 + spread));
+        const y2 = Math.min(height, Math.ceil(box.y2 + spread));
+        for (let y = Math.max(0, Math.floor(box.y1 - spread)); y < y2; y++) {
+          nearLabel.fill(1, y * width + Math.max(0, Math.floor(box.x1 - spread)), y * width + x2);
+        }
+      }
+      const diff = (i: number) => Math.abs((withDefects.image.data[i] ?? 0) - (without.image.data[i] ?? 0));
+      let strays = 0;
+      for (let i = 0; i < width * height; i++) if (diff(i) > 0.004 && !nearLabel[i]) strays++;
+      expect(strays).toBe(0);
+      for (const { box } of withDefects.labels) {
+        let max = 0;
+        for (let y = Math.floor(box.y1); y < Math.ceil(box.y2); y++) {
+          for (let x = Math.floor(box.x1); x < Math.ceil(box.x2); x++)
+            max = Math.max(max, diff(y * width + x));
+        }
+        expect(max).toBeGreaterThan(0.004);
+      }
+    }
+    expect(labels).toBeGreaterThan(20);
+    expect(pores / labels).toBeGreaterThan(0.4);
+  }, 120_000);
+});

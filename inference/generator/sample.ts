@@ -2,7 +2,15 @@
 
 import { DEFECT_CLASSES, MIN_BOX_INPUT_PX } from "./classes";
 import { paintDefect } from "./defects";
-import { develop, paintBase, planLargeScene, planScene } from "./film";
+import {
+  develop,
+  developStyleB,
+  type FilmStyle,
+  paintBase,
+  planLargeScene,
+  planScene,
+  planStyleBScene,
+} from "./film";
 import { deriveSeed, Rng } from "./prng";
 import { addStamp, type Box, boxesOverlap, coveredBox, createPlane, type Plane } from "./raster";
 
@@ -27,9 +35,13 @@ export interface RenderOptions {
   drawDefects?: boolean;
   /** A long strip at the model's resolution (`planLargeScene`) with defects all along it. */
   large?: boolean;
+  /** Film look (default `a`); `b` is a long strip in another style (`planStyleBScene`), ignoring `large`. */
+  style?: FilmStyle;
 }
 
 const NO_DEFECT_RATE = 0.12;
+/** Style B's class draw: porosity three times as likely as each other class. */
+const STYLE_B_CLASSES = ["porosity", "porosity", ...DEFECT_CLASSES] as const;
 
 /** Grows a box symmetrically to at least `min` on each side, staying inside the image. */
 function ensureMinSize(box: Box, min: number, width: number, height: number): Box {
@@ -50,7 +62,12 @@ function ensureMinSize(box: Box, min: number, width: number, height: number): Bo
 export function renderSample(seed: number, options: RenderOptions): Sample {
   // Independent streams: turning defects off must not change a single background or grain value.
   const sceneRng = new Rng(deriveSeed(seed, "scene"));
-  const scene = options.large ? planLargeScene(sceneRng) : planScene(sceneRng, options.imgsz);
+  const styleB = options.style === "b";
+  const scene = styleB
+    ? planStyleBScene(sceneRng)
+    : options.large
+      ? planLargeScene(sceneRng)
+      : planScene(sceneRng, options.imgsz);
   const image = createPlane(scene.width, scene.height);
   const reserved = paintBase(image, scene, new Rng(deriveSeed(seed, "base")));
 
@@ -59,14 +76,15 @@ export function renderSample(seed: number, options: RenderOptions): Sample {
   const occupied: Box[] = [...reserved];
   const margin = 2 / scene.scale;
   // A strip holds as many defect events as films of its area would, about 0.4–0.9 per input area.
-  const events = options.large
-    ? Math.round(((scene.width * scene.height) / options.imgsz ** 2) * rng.uniform(0.4, 0.9))
-    : rng.chance(NO_DEFECT_RATE)
-      ? 0
-      : rng.pick([1, 1, 2, 2, 3, 3, 4, 5]);
+  const events =
+    options.large || styleB
+      ? Math.round(((scene.width * scene.height) / options.imgsz ** 2) * rng.uniform(0.4, 0.9))
+      : rng.chance(NO_DEFECT_RATE)
+        ? 0
+        : rng.pick([1, 1, 2, 2, 3, 3, 4, 5]);
   for (let e = 0; e < events; e++) {
     for (let attempt = 0; attempt < 15; attempt++) {
-      const name = rng.pick(DEFECT_CLASSES);
+      const name = rng.pick(styleB ? STYLE_B_CLASSES : DEFECT_CLASSES);
       const drawn = paintDefect(name, image, scene, rng, scene.hard ? rng.chance(0.4) : rng.chance(0.1));
       let placed = false;
       for (const { classId, stamp } of drawn) {
@@ -83,7 +101,7 @@ export function renderSample(seed: number, options: RenderOptions): Sample {
     }
   }
 
-  develop(image, scene, new Rng(deriveSeed(seed, "develop")));
+  (styleB ? developStyleB : develop)(image, scene, new Rng(deriveSeed(seed, "develop")));
   if (!scene.transpose) return { image, labels, hard: scene.hard };
   return {
     image: transpose(image),
