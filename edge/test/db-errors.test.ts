@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
 import { NeonDbError } from "@neondatabase/serverless";
+import { readError } from "@scripts/testing/responses";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { Hono } from "hono";
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "../src/db-errors";
@@ -128,9 +129,7 @@ describe("the error handler", () => {
       const response = await answer(make());
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe(String(DATABASE_RETRY_AFTER_SECONDS));
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
-        "database_unavailable",
-      );
+      expect((await readError(response)).code).toBe("database_unavailable");
     });
   }
 

@@ -1,10 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import type { Box } from "@common/contracts/detect-result";
 import { idempotencyKeys, jobs } from "@db/schema";
-import { ErrorBodySchema } from "@edge/openapi";
+import { ImageSchema } from "@edge/routes/images/schema";
 import { JobPageSchema, JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { CocoExportSchema } from "@scripts/testing/coco-export";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { readBody, readError } from "@scripts/testing/responses";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { startTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
@@ -20,7 +22,7 @@ const stack = useWorkerWithStubInference({
 });
 
 /** Every answer is read through the API's own schemas: a response that drifts from them fails. */
-const errorCodeOf = async (response: Response) => ErrorBodySchema.parse(await response.json()).error.code;
+const errorCodeOf = async (response: Response) => (await readError(response)).code;
 
 async function uploadImage(auth: string, width = 320, height = 240): Promise<string> {
   const bytes = await imageFixtures.png(width, height);
@@ -29,7 +31,7 @@ async function uploadImage(auth: string, width = 320, height = 240): Promise<str
     headers: { Authorization: auth, "Content-Type": "image/png", "Content-Length": String(bytes.length) },
     body: bytes,
   });
-  return ((await response.json()) as { id: string }).id;
+  return (await readBody(response, ImageSchema)).id;
 }
 
 const createJobs = (auth: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -40,10 +42,9 @@ const createJobs = (auth: string, body: unknown, headers: Record<string, string>
   });
 
 const getJob = async (auth: string, id: string, wait = 0) =>
-  JobSchema.parse(
-    await (
-      await stack.worker.fetch(`/v1/jobs/${id}?wait=${wait}`, { headers: { Authorization: auth } })
-    ).json(),
+  readBody(
+    await stack.worker.fetch(`/v1/jobs/${id}?wait=${wait}`, { headers: { Authorization: auth } }),
+    JobSchema,
   );
 
 describe("end to end: upload → job → inference → result → export", () => {
@@ -52,7 +53,7 @@ describe("end to end: upload → job → inference → result → export", () =>
     const imageId = await uploadImage(auth);
     const created = await createJobs(auth, { imageId, conf: 0.3 });
     expect(created.status).toBe(202);
-    const { jobs: queued } = QueuedJobsSchema.parse(await created.json());
+    const { jobs: queued } = await readBody(created, QueuedJobsSchema);
     expect(queued).toHaveLength(1);
     const id = queued[0]?.id as string;
     expect(created.headers.get("location")).toBe(`/v1/jobs/${id}`);
@@ -67,13 +68,10 @@ describe("end to end: upload → job → inference → result → export", () =>
     );
     expect(done.detections?.[0]?.boxNormalized.x2).toBeCloseTo((expected[0]?.box.x2 ?? 0) / 320, 6);
 
-    const coco = (await (
-      await stack.worker.fetch(`/v1/jobs/${id}/export?format=coco`, { headers: { Authorization: auth } })
-    ).json()) as {
-      images: Array<{ id: number; width: number; height: number }>;
-      annotations: Array<{ image_id: number; category_id: number; bbox: number[] }>;
-      categories: Array<{ id: number; name: string; supercategory: string }>;
-    };
+    const coco = await readBody(
+      await stack.worker.fetch(`/v1/jobs/${id}/export?format=coco`, { headers: { Authorization: auth } }),
+      CocoExportSchema,
+    );
     expect(coco.images).toHaveLength(1);
     expect(coco.images[0]).toMatchObject({ id: 1, width: 320, height: 240 });
     const box = expected[0]?.box as Box;
@@ -99,19 +97,20 @@ describe("end to end: upload → job → inference → result → export", () =>
     const { auth } = await signedInUser(stack.worker);
     const imageIds = [await uploadImage(auth), await uploadImage(auth, 160, 120)];
     const created = await createJobs(auth, { imageIds });
-    const { jobs: queued } = QueuedJobsSchema.parse(await created.json());
+    const { jobs: queued } = await readBody(created, QueuedJobsSchema);
     expect(queued.map((job) => job.image.id)).toEqual(imageIds);
     expect(created.headers.get("location")).toBe(`/v1/jobs?ids=${queued.map((j) => j.id).join(",")}`);
     for (const job of queued) expect((await getJob(auth, job.id, 20)).status).toBe("succeeded");
 
     const jobIds = queued.map((job) => job.id);
-    const coco = (await (
+    const coco = await readBody(
       await stack.worker.fetch("/v1/exports", {
         method: "POST",
         headers: { Authorization: auth, "Content-Type": "application/json" },
         body: JSON.stringify({ jobIds, format: "coco" }),
-      })
-    ).json()) as { images: unknown[]; annotations: unknown[] };
+      }),
+      CocoExportSchema,
+    );
     expect(coco.images).toHaveLength(2);
     expect(coco.annotations).toHaveLength(4);
 
@@ -234,7 +233,7 @@ describe("tenant isolation", () => {
     const owner = await signedInUser(stack.worker);
     const other = await signedInUser(stack.worker);
     const imageId = await uploadImage(owner.auth);
-    const { jobs: queued } = QueuedJobsSchema.parse(await (await createJobs(owner.auth, { imageId })).json());
+    const { jobs: queued } = await readBody(await createJobs(owner.auth, { imageId }), QueuedJobsSchema);
     const id = queued[0]?.id as string;
     await getJob(owner.auth, id, 20);
 
@@ -252,8 +251,9 @@ describe("tenant isolation", () => {
     });
     expect(batch.status).toBe(404);
     expect((await createJobs(other.auth, { imageId })).status).toBe(404);
-    const list = JobPageSchema.parse(
-      await (await stack.worker.fetch("/v1/jobs", { headers: { Authorization: other.auth } })).json(),
+    const list = await readBody(
+      await stack.worker.fetch("/v1/jobs", { headers: { Authorization: other.auth } }),
+      JobPageSchema,
     );
     expect(list.items).toEqual([]);
   });
@@ -263,19 +263,19 @@ describe("GET /v1/jobs", () => {
   test("filters by status and pages", async () => {
     const { auth } = await signedInUser(stack.worker);
     const imageIds = [await uploadImage(auth), await uploadImage(auth)];
-    const { jobs: queued } = QueuedJobsSchema.parse(await (await createJobs(auth, { imageIds })).json());
+    const { jobs: queued } = await readBody(await createJobs(auth, { imageIds }), QueuedJobsSchema);
     for (const job of queued) await getJob(auth, job.id, 20);
-    const page = JobPageSchema.parse(
-      await (
-        await stack.worker.fetch("/v1/jobs?status=succeeded&limit=1", { headers: { Authorization: auth } })
-      ).json(),
+    const page = await readBody(
+      await stack.worker.fetch("/v1/jobs?status=succeeded&limit=1", { headers: { Authorization: auth } }),
+      JobPageSchema,
     );
     expect(page.items).toHaveLength(1);
     expect(page.items[0]?.status).toBe("succeeded");
     expect(page.items[0]?.detections).toBeUndefined();
     expect(page.nextCursor).not.toBeNull();
-    const none = JobPageSchema.parse(
-      await (await stack.worker.fetch("/v1/jobs?status=failed", { headers: { Authorization: auth } })).json(),
+    const none = await readBody(
+      await stack.worker.fetch("/v1/jobs?status=failed", { headers: { Authorization: auth } }),
+      JobPageSchema,
     );
     expect(none.items).toEqual([]);
   });

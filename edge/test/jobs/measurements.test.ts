@@ -4,11 +4,12 @@
  */
 import { describe, expect, test } from "bun:test";
 import { MEASUREMENT_COLUMNS } from "@edge/jobs/exports";
-import { ErrorBodySchema } from "@edge/openapi";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { CocoExportSchema } from "@scripts/testing/coco-export";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { expectError, readBody } from "@scripts/testing/responses";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { strFromU8, unzipSync } from "fflate";
 
@@ -36,20 +37,12 @@ const createJob = (auth: string, body: unknown) =>
 async function finishedJob(auth: string, body: Record<string, unknown>) {
   const created = await createJob(auth, body);
   expect(created.status).toBe(202);
-  const id = QueuedJobsSchema.parse(await created.json()).jobs[0]?.id as string;
+  const id = (await readBody(created, QueuedJobsSchema)).jobs[0]?.id as string;
   const response = await stack.worker.fetch(`/v1/jobs/${id}?wait=20`, { headers: { Authorization: auth } });
-  const job = JobSchema.parse(await response.json());
+  const job = await readBody(response, JobSchema);
   expect(job.status).toBe("succeeded");
   return job;
 }
-
-type Coco = {
-  images: Array<{ pixel_size_mm?: { x: number; y: number; source: string } }>;
-  annotations: Array<{
-    bbox: number[];
-    size_mm?: { width: number; height: number; length: number; area: number };
-  }>;
-};
 
 const exportBatch = (auth: string, jobIds: string[], format: "coco" | "yolo") =>
   stack.worker.fetch("/v1/exports", {
@@ -63,7 +56,7 @@ describe("sizes in millimetres", () => {
     const { auth } = await signedInUser(stack.worker);
     const uploaded = await upload(auth, "?pixelSizeMm=0.05");
     expect(uploaded.status).toBe(201);
-    const image = ImageSchema.parse(await uploaded.json());
+    const image = await readBody(uploaded, ImageSchema);
     expect(image.pixelSizeMm).toEqual({ x: 0.05, y: 0.05, source: "upload" });
 
     const job = await finishedJob(auth, { imageId: image.id });
@@ -86,7 +79,7 @@ describe("sizes in millimetres", () => {
     ]);
     expect(job.detections?.[0]?.box).toEqual(expected[0]?.box as (typeof expected)[number]["box"]);
 
-    const coco = (await (await exportBatch(auth, [job.id], "coco")).json()) as Coco;
+    const coco = await readBody(await exportBatch(auth, [job.id], "coco"), CocoExportSchema);
     expect(coco.images[0]?.pixel_size_mm).toEqual({ x: 0.05, y: 0.05, source: "upload" });
     expect(coco.annotations[1]?.size_mm).toEqual({
       width: expect.closeTo(3, 9),
@@ -111,7 +104,7 @@ describe("sizes in millimetres", () => {
 
   test("a job's own pixelSizeMm (x and y apart) overrides the image's", async () => {
     const { auth } = await signedInUser(stack.worker);
-    const image = ImageSchema.parse(await (await upload(auth, "?pixelSizeMm=0.05")).json());
+    const image = await readBody(await upload(auth, "?pixelSizeMm=0.05"), ImageSchema);
     const job = await finishedJob(auth, { imageId: image.id, pixelSizeMm: { x: 0.1, y: 0.2 } });
     expect(job.params.pixelSizeMm).toEqual({ x: 0.1, y: 0.2 });
     expect(job.pixelSizeMm).toEqual({ x: 0.1, y: 0.2, source: "job" });
@@ -125,12 +118,12 @@ describe("sizes in millimetres", () => {
 
   test("without a pixel size there are no sizes: null in the API, absent from the exports", async () => {
     const { auth } = await signedInUser(stack.worker);
-    const image = ImageSchema.parse(await (await upload(auth)).json());
+    const image = await readBody(await upload(auth), ImageSchema);
     expect(image.pixelSizeMm).toBeNull();
     const job = await finishedJob(auth, { imageId: image.id });
     expect(job.pixelSizeMm).toBeNull();
     expect(job.detections?.every((d) => d.sizeMm === null)).toBe(true);
-    const coco = (await (await exportBatch(auth, [job.id], "coco")).json()) as Coco;
+    const coco = await readBody(await exportBatch(auth, [job.id], "coco"), CocoExportSchema);
     expect(coco.images[0]?.pixel_size_mm).toBeUndefined();
     expect(coco.annotations[0]?.size_mm).toBeUndefined();
     const zip = unzipSync(new Uint8Array(await (await exportBatch(auth, [job.id], "yolo")).arrayBuffer()));
@@ -144,24 +137,22 @@ describe("sizes in millimetres", () => {
   ])("an upload's pixelSizeMm as %s → 400 validation_failed", async (_, query) => {
     const { auth } = await signedInUser(stack.worker);
     const response = await upload(auth, query);
-    expect(response.status).toBe(400);
-    expect(ErrorBodySchema.parse(await response.json()).error.code).toBe("validation_failed");
+    await expectError(response, 400, "validation_failed");
   });
 });
 
 describe("the tiling job parameter", () => {
   test("defaults to auto; an explicit tiling is kept with its defaults filled in", async () => {
     const { auth } = await signedInUser(stack.worker);
-    const image = ImageSchema.parse(await (await upload(auth)).json());
-    const auto = QueuedJobsSchema.parse(await (await createJob(auth, { imageId: image.id })).json());
+    const image = await readBody(await upload(auth), ImageSchema);
+    const auto = await readBody(await createJob(auth, { imageId: image.id }), QueuedJobsSchema);
     expect(auto.jobs[0]?.params.tiling).toBe("auto");
-    const explicit = QueuedJobsSchema.parse(
-      await (await createJob(auth, { imageId: image.id, tiling: { tileSize: 640 } })).json(),
+    const explicit = await readBody(
+      await createJob(auth, { imageId: image.id, tiling: { tileSize: 640 } }),
+      QueuedJobsSchema,
     );
     expect(explicit.jobs[0]?.params.tiling).toEqual({ tileSize: 640, overlap: 0.2, wholeImage: false });
-    const off = QueuedJobsSchema.parse(
-      await (await createJob(auth, { imageId: image.id, tiling: "off" })).json(),
-    );
+    const off = await readBody(await createJob(auth, { imageId: image.id, tiling: "off" }), QueuedJobsSchema);
     expect(off.jobs[0]?.params.tiling).toBe("off");
   });
 
@@ -172,11 +163,10 @@ describe("the tiling job parameter", () => {
     ["a negative job pixel size", undefined],
   ])("%s → 400 validation_failed", async (_, tiling) => {
     const { auth } = await signedInUser(stack.worker);
-    const image = ImageSchema.parse(await (await upload(auth)).json());
+    const image = await readBody(await upload(auth), ImageSchema);
     const body =
       tiling === undefined ? { imageId: image.id, pixelSizeMm: -1 } : { imageId: image.id, tiling };
     const response = await createJob(auth, body);
-    expect(response.status).toBe(400);
-    expect(ErrorBodySchema.parse(await response.json()).error.code).toBe("validation_failed");
+    await expectError(response, 400, "validation_failed");
   });
 });
