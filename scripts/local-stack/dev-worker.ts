@@ -12,6 +12,7 @@ import { createLogger, errorFields } from "@common/logger";
 import { readConfig } from "@edge/config";
 import type { Bindings } from "@edge/env";
 import worker from "@workers/index";
+import { z } from "zod";
 import { DEAD_LETTER_PATH } from "./queue-consumers";
 
 export { JobEvents, RateLimiter } from "@workers/index";
@@ -55,11 +56,17 @@ async function forwardToPullQueue(batch: MessageBatch<unknown>, env: DevBindings
   }
 }
 
+/** What `deadLettersToWorker` (queue-consumers.ts) posts: the spent messages' bodies. */
+const DeadLettersSchema = z.object({ messages: z.array(z.object({ body: z.unknown() })) });
+
 async function acceptDeadLetters(request: Request, env: DevBindings): Promise<Response> {
   if (request.headers.get("authorization") !== `Bearer ${env.LOCAL_QUEUES_TOKEN}`) {
     return new Response(null, { status: 401 });
   }
-  const { messages } = (await request.json()) as { messages: Array<{ body: unknown }> };
+  const parsed = DeadLettersSchema.safeParse(await request.json().catch(() => undefined));
+  // A refusal makes the local Queues API keep the messages and offer them again.
+  if (!parsed.success) return new Response(null, { status: 400 });
+  const { messages } = parsed.data;
   if (messages.length > 0) {
     await env.DETECT_DLQ.sendBatch(messages.map(({ body }) => ({ body, contentType: "json" as const })));
   }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { signImageUrl } from "@edge/images/signed-url";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
+import { DEAD_LETTER_PATH } from "@scripts/local-stack/queue-consumers";
 import {
   arrangeJob,
   DEFAULT_PARAMS,
@@ -10,6 +11,7 @@ import {
   jobRow,
   workerConfig,
 } from "@scripts/testing/job-fixtures";
+import { expectError } from "@scripts/testing/responses";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 
 // The one road of `detect`: the Worker enqueues, its dev entry forwards to the local Queues API,
@@ -156,6 +158,18 @@ describe("detect through inference's pull consumer", () => {
     expect(queue.stats("detect")).toMatchObject({ leased: 0 });
   });
 
+  test("the dev entry's dead-letter endpoint refuses a body that is not a batch of messages", async () => {
+    const { LOCAL_QUEUES_TOKEN } = stack.worker.detectQueue.workerVars;
+    for (const body of ["{", JSON.stringify({ messages: "none" }), JSON.stringify({})]) {
+      const response = await stack.worker.fetch(DEAD_LETTER_PATH, {
+        method: "POST",
+        headers: { authorization: `Bearer ${LOCAL_QUEUES_TOKEN}`, "content-type": "application/json" },
+        body,
+      });
+      expect(`${body}: ${response.status}`).toBe(`${body}: 400`);
+    }
+  });
+
   test("two messages for one job in one batch (a re-enqueue racing the original) apply once", async () => {
     stack.inference.configure({});
     const { jobId, image } = await arrangeJob(stack.worker);
@@ -222,8 +236,7 @@ describe("detect through inference's pull consumer", () => {
       image: { ...queued.image, url: expired.url, urlExpiresAt: expired.expiresAt.toISOString() },
     };
     const refused = await fetch(expired.url);
-    expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("signature_expired");
+    await expectError(refused, 403, "signature_expired");
 
     await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [message]);
     await expectSucceededExactlyOnce([jobId]);
