@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SharedErrorCode } from "@common/errors";
 import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
+import { FakeEdge } from "@scripts/testing/fakes/edge";
 import { readBody } from "@scripts/testing/responses";
 import { z } from "zod";
 import { loadConfig } from "../src/config";
@@ -10,7 +11,6 @@ import { ModelsSchema } from "../src/http/routes/ops";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";
 import { FIXTURE_MODELS_DIR, gifImage, solidImage } from "./fixtures";
-import { FakeEdge } from "./fixtures/fake-edge";
 
 /** `/ready`'s answer; the route builds it by hand, without a schema of its own. */
 const ReadySchema = z.object({

@@ -1,13 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import type { DetectMessage } from "@common/contracts/detect-message";
+import { detectMessage } from "@scripts/testing/fakes/edge";
 import type { CallbackOutcome, ClaimOutcome } from "../src/core/edge-client";
 import { Processor } from "../src/core/processor";
 import { InferenceError } from "../src/errors";
 import { silentLogger } from "../src/log";
 import { Metrics } from "../src/metrics";
 import type { Detector } from "../src/model/detector";
-import { detectMessage } from "./fixtures/fake-edge";
 
 // The processor's decisions with stand-ins for models, image download and edge, so each failure
 // mode can be produced exactly.

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { DetectMessage } from "@common/contracts/detect-message";
+import { FakeQueues } from "@scripts/testing/fakes/cloudflare-queues";
+import { detectMessage, waitFor } from "@scripts/testing/fakes/edge";
 import type { MessageOutcome } from "../src/core/processor";
 import { silentLogger } from "../src/log";
 import { Metrics } from "../src/metrics";
 import { type MessageHandler, PullConsumer, type PullConsumerOptions } from "../src/sources/pull-consumer";
 import { QueuesApi } from "../src/sources/queues-api";
-import { detectMessage, waitFor } from "./fixtures/fake-edge";
-import { FakeQueues } from "./fixtures/fake-queues";
 
 const OPTIONS: PullConsumerOptions = {
   batchSize: 10,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { FakeQueues } from "@scripts/testing/fakes/cloudflare-queues";
+import { detectMessage, FakeEdge, type RecordedCallback, waitFor } from "@scripts/testing/fakes/edge";
 import { loadConfig } from "../src/config";
 import { EdgeClient } from "../src/core/edge-client";
 import { silentLogger } from "../src/log";
 import { createService, type Service } from "../src/service";
 import { pullServiceEnv, solidImage } from "./fixtures";
-import { detectMessage, FakeEdge, waitFor } from "./fixtures/fake-edge";
-import { FakeQueues } from "./fixtures/fake-queues";
 
 // The whole queue path in process: fake Cloudflare pull API → processor → real onnxruntime →
 // result callback on a fake edge → ack.
@@ -54,6 +54,13 @@ async function settle(message: ReturnType<typeof detectMessage>, options: { atte
   };
 }
 
+/** The failure a callback reported (the test fails if it reported a success). */
+function failureOf(callback: RecordedCallback | undefined) {
+  const body = callback?.body;
+  if (body?.status !== "failed") throw new Error(`expected a failed result, got ${JSON.stringify(body)}`);
+  return body;
+}
+
 describe("queue path", () => {
   test("detects, reports a succeeded result in the message's trace, then acks", async () => {
     const image = edge.addImage("white.png", await solidImage(128, 128, [255, 255, 255]));
@@ -74,8 +81,11 @@ describe("queue path", () => {
       model: { name: "v8-dynamic", version: "fixture-1" },
       image: { width: 128, height: 128 },
     });
-    const detections = callback?.body.detections as Array<{ label: string; box: unknown }>;
-    expect(detections[0]).toMatchObject({ label: "porosity", box: { x1: 44, y1: 54, x2: 84, y2: 74 } });
+    if (callback?.body.status !== "succeeded") throw new Error("expected a succeeded result");
+    expect(callback.body.detections[0]).toMatchObject({
+      label: "porosity",
+      box: { x1: 44, y1: 54, x2: 84, y2: 74 },
+    });
   });
 
   test("an undecodable image is a permanent failure: reported, then acked", async () => {
@@ -95,15 +105,16 @@ describe("queue path", () => {
     const image = edge.addImage("white2.png", await solidImage(64, 64, [255, 255, 255]));
     const { acked, callbacks } = await settle(detectMessage(image, { model: "no-such-model" }));
     expect(acked).toBe(true);
-    expect(callbacks[0]?.body.error).toMatchObject({ code: "model_not_found", permanent: true });
-    expect(callbacks[0]?.body.model).toBeUndefined();
+    const failure = failureOf(callbacks[0]);
+    expect(failure.error).toMatchObject({ code: "model_not_found", permanent: true });
+    expect(failure.model).toBeUndefined();
   });
 
   test("an image URL refused (403) even as just claimed is retryable: reported as not permanent, message retried", async () => {
     const image = edge.addImage("expired.png", await solidImage(64, 64, [0, 0, 0]), { status: 403 });
     const { acked, callbacks } = await settle(detectMessage(image));
     expect(acked).toBe(false);
-    expect(callbacks[0]?.body.error).toMatchObject({ code: "image_fetch_failed", permanent: false });
+    expect(failureOf(callbacks[0]).error).toMatchObject({ code: "image_fetch_failed", permanent: false });
   });
 
   test("a transient edge failure on the callback is retried before acking", async () => {
@@ -129,7 +140,7 @@ describe("queue path", () => {
     const image = edge.addImage("swapped.png", await solidImage(64, 64, [255, 255, 255]));
     const { acked, callbacks } = await settle(detectMessage({ url: image.url, sha256: "a".repeat(64) }));
     expect(acked).toBe(false);
-    expect(callbacks[0]?.body.error).toMatchObject({ code: "image_checksum_mismatch" });
+    expect(failureOf(callbacks[0]).error).toMatchObject({ code: "image_checksum_mismatch" });
   });
 
   test("the claim carries the delivery attempt and the message's trace; the result the same", async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { fileURLToPath } from "node:url";
+import { FakeQueues } from "@scripts/testing/fakes/cloudflare-queues";
+import { detectMessage, FakeEdge, waitFor } from "@scripts/testing/fakes/edge";
 import { pullServiceEnv, solidImage } from "./fixtures";
-import { detectMessage, FakeEdge, waitFor } from "./fixtures/fake-edge";
-import { FakeQueues } from "./fixtures/fake-queues";
 
 // Runs the real entry point as a process, sends SIGTERM while messages are in flight, and checks
 // that every message is either finished (result at the edge, then acked) or still in the queue.
