@@ -6,7 +6,9 @@ import { mapValue, resolveMapping } from "@common/imaging/intensity";
 import { reviewEvents } from "@db/schema";
 import { repoRoot } from "@scripts/local-stack/settings";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { CocoExportSchema } from "@scripts/testing/coco-export";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { expectError, parseBody } from "@scripts/testing/responses";
 import { runCommand } from "@scripts/testing/run-command";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { asc, eq } from "drizzle-orm";
@@ -86,8 +88,7 @@ describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
         },
         body: svg,
       });
-      expect(refusal.status).toBe(415);
-      const apiMessage = ((await refusal.json()) as { error: { message: string } }).error.message;
+      const apiMessage = (await expectError(refusal, 415, "unsupported_image_type")).message;
       await dropFiles(page, [
         { name: "weld-0042.png", type: "image/png", bytes: png },
         { name: "drawing.svg", type: "image/svg+xml", bytes: svg },
@@ -210,10 +211,11 @@ describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
         page.waitForEvent("download"),
         page.getByRole("button", { name: "COCO (reviewed)" }).click(),
       ]);
-      const reviewed = JSON.parse(await readFile((await reviewedDownload.path()) as string, "utf8")) as {
-        annotations: Array<{ category_id: number; bbox: number[] }>;
-        info: { detection_set: string };
-      };
+      const reviewed = parseBody(
+        await readFile(await reviewedDownload.path(), "utf8"),
+        CocoExportSchema,
+        "reviewed COCO download",
+      );
       expect(reviewed.info.detection_set).toBe("reviewed");
       expect(reviewed.annotations).toHaveLength(2);
       const resized = porosity.box;
@@ -227,9 +229,11 @@ describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
         page.waitForEvent("download"),
         page.getByRole("button", { name: "COCO (model)" }).click(),
       ]);
-      const model = JSON.parse(await readFile((await modelDownload.path()) as string, "utf8")) as {
-        annotations: unknown[];
-      };
+      const model = parseBody(
+        await readFile(await modelDownload.path(), "utf8"),
+        CocoExportSchema,
+        "model COCO download",
+      );
       expect(model.annotations).toHaveLength(2);
 
       // A PDF report over the reviewed job.

@@ -1,7 +1,10 @@
 import { beforeAll, describe, expect, test } from "bun:test";
+import { JobSchema } from "@edge/routes/jobs/schema";
+import { JobReviewSchema } from "@edge/routes/reviews/schema";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
+import { readBody } from "@scripts/testing/responses";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
@@ -21,7 +24,7 @@ async function userWithJob(width: number, height: number) {
   const { user, auth } = await signedInUser(stack.worker);
   const jobId = await uploadAndDetect(stack.worker, auth, await imageFixtures.png(width, height));
   const done = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=30`, { headers: { Authorization: auth } });
-  expect(((await done.json()) as { status: string }).status).toBe("succeeded");
+  expect((await readBody(done, JobSchema)).status).toBe("succeeded");
   return { user, auth, jobId };
 }
 
@@ -118,9 +121,10 @@ describe.skipIf(chromiumMissing)("the viewer in Chromium", () => {
         .waitFor();
 
       // Another reviewer accepts it through the API while this page still shows version 0.
-      const review = (await (
-        await stack.worker.fetch(`/v1/jobs/${jobId}/review`, { headers: { Authorization: auth } })
-      ).json()) as { items: Array<{ id: string; label: string }> };
+      const review = await readBody(
+        await stack.worker.fetch(`/v1/jobs/${jobId}/review`, { headers: { Authorization: auth } }),
+        JobReviewSchema,
+      );
       const porosityId = review.items.find((item) => item.label === "porosity")?.id;
       const other = await stack.worker.fetch(`/v1/jobs/${jobId}/review/actions`, {
         method: "POST",

@@ -7,10 +7,12 @@ import {
   type WindowLevel,
   windowFromBounds,
 } from "@common/imaging/intensity";
+import { JobSchema } from "@edge/routes/jobs/schema";
 import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
+import { readBody } from "@scripts/testing/responses";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
 import { buildWebApp } from "../build";
@@ -90,7 +92,7 @@ describe.skipIf(chromiumMissing)("the viewer shows every uploaded format with it
       const done = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=30`, {
         headers: { Authorization: auth },
       });
-      expect(((await done.json()) as { status: string }).status).toBe("succeeded");
+      expect((await readBody(done, JobSchema)).status).toBe("succeeded");
       const { context, page } = await newPage(browser.current, stack.worker.origin);
       try {
         await page.goto(`/app/jobs/${jobId}`);
