@@ -47,7 +47,7 @@ export function readLocalSettings() {
     restartDelayMs: count("DEV_RESTART_DELAY_MS", 500),
     restartMaxDelayMs: count("DEV_RESTART_MAX_DELAY_MS", 4_000),
     /** Health probes of the Worker and the inference service: interval, timeout, failures in a row. */
-    healthIntervalMs: count("DEV_HEALTH_INTERVAL_MS", 2_000),
+    healthIntervalMs: count("DEV_HEALTH_INTERVAL_MS", 1_000),
     healthTimeoutMs: count("DEV_HEALTH_TIMEOUT_MS", 2_000),
     healthFailures: count("DEV_HEALTH_FAILURES", 3),
     database: process.env.DEV_DATABASE || "defects",

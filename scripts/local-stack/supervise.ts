@@ -53,7 +53,7 @@ export const SUPERVISION_DEFAULTS = {
   maxBackoffMs: 4_000,
   healthyAfterMs: 30_000,
   portFreeTimeoutMs: 10_000,
-  healthIntervalMs: 2_000,
+  healthIntervalMs: 1_000,
   healthTimeoutMs: 2_000,
   healthFailures: 3,
   startupTimeoutMs: 120_000,
