@@ -1,8 +1,14 @@
-"""YOLO-format datasets, letterboxed exactly as the inference service does, held in memory as uint8.
+"""YOLO-format datasets, letterboxed or tiled exactly as the inference service does, held in memory as uint8.
 
 Images are resized once (long side -> imgsz, bilinear with antialiasing as libvips' linear kernel
 does); each batch then pastes them onto a grey-114 canvas, at the centre for validation and at a
 random place with flips, transposes and photometric jitter for training.
+
+Films the service would tile (letterboxing would shrink them more than AUTO_MAX_SHRINK times, the
+service's `auto` rule) are instead cut into model-input-sized tiles at the film's own resolution,
+on the service's grid (tile·(1−overlap) stride, the last tile flush with the far edge); each tile is
+one sample. `TileSampler` then draws every tile with a defect and EMPTY_TILES_PER_DEFECT_TILE as
+many empty ones per epoch, so the mostly empty length of a strip does not swamp its defects.
 """
 
 from __future__ import annotations
@@ -19,13 +25,24 @@ from PIL import Image
 
 PAD_VALUE = 114
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
+# The service's `auto` tiling: tile when letterboxing would shrink the film more than this, with
+# tiles of the model input's size overlapping by this fraction (inference/src/image/tiling.ts).
+AUTO_MAX_SHRINK = 4
+TILE_OVERLAP = 0.2
+# A box cut by a tile edge is kept when at least this fraction of it lies in the tile (and it is
+# at least MIN_TILE_BOX_PX on each side there); the sliver beyond is the neighbouring tile's.
+MIN_VISIBLE_FRACTION = 0.4
+MIN_TILE_BOX_PX = 2
+# Empty tiles drawn per epoch for each tile with a defect (one empty tile to four with defects).
+EMPTY_TILES_PER_DEFECT_TILE = 0.25
 
 
 @dataclass
 class Sample:
-    image: torch.Tensor  # (h, w) uint8, already scaled so the long side is imgsz
-    boxes: torch.Tensor  # (n, 5): class, x1, y1, x2, y2 in the scaled image's pixels
+    image: torch.Tensor  # (h, w) uint8, scaled so the long side is imgsz, or one tile of at most imgsz
+    boxes: torch.Tensor  # (n, 5): class, x1, y1, x2, y2 in the scaled image's (or tile's) pixels
     path: str
+    tile: bool = False
 
 
 def read_data_yaml(path: Path) -> dict:
@@ -63,7 +80,60 @@ def load_grey(path: Path) -> Image.Image:
     return img.convert("L")
 
 
-def load_split(cfg: dict, split: str, imgsz: int, limit: int | None = None) -> list[Sample]:
+def read_labels(image_path: Path, w: int, h: int, scale: float, keep: dict[int, int] | None) -> torch.Tensor:
+    """(n, 5) class, x1, y1, x2, y2 in pixels of the image scaled by `scale`; `keep` maps dataset class
+    ids to training ids (others dropped)."""
+    rows = []
+    lp = label_path(image_path)
+    if lp.exists():
+        for line in lp.read_text().splitlines():
+            if not line.strip():
+                continue
+            c, cx, cy, bw, bh = (float(v) for v in line.split()[:5])
+            if keep is not None:
+                if int(c) not in keep:
+                    continue
+                c = keep[int(c)]
+            rows.append([c, (cx - bw / 2) * w * scale, (cy - bh / 2) * h * scale,
+                         (cx + bw / 2) * w * scale, (cy + bh / 2) * h * scale])
+    return torch.tensor(rows, dtype=torch.float32).view(-1, 5)
+
+
+def axis_origins(length: int, tile: int, overlap: float) -> list[int]:
+    """Tile origins along one axis, as the service's `axisOrigins`."""
+    if length <= tile:
+        return [0]
+    stride = max(1, math.floor(tile * (1 - overlap)))
+    count = math.ceil((length - tile) / stride) + 1
+    return [min(i * stride, length - tile) for i in range(count)]
+
+
+def cut_tiles(image: torch.Tensor, boxes: torch.Tensor, tile: int, path: str,
+              overlap: float = TILE_OVERLAP) -> list[Sample]:
+    """tile × tile windows (smaller only where the image is) with the boxes clipped to each window."""
+    h, w = image.shape
+    area = (boxes[:, 3] - boxes[:, 1]) * (boxes[:, 4] - boxes[:, 2])
+    tiles = []
+    for top in axis_origins(h, tile, overlap):
+        for left in axis_origins(w, tile, overlap):
+            th, tw = min(tile, h - top), min(tile, w - left)
+            out = boxes.clone()
+            out[:, [1, 3]] = (out[:, [1, 3]] - left).clamp(0, tw)
+            out[:, [2, 4]] = (out[:, [2, 4]] - top).clamp(0, th)
+            bw, bh = out[:, 3] - out[:, 1], out[:, 4] - out[:, 2]
+            keep = (bw * bh >= MIN_VISIBLE_FRACTION * area) & (bw >= MIN_TILE_BOX_PX) & (bh >= MIN_TILE_BOX_PX)
+            tiles.append(Sample(image[top : top + th, left : left + tw], out[keep], f"{path}@{left},{top}", True))
+    return tiles
+
+
+def load_split(cfg: dict, split: str, imgsz: int, limit: int | None = None, tile_size: int | None = None,
+               keep: dict[int, int] | None = None) -> list[Sample]:
+    """Letterboxed samples, or tiles for films the service tiles.
+
+    `tile_size` None: `auto`, tiles of imgsz film pixels for films whose long side exceeds
+    AUTO_MAX_SHRINK × imgsz; 0: never tile; N: tile every film longer than N into N-pixel windows
+    (scaled to imgsz, as the service scales an explicit tile size).
+    """
     folder = cfg["root"] / cfg[split]
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if limit is not None:
@@ -72,20 +142,36 @@ def load_split(cfg: dict, split: str, imgsz: int, limit: int | None = None) -> l
     for p in paths:
         img = load_grey(p)
         w, h = img.size
+        tile = imgsz if tile_size is None and max(w, h) > AUTO_MAX_SHRINK * imgsz else tile_size or None
+        if tile is not None and max(w, h) > tile:
+            scale = imgsz / tile
+            if scale != 1:
+                img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR)
+            image = torch.from_numpy(np.array(img, dtype=np.uint8))
+            samples += cut_tiles(image, read_labels(p, w, h, scale, keep), imgsz, str(p))
+            continue
         scale, rw, rh = letterbox_geometry(w, h, imgsz)
         resized = img.resize((rw, rh), Image.BILINEAR)
-        rows = []
-        lp = label_path(p)
-        if lp.exists():
-            for line in lp.read_text().splitlines():
-                if not line.strip():
-                    continue
-                c, cx, cy, bw, bh = (float(v) for v in line.split()[:5])
-                rows.append([c, (cx - bw / 2) * w * scale, (cy - bh / 2) * h * scale,
-                             (cx + bw / 2) * w * scale, (cy + bh / 2) * h * scale])
-        boxes = torch.tensor(rows, dtype=torch.float32).view(-1, 5)
-        samples.append(Sample(torch.from_numpy(np.array(resized, dtype=np.uint8)), boxes, str(p)))
+        samples.append(Sample(torch.from_numpy(np.array(resized, dtype=np.uint8)),
+                              read_labels(p, w, h, scale, keep), str(p)))
     return samples
+
+
+class TileSampler:
+    """Each epoch's samples: every whole film and tile with a defect, and a fresh random draw of
+    EMPTY_TILES_PER_DEFECT_TILE empty tiles per tile with a defect (all of them if there are fewer)."""
+
+    def __init__(self, samples: list[Sample], empty_per_defect: float = EMPTY_TILES_PER_DEFECT_TILE):
+        self.kept = [s for s in samples if not s.tile or len(s.boxes)]
+        self.empty = [s for s in samples if s.tile and not len(s.boxes)]
+        defect_tiles = sum(1 for s in samples if s.tile and len(s.boxes))
+        self.draw = min(len(self.empty), round(empty_per_defect * defect_tiles))
+
+    def __len__(self) -> int:
+        return len(self.kept) + self.draw
+
+    def epoch(self, rng: random.Random) -> list[Sample]:
+        return self.kept + rng.sample(self.empty, self.draw)
 
 
 def _photometric(img: torch.Tensor, rng: random.Random) -> torch.Tensor:
