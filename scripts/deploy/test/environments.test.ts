@@ -69,4 +69,13 @@ describe("wrangler environments", () => {
     });
     expect(new Set(all).size).toBe(all.length);
   });
+
+  test("no environment shares a queue or bucket with the top level, so a deploy without --env cannot reach one", () => {
+    const topLevel = new Set([...sectionQueues(config), ...config.r2_buckets.map((b) => b.bucket_name)]);
+    for (const name of names) {
+      const env = environment(config, name);
+      expect([...env.queues, ...env.buckets].filter((n) => topLevel.has(n))).toEqual([]);
+      expect(config.env[name]?.vars.QUEUE_NAME_SUFFIX).toMatch(/^-[a-z0-9]+$/);
+    }
+  });
 });

@@ -57,16 +57,17 @@ describe("deploy:setup --plan", () => {
     );
     expect(stdout).toContain("wrangler secret list --env staging --format json");
     // Production names never leak into the staging plan, and no value is ever printed.
-    expect(lines).not.toContain("create  wrangler queues create detect");
-    expect(lines).not.toContain("create  wrangler r2 bucket create defect-images");
+    expect(lines).not.toContain("create  wrangler queues create detect-production");
+    expect(lines).not.toContain("create  wrangler r2 bucket create defect-images-production");
     for (const value of Object.values(secrets)) expect(stdout).not.toContain(value);
   });
 
-  test("production: the unsuffixed names", async () => {
+  test("production: its own suffixed names, never the top level's", async () => {
     const { stdout, code } = await setup("--env", "production", "--plan");
     expect(code).toBe(0);
-    expect(stdout).toContain("wrangler r2 bucket create defect-images\n");
-    expect(stdout).toContain("--dead-letter-queue detect-dlq\n");
+    expect(stdout).toContain("wrangler r2 bucket create defect-images-production\n");
+    expect(stdout).toContain("--dead-letter-queue detect-dlq-production\n");
+    expect(stdout).not.toContain("wrangler r2 bucket create defect-images\n");
     expect(stdout).toContain("wrangler secret bulk <temporary secrets file> --env production");
     // Without a file it says which secrets the Worker still needs.
     expect(stdout).toContain("the Worker also needs DATABASE_URL, INFERENCE_EDGE_URL");
