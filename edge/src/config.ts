@@ -76,13 +76,22 @@ export const configSchema = z.object({
    * written, carrying the number as its weight. 1 writes every request; job outcomes are never sampled.
    */
   METRICS_REQUEST_SAMPLE_EVERY: positiveInt(1),
-  /** HMAC key for signed image URLs. */
+  /**
+   * Signed object URLs (images, dataset and model files; edge/src/images/signed-url.ts). With R2's
+   * S3 API configured (all three `R2_S3_*` below) they are R2 presigned GET URLs and the bytes
+   * never pass through the Worker; without, the Worker signs URLs of its own route
+   * (`/internal/v1/objects/...`) with this HMAC key.
+   */
   IMAGE_URL_SIGNING_KEY: z.string().min(32),
-  IMAGE_URL_TTL_SECONDS: positiveInt(3600),
-  /** R2's S3 API: when all are set, image URLs are R2 presigned URLs instead of Worker URLs. */
-  R2_S3_ENDPOINT: z.url().optional(),
-  R2_S3_ACCESS_KEY_ID: z.string().optional(),
-  R2_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Lifetime of a signed object URL; S3 presigned URLs may live at most 7 days. */
+  IMAGE_URL_TTL_SECONDS: z.coerce.number().int().positive().max(604_800).default(3600),
+  /** R2's S3 API endpoint, `https://<account_id>.r2.cloudflarestorage.com` (the local stack: its stand-in). */
+  R2_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Access key id of an R2 API token allowed to read `R2_BUCKET_NAME` (Object Read is enough). */
+  R2_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  /** That token's secret access key: it signs the presigned URLs and never leaves the Worker. */
+  R2_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** The bucket behind the `IMAGES` binding, as the S3 API names it. */
   R2_BUCKET_NAME: z.string().default("defect-images"),
 
   /** Models jobs may name; the first is the default. */
