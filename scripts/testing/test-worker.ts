@@ -12,6 +12,7 @@ import {
   startLocalDetectQueue,
   type WranglerQueueConsumer,
 } from "../local-stack/queue-consumers";
+import { startWorkerR2S3, type WorkerR2S3 } from "../local-stack/r2-s3";
 import { repoRoot } from "../local-stack/settings";
 import { readWranglerConfig } from "../local-stack/wrangler-config";
 import { sharedServices } from "./shared-services";
@@ -84,6 +85,13 @@ async function miniflareOptions(
   };
 }
 
+/** The bucket behind the `IMAGES` binding (signed object URLs name it). */
+async function imagesBucketName(): Promise<string> {
+  const bucket = (await readWranglerConfig()).r2_buckets.find((b) => b.binding === "IMAGES");
+  if (!bucket) throw new Error("wrangler.toml binds no IMAGES bucket");
+  return bucket.bucket_name;
+}
+
 export type TestWorker = {
   /** `http://127.0.0.1:<port>` where the Worker listens. */
   origin: string;
@@ -95,6 +103,8 @@ export type TestWorker = {
   detectQueue: LocalDetectQueue;
   /** Direct database access for arranging and asserting state. */
   db: ReturnType<typeof createDb>["db"];
+  /** The local stand-in of R2's S3 API, when the Worker was started with `r2S3`. */
+  r2S3?: WorkerR2S3;
   dispose(): Promise<void>;
 };
 
@@ -114,6 +124,11 @@ export type TestWorkerOptions = {
   queueConsumers?: Record<string, Partial<Omit<WranglerQueueConsumer, "queue">>>;
   /** Another SQL-over-HTTP endpoint (e.g. a smaller pool) instead of the run's shared one. */
   sqlEndpoint?: string;
+  /**
+   * Sign object URLs as production does with R2's S3 API configured: presigned URLs to a local
+   * stand-in (`local-stack/r2-s3.ts`) that serves the Worker's persisted bucket outside workerd.
+   */
+  r2S3?: boolean;
 };
 
 export type TestDatabase = {
@@ -151,6 +166,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
       freePort(),
     ]);
   const origin = `http://127.0.0.1:${port}`;
+  const r2S3 = options.r2S3 ? await startWorkerR2S3(await imagesBucketName()) : undefined;
   const detectQueue = startLocalDetectQueue({
     port: queuePort,
     edgeOrigin: origin,
@@ -172,10 +188,12 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
         OPERATIONS_TOKEN: secrets.operationsToken,
         IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
         ...detectQueue.workerVars,
+        ...r2S3?.vars,
         ...options.vars,
       },
       options.queueConsumers,
     )),
+    ...(r2S3 ? { r2Persist: r2S3.r2Dir } : {}),
     // A real port, so other processes (inference, the local Queues API) can call the Worker.
     host: "127.0.0.1",
     port,
@@ -190,9 +208,11 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     databaseUrl: database.url,
     detectQueue,
     db: database.db,
+    ...(r2S3 ? { r2S3 } : {}),
     dispose: async () => {
       await detectQueue.api.stop();
       await mf.dispose();
+      await r2S3?.stop();
       await database.drop();
     },
   };
