@@ -4,12 +4,14 @@
  * stored are compared with the labels the generator drew.
  */
 import { describe, expect, test } from "bun:test";
+import { JobSchema } from "@edge/routes/jobs/schema";
 import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";
 import { iou } from "@inference/postprocess/boxes";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
+import { readBody } from "@scripts/testing/responses";
 import { useFullStack } from "./full-stack-fixture";
 
 const stack = useFullStack({ intraOpThreads: 2 });
@@ -31,16 +33,12 @@ describe("default model, full stack (edge → queue → inference → result)", 
       const response = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=60`, {
         headers: { Authorization: auth },
       });
-      const job = (await response.json()) as {
-        status: string;
-        model: { version: string | null; sha256: string | null };
-        detections: Array<{ classId: number; box: { x1: number; y1: number; x2: number; y2: number } }>;
-      };
+      const job = await readBody(response, JobSchema);
       expect(job.status).toBe("succeeded");
       expect(job.model.sha256).toMatch(/^[0-9a-f]{64}$/);
       for (const label of samples[k]?.labels ?? []) {
         labelled++;
-        if (job.detections.some((d) => d.classId === label.classId && iou(d.box, label.box) >= 0.5)) found++;
+        if (job.detections?.some((d) => d.classId === label.classId && iou(d.box, label.box) >= 0.5)) found++;
       }
     }
     expect(labelled).toBeGreaterThan(3);

@@ -14,6 +14,8 @@ import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";
 import { iou } from "@inference/postprocess/boxes";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { CocoExportSchema } from "@scripts/testing/coco-export";
+import { readBody } from "@scripts/testing/responses";
 import { strFromU8, unzipSync } from "fflate";
 import { useFullStack } from "./full-stack-fixture";
 
@@ -35,11 +37,11 @@ async function detectsInTilesWithMillimetres(auth: string, imageId: string, samp
     headers: { Authorization: auth, "Content-Type": "application/json" },
     body: JSON.stringify({ imageId }),
   });
-  const jobId = QueuedJobsSchema.parse(await created.json()).jobs[0]?.id as string;
+  const jobId = (await readBody(created, QueuedJobsSchema)).jobs[0]?.id as string;
   const response = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=60`, {
     headers: { Authorization: auth },
   });
-  const job = JobSchema.parse(await response.json());
+  const job = await readBody(response, JobSchema);
   expect(job.status).toBe("succeeded");
   expect(job.params.tiling).toBe("auto");
   // Tiled at the model's resolution: far more than one model input, and the tiling was timed.
@@ -58,18 +60,17 @@ async function detectsInTilesWithMillimetres(auth: string, imageId: string, samp
     expect(d.sizeMm?.length).toBeCloseTo(Math.max(d.sizeMm?.width ?? 0, d.sizeMm?.height ?? 0), 9);
   }
 
-  const coco = (await (
-    await stack.worker.fetch(`/v1/jobs/${jobId}/export?format=coco`, { headers: { Authorization: auth } })
-  ).json()) as {
-    images: Array<{ width: number; height: number; pixel_size_mm: { x: number; y: number } }>;
-    annotations: Array<{ bbox: number[]; size_mm: { width: number; height: number; area: number } }>;
-  };
+  const coco = await readBody(
+    await stack.worker.fetch(`/v1/jobs/${jobId}/export?format=coco`, { headers: { Authorization: auth } }),
+    CocoExportSchema,
+  );
   expect(coco.images[0]).toMatchObject({ width, height, pixel_size_mm: { x: pixelMm, y: pixelMm } });
   expect(coco.annotations).toHaveLength(detections.length);
-  for (const a of coco.annotations) {
-    expect(a.size_mm.width).toBeCloseTo((a.bbox[2] as number) * pixelMm, 6);
-    expect(a.size_mm.height).toBeCloseTo((a.bbox[3] as number) * pixelMm, 6);
-    expect(a.size_mm.area).toBeCloseTo((a.bbox[2] as number) * (a.bbox[3] as number) * pixelMm ** 2, 6);
+  for (const { bbox, size_mm } of coco.annotations) {
+    const [, , boxWidth, boxHeight] = bbox;
+    expect(size_mm?.width).toBeCloseTo(boxWidth * pixelMm, 6);
+    expect(size_mm?.height).toBeCloseTo(boxHeight * pixelMm, 6);
+    expect(size_mm?.area).toBeCloseTo(boxWidth * boxHeight * pixelMm ** 2, 6);
   }
   const zip = await stack.worker.fetch("/v1/exports", {
     method: "POST",
@@ -106,7 +107,7 @@ describe("a large 16-bit film, full stack", () => {
       body: tiff,
     });
     expect(uploaded.status).toBe(201);
-    const image = ImageSchema.parse(await uploaded.json());
+    const image = await readBody(uploaded, ImageSchema);
     expect(image).toMatchObject({ format: "tiff", bitDepth: 16, width, height });
     await detectsInTilesWithMillimetres(auth, image.id, sample, PIXEL_MM);
   }, 180_000);
@@ -130,7 +131,7 @@ describe("a large 16-bit film, full stack", () => {
       body: dicom,
     });
     expect(uploaded.status).toBe(201);
-    const image = ImageSchema.parse(await uploaded.json());
+    const image = await readBody(uploaded, ImageSchema);
     expect(image).toMatchObject({
       format: "dicom",
       bitDepth: 16,

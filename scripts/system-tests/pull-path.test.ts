@@ -5,10 +5,12 @@
  * Worker's `detect-dlq` consumer through the local API's dead-letter queue.
  */
 import { describe, expect, test } from "bun:test";
+import { JobSchema } from "@edge/routes/jobs/schema";
 import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { CocoExportSchema } from "@scripts/testing/coco-export";
 import {
   arrangeJob,
   eventually,
@@ -17,6 +19,7 @@ import {
   postResult,
   uploadAndDetect,
 } from "@scripts/testing/job-fixtures";
+import { readBody } from "@scripts/testing/responses";
 import { useFullStack } from "./full-stack-fixture";
 
 const stack = useFullStack({ intraOpThreads: 1, detectMaxRetries: 1 });
@@ -29,14 +32,10 @@ describe("production path on local parts (pull consumer)", () => {
     const sample = renderSample(deriveSeed(11, "pull-path", 0), { imgsz: 320 });
     const jobId = await uploadAndDetect(worker, auth, await encodePng(sample.image, 8));
 
-    const job = (await (
-      await worker.fetch(`/v1/jobs/${jobId}?wait=60`, { headers: { Authorization: auth } })
-    ).json()) as {
-      status: string;
-      attempts: number;
-      model: { sha256: string | null };
-      detections: unknown[];
-    };
+    const job = await readBody(
+      await worker.fetch(`/v1/jobs/${jobId}?wait=60`, { headers: { Authorization: auth } }),
+      JobSchema,
+    );
     expect(job.status).toBe("succeeded");
     expect(job.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     // Claimed once (running, attempt counted), then finished; the message was acked.
@@ -50,9 +49,9 @@ describe("production path on local parts (pull consumer)", () => {
       headers: { Authorization: auth },
     });
     expect(coco.status).toBe(200);
-    const exported = (await coco.json()) as { annotations: unknown[]; images: Array<{ id: unknown }> };
+    const exported = await readBody(coco, CocoExportSchema);
     expect(exported.images).toHaveLength(1);
-    expect(exported.annotations).toHaveLength(job.detections.length);
+    expect(exported.annotations).toHaveLength(job.detections?.length ?? -1);
   }, 90_000);
 
   test("a message whose retries are spent reaches the Worker's dead-letter consumer, which fails the job", async () => {

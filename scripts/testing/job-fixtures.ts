@@ -2,7 +2,10 @@ import { createHash } from "node:crypto";
 import type { DetectResult } from "@common/contracts/detect-result";
 import { detections, images, jobs, users } from "@db/schema";
 import { configSchema } from "@edge/config";
+import { ImageSchema } from "@edge/routes/images/schema";
+import { QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { eq } from "drizzle-orm";
+import { readBody } from "./responses";
 import { sharedServices } from "./shared-services";
 import type { TestWorker } from "./test-worker";
 
@@ -181,7 +184,7 @@ export async function uploadAndDetect(worker: TestWorker, auth: string, png: Uin
     body: png,
   });
   if (upload.status !== 201) throw new Error(`upload answered ${upload.status}: ${await upload.text()}`);
-  const imageId = ((await upload.json()) as { id: string }).id;
+  const imageId = (await readBody(upload, ImageSchema)).id;
   const created = await worker.fetch("/v1/jobs", {
     method: "POST",
     headers: { Authorization: auth, "Content-Type": "application/json" },
@@ -189,5 +192,7 @@ export async function uploadAndDetect(worker: TestWorker, auth: string, png: Uin
   });
   if (created.status !== 202)
     throw new Error(`job creation answered ${created.status}: ${await created.text()}`);
-  return ((await created.json()) as { jobs: Array<{ id: string }> }).jobs[0]?.id as string;
+  const [job] = (await readBody(created, QueuedJobsSchema)).jobs;
+  if (!job) throw new Error("job creation answered no job");
+  return job.id;
 }

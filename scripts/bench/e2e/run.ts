@@ -22,6 +22,8 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { detections, jobs, users } from "@db/schema";
+import { ImageSchema } from "@edge/routes/images/schema";
+import { JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";
@@ -30,10 +32,12 @@ import type { Logger } from "@inference/log";
 import { createService, type Service } from "@inference/service";
 import { freePort } from "@scripts/local-stack/ports";
 import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
+import { readBody, readError } from "@scripts/testing/responses";
 import { sharedServices, stopSharedServices } from "@scripts/testing/shared-services";
 import { startTestWorker, type TestWorker } from "@scripts/testing/test-worker";
 import { inArray } from "drizzle-orm";
 import sharp from "sharp";
+import { z } from "zod";
 import { ms, percentile, printTable } from "../stats";
 
 /** Open job sessions (creation plus its waits) beyond which scheduled creations are dropped. */
@@ -74,6 +78,15 @@ const { values } = parseArgs({
 const workerRequestLog = new Map<string, number>();
 const print = console.log.bind(console);
 
+/** The fields of the Worker's access-log line (edge/src/middleware/request-log.ts) counted here. */
+const AccessLogLineSchema = z.looseObject({
+  msg: z.string().optional(),
+  level: z.string().optional(),
+  method: z.string().optional(),
+  path: z.string().optional(),
+  status: z.number().optional(),
+});
+
 /** True when `line` was a Worker access-log line, now counted. */
 function foldAccessLog(args: unknown[]): boolean {
   const [raw] = args;
@@ -83,13 +96,7 @@ function foldAccessLog(args: unknown[]): boolean {
   const line = raw.replace(/\u001b\[[0-9;]*m/g, "");
   if (!line.startsWith('{"time"')) return false;
   try {
-    const entry = JSON.parse(line) as {
-      msg?: string;
-      level?: string;
-      method?: string;
-      path?: string;
-      status?: number;
-    };
+    const entry = AccessLogLineSchema.parse(JSON.parse(line));
     if (entry.msg !== "request") return false;
     const route = (entry.path ?? "").replace(
       /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
@@ -236,7 +243,7 @@ async function arrangeCallers(worker: TestWorker, count: number, films: Buffer[]
         body: item.film,
       });
       if (response.status !== 201) throw new Error(`upload: ${response.status} ${await response.text()}`);
-      item.caller.images[item.index] = ((await response.json()) as { id: string }).id;
+      item.caller.images[item.index] = (await readBody(response, ImageSchema)).id;
     }
   };
   await Promise.all(Array.from({ length: 4 }, uploader));
@@ -245,8 +252,6 @@ async function arrangeCallers(worker: TestWorker, count: number, films: Buffer[]
 
 // ---------------------------------------------------------------------------------------------
 // One job as a client runs it: create, then wait until it has finished or the deadline passes.
-
-type JobView = { id: string; status: string; detections?: unknown[] };
 
 type JobOutcome = {
   scheduledAt: number;
@@ -287,17 +292,18 @@ async function runJob(
       signal: AbortSignal.timeout(CREATE_TIMEOUT_MS),
     });
     outcome.created = response.status;
-    const body = (await response.json().catch(() => ({}))) as {
-      jobs?: Array<{ id: string; status: string }>;
-      error?: { code?: string };
-    };
     if (response.status !== 202) {
-      outcome.refusedCode = body.error?.code ?? "?";
       outcome.retryAfter = response.headers.get("Retry-After");
+      // A refusal that is not the edge's error body (a proxy's, a crash's) is still counted.
+      outcome.refusedCode = await readError(response).then(
+        (error) => error.code,
+        () => "?",
+      );
       return outcome;
     }
-    outcome.jobId = body.jobs?.[0]?.id;
-    outcome.status = body.jobs?.[0]?.status;
+    const [job] = (await readBody(response, QueuedJobsSchema)).jobs;
+    outcome.jobId = job?.id;
+    outcome.status = job?.status;
   } catch (error) {
     outcome.created = isTimeout(error) ? "timeout" : "network";
     return outcome;
@@ -317,7 +323,7 @@ async function runJob(
         await Bun.sleep(500);
         continue;
       }
-      const job = (await response.json()) as JobView;
+      const job = await readBody(response, JobSchema);
       outcome.status = job.status;
       if (job.status === "succeeded") {
         outcome.succeededAt = performance.now();
@@ -625,7 +631,7 @@ async function checkInvariants(
         getFailures.push(`${o.jobId}: ${response instanceof Error ? response.message : response.status}`);
         continue;
       }
-      const job = (await response.json()) as JobView;
+      const job = await readBody(response, JobSchema);
       const reported = job.detections?.length ?? -1;
       const stored = counts.get(o.jobId as string) ?? 0;
       if (
