@@ -1,6 +1,6 @@
 import type { Tx } from "@db/client-worker";
 import { webhookDeliveries, webhookEvent, webhooks } from "@db/schema";
-import { and, eq, sql } from "drizzle-orm";
+import { type AnyColumn, and, eq, type SQL, type Subquery, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import type { JobEventData } from "../jobs/events";
 import type { ReportEventData } from "../reports/views";
@@ -23,20 +23,42 @@ export type WebhookPayload = {
 export type WebhookMessage = { deliveryId: string };
 
 /**
- * One pending delivery per webhook of the job's owner subscribed to `event`. Called inside the
- * transaction that finishes the job, so a finished job always has its deliveries recorded.
- * Returns the delivery ids to enqueue once the transaction has committed.
+ * A UUIDv7 made by PostgreSQL, which has no `uuidv7()` before version 18: a random (v4) UUID with
+ * the current Unix time in milliseconds over its first 48 bits and its version nibble set to 7,
+ * so delivery rows written in SQL keep the append-only ids every other row gets from `uuidv7()`.
  */
-export async function recordDeliveries(
-  tx: Tx,
-  ownerId: string,
+const newUuidv7 = sql`encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`;
+
+/**
+ * One statement that records a pending delivery per webhook subscribed to `event` for each row of
+ * `from` (a CTE: the job a result just finished, and nothing when it finished none), with the
+ * payload `WebhookPayload` describes, built in SQL from `data` (a jsonb expression over `from`).
+ * Meant as a CTE of the statement that finishes the job, so the deliveries commit with it and are
+ * written once. It returns the delivery ids to enqueue after the commit.
+ */
+export function insertDeliveries(
+  from: Subquery,
+  ownerId: AnyColumn,
   event: Exclude<WebhookEvent, `report.${string}`>,
-  job: JobEventData,
-): Promise<string[]> {
-  return recordEventDeliveries(tx, ownerId, event, { job });
+  data: SQL,
+): SQL {
+  const createdAt = new Date().toISOString();
+  const eventType = sql`${event}::${sql.identifier(webhookEvent.enumName)}`;
+  return sql`insert into ${webhookDeliveries} (id, webhook_id, event, payload)
+    select target.id, target.webhook_id, ${eventType},
+      jsonb_build_object('id', target.id, 'type', ${event}::text, 'createdAt', ${createdAt}::text, 'data', target.data)
+    from (
+      select ${newUuidv7} as id, ${webhooks.id} as webhook_id, ${data} as data
+      from ${from} join ${webhooks}
+        on ${webhooks.ownerId} = ${ownerId} and ${eventType} = any(${webhooks.events})
+    ) as target
+    returning id`;
 }
 
-/** `recordDeliveries` for any event and its data (reports: `report.ready`). */
+/**
+ * One pending delivery per webhook of the owner subscribed to `event`, inside an interactive
+ * transaction (reports: `report.ready`). Returns the delivery ids to enqueue once it has committed.
+ */
 export async function recordEventDeliveries(
   tx: Tx,
   ownerId: string,
