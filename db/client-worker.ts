@@ -40,9 +40,11 @@ function pointDriverAt(options: WorkerDbOptions): void {
  *   turns into server connections;
  * - statements that must commit together without reading in between go in `db.batch([...])`,
  *   one non-interactive transaction over the same endpoint;
- * - `db.interactiveTransaction(tx => ...)` is for the few places that read, decide and write
- *   under locks: it opens one WebSocket connection for that transaction and closes it when the
- *   transaction ends. (neon-http's own `transaction` is unsupported and throws.)
+ * - `db.interactiveTransaction(tx => ...)` is for the few, rare places that read, decide and
+ *   write under locks: it opens one WebSocket connection for that transaction and closes it when
+ *   the transaction ends. Nothing that runs per job uses it: the claim and the result callback are
+ *   single statements (data-modifying CTEs) or batches, which no overload can leave holding a
+ *   connection. (neon-http's own `transaction` is unsupported and throws.)
  *
  * Creating it is cheap and opens nothing; it holds no I/O object, so one per isolate serves
  * every request.
