@@ -123,8 +123,19 @@ export const configSchema = z.object({
    * refused (503 backlog_full) instead of accepted and left to wait behind the others.
    */
   MAX_UNFINISHED_JOBS: positiveInt(2000),
-  /** Retry-After of a backlog_full refusal. */
+  /** Retry-After of a backlog_full refusal while no drain rate is measured (cold start, stalled stack). */
   BACKLOG_RETRY_AFTER_SECONDS: positiveInt(10),
+  /**
+   * Admission by time (edge/src/jobs/admission.ts): a creation is refused (503 backlog_full) when
+   * the jobs ahead of it would take longer than this to finish at the pace jobs recently finished,
+   * or, while none finishes, once the oldest queued job has waited this long. One long-poll
+   * (`JOB_WAIT_MAX_SECONDS`) sees an accepted job through.
+   */
+  ADMISSION_MAX_WAIT_SECONDS: positiveInt(60),
+  /** Fraction of that admissible backlog one owner's unfinished jobs may hold; 1 = no share. */
+  ADMISSION_OWNER_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+  /** Seconds an isolate reuses the drain measurement (backlog, oldest queued age, completions); 0 = none. */
+  ADMISSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(10).default(1),
   MAX_PAGE_SIZE: positiveInt(100),
   JOB_WAIT_MAX_SECONDS: positiveInt(60),
   /** Open waits and event streams one user may have at once (each is a stream on their hub). */

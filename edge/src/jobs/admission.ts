@@ -1,7 +1,19 @@
 import type { Db } from "@db/client-worker";
 import { jobs } from "@db/schema";
+import type { Config } from "@edge/config";
+import { ApiError } from "@edge/errors";
+import { createTtlCache } from "@edge/metrics/ttl-cache";
 import { inArray, type SQL, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
+import { z } from "zod";
+
+/**
+ * Job admission by time: a creation is refused (`503 backlog_full`) when the jobs it would wait
+ * behind cannot be finished within `ADMISSION_MAX_WAIT_SECONDS` at the pace the stack has just
+ * shown, when one owner would take more than its share of that, or past the hard ceiling
+ * `MAX_UNFINISHED_JOBS`. The pace is measured once a second per isolate (`readDrainFigures`);
+ * the counts are exact, checked again under a lock by the insert itself (`admitJobs`).
+ */
 
 /**
  * Key of the transaction-scoped advisory lock that admits jobs one request at a time. Any
@@ -9,30 +21,218 @@ import { uuidv7 } from "uuidv7";
  */
 export const ADMISSION_LOCK_KEY = 0x6a6f6273; // "jobs"
 
+/** The longest window the completion rate is measured over. */
+export const DRAIN_WINDOW_MAX_SECONDS = 60;
+/** The shortest: under it a handful of completions would swing the rate. */
+export const DRAIN_WINDOW_MIN_SECONDS = 5;
+
+const unfinishedStatuses = ["queued", "running"] as const;
+
 /** Unfinished jobs, counted up to `limit + 1` only, on the partial index of unfinished jobs. */
 export function unfinishedJobsUpTo(limit: number): SQL<number> {
   return sql<number>`(select count(*) from (select 1 from ${jobs} where ${jobs.status} in ('queued', 'running') limit ${limit + 1}) as backlog)::int`;
+}
+
+/** One owner's unfinished jobs, counted up to `limit + 1` only, on `jobs_owner_status_created_idx`. */
+export function ownerUnfinishedJobsUpTo(ownerId: string, limit: number): SQL<number> {
+  return sql<number>`(select count(*) from (select 1 from ${jobs} where ${jobs.ownerId} = ${ownerId}::uuid and ${jobs.status} in ('queued', 'running') limit ${limit + 1}) as owned)::int`;
+}
+
+/** What admission reads of the stack's state, once per `ADMISSION_CACHE_SECONDS` per isolate. */
+export type DrainFigures = {
+  queued: number;
+  running: number;
+  /** Seconds since the oldest queued job was created; 0 when none is queued. */
+  oldestQueuedAgeSeconds: number;
+  /** Jobs finished (succeeded or failed) in the last `windowSeconds`. */
+  finished: number;
+  windowSeconds: number;
+};
+
+/**
+ * The window is the oldest queued job's age, kept within 5–60 s: while a job has stood queued
+ * that long, inference had no idle slot (it would have claimed it), so what finished since is its
+ * full pace; a longer window would reach back into idle time and understate it.
+ */
+const drainWindow = sql`least(greatest(coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued')), 0), ${DRAIN_WINDOW_MIN_SECONDS}::float8), ${DRAIN_WINDOW_MAX_SECONDS}::float8)`;
+
+/**
+ * One statement of two index range scans: the unfinished jobs (`jobs_unfinished_updated_idx`,
+ * at most `MAX_UNFINISHED_JOBS` rows) and the jobs finished in the window (`jobs_finished_idx`,
+ * about a minute of completions), whatever the size of the table.
+ */
+export async function readDrainFigures(db: Db): Promise<DrainFigures> {
+  const [row] = await db
+    .select({
+      queued: sql<number>`count(*) filter (where ${jobs.status} = 'queued')`.mapWith(Number),
+      running: sql<number>`count(*) filter (where ${jobs.status} = 'running')`.mapWith(Number),
+      oldestQueuedAgeSeconds:
+        sql<number>`coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued')), 0)`.mapWith(
+          Number,
+        ),
+      windowSeconds: sql<number>`${drainWindow}`.mapWith(Number),
+      finished: sql<number>`(select count(*) from ${jobs} as done
+        where done.status in ('succeeded', 'failed') and done.finished_at is not null
+          and done.finished_at > now() - make_interval(secs => ${drainWindow}))`.mapWith(Number),
+    })
+    .from(jobs)
+    .where(inArray(jobs.status, [...unfinishedStatuses]));
+  return {
+    queued: row?.queued ?? 0,
+    running: row?.running ?? 0,
+    oldestQueuedAgeSeconds: Math.max(0, row?.oldestQueuedAgeSeconds ?? 0),
+    finished: row?.finished ?? 0,
+    windowSeconds: row?.windowSeconds ?? DRAIN_WINDOW_MIN_SECONDS,
+  };
+}
+
+const drainCache = createTtlCache(readDrainFigures);
+
+/** The drain figures as this isolate last read them, if younger than `cacheSeconds`. */
+export const drainFigures = (db: Db, cacheSeconds: number): Promise<DrainFigures> =>
+  drainCache(db, cacheSeconds * 1000);
+
+export type AdmissionSettings = Pick<
+  Config,
+  | "MAX_UNFINISHED_JOBS"
+  | "ADMISSION_MAX_WAIT_SECONDS"
+  | "ADMISSION_OWNER_SHARE"
+  | "BACKLOG_RETRY_AFTER_SECONDS"
+>;
+
+/** What a creation may add to, derived from the drain figures. */
+export type AdmissionLimits = {
+  /** Jobs finished per second while a queue stood; null when not measurable (no queue, or nothing finished). */
+  drainRate: number | null;
+  /** Unfinished jobs allowed, all owners: the wait budget's worth at the drain rate, within the ceiling. */
+  backlog: number;
+  /** Unfinished jobs allowed to one owner: its share of `backlog`. */
+  owner: number;
+  /** The oldest queued job's age when nothing drains and it exceeds the budget: the stack has stalled. */
+  stalledSeconds: number | null;
+  settings: AdmissionSettings;
+};
+
+export function admissionLimits(figures: DrainFigures, settings: AdmissionSettings): AdmissionLimits {
+  // Without a queue the rate says how much work came, not how much the stack could do.
+  const drainRate =
+    figures.queued > 0 && figures.finished > 0 ? figures.finished / figures.windowSeconds : null;
+  const backlog =
+    drainRate === null
+      ? settings.MAX_UNFINISHED_JOBS
+      : Math.min(
+          settings.MAX_UNFINISHED_JOBS,
+          Math.max(1, Math.floor(drainRate * settings.ADMISSION_MAX_WAIT_SECONDS)),
+        );
+  const stalled =
+    drainRate === null &&
+    figures.queued > 0 &&
+    figures.oldestQueuedAgeSeconds > settings.ADMISSION_MAX_WAIT_SECONDS;
+  return {
+    drainRate,
+    backlog,
+    owner: Math.max(1, Math.floor(backlog * settings.ADMISSION_OWNER_SHARE)),
+    stalledSeconds: stalled ? figures.oldestQueuedAgeSeconds : null,
+    settings,
+  };
+}
+
+export type BacklogCounts = {
+  /** Unfinished jobs of all owners. */
+  unfinished: number;
+  /** Unfinished jobs of the creating owner. */
+  ownerUnfinished: number;
+  /** Jobs the creation asks for (one per image). */
+  requested: number;
+};
+
+export const RefusalReasonSchema = z.enum([
+  "max_unfinished",
+  "expected_wait",
+  "oldest_queued",
+  "owner_share",
+]);
+export type RefusalReason = z.infer<typeof RefusalReasonSchema>;
+
+/** `details` of a `backlog_full` refusal. */
+export const BacklogFullDetailsSchema = z.object({
+  reason: RefusalReasonSchema,
+  /** Unfinished jobs counted by the rule: the caller's for `owner_share`, everyone's otherwise. */
+  unfinished: z.number().int().nonnegative(),
+  /** What the rule allows of them. */
+  limit: z.number().int().positive(),
+  /** Backlog ÷ drain rate including this request, or the oldest queued age; null when neither is known. */
+  expectedWaitSeconds: z.number().nonnegative().nullable(),
+  maxWaitSeconds: z.number().int().positive(),
+});
+export type BacklogFullDetails = z.infer<typeof BacklogFullDetailsSchema>;
+
+/** Which rule refuses a creation of `counts.requested` jobs, or null when all admit it. */
+export function refusalReason(limits: AdmissionLimits, counts: BacklogCounts): RefusalReason | null {
+  const { settings } = limits;
+  if (counts.unfinished + counts.requested > settings.MAX_UNFINISHED_JOBS) return "max_unfinished";
+  if (limits.stalledSeconds !== null) return "oldest_queued";
+  if (counts.unfinished + counts.requested > limits.backlog) return "expected_wait";
+  if (counts.ownerUnfinished + counts.requested > limits.owner) return "owner_share";
+  return null;
+}
+
+/**
+ * The refusal: `Retry-After` is the time the jobs in excess take to drain at the measured rate
+ * (at least 1 s, at most the wait budget, after which the state is worth a new look); without a
+ * rate, `BACKLOG_RETRY_AFTER_SECONDS`.
+ */
+export function backlogFull(limits: AdmissionLimits, counts: BacklogCounts, reason: RefusalReason): ApiError {
+  const { settings, drainRate } = limits;
+  const owned = reason === "owner_share";
+  const excess = owned
+    ? counts.ownerUnfinished + counts.requested - limits.owner
+    : counts.unfinished + counts.requested - limits.backlog;
+  const retryAfter =
+    drainRate === null
+      ? settings.BACKLOG_RETRY_AFTER_SECONDS
+      : Math.min(settings.ADMISSION_MAX_WAIT_SECONDS, Math.max(1, Math.ceil(excess / drainRate)));
+  const wait =
+    drainRate === null ? limits.stalledSeconds : (counts.unfinished + counts.requested) / drainRate;
+  const expectedWaitSeconds = wait === null ? null : Math.round(wait * 10) / 10;
+  const message = owned
+    ? "You already have your share of the jobs waiting for detection; retry shortly"
+    : "Too many jobs are waiting for detection; retry shortly";
+  const details: BacklogFullDetails = {
+    reason,
+    unfinished: owned ? counts.ownerUnfinished : counts.unfinished,
+    limit: owned ? limits.owner : reason === "max_unfinished" ? settings.MAX_UNFINISHED_JOBS : limits.backlog,
+    expectedWaitSeconds,
+    maxWaitSeconds: settings.ADMISSION_MAX_WAIT_SECONDS,
+  };
+  return new ApiError("backlog_full", message, { headers: { "Retry-After": String(retryAfter) }, details });
+}
+
+/** Throws the refusal when a rule refuses; the early check, without the lock, from counts read with the images. */
+export function assertAdmissible(limits: AdmissionLimits, counts: BacklogCounts): void {
+  const reason = refusalReason(limits, counts);
+  if (reason) throw backlogFull(limits, counts, reason);
+}
+
+/** The limits for this creation: the isolate's drain figures under the settings. */
+export async function currentLimits(db: Db, config: Config): Promise<AdmissionLimits> {
+  return admissionLimits(await drainFigures(db, config.ADMISSION_CACHE_SECONDS), config);
 }
 
 type Job = typeof jobs.$inferSelect;
 
 export type NewJob = Pick<Job, "ownerId" | "imageId" | "model" | "params" | "traceparent">;
 
-export type Admission =
-  | { admitted: true; jobs: Job[] }
-  | { admitted: false; unfinished: number; limit: number };
-
 /**
- * Inserts `rows` only if the unfinished jobs stay within `maxUnfinished`, atomically: one
- * non-interactive batch (one round trip over the HTTP driver) takes a transaction-scoped advisory
- * lock, then inserts conditionally on the count. Concurrent creations wait for the lock, and each
- * counts after the previous one committed (READ COMMITTED takes a new snapshot per statement),
- * so the ceiling holds under any concurrency; the lock is released at commit.
- *
- * The admission rule is the `where` of the insert; a different rule (expected wait, a per-owner
- * share) replaces that condition and keeps the lock and the single batch.
+ * Inserts `rows` (all of one owner) only if the unfinished jobs stay within `limits.backlog` and
+ * the owner's within `limits.owner`, atomically, or throws the refusal: one non-interactive
+ * batch (one round trip over the HTTP driver) takes a transaction-scoped advisory lock, then
+ * inserts conditionally on both counts. Concurrent creations wait for the lock, and each counts
+ * after the previous one committed (READ COMMITTED takes a new snapshot per statement), so the
+ * limits hold under any concurrency; the lock is released at commit.
  */
-export async function admitJobs(db: Db, rows: NewJob[], maxUnfinished: number): Promise<Admission> {
+export async function admitJobs(db: Db, rows: NewJob[], limits: AdmissionLimits): Promise<Job[]> {
+  const ownerId = rows[0]?.ownerId as string;
   const ids = rows.map(() => uuidv7());
   const values = sql.join(
     rows.map(
@@ -41,19 +241,38 @@ export async function admitJobs(db: Db, rows: NewJob[], maxUnfinished: number): 
     ),
     sql`, `,
   );
-  const [, , created, unfinished] = await db.batch([
+  const counts = {
+    unfinished: unfinishedJobsUpTo(limits.backlog),
+    ownerUnfinished: ownerUnfinishedJobsUpTo(ownerId, limits.owner),
+  };
+  const [, , created, after] = await db.batch([
     db.execute(sql`select pg_advisory_xact_lock(${ADMISSION_LOCK_KEY})`),
     db.execute(sql`insert into ${jobs} (id, owner_id, image_id, model, params, traceparent, enqueued_at)
       select id, owner_id, image_id, model, params, traceparent, now()
       from (values ${values}) as row (id, owner_id, image_id, model, params, traceparent, position)
-      where ${unfinishedJobsUpTo(maxUnfinished)} + ${rows.length} <= ${maxUnfinished}
+      where ${counts.unfinished} + ${rows.length} <= ${limits.backlog}
+        and ${counts.ownerUnfinished} + ${rows.length} <= ${limits.owner}
       order by position`),
     db.select().from(jobs).where(inArray(jobs.id, ids)),
-    db.select({ count: unfinishedJobsUpTo(maxUnfinished) }).from(sql`(select 1) as one`),
+    db.select(counts).from(sql`(select 1) as one`),
   ]);
   if (created.length === 0) {
-    return { admitted: false, unfinished: unfinished[0]?.count ?? 0, limit: maxUnfinished };
+    const found = { unfinished: after[0]?.unfinished ?? 0, ownerUnfinished: after[0]?.ownerUnfinished ?? 0 };
+    const refused = { ...found, requested: rows.length };
+    // A job may have finished since the insert's count: the refusal then names the rule it met.
+    const reason =
+      refusalReason(limits, refused) ??
+      (limits.backlog < limits.settings.MAX_UNFINISHED_JOBS ? "expected_wait" : "max_unfinished");
+    throw backlogFull(limits, refused, reason);
   }
   const byId = new Map(created.map((job) => [job.id, job]));
-  return { admitted: true, jobs: ids.map((id) => byId.get(id) as Job) };
+  return ids.map((id) => byId.get(id) as Job);
+}
+
+/** The caller's and the system's unfinished jobs, for the early check, bounded by the ceiling. */
+export function backlogCountFields(ownerId: string, maxUnfinished: number) {
+  return {
+    unfinished: unfinishedJobsUpTo(maxUnfinished),
+    ownerUnfinished: ownerUnfinishedJobsUpTo(ownerId, maxUnfinished),
+  };
 }

@@ -1,7 +1,7 @@
 import { images, jobs } from "@db/schema";
 import { ApiError, queueUnavailable } from "@edge/errors";
 import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
-import { admitJobs, unfinishedJobsUpTo } from "@edge/jobs/admission";
+import { admitJobs, assertAdmissible, backlogCountFields, currentLimits } from "@edge/jobs/admission";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { toJob } from "@edge/jobs/views";
 import { requireScope } from "@edge/middleware/authenticate";
@@ -37,17 +37,11 @@ const route = createRoute({
     404: errorResponse("An image is not among yours (`not_found`)"),
     409: errorResponse("Idempotency-Key reused with another body, or still in progress"),
     503: errorResponse(
-      "Nothing was created: the queue is unavailable (`queue_unavailable`), too many jobs are waiting (`backlog_full`) or the database is saturated (`database_unavailable`); retry after `Retry-After`",
+      "Nothing was created: the queue is unavailable (`queue_unavailable`), the jobs ahead would not finish within the wait budget or you hold your share of them (`backlog_full`), or the database is saturated (`database_unavailable`); retry after `Retry-After`",
     ),
     ...authErrorResponses,
   },
 });
-
-const backlogFull = (unfinished: number, limit: number, retryAfterSeconds: number) =>
-  new ApiError("backlog_full", "Too many jobs are waiting for detection; retry shortly", {
-    headers: { "Retry-After": String(retryAfterSeconds) },
-    details: { unfinished, limit },
-  });
 
 export const createJobs = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "jobs:write");
@@ -75,21 +69,24 @@ export const createJobs = createRouter().openapi(route, async (c) => {
     `POST /v1/jobs\n${JSON.stringify(body)}`,
     202,
     async () => {
-      // One round trip: the caller's quota, the system's backlog and the images.
-      const [[usage], owned] = await c.var.db.batch([
-        c.var.db
-          .select({
-            today: sql<number>`(select count(*) from ${jobs} where ${jobs.ownerId} = ${principal.userId} and ${jobs.createdAt} > now() - interval '1 day')::int`,
-            // A cheap early refusal without the admission lock; admitJobs decides atomically.
-            unfinished: unfinishedJobsUpTo(config.MAX_UNFINISHED_JOBS),
-          })
-          .from(sql`(select 1) as one`),
-        c.var.db
-          .select()
-          .from(images)
-          .where(and(eq(images.ownerId, principal.userId), inArray(images.id, imageIds))),
+      // One round trip: the caller's quota, the backlog (all owners and the caller's) and the
+      // images; the drain figures alongside, read once per ADMISSION_CACHE_SECONDS per isolate.
+      const [limits, [[usage], owned]] = await Promise.all([
+        currentLimits(c.var.db, config),
+        c.var.db.batch([
+          c.var.db
+            .select({
+              today: sql<number>`(select count(*) from ${jobs} where ${jobs.ownerId} = ${principal.userId} and ${jobs.createdAt} > now() - interval '1 day')::int`,
+              ...backlogCountFields(principal.userId, config.MAX_UNFINISHED_JOBS),
+            })
+            .from(sql`(select 1) as one`),
+          c.var.db
+            .select()
+            .from(images)
+            .where(and(eq(images.ownerId, principal.userId), inArray(images.id, imageIds))),
+        ]),
       ]);
-      const { today, unfinished } = usage ?? { today: 0, unfinished: 0 };
+      const { today, unfinished, ownerUnfinished } = usage ?? { today: 0, unfinished: 0, ownerUnfinished: 0 };
       if (today + imageIds.length > config.JOBS_PER_DAY) {
         throw new ApiError(
           "quota_exceeded",
@@ -97,9 +94,8 @@ export const createJobs = createRouter().openapi(route, async (c) => {
           { headers: { "Retry-After": "3600" } },
         );
       }
-      if (unfinished + imageIds.length > config.MAX_UNFINISHED_JOBS) {
-        throw backlogFull(unfinished, config.MAX_UNFINISHED_JOBS, config.BACKLOG_RETRY_AFTER_SECONDS);
-      }
+      // A cheap early refusal without the admission lock; admitJobs decides atomically.
+      assertAdmissible(limits, { unfinished, ownerUnfinished, requested: imageIds.length });
       const byId = new Map(owned.map((image) => [image.id, image]));
       const missing = imageIds.filter((id) => !byId.has(id));
       if (missing.length)
@@ -113,7 +109,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
         tiling: body.tiling,
         ...(body.pixelSizeMm ? { pixelSizeMm: body.pixelSizeMm } : {}),
       };
-      const admission = await admitJobs(
+      const created = await admitJobs(
         c.var.db,
         imageIds.map((imageId) => ({
           ownerId: principal.userId,
@@ -122,12 +118,8 @@ export const createJobs = createRouter().openapi(route, async (c) => {
           params,
           traceparent: c.var.trace.traceparent,
         })),
-        config.MAX_UNFINISHED_JOBS,
+        limits,
       );
-      if (!admission.admitted) {
-        throw backlogFull(admission.unfinished, admission.limit, config.BACKLOG_RETRY_AFTER_SECONDS);
-      }
-      const created = admission.jobs;
       try {
         const messages = await Promise.all(
           created.map((job) => detectMessage(config, job, byId.get(job.imageId) as (typeof owned)[number])),

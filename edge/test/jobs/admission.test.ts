@@ -1,0 +1,272 @@
+import { beforeEach, describe, expect, test } from "bun:test";
+import { jobs } from "@db/schema";
+import {
+  type AdmissionSettings,
+  admissionLimits,
+  BacklogFullDetailsSchema,
+  type DrainFigures,
+} from "@edge/jobs/admission";
+import { QueuedJobsSchema } from "@edge/routes/jobs/schema";
+import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { insertImage, insertJob, insertUser } from "@scripts/testing/job-fixtures";
+import { expectError, readBody } from "@scripts/testing/responses";
+import { type TestWorker, useTestWorker } from "@scripts/testing/test-worker";
+import { eq } from "drizzle-orm";
+
+// Admission by time: with a known pace (jobs finished over the last minute) and a queued backlog
+// arranged in the database, creation is accepted while the jobs ahead finish within the budget and
+// refused past it, with a Retry-After derived from the pace; one owner holds at most its share.
+
+const MAX_WAIT = 120;
+const FALLBACK_RETRY_AFTER = 7;
+
+const worker = useTestWorker({
+  vars: {
+    ADMISSION_MAX_WAIT_SECONDS: String(MAX_WAIT),
+    ADMISSION_OWNER_SHARE: "0.5",
+    // Every creation measures afresh: each test arranges its own state.
+    ADMISSION_CACHE_SECONDS: "0",
+    MAX_UNFINISHED_JOBS: "1000",
+    BACKLOG_RETRY_AFTER_SECONDS: String(FALLBACK_RETRY_AFTER),
+    RATE_LIMIT_WRITE: "1000/60s",
+    ...GENEROUS_AUTH_LIMITS,
+  },
+});
+
+const secondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000);
+
+/** Jobs of a user of their own: `finished` at the given ages, `queued` created `queuedAgeSeconds` ago. */
+async function arrange(
+  target: TestWorker,
+  state: { finished?: number[]; queued?: number; queuedAgeSeconds?: number },
+) {
+  const ownerId = await insertUser(target);
+  const image = await insertImage(target, ownerId, { storeObject: false });
+  await Promise.all([
+    ...(state.finished ?? []).map((age) =>
+      insertJob(target, ownerId, image.id, {
+        status: "succeeded",
+        createdAt: secondsAgo(age + 2),
+        startedAt: secondsAgo(age + 1),
+        finishedAt: secondsAgo(age),
+      }),
+    ),
+    ...Array.from({ length: state.queued ?? 0 }, () =>
+      insertJob(target, ownerId, image.id, { createdAt: secondsAgo(state.queuedAgeSeconds ?? 0) }),
+    ),
+  ]);
+}
+
+/** 30 jobs finished over the last 30 s: 0.5 jobs/s over the one-minute window. */
+const halfAJobPerSecond = Array.from({ length: 30 }, (_, i) => 1 + i);
+
+async function create(target: TestWorker, caller: { auth: string; user: { id: string } }, images = 1) {
+  const imageIds = await Promise.all(
+    Array.from(
+      { length: images },
+      async () => (await insertImage(target, caller.user.id, { storeObject: false })).id,
+    ),
+  );
+  return target.fetch("/v1/jobs", {
+    method: "POST",
+    headers: { Authorization: caller.auth, "Content-Type": "application/json" },
+    body: JSON.stringify(images === 1 ? { imageId: imageIds[0] } : { imageIds }),
+  });
+}
+
+async function expectAccepted(response: Response, count: number) {
+  expect(response.status).toBe(202);
+  expect((await readBody(response, QueuedJobsSchema)).jobs).toHaveLength(count);
+}
+
+async function expectBacklogFull(response: Response) {
+  const error = await expectError(response, 503, "backlog_full");
+  return {
+    retryAfter: Number(response.headers.get("retry-after")),
+    details: BacklogFullDetailsSchema.parse(error.details),
+  };
+}
+
+const unfinishedOf = async (target: TestWorker, ownerId: string) =>
+  (await target.db.select({ status: jobs.status }).from(jobs).where(eq(jobs.ownerId, ownerId))).filter(
+    (job) => job.status === "queued" || job.status === "running",
+  ).length;
+
+beforeEach(async () => {
+  await worker.current.db.delete(jobs);
+});
+
+describe("admission by expected wait", () => {
+  test("accepted while the jobs ahead finish within the budget at the measured pace; refused past it", async () => {
+    const target = worker.current;
+    // 0.5 jobs/s and a budget of 120 s: 60 unfinished jobs at most. The queue is older than the
+    // budget, which does not matter while jobs finish: the pace decides.
+    await arrange(target, { finished: halfAJobPerSecond, queued: 50, queuedAgeSeconds: 150 });
+    const [a, b] = await Promise.all([signedInUser(target), signedInUser(target)]);
+
+    await expectAccepted(await create(target, a), 1);
+    // 51 + 14 = 65 jobs: 130 s at 0.5/s. The 5 in excess drain in 10 s.
+    const refused = await expectBacklogFull(await create(target, b, 14));
+    expect(refused.details).toEqual({
+      reason: "expected_wait",
+      unfinished: 51,
+      limit: 60,
+      expectedWaitSeconds: 130,
+      maxWaitSeconds: MAX_WAIT,
+    });
+    expect(refused.retryAfter).toBe(10);
+    expect(await unfinishedOf(target, b.user.id)).toBe(0);
+
+    // A batch counts one job per image: 9 fit exactly, then nothing more.
+    await expectAccepted(await create(target, b, 9), 9);
+    const full = await expectBacklogFull(await create(target, a));
+    expect(full.details.reason).toBe("expected_wait");
+    expect(full.retryAfter).toBe(2);
+  }, 60_000);
+
+  test("a faster pace admits a deeper backlog: the limit follows the completion rate", async () => {
+    const target = worker.current;
+    // Twice the completions: 1 job/s, 120 jobs within the budget.
+    await arrange(target, {
+      finished: [...halfAJobPerSecond, ...halfAJobPerSecond],
+      queued: 100,
+      queuedAgeSeconds: 90,
+    });
+    const caller = await signedInUser(target);
+    await expectAccepted(await create(target, caller, 20), 20);
+    const refused = await expectBacklogFull(await create(target, caller));
+    expect(refused.details).toMatchObject({ reason: "expected_wait", unfinished: 120, limit: 120 });
+    expect(refused.retryAfter).toBe(1);
+  }, 60_000);
+
+  test("the pace is measured over the time a queue has stood, not over idle time before it", async () => {
+    const target = worker.current;
+    // A queue 10 s old, and 5 completions within it: 0.5 jobs/s. The 30 completions of 30–50 s ago,
+    // before the queue, would read 35/60 ≈ 0.58 jobs/s over a full minute; they do not count.
+    await arrange(target, {
+      finished: [...[1, 2.5, 4, 5.5, 7], ...Array.from({ length: 30 }, (_, i) => 30 + i * 0.6)],
+      queued: 58,
+      queuedAgeSeconds: 10,
+    });
+    const caller = await signedInUser(target);
+    const refused = await expectBacklogFull(await create(target, caller, 3));
+    expect(refused.details.limit).toBeLessThanOrEqual(60);
+    expect(refused.details.reason).toBe("expected_wait");
+  }, 60_000);
+});
+
+describe("admission without a measured pace", () => {
+  test("cold start: nothing finished yet, a fresh system accepts work up to the count ceiling", async () => {
+    const target = worker.current;
+    await arrange(target, { queued: 40, queuedAgeSeconds: 2 });
+    const caller = await signedInUser(target);
+    await expectAccepted(await create(target, caller, 50), 50);
+    await expectAccepted(await create(target, caller, 50), 50);
+  }, 60_000);
+
+  test("no queue: a pace measured on light traffic does not hold back a batch on an idle stack", async () => {
+    const target = worker.current;
+    // One job a minute ago would read 1/60 jobs/s: two jobs' worth of budget.
+    await arrange(target, { finished: [20] });
+    const caller = await signedInUser(target);
+    await expectAccepted(await create(target, caller, 50), 50);
+  }, 60_000);
+
+  test("oldest queued age: a queue that waited past the budget with nothing finishing refuses", async () => {
+    const target = worker.current;
+    await arrange(target, { queued: 3, queuedAgeSeconds: MAX_WAIT - 30 });
+    const caller = await signedInUser(target);
+    // Within the budget the queue may just be starting (inference scaling up).
+    await expectAccepted(await create(target, caller), 1);
+
+    await target.db.delete(jobs);
+    await arrange(target, { queued: 3, queuedAgeSeconds: MAX_WAIT + 30 });
+    const refused = await expectBacklogFull(await create(target, caller));
+    expect(refused.details.reason).toBe("oldest_queued");
+    expect(refused.details.expectedWaitSeconds).toBeGreaterThan(MAX_WAIT);
+    expect(refused.retryAfter).toBe(FALLBACK_RETRY_AFTER);
+  }, 60_000);
+});
+
+describe("per-owner share", () => {
+  test("owner A's burst is refused past half the admissible backlog while owner B is still accepted", async () => {
+    const target = worker.current;
+    // 0.5 jobs/s: 60 jobs within the budget, 30 of them for one owner.
+    await arrange(target, { finished: halfAJobPerSecond, queued: 10, queuedAgeSeconds: 70 });
+    const [a, b] = await Promise.all([signedInUser(target), signedInUser(target)]);
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, () => insertImage(target, a.user.id, { storeObject: false })),
+    );
+    // 40 single-image creations at once: the share holds exactly, as the ceiling does.
+    const responses = await Promise.all(
+      [...burst, ...burst].map((image) =>
+        target.fetch("/v1/jobs", {
+          method: "POST",
+          headers: { Authorization: a.auth, "Content-Type": "application/json" },
+          body: JSON.stringify({ imageId: image.id }),
+        }),
+      ),
+    );
+    const accepted = responses.filter((response) => response.status === 202);
+    expect(accepted).toHaveLength(30);
+    for (const response of responses.filter((r) => r.status !== 202)) {
+      const refused = await expectBacklogFull(response);
+      expect(refused.details).toMatchObject({ reason: "owner_share", limit: 30 });
+      expect(refused.retryAfter).toBeGreaterThanOrEqual(1);
+    }
+    expect(await unfinishedOf(target, a.user.id)).toBe(30);
+
+    // 10 + 30 of 60: owner B gets in at once.
+    await expectAccepted(await create(target, b, 5), 5);
+    const more = await expectBacklogFull(await create(target, a));
+    expect(more.details).toEqual({
+      reason: "owner_share",
+      unfinished: 30,
+      limit: 30,
+      expectedWaitSeconds: 92,
+      maxWaitSeconds: MAX_WAIT,
+    });
+    expect(more.retryAfter).toBe(2);
+  }, 60_000);
+});
+
+describe("admission limits (pure)", () => {
+  const settings: AdmissionSettings = {
+    MAX_UNFINISHED_JOBS: 2000,
+    ADMISSION_MAX_WAIT_SECONDS: 60,
+    ADMISSION_OWNER_SHARE: 0.5,
+    BACKLOG_RETRY_AFTER_SECONDS: 10,
+  };
+  const figures = (overrides: Partial<DrainFigures>): DrainFigures => ({
+    queued: 0,
+    running: 0,
+    oldestQueuedAgeSeconds: 0,
+    finished: 0,
+    windowSeconds: 60,
+    ...overrides,
+  });
+
+  test("the measured bench pace (3.9 jobs/s) admits about a minute of work, not 2000 jobs", () => {
+    const limits = admissionLimits(
+      figures({ queued: 300, oldestQueuedAgeSeconds: 80, finished: 234 }),
+      settings,
+    );
+    expect(limits.drainRate).toBeCloseTo(3.9);
+    expect(limits.backlog).toBe(234);
+    expect(limits.owner).toBe(117);
+    expect(limits.stalledSeconds).toBeNull();
+  });
+
+  test("the ceiling caps a fast pace; no queue or no completion leaves only the ceiling", () => {
+    expect(admissionLimits(figures({ queued: 1, finished: 6000 }), settings).backlog).toBe(2000);
+    expect(admissionLimits(figures({ running: 5, finished: 3 }), settings).drainRate).toBeNull();
+    expect(admissionLimits(figures({ queued: 5, oldestQueuedAgeSeconds: 30 }), settings)).toMatchObject({
+      drainRate: null,
+      backlog: 2000,
+      stalledSeconds: null,
+    });
+    expect(admissionLimits(figures({ queued: 5, oldestQueuedAgeSeconds: 61 }), settings).stalledSeconds).toBe(
+      61,
+    );
+  });
+});
