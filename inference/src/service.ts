@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { type Config, pullConsumerEnabled } from "./config";
-import { EdgeClient } from "./core/edge-client";
+import { EdgeClient, type EdgeClientOptions } from "./core/edge-client";
+import type { ImageFetchOptions } from "./core/image-fetch";
 import { Processor } from "./core/processor";
 import type { AppEnv } from "./http/context";
 import { createApp } from "./http/server";
@@ -8,8 +9,8 @@ import { setDecodeThreads } from "./image/decode";
 import type { Logger } from "./log";
 import { Metrics } from "./metrics";
 import { ModelRegistry } from "./model/registry";
-import { PullConsumer } from "./sources/pull-consumer";
-import { QueuesApi } from "./sources/queues-api";
+import { PullConsumer, type PullConsumerOptions } from "./sources/pull-consumer";
+import { QueuesApi, type QueuesApiOptions } from "./sources/queues-api";
 
 export interface Service {
   app: OpenAPIHono<AppEnv>;
@@ -23,6 +24,54 @@ export interface Service {
   drain(): Promise<void>;
   /** Releases the model sessions; call after drain and after the HTTP server stopped. */
   close(): Promise<void>;
+}
+
+/** The edge client's settings: where the edge is, the credential, the retry policy. */
+export function edgeClientOptions(config: Config): EdgeClientOptions {
+  if (config.EDGE_URL === undefined || config.CALLBACK_TOKEN === undefined) {
+    throw new Error("INFERENCE_EDGE_URL and INFERENCE_CALLBACK_TOKEN are needed to talk to the edge");
+  }
+  return {
+    edgeUrl: config.EDGE_URL,
+    callbackToken: config.CALLBACK_TOKEN,
+    timeoutMs: config.CALLBACK_TIMEOUT_MS,
+    attempts: config.CALLBACK_ATTEMPTS,
+    baseDelayMs: config.CALLBACK_BASE_DELAY_MS,
+    maxDelayMs: config.CALLBACK_MAX_DELAY_MS,
+  };
+}
+
+export function imageFetchOptions(config: Config): ImageFetchOptions {
+  return { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.MAX_IMAGE_BYTES };
+}
+
+/** The pull API's address and credential; only called when the pull consumer is configured. */
+export function queuesApiOptions(config: Config): QueuesApiOptions {
+  const { CF_ACCOUNT_ID, CF_QUEUE_ID, CF_API_TOKEN } = config;
+  if (CF_ACCOUNT_ID === undefined || CF_QUEUE_ID === undefined || CF_API_TOKEN === undefined) {
+    throw new Error(
+      "the pull consumer needs INFERENCE_CF_ACCOUNT_ID, INFERENCE_CF_QUEUE_ID and INFERENCE_CF_API_TOKEN",
+    );
+  }
+  return {
+    apiBase: config.CF_API_BASE,
+    accountId: CF_ACCOUNT_ID,
+    queueId: CF_QUEUE_ID,
+    apiToken: CF_API_TOKEN,
+  };
+}
+
+export function pullConsumerOptions(config: Config): PullConsumerOptions {
+  return {
+    batchSize: config.PULL_BATCH_SIZE,
+    visibilityTimeoutMs: config.VISIBILITY_TIMEOUT_MS,
+    maxInFlight: config.MAX_IN_FLIGHT,
+    idleMs: config.PULL_IDLE_MS,
+    backoffBaseMs: config.PULL_BACKOFF_BASE_MS,
+    backoffMaxMs: config.PULL_BACKOFF_MAX_MS,
+    retryBaseDelaySeconds: config.DETECT_RETRY_BASE_DELAY_SECONDS,
+    retryMaxDelaySeconds: config.DETECT_RETRY_MAX_DELAY_SECONDS,
+  };
 }
 
 /** Wires models, processing core, job sources and HTTP app from the configuration. */
@@ -75,20 +124,8 @@ export async function createService(
     config.EDGE_URL !== undefined && config.CALLBACK_TOKEN !== undefined
       ? new Processor({
           models,
-          edge: new EdgeClient({
-            edgeUrl: config.EDGE_URL,
-            callbackToken: config.CALLBACK_TOKEN,
-            timeoutMs: config.CALLBACK_TIMEOUT_MS,
-            attempts: config.CALLBACK_ATTEMPTS,
-            baseDelayMs: config.CALLBACK_BASE_DELAY_MS,
-            maxDelayMs: config.CALLBACK_MAX_DELAY_MS,
-            fetch: options.fetch,
-          }),
-          fetch: {
-            timeoutMs: config.FETCH_TIMEOUT_MS,
-            maxBytes: config.MAX_IMAGE_BYTES,
-            fetch: options.fetch,
-          },
+          edge: new EdgeClient({ ...edgeClientOptions(config), fetch: options.fetch }),
+          fetch: { ...imageFetchOptions(config), fetch: options.fetch },
           metrics,
           logger,
         })
@@ -96,26 +133,10 @@ export async function createService(
 
   let consumer: PullConsumer | null = null;
   if (pullConsumerEnabled(config) && processor !== null) {
-    const api = new QueuesApi({
-      apiBase: config.CF_API_BASE,
-      accountId: config.CF_ACCOUNT_ID as string,
-      queueId: config.CF_QUEUE_ID as string,
-      apiToken: config.CF_API_TOKEN as string,
-      fetch: options.fetch,
-    });
     consumer = new PullConsumer(
-      api,
+      new QueuesApi({ ...queuesApiOptions(config), fetch: options.fetch }),
       (message, attempts) => processor.process(message, attempts, "pull"),
-      {
-        batchSize: config.PULL_BATCH_SIZE,
-        visibilityTimeoutMs: config.VISIBILITY_TIMEOUT_MS,
-        maxInFlight: config.MAX_IN_FLIGHT,
-        idleMs: config.PULL_IDLE_MS,
-        backoffBaseMs: config.PULL_BACKOFF_BASE_MS,
-        backoffMaxMs: config.PULL_BACKOFF_MAX_MS,
-        retryBaseDelaySeconds: config.DETECT_RETRY_BASE_DELAY_SECONDS,
-        retryMaxDelaySeconds: config.DETECT_RETRY_MAX_DELAY_SECONDS,
-      },
+      pullConsumerOptions(config),
       logger,
       metrics,
     );

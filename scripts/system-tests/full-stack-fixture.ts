@@ -28,9 +28,11 @@ export function useFullStack(options: FullStackOptions): {
 
   beforeAll(async () => {
     const { secrets } = await sharedServices();
-    worker = await startTestWorker(
-      options.detectMaxRetries === undefined ? {} : { detectMaxRetries: options.detectMaxRetries },
-    );
+    // Images are read by presigned URL from the local stand-in of R2's S3 API, as in production.
+    worker = await startTestWorker({
+      r2S3: true,
+      ...(options.detectMaxRetries === undefined ? {} : { detectMaxRetries: options.detectMaxRetries }),
+    });
     service = await createService(
       loadConfig({
         INFERENCE_MODELS_DIR: join(repoRoot, "inference", "models"),

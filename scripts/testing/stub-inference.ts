@@ -8,6 +8,12 @@ import { InferenceError } from "@inference/errors";
 import { silentLogger } from "@inference/log";
 import { Metrics } from "@inference/metrics";
 import type { Detector, ImageDetections } from "@inference/model/detector";
+import {
+  edgeClientOptions,
+  imageFetchOptions,
+  pullConsumerOptions,
+  queuesApiOptions,
+} from "@inference/service";
 import { PullConsumer } from "@inference/sources/pull-consumer";
 import { QueuesApi } from "@inference/sources/queues-api";
 import { sharedServices } from "./shared-services";
@@ -111,14 +117,7 @@ export async function startStubInference(worker: TestWorker, initial: StubInfere
   const claims: ClaimRecord[] = [];
   const callbacks: CallbackRecord[] = [];
 
-  const edge = new EdgeClient({
-    edgeUrl: worker.origin,
-    callbackToken: secrets.callbackToken,
-    timeoutMs: config.CALLBACK_TIMEOUT_MS,
-    attempts: config.CALLBACK_ATTEMPTS,
-    baseDelayMs: config.CALLBACK_BASE_DELAY_MS,
-    maxDelayMs: config.CALLBACK_MAX_DELAY_MS,
-  });
+  const edge = new EdgeClient(edgeClientOptions(config));
   const recordingEdge = {
     async claim(jobId: string, attempt: number, traceparent: string): Promise<ClaimOutcome> {
       const answer = await edge.claim(jobId, attempt, traceparent);
@@ -169,34 +168,20 @@ export async function startStubInference(worker: TestWorker, initial: StubInfere
   const processor = new Processor({
     models: { get: (name) => stubModel(name ?? "default", act) },
     edge: recordingEdge,
-    fetch: { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.MAX_IMAGE_BYTES },
+    fetch: imageFetchOptions(config),
     metrics,
     logger: silentLogger,
   });
 
   const newConsumer = () =>
     new PullConsumer(
-      new QueuesApi({
-        apiBase: config.CF_API_BASE,
-        accountId: config.CF_ACCOUNT_ID as string,
-        queueId: config.CF_QUEUE_ID as string,
-        apiToken: config.CF_API_TOKEN as string,
-      }),
+      new QueuesApi(queuesApiOptions(config)),
       (message, attempt) => {
         const delivery = { jobId: message.jobId, attempt };
         deliveries.push({ ...delivery, at: Date.now() });
         return currentDelivery.run(delivery, () => processor.process(message, attempt, "pull"));
       },
-      {
-        batchSize: config.PULL_BATCH_SIZE,
-        visibilityTimeoutMs: config.VISIBILITY_TIMEOUT_MS,
-        maxInFlight: config.MAX_IN_FLIGHT,
-        idleMs: config.PULL_IDLE_MS,
-        backoffBaseMs: config.PULL_BACKOFF_BASE_MS,
-        backoffMaxMs: config.PULL_BACKOFF_MAX_MS,
-        retryBaseDelaySeconds: config.DETECT_RETRY_BASE_DELAY_SECONDS,
-        retryMaxDelaySeconds: config.DETECT_RETRY_MAX_DELAY_SECONDS,
-      },
+      pullConsumerOptions(config),
       silentLogger,
       metrics,
     );
@@ -236,7 +221,8 @@ export function useWorkerWithStubInference(
   const stack = {} as { worker: TestWorker; inference: StubInference };
   beforeAll(async () => {
     const { inference, ...workerOptions } = options;
-    stack.worker = await startTestWorker(workerOptions);
+    // Images are read by presigned URL from the local stand-in of R2's S3 API, as in production.
+    stack.worker = await startTestWorker({ r2S3: true, ...workerOptions });
     stack.inference = await startStubInference(stack.worker, inference);
   }, STARTUP_TIMEOUT_MS);
   afterAll(async () => {

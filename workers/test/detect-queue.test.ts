@@ -243,6 +243,8 @@ describe("detect through inference's pull consumer", () => {
     const [claim] = stack.inference.claims.filter((c) => c.jobId === jobId);
     expect(claim?.outcome).toBe("claimed");
     expect(claim?.url).not.toBe(expired.url);
+    // Inference read it from the bucket by a presigned URL, not through the Worker.
+    expect(new URL(claim?.url ?? "").searchParams.get("X-Amz-Algorithm")).toBe("AWS4-HMAC-SHA256");
     expect((await jobRow(stack.worker, jobId))?.attempts).toBe(1);
   });
 

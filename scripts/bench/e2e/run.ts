@@ -163,6 +163,7 @@ async function startStack(vars: Record<string, string>): Promise<Stack> {
   const inferenceLog = new Map<string, number>();
   // The Worker forwards `detect` to its local Queues API; inference pulls it from there.
   const worker = await startTestWorker({
+    r2S3: true,
     vars: { INFERENCE_URL: `http://127.0.0.1:${inferencePort}`, LOG_LEVEL: "warn", ...vars },
   });
   const config = loadConfig({
