@@ -13,6 +13,7 @@ import { createRouter } from "./openapi";
 import { adminRouter } from "./routes/admin/users";
 import { apiKeysRouter } from "./routes/api-keys";
 import { authRouter } from "./routes/auth";
+import { datasetsRouter } from "./routes/datasets";
 import { mountDocs } from "./routes/docs";
 import { healthRouter } from "./routes/health";
 import { imagesRouter } from "./routes/images";
@@ -68,6 +69,7 @@ export function createApp() {
   app.route("/v1/jobs", jobsRouter);
   app.route("/v1", exportsRouter);
   app.route("/v1/reports", reportsRouter);
+  app.route("/v1/datasets", datasetsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

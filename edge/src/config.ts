@@ -194,6 +194,30 @@ export const configSchema = z.object({
   /** Retry delay of a report whose rendering failed transiently: base·2^(attempt−1), capped. */
   REPORT_RETRY_BASE_DELAY_SECONDS: z.coerce.number().int().min(0).default(10),
   REPORT_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(600),
+
+  /** Jobs one dataset version may be made from (`fromJobs`, listed or matched by a filter). */
+  DATASET_MAX_JOBS: positiveInt(500),
+  /**
+   * Largest dataset archive (the request body): spooled to R2 as it arrives, then read back entry
+   * by entry, so it never sits in memory.
+   */
+  DATASET_MAX_ARCHIVE_BYTES: positiveInt(100 * 1024 * 1024),
+  /** Files and folders one archive may list; each image costs one storage write. */
+  DATASET_MAX_ENTRIES: positiveInt(2000),
+  /** Bytes all of an archive's entries may inflate to, together (declared and actual). */
+  DATASET_MAX_UNCOMPRESSED_BYTES: positiveInt(1024 * 1024 * 1024),
+  /**
+   * Largest inflated-to-compressed ratio of an entry over 64 KiB (images barely compress, label
+   * text about tenfold; a zip bomb by thousands).
+   */
+  DATASET_MAX_COMPRESSION_RATIO: positiveInt(100),
+  /**
+   * Bytes of an archive's text entries (labels, data.yaml, COCO JSON), together: they are held in
+   * memory until the images are read. An image entry is bounded by MAX_IMAGE_BYTES, one at a time.
+   */
+  DATASET_MAX_ANNOTATION_BYTES: positiveInt(32 * 1024 * 1024),
+  /** Boxes one image may carry in a dataset. */
+  DATASET_MAX_BOXES_PER_IMAGE: positiveInt(1000),
 });
 
 export type Config = z.infer<typeof configSchema>;

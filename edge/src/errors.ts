@@ -59,6 +59,16 @@ const apiOnlyStatus = {
   storage_unavailable: 503,
   queue_unavailable: 503,
   backlog_full: 503,
+  // Dataset imports: the first problem found in an archive, named for the client to act on.
+  archive_invalid: 400,
+  archive_too_large: 413,
+  archive_bomb: 422,
+  archive_unsafe_path: 422,
+  dataset_duplicate: 422,
+  dataset_label_invalid: 422,
+  dataset_class_unknown: 422,
+  dataset_image_missing: 422,
+  dataset_empty: 422,
 } as const satisfies Record<string, ContentfulStatusCode> & { [K in SharedErrorCode]?: never };
 
 export const errorStatus = { ...sharedApiStatus, ...apiOnlyStatus } satisfies Record<

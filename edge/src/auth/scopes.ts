@@ -1,8 +1,23 @@
 /** Permissions an API key can carry. Users signed in with a token hold every scope their role allows. */
-export const scopes = ["images:read", "images:write", "jobs:read", "jobs:write", "admin"] as const;
+export const scopes = [
+  "images:read",
+  "images:write",
+  "jobs:read",
+  "jobs:write",
+  "datasets:read",
+  "datasets:write",
+  "admin",
+] as const;
 export type Scope = (typeof scopes)[number];
 
-export const userScopes: readonly Scope[] = ["images:read", "images:write", "jobs:read", "jobs:write"];
+export const userScopes: readonly Scope[] = [
+  "images:read",
+  "images:write",
+  "jobs:read",
+  "jobs:write",
+  "datasets:read",
+  "datasets:write",
+];
 
 export type Role = "user" | "admin";
 
