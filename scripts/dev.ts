@@ -9,9 +9,9 @@
  * Ctrl-C stops every process within a bounded time (SIGTERM, then SIGKILL after a grace period).
  */
 
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
 import { errorMessage } from "@common/logger";
 import { migrateDatabase } from "../db/migrate";
 import { buildWebApp, watchWebApp } from "../web/build";
@@ -19,20 +19,17 @@ import { localJwtKeySet } from "./local-stack/jwt-keys";
 import { assertPortFree, isPortFree } from "./local-stack/ports";
 import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack/postgres";
 import { findPrometheus, startLocalPrometheus } from "./local-stack/prometheus";
-import { deadLettersToWorker, withDevConsumer } from "./local-stack/queue-consumers";
-import { startLocalQueuesApi } from "./local-stack/queues-api";
+import { startLocalDetectQueue, withDevConsumer } from "./local-stack/queue-consumers";
+import { startLocalR2S3 } from "./local-stack/r2-s3";
 import { localSecrets } from "./local-stack/secrets";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
 import { startSqlOverHttp } from "./local-stack/sql-over-http";
 import { supervise } from "./local-stack/supervise";
 import { vendorAssets } from "./local-stack/vendor-assets";
+import { imagesBucketName } from "./local-stack/wrangler-config";
 import { startWsProxy } from "./local-stack/ws-proxy";
 
 const settings = readLocalSettings();
-/** Account id of the local Queues API (any value works; production uses the Cloudflare account's). */
-const LOCAL_ACCOUNT = "local";
-/** As the production pull consumer of `detect` is set up (`npm run deploy:setup`). */
-const DETECT_MAX_RETRIES = DETECT_PULL_CONSUMER.maxRetries;
 const say = (line: string) => console.log(`[dev] ${line}`);
 
 /** What runs on top of PostgreSQL, stopped all at once; PostgreSQL goes after them. */
@@ -114,6 +111,7 @@ try {
   await assertPortFree(settings.sqlEndpointPort, "database SQL-over-HTTP endpoint", "DEV_SQL_ENDPOINT_PORT");
   await assertPortFree(settings.inferencePort, "inference service", "DEV_INFERENCE_PORT");
   await assertPortFree(settings.queuesApiPort, "local Queues API", "DEV_QUEUES_API_PORT");
+  await assertPortFree(settings.r2S3Port, "local R2 S3 API", "DEV_R2_S3_PORT");
   await vendorAssets();
   // The web app is static assets: built before wrangler serves them, rebuilt when web/src changes.
   await buildWebApp();
@@ -154,19 +152,24 @@ try {
 
   // What Cloudflare Queues is in production: inference pulls `detect` here, and messages whose
   // retries are spent go back to the Worker's `detect-dlq`.
-  const queuesToken = crypto.randomUUID();
-  const queues = startLocalQueuesApi({
-    port: settings.queuesApiPort,
-    accountId: LOCAL_ACCOUNT,
-    apiToken: queuesToken,
-    queues: {
-      detect: {
-        maxRetries: DETECT_MAX_RETRIES,
-        deadLetter: deadLettersToWorker(edge, queuesToken),
-      },
-    },
+  const detectQueue = startLocalDetectQueue({ port: settings.queuesApiPort, edgeOrigin: edge });
+  stops.push(() => detectQueue.api.stop());
+
+  // What R2's S3 API is in production: inference reads images by presigned URL, served here from
+  // the bucket wrangler persists, without passing through workerd. Fresh credentials each run are
+  // enough: every claim signs a new URL.
+  const r2Credentials = {
+    accessKeyId: randomBytes(16).toString("hex"),
+    secretAccessKey: randomBytes(32).toString("hex"),
+  };
+  const imagesBucket = await imagesBucketName();
+  const r2S3 = startLocalR2S3({
+    r2Dir: join(settings.dataDir, "wrangler", "v3", "r2"),
+    buckets: [imagesBucket],
+    credentials: r2Credentials,
+    port: settings.r2S3Port,
   });
-  stops.push(() => queues.stop());
+  stops.push(() => r2S3.stop());
 
   // An empty folder is fine: the service starts without a model and reports not ready.
   await mkdir(settings.modelsDir, { recursive: true });
@@ -188,10 +191,7 @@ try {
       INFERENCE_EDGE_URL: edge,
       INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
       // The production job source: the HTTP pull consumer, against the local Queues API.
-      INFERENCE_CF_API_BASE: queues.apiBase,
-      INFERENCE_CF_ACCOUNT_ID: LOCAL_ACCOUNT,
-      INFERENCE_CF_QUEUE_ID: "detect",
-      INFERENCE_CF_API_TOKEN: queuesToken,
+      ...detectQueue.inferenceEnv,
       // Pulling the local API is nearly free, so an idle consumer asks often: a lone job does
       // not wait out the production default of a second between empty pulls.
       INFERENCE_PULL_IDLE_MS: "50",
@@ -215,9 +215,11 @@ try {
       `INFERENCE_CALLBACK_TOKEN=${secrets.callbackToken}`,
       `OPERATIONS_TOKEN=${secrets.operationsToken}`,
       `INFERENCE_URL=${inference}`,
-      `LOCAL_QUEUES_API=${queues.apiBase}`,
-      `LOCAL_QUEUES_ACCOUNT=${LOCAL_ACCOUNT}`,
-      `LOCAL_QUEUES_TOKEN=${queuesToken}`,
+      ...Object.entries(detectQueue.workerVars).map(([name, value]) => `${name}=${value}`),
+      `R2_S3_ENDPOINT=${r2S3.endpoint}`,
+      `R2_S3_ACCESS_KEY_ID=${r2Credentials.accessKeyId}`,
+      `R2_S3_SECRET_ACCESS_KEY=${r2Credentials.secretAccessKey}`,
+      `R2_BUCKET_NAME=${imagesBucket}`,
       // Local receivers (http://127.0.0.1:...) are the usual webhook targets in development.
       "WEBHOOK_ALLOW_INSECURE_URLS=true",
       `IMAGE_URL_SIGNING_KEY=${secrets.imageUrlSigningKey}`,

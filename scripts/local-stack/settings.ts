@@ -37,6 +37,8 @@ export function readLocalSettings() {
     dbWsMaxConnections: count("DEV_DB_WS_MAX_CONNECTIONS", 5),
     inferencePort: port("DEV_INFERENCE_PORT", 8788),
     queuesApiPort: port("DEV_QUEUES_API_PORT", 54332),
+    /** The local stand-in of R2's S3 API, which serves presigned image URLs from the local bucket. */
+    r2S3Port: port("DEV_R2_S3_PORT", 54333),
     /** Prometheus, started only when the `prometheus` executable is on PATH. */
     prometheusPort: port("DEV_PROMETHEUS_PORT", 9090),
     /** Models the local inference service serves (its own default when unset). */

@@ -51,3 +51,10 @@ export function parseWranglerConfig(text: string): WranglerConfig {
 export async function readWranglerConfig(path = join(repoRoot, "wrangler.toml")): Promise<WranglerConfig> {
   return parseWranglerConfig(await Bun.file(path).text());
 }
+
+/** The bucket behind the `IMAGES` binding at the top level (signed object URLs name it). */
+export async function imagesBucketName(): Promise<string> {
+  const bucket = (await readWranglerConfig()).r2_buckets.find((b) => b.binding === "IMAGES");
+  if (!bucket) throw new Error("wrangler.toml binds no IMAGES bucket");
+  return bucket.bucket_name;
+}

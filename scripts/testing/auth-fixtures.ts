@@ -33,8 +33,16 @@ export function uniqueEmail(label = "user"): string {
   return `${label}-${counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
 }
 
+/** An edge to call: a test Worker, or any running edge (the local stack) by its origin. */
+export type EdgeUnderTest = Pick<TestWorker, "fetch"> & { db?: TestWorker["db"] };
+
+/** An edge at `origin` (e.g. `npm run dev`'s), called like a test Worker. */
+export function edgeAt(origin: string): EdgeUnderTest {
+  return { fetch: (path, init) => fetch(new URL(path, origin), init) };
+}
+
 export async function registerUser(
-  worker: TestWorker,
+  worker: EdgeUnderTest,
   options: { email?: string; password?: string; role?: "user" | "admin" } = {},
 ): Promise<TestUser> {
   const email = options.email ?? uniqueEmail();
@@ -47,11 +55,17 @@ export async function registerUser(
   if (response.status !== 201)
     throw new Error(`register failed: ${response.status} ${await response.text()}`);
   const { id } = await readBody(response, UserSchema);
-  if (options.role === "admin") await worker.db.update(users).set({ role: "admin" }).where(eq(users.id, id));
+  if (options.role === "admin") {
+    if (!worker.db) throw new Error("making an admin needs the test Worker's database");
+    await worker.db.update(users).set({ role: "admin" }).where(eq(users.id, id));
+  }
   return { id, email, password };
 }
 
-export async function login(worker: TestWorker, user: { email: string; password: string }): Promise<Session> {
+export async function login(
+  worker: EdgeUnderTest,
+  user: { email: string; password: string },
+): Promise<Session> {
   const response = await worker.fetch("/v1/auth/login", {
     method: "POST",
     headers: fixtureClient(),
@@ -62,7 +76,7 @@ export async function login(worker: TestWorker, user: { email: string; password:
 }
 
 /** Registers and signs in a new user; returns the user and an `Authorization` header value. */
-export async function signedInUser(worker: TestWorker, options: { role?: "user" | "admin" } = {}) {
+export async function signedInUser(worker: EdgeUnderTest, options: { role?: "user" | "admin" } = {}) {
   const user = await registerUser(worker, options);
   const session = await login(worker, user);
   return { user, session, auth: `Bearer ${session.accessToken}` };

@@ -177,7 +177,11 @@ export async function workerConfig(worker: TestWorker) {
 }
 
 /** Uploads a PNG through the API and creates a job for it, as a client does; returns the job id. */
-export async function uploadAndDetect(worker: TestWorker, auth: string, png: Uint8Array): Promise<string> {
+export async function uploadAndDetect(
+  worker: Pick<TestWorker, "fetch">,
+  auth: string,
+  png: Uint8Array,
+): Promise<string> {
   const upload = await worker.fetch("/v1/images", {
     method: "POST",
     headers: { Authorization: auth, "Content-Type": "image/png", "Content-Length": String(png.length) },

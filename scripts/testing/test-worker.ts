@@ -14,7 +14,7 @@ import {
 } from "../local-stack/queue-consumers";
 import { startWorkerR2S3, type WorkerR2S3 } from "../local-stack/r2-s3";
 import { repoRoot } from "../local-stack/settings";
-import { readWranglerConfig } from "../local-stack/wrangler-config";
+import { imagesBucketName, readWranglerConfig } from "../local-stack/wrangler-config";
 import { sharedServices } from "./shared-services";
 import { workerBundle } from "./worker-bundle";
 
@@ -83,13 +83,6 @@ async function miniflareOptions(
       : {}),
     cf: false,
   };
-}
-
-/** The bucket behind the `IMAGES` binding (signed object URLs name it). */
-async function imagesBucketName(): Promise<string> {
-  const bucket = (await readWranglerConfig()).r2_buckets.find((b) => b.binding === "IMAGES");
-  if (!bucket) throw new Error("wrangler.toml binds no IMAGES bucket");
-  return bucket.bucket_name;
 }
 
 export type TestWorker = {

@@ -11,6 +11,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { JobSchema } from "@edge/routes/jobs/schema";
+import { encodePng } from "@generator/png";
+import { deriveSeed } from "@generator/prng";
+import { renderSample } from "@generator/sample";
+import { edgeAt, signedInUser } from "@scripts/testing/auth-fixtures";
+import { uploadAndDetect } from "@scripts/testing/job-fixtures";
+import { readBody } from "@scripts/testing/responses";
 import { freePort, isPortFree } from "../ports";
 import { repoRoot } from "../settings";
 
@@ -29,6 +36,7 @@ const ports = {
   DEV_SQL_ENDPOINT_PORT: await freePort(),
   DEV_INFERENCE_PORT: await freePort(),
   DEV_QUEUES_API_PORT: await freePort(),
+  DEV_R2_S3_PORT: await freePort(),
 };
 const dataDir = join(root, "data");
 let stack: ChildProcess | undefined;
@@ -91,8 +99,9 @@ test(
         ...process.env,
         ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
         DEV_DATA_DIR: dataDir,
-        // No model: the service starts at once and reports not ready, which is all this needs.
-        INFERENCE_MODELS_DIR: join(root, "models"),
+        // The shipped model, so a job runs the whole road: the Worker's queue, the local Queues
+        // API, inference's pull consumer, the presigned image URL served from wrangler's bucket.
+        INFERENCE_MODELS_DIR: join(repoRoot, "inference", "models"),
         LOG_LEVEL: "warn",
       },
     });
@@ -112,6 +121,18 @@ test(
       150_000,
     );
     expect(await answers(`${edge}/health/ready`)()).toBe(200);
+
+    // A job, as a newcomer runs one: it succeeds with the model's detections.
+    const api = edgeAt(edge);
+    const { auth } = await signedInUser(api);
+    const sample = renderSample(deriveSeed(5, "dev-stack", 0), { imgsz: 320 });
+    const jobId = await uploadAndDetect(api, auth, await encodePng(sample.image, 8));
+    const job = await readBody(
+      await api.fetch(`/v1/jobs/${jobId}?wait=60`, { headers: { Authorization: auth } }),
+      JobSchema,
+    );
+    expect(job.status).toBe("succeeded");
+    expect(job.model.sha256).toMatch(/^[0-9a-f]{64}$/);
 
     const crashed = listenerPid(ports.DEV_INFERENCE_PORT);
     expect(crashed).toBeNumber();
