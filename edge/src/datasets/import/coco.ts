@@ -92,7 +92,7 @@ function placeBoxes(boxes: Pending[], file: string, width: number, height: numbe
 }
 
 /** The layout of a COCO archive; `file_name` is found as given or under `images/`. */
-export function cocoLayout(files: CocoFiles, text: string, ignoredBase: number, maxBoxes: number): Layout {
+export function cocoLayout(files: CocoFiles, text: string, maxBoxes: number): Layout {
   const file = files.annotations.entry.name;
   const coco = parseCoco(text, file);
   const classes = cocoClasses(coco);
@@ -162,6 +162,6 @@ export function cocoLayout(files: CocoFiles, text: string, ignoredBase: number, 
     ...(declared ? { declared } : {}),
     boxes: (width: number, height: number) => placeBoxes(boxes, file, width, height),
   }));
-  const ignored = ignoredBase + files.byPath.size - 1 - used.size;
+  const ignored = files.byPath.size - 1 - used.size;
   return { format: "coco", classes: classes.names, images: layoutImages, ignored };
 }

@@ -108,7 +108,7 @@ export async function readLayout(
   if (coco) {
     checkSizes([coco.annotations.entry], [], limits);
     const read = await readTexts(bucket, key, [coco.annotations.entry]);
-    const layout = cocoLayout(coco, read.get(coco.annotations.entry) ?? "", 0, limits.maxBoxesPerImage);
+    const layout = cocoLayout(coco, read.get(coco.annotations.entry) ?? "", limits.maxBoxesPerImage);
     checkSizes(
       [],
       layout.images.map(({ entry }) => entry),
