@@ -3,6 +3,7 @@ export * from "./datasets";
 export * from "./idempotency";
 export * from "./images";
 export * from "./jobs";
+export * from "./models";
 export * from "./reports";
 export * from "./reviews";
 export * from "./users";

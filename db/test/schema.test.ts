@@ -54,11 +54,17 @@ describe("schema", () => {
     );
     expect(rows.map((r) => r.table_name)).toEqual([
       "api_keys",
+      "dataset_items",
+      "datasets",
       "detections",
       "idempotency_keys",
       "images",
       "job_reviews",
       "jobs",
+      "model_aliases",
+      "model_promotions",
+      "model_uploads",
+      "model_versions",
       "refresh_tokens",
       "report_counters",
       "reports",
