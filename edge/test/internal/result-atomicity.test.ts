@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ResultAnswerSchema, type ResultOutcome } from "@common/contracts/detect-result";
 import { JobClaimSchema } from "@common/contracts/job-claim";
+import { MAX_DETECTIONS_PER_IMAGE } from "@common/limits";
 import { images, webhookDeliveries, webhooks } from "@db/schema";
 import { jobEventData } from "@edge/jobs/events";
 import { JobStatusSchema } from "@edge/routes/jobs/schema";
@@ -196,6 +197,37 @@ describe("concurrent results for one job", () => {
     expect((counts.recorded_retry ?? 0) + (counts.conflict_ignored ?? 0)).toBe(5);
     expect(await jobRow(worker.current, jobId)).toMatchObject({ status: "succeeded", error: null });
     expect(await detectionRows(worker.current, jobId)).toHaveLength(2);
+  });
+});
+
+describe("what one statement carries", () => {
+  test(`the largest result (${MAX_DETECTIONS_PER_IMAGE} detections) is stored whole, ranked in order`, async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const found = Array.from({ length: MAX_DETECTIONS_PER_IMAGE }, (_, i) => ({
+      classId: i % 4,
+      label: `class-${i % 4}`,
+      score: 0.5 + (i % 100) / 1000,
+      box: { x1: i % 600, y1: i % 400, x2: (i % 600) + 10.25, y2: (i % 400) + 20.5 },
+    }));
+    const response = await postResult(worker.current, jobId, succeededResult(jobId, { detections: found }));
+    expect(await answer(response)).toEqual({ outcome: "applied" });
+    const rows = await detectionRows(worker.current, jobId);
+    expect(rows).toHaveLength(MAX_DETECTIONS_PER_IMAGE);
+    expect(rows.every((row, i) => row.rank === i && row.x2 === found[i]?.box.x2)).toBe(true);
+    const again = await postResult(worker.current, jobId, succeededResult(jobId, { detections: found }));
+    expect(await answer(again)).toEqual({ outcome: "duplicate" });
+  }, 30_000);
+
+  test("a value PostgreSQL cannot store (a NUL in a label) is 400 validation_failed and finishes nothing", async () => {
+    const { jobId } = await arrangeJob(worker.current);
+    const result = succeededResult(jobId, {
+      detections: [{ classId: 0, label: "poro\u0000sity", score: 0.9, box: { x1: 1, y1: 2, x2: 3, y2: 4 } }],
+    });
+    const response = await postResult(worker.current, jobId, result);
+    expect(response.status).toBe(400);
+    expect((await readError(response)).code).toBe("validation_failed");
+    expect((await jobRow(worker.current, jobId))?.status).toBe("queued");
+    expect(await detectionRows(worker.current, jobId)).toHaveLength(0);
   });
 });
 
