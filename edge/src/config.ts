@@ -138,10 +138,24 @@ export const configSchema = z.object({
   ADMISSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(10).default(1),
   MAX_PAGE_SIZE: positiveInt(100),
   JOB_WAIT_MAX_SECONDS: positiveInt(60),
-  /** Open waits and event streams one user may have at once (each is a stream on their hub). */
+  /**
+   * Open waits and event streams one user may have in one isolate (all served by the isolate's
+   * one subscription to the user's hub), and isolates one hub accepts. Beyond: 503.
+   */
   JOB_EVENTS_MAX_SUBSCRIBERS: positiveInt(10_000),
-  /** Interval of keep-alive comments on idle event streams. */
+  /** Keep-alive interval: comments on idle event streams, pings on each isolate's hub socket. */
   JOB_EVENTS_HEARTBEAT_SECONDS: positiveInt(15),
+  /**
+   * Events held for one event stream whose client reads slower than they come; one more and the
+   * stream ends with a `reconnect` event (the client re-reads the state it follows).
+   */
+  EVENT_STREAM_MAX_BUFFERED_EVENTS: positiveInt(256),
+  /**
+   * Reconnection delay each event stream announces (`retry:`): the base plus a random share of
+   * the jitter, so the streams a deploy ends do not all come back at the same instant.
+   */
+  EVENT_STREAM_RETRY_MS: positiveInt(2000),
+  EVENT_STREAM_RETRY_JITTER_MS: z.coerce.number().int().min(0).default(8000),
   /** A job running this long since its last claim, or queued this long since its last enqueue, is presumed lost and re-enqueued by the sweeper. */
   JOB_STUCK_AFTER_SECONDS: positiveInt(900),
   /** Allow http:// and private-network webhook URLs (local development and tests only). */

@@ -26,8 +26,14 @@ export interface RateLimiterRpc extends Rpc.DurableObjectBranded {
 
 /** `JOB_EVENTS`: one hub per user; `workers/src/job-events/durable-object.ts`. */
 export interface JobEventsRpc extends Rpc.DurableObjectBranded {
-  /** Subscribes (`?job=<id>` for one job's events): a `text/event-stream` body, 503 when full. */
+  /**
+   * Subscribes one isolate: a WebSocket upgrade (`Upgrade: websocket`), answered 101 with a
+   * socket the hub accepts through the Hibernation API, 503 when it holds too many. Each publish
+   * arrives on it as one text message, `{"events": JobEvent[]}`.
+   */
   fetch(request: Request): Promise<Response>;
-  /** Sends each event to its subscribers; answers how many deliveries were made. */
+  /** Sends the events to every subscribed isolate; answers how many sockets they were sent to. */
   publish(events: JobEvent[]): Promise<number>;
+  /** Sockets the hub holds now (one per subscribed isolate): for tests and operations. */
+  subscriptions(): Promise<number>;
 }

@@ -2,74 +2,70 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "@edge/config";
 import type { JobEventsRpc } from "@edge/durable-objects";
 import type { Bindings } from "@edge/env";
-import { encodeJobEvent, type JobEvent } from "@edge/jobs/events";
-
-type Subscriber = { jobId: string | null; writer: WritableStreamDefaultWriter<Uint8Array> };
-
-const encoder = new TextEncoder();
+import { type JobEvent, SUBSCRIPTION_PING, SUBSCRIPTION_PONG } from "@edge/jobs/events";
 
 /**
- * One instance per user: everyone waiting on that user's jobs (long-polls, event streams)
- * subscribes here, and the result callback publishes here. Waiting holds a stream open on this
- * object, never a database connection, and a change reaches every waiter as soon as it is
- * published, with no polling.
+ * One instance per user: the result callback publishes that user's job events here, and each
+ * Worker isolate with someone waiting on them holds one WebSocket here (see `subscribeJobEvents`
+ * in edge/src/jobs/events.ts, which fans the events out to every wait and stream of the user in
+ * that isolate).
+ *
+ * The sockets are accepted through the Hibernation API: between events the object holds no
+ * request open and may be evicted from memory while the sockets stay connected, so an idle user
+ * with open waits costs nothing here. Keep-alive pings are answered by the runtime without
+ * waking it; a publish wakes it, sends one message per socket and lets it sleep again.
  */
 export class JobEvents extends DurableObject<Bindings> implements JobEventsRpc {
-  private readonly subscribers = new Set<Subscriber>();
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
-
-  override async fetch(request: Request): Promise<Response> {
-    const config = readConfig(this.env);
-    if (this.subscribers.size >= config.JOB_EVENTS_MAX_SUBSCRIBERS) {
-      return new Response("too many subscribers", { status: 503 });
-    }
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const subscriber: Subscriber = {
-      jobId: new URL(request.url).searchParams.get("job"),
-      writer: writable.getWriter(),
-    };
-    this.subscribers.add(subscriber);
-    // The reader going away (client disconnected, wait over) errors the writer: forget it.
-    subscriber.writer.closed.catch(() => this.drop(subscriber));
-    this.startHeartbeat(config.JOB_EVENTS_HEARTBEAT_SECONDS * 1000);
-    // Sent at once so intermediaries and clients see the stream open before the first event.
-    this.write(subscriber, ": subscribed\n\n");
-    return new Response(readable, {
-      headers: { "content-type": "text/event-stream", "cache-control": "no-store" },
-    });
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(SUBSCRIPTION_PING, SUBSCRIPTION_PONG));
   }
 
-  /** Sends each event to the subscribers of all jobs and to those of its job. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    if (this.ctx.getWebSockets().length >= readConfig(this.env).JOB_EVENTS_MAX_SUBSCRIBERS) {
+      return new Response("too many subscriptions", { status: 503 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Sends the events to every subscribed isolate, in one message each. */
   async publish(events: JobEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const message = JSON.stringify({ events });
     let delivered = 0;
-    for (const event of events) {
-      const text = encodeJobEvent(event);
-      for (const subscriber of this.subscribers) {
-        if (subscriber.jobId !== null && subscriber.jobId !== event.job.id) continue;
-        this.write(subscriber, text);
+    for (const socket of this.ctx.getWebSockets()) {
+      try {
+        socket.send(message);
         delivered++;
+      } catch {
+        // A socket closing meanwhile: its isolate resubscribes and re-reads what it waits on.
       }
     }
     return delivered;
   }
 
-  private write(subscriber: Subscriber, text: string): void {
-    subscriber.writer.write(encoder.encode(text)).catch(() => this.drop(subscriber));
+  async subscriptions(): Promise<number> {
+    return this.ctx.getWebSockets().length;
   }
 
-  private drop(subscriber: Subscriber): void {
-    if (!this.subscribers.delete(subscriber)) return;
-    subscriber.writer.abort().catch(() => {});
-    if (this.subscribers.size === 0 && this.heartbeat !== undefined) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
+  /** Isolates send nothing but pings, which the runtime answers without waking this object. */
+  override webSocketMessage(): void {}
+
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    try {
+      // Completes the closing handshake (1005/1006 are reserved: they cannot be sent back).
+      socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed by the runtime.
     }
   }
 
-  /** A comment now and then keeps idle streams from being closed by proxies along the way. */
-  private startHeartbeat(everyMs: number): void {
-    this.heartbeat ??= setInterval(() => {
-      for (const subscriber of this.subscribers) this.write(subscriber, ": keep-alive\n\n");
-    }, everyMs);
+  override webSocketError(socket: WebSocket): void {
+    this.webSocketClose(socket, 1011, "error");
   }
 }

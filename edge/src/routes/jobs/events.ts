@@ -1,4 +1,14 @@
-import { encodeJobEvent, isFinal, jobEvent, subscribeJobEvents } from "@edge/jobs/events";
+import type { Config } from "@edge/config";
+import {
+  encodeJobEvent,
+  encodeReconnect,
+  isFinal,
+  type JobEvent,
+  type JobEventFeed,
+  jobEvent,
+  jobEventId,
+  subscribeJobEvents,
+} from "@edge/jobs/events";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
@@ -10,7 +20,10 @@ const eventStream = {
   description: [
     "`text/event-stream`: one `event: job.<status>` block per change, whose `data` is",
     '`{"type", "job": {id, status, imageId, model, modelVersion, modelSha256, attempts, error,',
-    "detectionCount, createdAt, startedAt, finishedAt}}`, and keep-alive comments.",
+    "detectionCount, createdAt, startedAt, finishedAt}}`, and keep-alive comments. It opens with",
+    "a `retry:` delay (jittered per stream). A client more than EVENT_STREAM_MAX_BUFFERED_EVENTS",
+    'behind is sent a last `event: reconnect` block (`{"type": "reconnect", "reason", "lastEventId"}`)',
+    "and the stream ends: reconnect after the delay and re-read the state you follow.",
   ].join(" "),
   content: { "text/event-stream": { schema: z.string() } },
 };
@@ -23,6 +36,46 @@ const streamHeaders = {
 };
 
 const encoder = new TextEncoder();
+
+/** `retry:` of one stream: spread, so the streams a deploy ends do not reconnect in step. */
+const retryMs = (config: Config) =>
+  config.EVENT_STREAM_RETRY_MS + Math.floor(Math.random() * (config.EVENT_STREAM_RETRY_JITTER_MS + 1));
+
+/**
+ * The stream's body, pulled: the next events are taken from the feed only when the client has
+ * read what came before, so at most EVENT_STREAM_MAX_BUFFERED_EVENTS wait in memory for a slow
+ * client (the feed ends past that), and an idle stream gets a keep-alive comment each heartbeat.
+ */
+function eventStreamBody(
+  feed: JobEventFeed,
+  config: Config,
+  snapshot?: JobEvent,
+): ReadableStream<Uint8Array> {
+  const heartbeatMs = config.JOB_EVENTS_HEARTBEAT_SECONDS * 1000;
+  let lastEventId = snapshot ? jobEventId(snapshot) : null;
+  const first = snapshot ? encodeJobEvent(snapshot) : "";
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      // Sent at once so intermediaries and clients see the stream open before the first event.
+      controller.enqueue(encoder.encode(`: subscribed\nretry: ${retryMs(config)}\n\n${first}`));
+    },
+    async pull(controller) {
+      const next = await feed.next(heartbeatMs);
+      if (!Array.isArray(next)) {
+        controller.enqueue(encoder.encode(encodeReconnect(next, lastEventId)));
+        controller.close();
+      } else if (next.length === 0) {
+        controller.enqueue(encoder.encode(": keep-alive\n\n"));
+      } else {
+        lastEventId = jobEventId(next[next.length - 1] as (typeof next)[number]);
+        controller.enqueue(encoder.encode(next.map(encodeJobEvent).join("")));
+      }
+    },
+    cancel() {
+      feed.close();
+    },
+  });
+}
 
 const allJobs = createRoute({
   method: "get",
@@ -59,32 +112,25 @@ const oneJob = createRoute({
 export const jobEvents = createRouter()
   .openapi(allJobs, async (c) => {
     const principal = requireScope(c, "jobs:read");
-    const events = await subscribeJobEvents(c.env, principal.userId);
-    return c.body(events, 200, streamHeaders);
+    const feed = await subscribeJobEvents(c.env, principal.userId);
+    return c.body(eventStreamBody(feed, c.var.config), 200, streamHeaders);
   })
   .openapi(oneJob, async (c) => {
     const principal = requireScope(c, "jobs:read");
     const { id } = c.req.valid("param");
     // Subscribe before reading, so a change landing in between is not missed.
-    const events = await subscribeJobEvents(c.env, principal.userId, id);
+    const feed = await subscribeJobEvents(c.env, principal.userId, id);
     let current: Awaited<ReturnType<typeof ownedJob>>;
     try {
       current = await ownedJob(c.var.db, principal.userId, id);
     } catch (error) {
-      await events.cancel();
+      feed.close();
       throw error;
     }
-    const snapshot = encoder.encode(encodeJobEvent(jobEvent(current.job, current.detections?.length ?? 0)));
+    const snapshot = jobEvent(current.job, current.detections?.length ?? 0);
     if (isFinal(current.job.status)) {
-      await events.cancel();
-      return c.body(snapshot, 200, streamHeaders);
+      feed.close();
+      return c.body(encoder.encode(encodeJobEvent(snapshot)), 200, streamHeaders);
     }
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    void writer
-      .write(snapshot)
-      .then(() => writer.releaseLock())
-      .then(() => events.pipeTo(writable))
-      .catch(() => events.cancel().catch(() => {}));
-    return c.body(readable, 200, streamHeaders);
+    return c.body(eventStreamBody(feed, c.var.config, snapshot), 200, streamHeaders);
   });

@@ -1,5 +1,5 @@
 import { ApiError } from "@edge/errors";
-import { isFinal, readJobEvents, subscribeJobEvents } from "@edge/jobs/events";
+import { isFinal, subscribeJobEvents } from "@edge/jobs/events";
 import { toJob } from "@edge/jobs/views";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
@@ -52,22 +52,29 @@ export const getJob = createRouter().openapi(route, async (c) => {
   }
 
   // Subscribe before reading, so a result landing in between is not missed.
-  const events = await subscribeJobEvents(c.env, principal.userId, id);
-  const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), wait * 1000);
+  const deadline = Date.now() + wait * 1000;
+  const heartbeatMs = c.var.config.JOB_EVENTS_HEARTBEAT_SECONDS * 1000;
+  let feed = await subscribeJobEvents(c.env, principal.userId, id);
   try {
     let current = await ownedJob(c.var.db, principal.userId, id);
     if (!isFinal(current.job.status)) {
-      for await (const event of readJobEvents(events, stop.signal)) {
-        if (isFinal(event.job.status)) break;
+      for (let finished = false; !finished && Date.now() < deadline; ) {
+        // Asking at least every heartbeat tells the subscription this wait is still there.
+        const next = await feed.next(Math.min(deadline - Date.now(), heartbeatMs));
+        if (Array.isArray(next)) {
+          finished = next.some((event) => isFinal(event.job.status));
+          continue;
+        }
+        // The hub socket was lost: subscribe again, then look, since a result may have been missed.
+        feed.close();
+        feed = await subscribeJobEvents(c.env, principal.userId, id);
+        finished = isFinal((await ownedJob(c.var.db, principal.userId, id)).job.status);
       }
       // Finished or timed out: the answer is the database's state now, whatever the events said.
       current = await ownedJob(c.var.db, principal.userId, id);
     }
     return c.json(toJob(current.job, current.image, current.detections), 200);
   } finally {
-    clearTimeout(timer);
-    stop.abort();
-    if (!events.locked) await events.cancel();
+    feed.close();
   }
 });
