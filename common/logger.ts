@@ -35,11 +35,20 @@ export function errorMessage(error: unknown): string {
 
 const MAX_CAUSES = 5;
 
+/**
+ * A failed query's message without its bound values: drizzle writes `Failed query: <sql>\nparams:
+ * <values>`, and those values are user data (emails, password hashes, review notes) that must
+ * never reach a log. The SQL text stays: it says which statement failed.
+ */
+function withoutParams(text: string): string {
+  return text.replace(/\nparams: [^\n]*/g, "\nparams: (not logged)");
+}
+
 /** One link of a cause chain: the message, and the code a driver or the OS put on it. */
 function describeCause(cause: unknown): Record<string, unknown> {
-  if (!(cause instanceof Error)) return { message: String(cause) };
+  if (!(cause instanceof Error)) return { message: withoutParams(String(cause)) };
   const code = (cause as { code?: unknown }).code;
-  return { name: cause.name, message: cause.message, ...(code === undefined ? {} : { code }) };
+  return { name: cause.name, message: withoutParams(cause.message), ...(code === undefined ? {} : { code }) };
 }
 
 /**
@@ -47,7 +56,7 @@ function describeCause(cause: unknown): Record<string, unknown> {
  * its SQL at the top and the reason (SQLSTATE, connection refused, ...) underneath.
  */
 export function errorFields(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { error: String(error) };
+  if (!(error instanceof Error)) return { error: withoutParams(String(error)) };
   const causes: Record<string, unknown>[] = [];
   for (let cause = error.cause; cause !== undefined && causes.length < MAX_CAUSES; ) {
     causes.push(describeCause(cause));
@@ -55,10 +64,10 @@ export function errorFields(error: unknown): Record<string, unknown> {
   }
   const code = (error as { code?: unknown }).code;
   return {
-    error: error.message,
+    error: withoutParams(error.message),
     errorName: error.name,
     ...(code === undefined ? {} : { errorCode: code }),
     ...(causes.length ? { causes } : {}),
-    stack: error.stack,
+    stack: error.stack === undefined ? undefined : withoutParams(error.stack),
   };
 }

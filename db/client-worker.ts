@@ -19,12 +19,28 @@ export type WorkerDbOptions = {
   wsProxy?: string;
   /** Fail a WebSocket connection attempt after this long instead of waiting on a dead server. */
   connectTimeoutMs?: number;
+  /**
+   * Abandon an HTTP statement (or batch) whose answer has not come after this long, so an endpoint
+   * that accepts a request and never answers cannot hold a Worker request open.
+   */
+  queryTimeoutMs?: number;
 };
 
 const drizzleOptions = { schema, casing: "snake_case" } as const;
 
 function pointDriverAt(options: WorkerDbOptions): void {
   if (options.sqlEndpoint) neonConfig.fetchEndpoint = options.sqlEndpoint;
+  const { queryTimeoutMs } = options;
+  if (queryTimeoutMs !== undefined) {
+    // The driver takes one fetch for every HTTP statement; each call gets its own deadline.
+    neonConfig.fetchFunction = (input: RequestInfo | URL, init?: RequestInit) => {
+      const deadline = AbortSignal.timeout(queryTimeoutMs);
+      return fetch(input, {
+        ...init,
+        signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline,
+      });
+    };
+  }
   if (options.wsProxy) {
     neonConfig.wsProxy = `${options.wsProxy}/v2`;
     neonConfig.useSecureWebSocket = false;
@@ -65,7 +81,11 @@ export function createDb(options: WorkerDbOptions) {
     // A socket that dies after the transaction emits 'error'; without a listener that would
     // surface as an uncaught exception in the isolate.
     client.on("error", () => {});
-    await client.connect();
+    // A failed WebSocket rejects with a bare ErrorEvent, which Hono's error handler never sees (it
+    // takes Errors only): wrap it so it is reported, and mapped to 503, like any database failure.
+    await client.connect().catch((cause: unknown) => {
+      throw cause instanceof Error ? cause : new Error("database WebSocket connection failed", { cause });
+    });
     try {
       return await drizzleWebSocket({ client, ...drizzleOptions }).transaction(work, config);
     } finally {

@@ -46,6 +46,8 @@ export const configSchema = z.object({
   DB_SQL_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   /** Time limit of opening the WebSocket connection of an interactive transaction. */
   DB_CONNECT_TIMEOUT_MS: positiveInt(5000),
+  /** Time limit of one HTTP statement or batch: an endpoint that never answers becomes a 503. */
+  DB_QUERY_TIMEOUT_MS: positiveInt(30_000),
   CORS_ORIGINS: list(""),
   INFERENCE_URL: z.url({ protocol: /^https?$/ }).optional(),
   HEALTH_CHECK_TIMEOUT_MS: positiveInt(2000),

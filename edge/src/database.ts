@@ -16,6 +16,7 @@ export function databaseFor(config: Config): Db {
       sqlEndpoint: config.DB_SQL_ENDPOINT,
       wsProxy: config.DB_WS_PROXY,
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     });
     handles.set(config, db);
   }
