@@ -6,5 +6,6 @@ export * from "./jobs";
 export * from "./models";
 export * from "./reports";
 export * from "./reviews";
+export * from "./trainings";
 export * from "./users";
 export * from "./webhooks";

@@ -70,6 +70,7 @@ describe("schema", () => {
       "reports",
       "review_events",
       "reviewed_detections",
+      "trainings",
       "users",
       "webhook_deliveries",
       "webhooks",
