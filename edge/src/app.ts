@@ -20,6 +20,7 @@ import { imagesRouter } from "./routes/images";
 import { internalRouter } from "./routes/internal";
 import { exportsRouter, jobsRouter } from "./routes/jobs";
 import { meRouter } from "./routes/me";
+import { modelsRouter, modelUploadsRouter } from "./routes/models";
 import { reportsRouter } from "./routes/reports";
 import { webAppRouter } from "./routes/web-app";
 import { webhooksRouter } from "./routes/webhooks";
@@ -70,6 +71,8 @@ export function createApp() {
   app.route("/v1", exportsRouter);
   app.route("/v1/reports", reportsRouter);
   app.route("/v1/datasets", datasetsRouter);
+  app.route("/v1/models", modelsRouter);
+  app.route("/v1/model-uploads", modelUploadsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -234,6 +234,14 @@ export const configSchema = z.object({
   DATASET_MAX_ANNOTATION_BYTES: positiveInt(32 * 1024 * 1024),
   /** Boxes one image may carry in a dataset. */
   DATASET_MAX_BOXES_PER_IMAGE: positiveInt(1000),
+
+  /**
+   * Largest model file a version upload may carry (the signed `PUT`, streamed to R2 while its
+   * sha256 is computed, then read back once to check that it is a detection model).
+   */
+  MAX_MODEL_BYTES: positiveInt(256 * 1024 * 1024),
+  /** Lifetime of a signed model upload URL; each URL takes one upload. */
+  MODEL_UPLOAD_TTL_SECONDS: z.coerce.number().int().positive().max(86_400).default(900),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -69,6 +69,11 @@ const apiOnlyStatus = {
   dataset_class_unknown: 422,
   dataset_image_missing: 422,
   dataset_empty: 422,
+  // Model versions: an upload that fails verification, and a promotion its gate refuses.
+  model_too_large: 413,
+  model_checksum_mismatch: 422,
+  model_invalid: 422,
+  promotion_gate: 409,
 } as const satisfies Record<string, ContentfulStatusCode> & { [K in SharedErrorCode]?: never };
 
 export const errorStatus = { ...sharedApiStatus, ...apiOnlyStatus } satisfies Record<

@@ -1,3 +1,5 @@
+import type { TensorInfo } from "@common/onnx/layout";
+
 /**
  * The model runtime as the rest of the service sees it. onnxruntime-node's `run` is synchronous:
  * on the main thread it would stall HTTP, queue and decoding work for the whole model run. So
@@ -18,12 +20,7 @@ export interface SessionOptions {
   intraOpSpinning?: boolean;
 }
 
-export interface TensorInfo {
-  name: string;
-  type: string;
-  /** Numbers for fixed axes, strings (or -1 when unnamed) for dynamic ones. */
-  shape: ReadonlyArray<number | string>;
-}
+export type { TensorInfo } from "@common/onnx/layout";
 
 export interface OutputTensor {
   data: Float32Array;
