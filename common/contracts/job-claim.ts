@@ -16,6 +16,20 @@ export const JobClaimRequestSchema = z.object({
 });
 export type JobClaimRequest = z.infer<typeof JobClaimRequestSchema>;
 
+/**
+ * The owner's registry model version a job runs (its `model` is `name@N`): the file to download
+ * by a freshly signed URL, and the size and sha256 to check it against. Only ever the job owner's.
+ */
+export const ClaimedModelSchema = z.object({
+  name: z.string().min(1),
+  version: z.number().int().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().positive(),
+  url: z.url(),
+  urlExpiresAt: z.iso.datetime(),
+});
+export type ClaimedModel = z.infer<typeof ClaimedModelSchema>;
+
 export const JobClaimSchema = z.discriminatedUnion("outcome", [
   z.object({
     outcome: z.literal("claimed"),
@@ -23,6 +37,11 @@ export const JobClaimSchema = z.discriminatedUnion("outcome", [
     attempts: z.number().int().min(1),
     /** The job as a queue message would carry it now: current parameters, a fresh image URL. */
     job: DetectMessageSchema,
+    /**
+     * Present when the job runs a registry version rather than a shipped model. Optional, so a
+     * service from before the registry still reads claims (and refuses `name@N` as unknown).
+     */
+    registryModel: ClaimedModelSchema.optional(),
   }),
   z.object({ outcome: z.literal("finished") }),
 ]);

@@ -3,6 +3,7 @@ import type { Db } from "@db/client-worker";
 import { images, jobs } from "@db/schema";
 import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { Config } from "../config";
+import { claimedModel, claimedModelColumn } from "../models/claim-model";
 import { type JobEvent, jobEvent } from "./events";
 import { detectMessage, queuedImageColumns } from "./queue-messages";
 
@@ -29,10 +30,17 @@ export async function claimJob(db: Db, config: Config, jobId: string, attempt: n
     .returning({
       ...getTableColumns(jobs),
       image: queuedImageColumns,
+      registryModel: claimedModelColumn,
     });
   if (!row) return { claim: { outcome: "finished" } };
+  const registryModel = await claimedModel(config, row.registryModel);
   return {
-    claim: { outcome: "claimed", attempts: row.attempts, job: await detectMessage(config, row, row.image) },
+    claim: {
+      outcome: "claimed",
+      attempts: row.attempts,
+      job: await detectMessage(config, row, row.image),
+      ...(registryModel ? { registryModel } : {}),
+    },
     ownerId: row.ownerId,
     event: jobEvent(row, 0),
   };

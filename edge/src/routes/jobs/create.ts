@@ -5,6 +5,7 @@ import { admitJobs, assertAdmissible, backlogCountFields, currentLimits } from "
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { toJob } from "@edge/jobs/views";
 import { requireScope } from "@edge/middleware/authenticate";
+import { resolveJobModel } from "@edge/models/resolve";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
 import { and, eq, inArray, sql } from "drizzle-orm";
@@ -34,7 +35,7 @@ const route = createRoute({
     400: errorResponse(
       "Invalid body (`validation_failed`, `malformed_json`, `unknown_model`, `too_many_images`)",
     ),
-    404: errorResponse("An image is not among yours (`not_found`)"),
+    404: errorResponse("An image, or the model version (`name@N`), is not among yours (`not_found`)"),
     409: errorResponse("Idempotency-Key reused with another body, or still in progress"),
     503: errorResponse(
       "Nothing was created: the queue is unavailable (`queue_unavailable`), the jobs ahead would not finish within the wait budget or you hold your share of them (`backlog_full`), or the database is saturated (`database_unavailable`); retry after `Retry-After`",
@@ -54,13 +55,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
       `At most ${config.MAX_IMAGES_PER_JOB_REQUEST} images per request; got ${imageIds.length}`,
     );
   }
-  const model = body.model ?? (config.DETECTION_MODELS[0] as string);
-  if (!config.DETECTION_MODELS.includes(model)) {
-    throw new ApiError(
-      "unknown_model",
-      `Unknown model "${model}"; available: ${config.DETECTION_MODELS.join(", ")}`,
-    );
-  }
+  const model = await resolveJobModel(c.var.db, config, principal.userId, body.model);
 
   const { body: response, replayed } = await idempotently(
     c.var.db,

@@ -74,12 +74,11 @@ export const CreateJobsSchema = z
     imageIds: z.array(z.uuid()).min(1).max(10_000).optional().openapi({
       description: "Several images at once (at most MAX_IMAGES_PER_JOB_REQUEST, 100 by default)",
     }),
-    model: z
-      .string()
-      .min(1)
-      .max(100)
-      .optional()
-      .openapi({ description: "Defaults to the first configured model" }),
+    model: z.string().min(1).max(100).optional().openapi({
+      description:
+        "A shipped model (default: the first configured), one of your model versions (`name@N`), or your model's name, which runs its `production` version (fixed when the job is created)",
+      example: "weld-defects",
+    }),
     conf: DetectParamsSchema.shape.conf.default(DEFAULT_CONF),
     iou: DetectParamsSchema.shape.iou.default(DEFAULT_IOU),
     maxDet: DetectParamsSchema.shape.maxDet.default(300),
