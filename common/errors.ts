@@ -57,6 +57,11 @@ export const sharedErrors = {
   model_layout_unknown: { status: 500, permanent: true },
   /** The model file cannot be read or is not a valid model. */
   model_load_failed: { status: 500, permanent: true },
+  /**
+   * A registry model version's download failed, or brought other bytes than the claim names: the
+   * edge's or storage's problem, not the job's, so it is retried.
+   */
+  model_fetch_failed: { status: 502, permanent: false },
   /** The runtime failed while running the model. */
   inference_failed: { status: 500, permanent: false },
 

@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
 import { DEFAULT_PERCENTILES, MODEL_LEVELS } from "@common/imaging/intensity";
@@ -102,6 +104,16 @@ export const ConfigSchema = z
     DETECT_RETRY_BASE_DELAY_SECONDS: int(0, 5),
     DETECT_RETRY_MAX_DELAY_SECONDS: z.coerce.number().int().min(0).max(43_200).default(600),
     SHUTDOWN_TIMEOUT_MS: int(0, 30_000),
+    /**
+     * Owners' registry model versions, loaded when a claim names one: downloaded once into this
+     * folder (one file per sha256, written atomically) and kept there across restarts.
+     */
+    MODEL_CACHE_DIR: z.string().min(1).default(join(tmpdir(), "defect-detection-model-cache")),
+    /** Bytes of registry model files whose sessions stay loaded; idle ones beyond it are unloaded, LRU first. */
+    MODEL_MEMORY_BUDGET_BYTES: int(1, 1024 * 1024 * 1024),
+    /** Largest registry model file downloaded (the edge's MAX_MODEL_BYTES). */
+    MAX_MODEL_BYTES: int(1, 256 * 1024 * 1024),
+    MODEL_FETCH_TIMEOUT_MS: int(1, 120_000),
   })
   .superRefine((config, ctx) => {
     const pull = [config.CF_ACCOUNT_ID, config.CF_QUEUE_ID, config.CF_API_TOKEN];

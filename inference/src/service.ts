@@ -105,6 +105,13 @@ export async function createService(
     },
     defaultModel: config.DEFAULT_MODEL,
     onBatch: (model, size) => metrics.batchSize.observe({ model }, size),
+    versions: {
+      cacheDir: config.MODEL_CACHE_DIR,
+      memoryBudgetBytes: config.MODEL_MEMORY_BUDGET_BYTES,
+      maxBytes: config.MAX_MODEL_BYTES,
+      fetchTimeoutMs: config.MODEL_FETCH_TIMEOUT_MS,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    },
   });
   metrics.recordModelLoad(models.list().length, models.failures);
   for (const failure of models.failures) logger.error("model not served", { ...failure });

@@ -1,10 +1,12 @@
 import type { DetectMessage } from "@common/contracts/detect-message";
 import type { DetectResult, ModelIdentity } from "@common/contracts/detect-result";
-import { type ErrorCode, type InferenceError, toInferenceError } from "../errors";
+import type { ClaimedModel, JobClaim } from "@common/contracts/job-claim";
+import { type ErrorCode, InferenceError, toInferenceError } from "../errors";
 import type { Logger } from "../log";
 import type { JobOutcome, Metrics } from "../metrics";
 import type { Detector } from "../model/detector";
 import type { ModelRegistry } from "../model/registry";
+import type { VersionLease } from "../model/version-cache";
 import type { CallbackOutcome, ClaimOutcome, EdgeClient } from "./edge-client";
 import { fetchImage, type ImageFetchOptions } from "./image-fetch";
 import { childSpan, formatTraceparent } from "./traceparent";
@@ -13,7 +15,8 @@ import { childSpan, formatTraceparent } from "./traceparent";
 export type MessageOutcome = { outcome: "ack" } | { outcome: "retry"; reason: string };
 
 export interface ProcessorDeps {
-  models: Pick<ModelRegistry, "get">;
+  /** The shipped models by name, and (`version`) owners' registry versions a claim names. */
+  models: Pick<ModelRegistry, "get"> & Partial<Pick<ModelRegistry, "version">>;
   edge: Pick<EdgeClient, "claim" | "postResult">;
   fetch: ImageFetchOptions;
   metrics: Metrics;
@@ -23,11 +26,13 @@ export interface ProcessorDeps {
 /** Errors that say nothing about the job itself: the message simply comes back later. */
 const BACKPRESSURE: ReadonlySet<ErrorCode> = new Set(["queue_full", "shutting_down"]);
 
-const identity = (detector: Detector): ModelIdentity => ({
-  name: detector.info.name,
-  version: detector.info.version,
-  sha256: detector.info.sha256,
-});
+/** The model a result names: a registry version by its name and number, a shipped model by its file. */
+const identity = (detector: Detector, version?: ClaimedModel): ModelIdentity =>
+  version
+    ? { name: version.name, version: String(version.version), sha256: version.sha256 }
+    : { name: detector.info.name, version: detector.info.version, sha256: detector.info.sha256 };
+
+type ClaimedJob = Extract<JobClaim, { outcome: "claimed" }>;
 
 /**
  * The one processing core behind both job sources: claim the job from the edge, fetch the image,
@@ -96,8 +101,9 @@ export class Processor {
       traceparent,
     };
     let detector: Detector | undefined;
+    let lease: VersionLease | undefined;
     try {
-      detector = this.deps.models.get(job.model);
+      ({ detector, lease } = await this.detectorFor(claimed.claim));
       const started = performance.now();
       const bytes = await fetchImage(job.image.url, job.image.sha256, this.deps.fetch);
       const fetchMs = performance.now() - started;
@@ -111,7 +117,7 @@ export class Processor {
           jobId: job.jobId,
           status: "succeeded",
           attempt,
-          model: identity(detector),
+          model: identity(detector, claimed.claim.registryModel),
           image: { width: found.width, height: found.height },
           detections: found.detections,
           timings: { ...found.timings, fetchMs, totalMs: found.timings.totalMs + fetchMs },
@@ -134,15 +140,32 @@ export class Processor {
       if (BACKPRESSURE.has(error.code)) {
         return { outcome: { outcome: "retry", reason: error.message }, jobOutcome: "retry" };
       }
-      return this.fail(job, attempt, error, detector, traceparent, log);
+      const model = detector && identity(detector, claimed.claim.registryModel);
+      return this.fail(job, attempt, error, model, traceparent, log);
+    } finally {
+      lease?.release();
     }
+  }
+
+  /** A shipped model by the job's name, or the owner's registry version its claim names (leased for this job only). */
+  private async detectorFor(claim: ClaimedJob): Promise<{ detector: Detector; lease?: VersionLease }> {
+    const { models } = this.deps;
+    if (claim.registryModel === undefined) return { detector: models.get(claim.job.model) };
+    if (models.version === undefined) {
+      throw new InferenceError(
+        "model_not_found",
+        `registry model versions are not served here (${claim.job.model})`,
+      );
+    }
+    const lease = await models.version(claim.registryModel);
+    return { detector: lease.detector, lease };
   }
 
   private async fail(
     job: DetectMessage,
     attempt: number,
     error: InferenceError,
-    detector: Detector | undefined,
+    model: ModelIdentity | undefined,
     traceparent: string,
     log: Record<string, unknown>,
   ): Promise<{ outcome: MessageOutcome; jobOutcome: JobOutcome }> {
@@ -154,7 +177,7 @@ export class Processor {
         status: "failed",
         attempt,
         error: { code: error.code, message: error.message, permanent: error.permanent },
-        ...(detector === undefined ? {} : { model: identity(detector) }),
+        ...(model === undefined ? {} : { model }),
       },
       traceparent,
     );

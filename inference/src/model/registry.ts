@@ -1,7 +1,9 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { ClaimedModel } from "@common/contracts/job-claim";
 import { InferenceError, toInferenceError } from "../errors";
 import { type Detector, type DetectorOptions, loadDetector } from "./detector";
+import { ModelVersionCache, type VersionCacheOptions, type VersionLease } from "./version-cache";
 
 export interface LoadFailure {
   file: string;
@@ -9,7 +11,10 @@ export interface LoadFailure {
   message: string;
 }
 
-/** Every `.onnx` model of one folder, each with its own session and batcher. */
+/**
+ * Every `.onnx` model of one folder (the shipped models), each with its own session and batcher,
+ * and, with `versions` set, owners' registry versions loaded on demand (`version-cache.ts`).
+ */
 export class ModelRegistry {
   private warmed = false;
 
@@ -17,6 +22,7 @@ export class ModelRegistry {
     private readonly detectors: Map<string, Detector>,
     readonly failures: LoadFailure[],
     private readonly defaultName: string | null,
+    private readonly versions: ModelVersionCache | null,
   ) {}
 
   /**
@@ -25,7 +31,7 @@ export class ModelRegistry {
    */
   static async load(
     dir: string,
-    options: DetectorOptions & { defaultModel?: string } = {},
+    options: DetectorOptions & { defaultModel?: string; versions?: VersionCacheOptions } = {},
   ): Promise<ModelRegistry> {
     let files: string[];
     try {
@@ -49,7 +55,20 @@ export class ModelRegistry {
     if (defaultName !== null && !detectors.has(defaultName)) {
       throw new InferenceError("model_not_found", `default model ${defaultName} is not in ${dir}`);
     }
-    return new ModelRegistry(detectors, failures, defaultName);
+    const { versions, defaultModel: _, ...detectorOptions } = options;
+    const cache = versions ? new ModelVersionCache(versions, detectorOptions, loadDetector) : null;
+    return new ModelRegistry(detectors, failures, defaultName, cache);
+  }
+
+  /** The registry version a claim names, loaded on demand; release the lease when the job is done. */
+  async version(model: ClaimedModel): Promise<VersionLease> {
+    if (this.versions === null) {
+      throw new InferenceError(
+        "model_not_found",
+        `registry model versions are not served here (${model.name})`,
+      );
+    }
+    return this.versions.acquire(model);
   }
 
   /** The named model; without a name (or with "default") the default model. */
@@ -87,6 +106,6 @@ export class ModelRegistry {
 
   async dispose(): Promise<void> {
     this.warmed = false;
-    await Promise.all(this.list().map((detector) => detector.dispose()));
+    await Promise.all([...this.list().map((detector) => detector.dispose()), this.versions?.dispose()]);
   }
 }
