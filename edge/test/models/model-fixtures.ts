@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { modelUploads, modelVersions } from "@db/schema";
 import { ModelUploadSchema, ModelVersionSchema, ReceivedUploadSchema } from "@edge/routes/models/schema";
@@ -9,10 +10,7 @@ import { eq } from "drizzle-orm";
 export const modelFile = async (name = "v8-dynamic") =>
   new Uint8Array(await readFile(`inference/test/fixtures/models/${name}.onnx`));
 
-export const sha256Hex = async (bytes: Uint8Array) =>
-  Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (b) =>
-    b.toString(16).padStart(2, "0"),
-  ).join("");
+export const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 const json = (auth: string) => ({ Authorization: auth, "Content-Type": "application/json" });
 
