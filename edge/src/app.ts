@@ -21,7 +21,9 @@ import { internalRouter } from "./routes/internal";
 import { exportsRouter, jobsRouter } from "./routes/jobs";
 import { meRouter } from "./routes/me";
 import { modelsRouter, modelUploadsRouter } from "./routes/models";
+import { internalTrainingsRouter } from "./routes/internal/trainings";
 import { reportsRouter } from "./routes/reports";
+import { trainingsRouter } from "./routes/trainings";
 import { webAppRouter } from "./routes/web-app";
 import { webhooksRouter } from "./routes/webhooks";
 import { wellKnownRouter } from "./routes/well-known";
@@ -66,11 +68,14 @@ export function createApp() {
   app.route("/v1/webhooks", webhooksRouter);
   // Hidden from the public OpenAPI document; the inference service is its only client.
   app.route("/internal/v1", internalRouter);
+  // The trainer service's calls (claim, items, progress, upload, finish).
+  app.route("/internal/v1", internalTrainingsRouter);
   app.route("/v1/images", imagesRouter);
   app.route("/v1/jobs", jobsRouter);
   app.route("/v1", exportsRouter);
   app.route("/v1/reports", reportsRouter);
   app.route("/v1/datasets", datasetsRouter);
+  app.route("/v1/trainings", trainingsRouter);
   app.route("/v1/models", modelsRouter);
   app.route("/v1/model-uploads", modelUploadsRouter);
 

@@ -236,6 +236,31 @@ export const configSchema = z.object({
   DATASET_MAX_BOXES_PER_IMAGE: positiveInt(1000),
 
   /**
+   * Training runs (docs/operations.md, Trainings). The bearer credential the trainer service
+   * presents to `/internal/v1/trainings/*` (claim, items, progress, upload, finish); unset, no
+   * trainer is admitted and runs stay queued.
+   */
+  TRAINER_CALLBACK_TOKEN: z.string().min(16).optional(),
+  /** Most epochs one run may ask for. */
+  TRAINING_MAX_EPOCHS: positiveInt(300),
+  /** Largest training input size (`imgsz`, a multiple of 32) and tile size (`tileSize`). */
+  TRAINING_MAX_IMGSZ: positiveInt(1280),
+  TRAINING_MAX_TILE_SIZE: positiveInt(4096),
+  /** Images per optimiser step the trainer uses. */
+  TRAINING_BATCH: positiveInt(16),
+  /** Runs one owner may have queued or running at once; beyond: 429 quota_exceeded. */
+  TRAINING_MAX_ACTIVE_PER_OWNER: positiveInt(2),
+  /** Dataset items per page of the trainer's `items` call. */
+  TRAINING_ITEMS_PAGE_SIZE: positiveInt(500),
+  /**
+   * A run `running` with no claim or progress report for this long has lost its trainer: the
+   * sweeper queues it again (a new attempt), or fails it `trainer_lost` after TRAINING_MAX_ATTEMPTS.
+   * One epoch must report within it.
+   */
+  TRAINING_STUCK_AFTER_SECONDS: positiveInt(3600),
+  TRAINING_MAX_ATTEMPTS: positiveInt(3),
+
+  /**
    * Largest model file a version upload may carry (the signed `PUT`, streamed to R2 while its
    * sha256 is computed, then read back once to check that it is a detection model).
    */

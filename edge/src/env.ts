@@ -5,6 +5,7 @@ import type { Config } from "./config";
 import type { JobEventsRpc, RateLimiterRpc } from "./durable-objects";
 import type { RequestBody } from "./middleware/request-body";
 import type { TraceContext } from "./middleware/trace-context";
+import type { TrainingEventsRpc } from "./trainings/events";
 
 /** Bindings declared in wrangler.toml, plus the string vars and secrets read by `readConfig`. */
 export type Bindings = {
@@ -15,6 +16,9 @@ export type Bindings = {
   ASSETS: Fetcher;
   RATE_LIMITER: DurableObjectNamespace<RateLimiterRpc>;
   JOB_EVENTS: DurableObjectNamespace<JobEventsRpc>;
+  /** One object per training run: its event streams (edge/src/trainings/events.ts). */
+  TRAINING_EVENTS: DurableObjectNamespace<TrainingEventsRpc>;
+  TRAIN_QUEUE: Queue<unknown>;
   /** Workers Analytics Engine dataset: requests by route and status, job outcomes (edge/src/metrics/). */
   METRICS: AnalyticsEngineDataset;
 } & { [K in keyof Config]?: string };

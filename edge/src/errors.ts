@@ -69,6 +69,8 @@ const apiOnlyStatus = {
   dataset_class_unknown: 422,
   dataset_image_missing: 422,
   dataset_empty: 422,
+  // Training runs.
+  training_finished: 409,
   // Model versions: an upload that fails verification, and a promotion its gate refuses.
   model_too_large: 413,
   model_checksum_mismatch: 422,

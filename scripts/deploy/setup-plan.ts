@@ -1,4 +1,5 @@
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
+import { TRAIN_PULL_CONSUMER } from "@common/contracts/train-pull-consumer";
 import type { Environment } from "./wrangler-environments";
 
 /** A wrangler command line, program name first. */
@@ -26,13 +27,20 @@ export type Step =
 /** Placeholder, in `create` of the secrets step, for the temporary file wrangler uploads. */
 export const SECRETS_FILE_ARG = "<temporary secrets file>";
 
-/** The command that adds the HTTP pull consumer of `detect`, its settings from the shared contract. */
-export function pullConsumerCommand(env: Environment): Argv {
-  const deadLetterQueue = `${DETECT_PULL_CONSUMER.deadLetterQueue}${env.queueSuffix}`;
+/** The queues pulled over HTTP, each with its consumer's settings from its shared contract. */
+const PULLED = {
+  detect: { queue: (env: Environment) => env.detectQueue, settings: DETECT_PULL_CONSUMER },
+  train: { queue: (env: Environment) => env.trainQueue, settings: TRAIN_PULL_CONSUMER },
+} as const;
+export type PulledQueue = keyof typeof PULLED;
+
+/** The command that adds the HTTP pull consumer of `detect` (or `train`), its settings from the shared contract. */
+export function pullConsumerCommand(env: Environment, pulled: PulledQueue = "detect"): Argv {
+  const { settings } = PULLED[pulled];
+  const queue = PULLED[pulled].queue(env);
+  const deadLetterQueue = `${settings.deadLetterQueue}${env.queueSuffix}`;
   if (!env.queues.includes(deadLetterQueue)) {
-    throw new Error(
-      `[env.${env.name}] has no queue "${deadLetterQueue}" for the dead letters of ${env.detectQueue}`,
-    );
+    throw new Error(`[env.${env.name}] has no queue "${deadLetterQueue}" for the dead letters of ${queue}`);
   }
   return [
     "wrangler",
@@ -40,13 +48,13 @@ export function pullConsumerCommand(env: Environment): Argv {
     "consumer",
     "http",
     "add",
-    env.detectQueue,
+    queue,
     "--batch-size",
-    String(DETECT_PULL_CONSUMER.batchSize),
+    String(settings.batchSize),
     "--message-retries",
-    String(DETECT_PULL_CONSUMER.maxRetries),
+    String(settings.maxRetries),
     "--visibility-timeout-secs",
-    String(DETECT_PULL_CONSUMER.visibilityTimeoutSeconds),
+    String(settings.visibilityTimeoutSeconds),
     "--dead-letter-queue",
     deadLetterQueue,
   ];
@@ -54,7 +62,7 @@ export function pullConsumerCommand(env: Environment): Argv {
 
 /**
  * Everything `npm run deploy:setup` does for an environment, in order: the bucket, every queue
- * (dead-letter queues included), the pull consumer of `detect`, then the secrets.
+ * (dead-letter queues included), the pull consumers of `detect` and `train`, then the secrets.
  */
 export function setupSteps(env: Environment, secretNames: string[]): Step[] {
   const buckets = env.buckets.map(
@@ -77,12 +85,15 @@ export function setupSteps(env: Environment, secretNames: string[]): Step[] {
   return [
     ...buckets,
     ...queues,
-    {
-      kind: "pull-consumer",
-      name: env.detectQueue,
-      check: ["wrangler", "queues", "info", env.detectQueue],
-      create: pullConsumerCommand(env),
-    },
+    ...(Object.keys(PULLED) as PulledQueue[]).map((pulled): Step => {
+      const name = PULLED[pulled].queue(env);
+      return {
+        kind: "pull-consumer",
+        name,
+        check: ["wrangler", "queues", "info", name],
+        create: pullConsumerCommand(env, pulled),
+      };
+    }),
     {
       kind: "secrets",
       names: generateJwtKeysIfMissing ? [...secretNames, "JWT_KEYS"] : secretNames,

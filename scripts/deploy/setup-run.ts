@@ -42,14 +42,14 @@ async function exists(exec: Exec, argv: Argv): Promise<boolean> {
   throw new CommandFailed(argv, result);
 }
 
-/** Whether `detect` already has its HTTP pull consumer; another kind of consumer is an error. */
+/** Whether `detect` (`train`) already has its HTTP pull consumer; another kind of consumer is an error. */
 async function hasPullConsumer(exec: Exec, step: Extract<Step, { kind: "pull-consumer" }>): Promise<boolean> {
   const result = await exec(step.check);
   if (result.code !== 0) throw new CommandFailed(step.check, result);
   if (/HTTP Pull Consumer/i.test(result.output)) return true;
   if (/Number of Consumers:\s*0\b/.test(result.output)) return false;
   throw new Error(
-    `${step.name} has a consumer that is not an HTTP pull consumer; a queue has one consumer, and inference pulls this one. Remove it (wrangler queues consumer remove) and run again.`,
+    `${step.name} has a consumer that is not an HTTP pull consumer; a queue has one consumer, and a service (inference, the trainer) pulls this one. Remove it (wrangler queues consumer remove) and run again.`,
   );
 }
 

@@ -2,6 +2,8 @@ import type { WranglerConfig, WranglerSection } from "../local-stack/wrangler-co
 
 /** The producer binding of the queue inference pulls (`detect`). */
 export const DETECT_QUEUE_BINDING = "DETECT_QUEUE";
+/** The producer binding of the queue the trainer service pulls (`train`). */
+export const TRAIN_QUEUE_BINDING = "TRAIN_QUEUE";
 
 /** What one deployed environment is made of, all names as wrangler.toml gives them. */
 export type Environment = {
@@ -14,6 +16,7 @@ export type Environment = {
   /** Every queue the environment produces to, consumes or dead-letters into. */
   queues: string[];
   detectQueue: string;
+  trainQueue: string;
 };
 
 /** Every queue a section names: producers, consumers and their dead-letter queues, each once. */
@@ -39,6 +42,8 @@ export function environment(config: WranglerConfig, name: string): Environment {
   }
   const detect = section.queues.producers.find((p) => p.binding === DETECT_QUEUE_BINDING);
   if (!detect) throw new Error(`[env.${name}] has no ${DETECT_QUEUE_BINDING} producer`);
+  const train = section.queues.producers.find((p) => p.binding === TRAIN_QUEUE_BINDING);
+  if (!train) throw new Error(`[env.${name}] has no ${TRAIN_QUEUE_BINDING} producer`);
   return {
     name,
     workerName: section.name ?? `${config.name}-${name}`,
@@ -46,5 +51,6 @@ export function environment(config: WranglerConfig, name: string): Environment {
     buckets: [...new Set(section.r2_buckets.map((b) => b.bucket_name))],
     queues: sectionQueues(section),
     detectQueue: detect.queue,
+    trainQueue: train.queue,
   };
 }

@@ -1,4 +1,5 @@
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
+import { TRAIN_PULL_CONSUMER } from "@common/contracts/train-pull-consumer";
 import { type LocalQueuesApi, startLocalQueuesApi } from "./queues-api";
 
 /**
@@ -6,6 +7,7 @@ import { type LocalQueuesApi, startLocalQueuesApi } from "./queues-api";
  * Cloudflare over HTTP, so wrangler.toml has no Worker consumer for it. `npm run dev` and every
  * test Worker run the dev entry (`dev-worker.ts`), whose Worker consumer of `detect` forwards each
  * batch to a local Queues API (`queues-api.ts`), where inference pulls it with the production code.
+ * `train` takes the same road to the trainer service.
  */
 export type WranglerQueueConsumer = {
   queue: string;
@@ -27,6 +29,19 @@ export const devDetectConsumer = {
   dead_letter_queue: "detect-dlq",
 } as const satisfies WranglerQueueConsumer;
 
+/** The dev entry's Worker consumer of `train`: forwards each run's message to the local Queues API. */
+export const devTrainConsumer = {
+  queue: "train",
+  max_batch_size: 10,
+  max_batch_timeout: 0,
+  max_retries: 5,
+  dead_letter_queue: "train-dlq",
+} as const satisfies WranglerQueueConsumer;
+
+/** The queues the dev entry forwards to the local Queues API, each with its dead-letter queue's producer. */
+export const devForwardedQueues = { detect: "DETECT_DLQ", train: "TRAIN_DLQ" } as const;
+export type ForwardedQueue = keyof typeof devForwardedQueues;
+
 function tomlValue(value: string | number): string {
   return typeof value === "number" ? String(value) : JSON.stringify(value);
 }
@@ -34,16 +49,18 @@ function tomlValue(value: string | number): string {
 /** The local stack's entry module: the production one plus the local queue glue. */
 export const devWorkerEntry = "scripts/local-stack/dev-worker.ts";
 
-/** Where the dev entry takes the local Queues API's dead letters of `detect`. */
-export const DEAD_LETTER_PATH = "/__local/queues/detect/dead-letters";
+/** Where the dev entry takes the local Queues API's dead letters of `detect` (or `train`). */
+export const deadLetterPath = (queue: ForwardedQueue) => `/__local/queues/${queue}/dead-letters`;
+export const DEAD_LETTER_PATH = deadLetterPath("detect");
 
 /**
- * The local Queues API's dead-letter queue for `detect`: its spent messages go to the Worker's
- * dev entry, which puts them on `detect-dlq`. A refusal throws, so the API keeps and re-offers them.
+ * The local Queues API's dead-letter queue for `detect` (or `train`): its spent messages go to the
+ * Worker's dev entry, which puts them on `detect-dlq` (`train-dlq`). A refusal throws, so the API
+ * keeps and re-offers them.
  */
-export function deadLettersToWorker(edgeOrigin: string, token: string) {
+export function deadLettersToWorker(edgeOrigin: string, token: string, queue: ForwardedQueue = "detect") {
   return async (messages: Array<{ body: unknown }>): Promise<void> => {
-    const response = await fetch(`${edgeOrigin}${DEAD_LETTER_PATH}`, {
+    const response = await fetch(`${edgeOrigin}${deadLetterPath(queue)}`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ messages }),
@@ -67,17 +84,26 @@ export type LocalDetectQueue = {
     INFERENCE_CF_QUEUE_ID: string;
     INFERENCE_CF_API_TOKEN: string;
   };
+  /** The trainer service's settings to pull `train` from it. */
+  trainerEnv: {
+    TRAINER_CF_API_BASE: string;
+    TRAINER_CF_ACCOUNT_ID: string;
+    TRAINER_CF_QUEUE_ID: string;
+    TRAINER_CF_API_TOKEN: string;
+  };
 };
 
 /**
- * What Cloudflare Queues is for `detect` in production, locally: the pull API inference leases
- * from, dead-lettering after `maxRetries` (production's by default) onto the Worker's `detect-dlq`
- * through the dev entry at `edgeOrigin`.
+ * What Cloudflare Queues is for `detect` and `train` in production, locally: the pull API
+ * inference and the trainer lease from, dead-lettering after `maxRetries` (`trainMaxRetries`;
+ * production's by default) onto the Worker's `detect-dlq` (`train-dlq`) through the dev entry at
+ * `edgeOrigin`.
  */
 export function startLocalDetectQueue(options: {
   port: number;
   edgeOrigin: string;
   maxRetries?: number;
+  trainMaxRetries?: number;
 }): LocalDetectQueue {
   const token = crypto.randomUUID();
   const api = startLocalQueuesApi({
@@ -88,6 +114,10 @@ export function startLocalDetectQueue(options: {
       detect: {
         maxRetries: options.maxRetries ?? DETECT_PULL_CONSUMER.maxRetries,
         deadLetter: deadLettersToWorker(options.edgeOrigin, token),
+      },
+      train: {
+        maxRetries: options.trainMaxRetries ?? TRAIN_PULL_CONSUMER.maxRetries,
+        deadLetter: deadLettersToWorker(options.edgeOrigin, token, "train"),
       },
     },
   });
@@ -104,24 +134,38 @@ export function startLocalDetectQueue(options: {
       INFERENCE_CF_QUEUE_ID: "detect",
       INFERENCE_CF_API_TOKEN: token,
     },
+    trainerEnv: {
+      TRAINER_CF_API_BASE: api.apiBase,
+      TRAINER_CF_ACCOUNT_ID: LOCAL_QUEUES_ACCOUNT,
+      TRAINER_CF_QUEUE_ID: "train",
+      TRAINER_CF_API_TOKEN: token,
+    },
   };
 }
 
-/** Producers only the dev entry uses: dead letters of the local Queues API go onto `detect-dlq`. */
-export const devQueueProducers = [{ binding: "DETECT_DLQ", queue: "detect-dlq" }] as const;
+/** Producers only the dev entry uses: dead letters of the local Queues API go onto `detect-dlq` and `train-dlq`. */
+export const devQueueProducers = [
+  { binding: "DETECT_DLQ", queue: "detect-dlq" },
+  { binding: "TRAIN_DLQ", queue: "train-dlq" },
+] as const;
 
 /**
  * wrangler.toml as `wrangler dev --config` reads it for the local stack: the dev entry module,
- * its extra producer, and the Worker consumer of `detect`.
+ * its extra producers, and the Worker consumers of `detect` and `train`.
  */
 export function withDevConsumer(
   wranglerToml: string,
   consumer: WranglerQueueConsumer = devDetectConsumer,
 ): string {
-  const lines = Object.entries(consumer).map(([key, value]) => `${key} = ${tomlValue(value)}`);
+  const consumers = [consumer, devTrainConsumer].map(
+    (c) =>
+      `[[queues.consumers]]\n${Object.entries(c)
+        .map(([key, value]) => `${key} = ${tomlValue(value)}`)
+        .join("\n")}`,
+  );
   const producers = devQueueProducers.map(
     (p) => `[[queues.producers]]\nbinding = ${tomlValue(p.binding)}\nqueue = ${tomlValue(p.queue)}`,
   );
   const withEntry = wranglerToml.replace(/^main = .*$/m, `main = ${tomlValue(devWorkerEntry)}`);
-  return `${withEntry.trimEnd()}\n\n# Generated by scripts/dev.ts: the local queue glue (see ${devWorkerEntry}).\n${producers.join("\n\n")}\n\n[[queues.consumers]]\n${lines.join("\n")}\n`;
+  return `${withEntry.trimEnd()}\n\n# Generated by scripts/dev.ts: the local queue glue (see ${devWorkerEntry}).\n${producers.join("\n\n")}\n\n${consumers.join("\n\n")}\n`;
 }

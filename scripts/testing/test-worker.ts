@@ -7,6 +7,7 @@ import { freePort } from "../local-stack/ports";
 import {
   devDetectConsumer,
   devQueueProducers,
+  devTrainConsumer,
   devWorkerEntry,
   type LocalDetectQueue,
   startLocalDetectQueue,
@@ -21,13 +22,13 @@ import { workerBundle } from "./worker-bundle";
 /** First use builds the Worker and starts PostgreSQL: allow for a slow, busy machine. */
 export const STARTUP_TIMEOUT_MS = 120_000;
 
-/** wrangler.toml's consumers plus the dev entry's `detect` forwarder, with test overrides. */
+/** wrangler.toml's consumers plus the dev entry's `detect` and `train` forwarders, with test overrides. */
 function queueConsumers(
   configured: WranglerQueueConsumer[],
   overrides: TestWorkerOptions["queueConsumers"] = {},
 ): NonNullable<MiniflareOptions["queueConsumers"]> {
   return Object.fromEntries(
-    [...configured, devDetectConsumer].map((consumer) => {
+    [...configured, devDetectConsumer, devTrainConsumer].map((consumer) => {
       const merged = { ...consumer, ...overrides[consumer.queue] };
       return [
         merged.queue,
@@ -92,8 +93,10 @@ export type TestWorker = {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   mf: Miniflare;
   databaseUrl: string;
-  /** The local Queues API the Worker forwards `detect` to, where inference pulls it. */
+  /** The local Queues API the Worker forwards `detect` and `train` to, where inference and the trainer pull them. */
   detectQueue: LocalDetectQueue;
+  /** The credential a trainer presents to `/internal/v1/trainings/*` (`TRAINER_CALLBACK_TOKEN`). */
+  trainerCallbackToken: string;
   /** Direct database access for arranging and asserting state. */
   db: ReturnType<typeof createDb>["db"];
   /** The local stand-in of R2's S3 API, when the Worker was started with `r2S3`. */
@@ -113,6 +116,8 @@ export type TestWorkerOptions = {
   port?: number;
   /** Deliveries of a `detect` message after the first before it is dead-lettered (default: production's). */
   detectMaxRetries?: number;
+  /** The same for `train` messages. */
+  trainMaxRetries?: number;
   /** Per-queue Worker consumer settings over wrangler.toml's (e.g. short batch timeouts, fewer retries). */
   queueConsumers?: Record<string, Partial<Omit<WranglerQueueConsumer, "queue">>>;
   /** Another SQL-over-HTTP endpoint (e.g. a smaller pool) instead of the run's shared one. */
@@ -164,7 +169,9 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     port: queuePort,
     edgeOrigin: origin,
     ...(options.detectMaxRetries === undefined ? {} : { maxRetries: options.detectMaxRetries }),
+    ...(options.trainMaxRetries === undefined ? {} : { trainMaxRetries: options.trainMaxRetries }),
   });
+  const trainerCallbackToken = `trainer-${crypto.randomUUID()}`;
 
   const mf = new Miniflare({
     ...(await miniflareOptions(
@@ -179,6 +186,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
         INFERENCE_EDGE_URL: origin,
         INFERENCE_CALLBACK_TOKEN: secrets.callbackToken,
         OPERATIONS_TOKEN: secrets.operationsToken,
+        TRAINER_CALLBACK_TOKEN: trainerCallbackToken,
         IMAGE_URL_SIGNING_KEY: secrets.imageUrlSigningKey,
         ...detectQueue.workerVars,
         ...r2S3?.vars,
@@ -200,6 +208,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     origin,
     databaseUrl: database.url,
     detectQueue,
+    trainerCallbackToken,
     db: database.db,
     ...(r2S3 ? { r2S3 } : {}),
     dispose: async () => {

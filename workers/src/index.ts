@@ -5,6 +5,7 @@ import { handleScheduled } from "./scheduled";
 
 export { JobEvents } from "./job-events/durable-object";
 export { RateLimiter } from "./rate-limiter/durable-object";
+export { TrainingEvents } from "./training-events/durable-object";
 
 const app = createApp();
 

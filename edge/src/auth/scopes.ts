@@ -6,6 +6,8 @@ export const scopes = [
   "jobs:write",
   "datasets:read",
   "datasets:write",
+  "trainings:read",
+  "trainings:write",
   "admin",
 ] as const;
 export type Scope = (typeof scopes)[number];
@@ -17,6 +19,8 @@ export const userScopes: readonly Scope[] = [
   "jobs:write",
   "datasets:read",
   "datasets:write",
+  "trainings:read",
+  "trainings:write",
 ];
 
 export type Role = "user" | "admin";

@@ -149,7 +149,16 @@ describe("GET /v1/me", () => {
     expect(await readBody(response, MeSchema.strict())).toEqual({
       user: expect.objectContaining({ id: user.id, email: user.email, role: "user" }),
       authenticatedWith: "token",
-      scopes: ["images:read", "images:write", "jobs:read", "jobs:write", "datasets:read", "datasets:write"],
+      scopes: [
+        "images:read",
+        "images:write",
+        "jobs:read",
+        "jobs:write",
+        "datasets:read",
+        "datasets:write",
+        "trainings:read",
+        "trainings:write",
+      ],
     });
   });
 

@@ -55,6 +55,8 @@ describe("wrangler environments", () => {
       const env = environment(config, name);
       expect(env.queues.sort()).toEqual(sectionQueues(config).map(suffixed(suffix)).sort());
       expect(env.detectQueue).toBe(`detect${suffix}`);
+      expect(env.trainQueue).toBe(`train${suffix}`);
+      expect(env.queues).toContain(`train-dlq${suffix}`);
     });
   }
 

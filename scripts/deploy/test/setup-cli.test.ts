@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
+import { TRAIN_PULL_CONSUMER } from "@common/contracts/train-pull-consumer";
 import { repoRoot } from "../../local-stack/settings";
 import { readWranglerConfig } from "../../local-stack/wrangler-config";
 import { environment } from "../wrangler-environments";
@@ -50,6 +51,11 @@ describe("deploy:setup --plan", () => {
       `create  wrangler queues consumer http add detect-staging --batch-size ${DETECT_PULL_CONSUMER.batchSize} ` +
         `--message-retries ${DETECT_PULL_CONSUMER.maxRetries} ` +
         `--visibility-timeout-secs ${DETECT_PULL_CONSUMER.visibilityTimeoutSeconds} --dead-letter-queue detect-dlq-staging`,
+    );
+    expect(lines).toContain(
+      `create  wrangler queues consumer http add train-staging --batch-size ${TRAIN_PULL_CONSUMER.batchSize} ` +
+        `--message-retries ${TRAIN_PULL_CONSUMER.maxRetries} ` +
+        `--visibility-timeout-secs ${TRAIN_PULL_CONSUMER.visibilityTimeoutSeconds} --dead-letter-queue train-dlq-staging`,
     );
     expect(lines).toContain("upload  wrangler secret bulk <temporary secrets file> --env staging");
     expect(lines).toContain(

@@ -19,7 +19,14 @@ function fakeAccount(initial: {
 }) {
   const buckets = new Set(initial.buckets ?? []);
   const queues = new Set(initial.queues ?? []);
-  const consumers = new Map<string, string>(initial.pullConsumer ? [["detect-staging", "http_pull"]] : []);
+  const consumers = new Map<string, string>(
+    initial.pullConsumer
+      ? [
+          ["detect-staging", "http_pull"],
+          ["train-staging", "http_pull"],
+        ]
+      : [],
+  );
   const secrets = new Set(initial.secrets ?? []);
   const commands: string[][] = [];
   const uploads: Array<Record<string, string>> = [];
@@ -96,8 +103,9 @@ describe("deploy:setup against an account", () => {
       ]),
     );
     expect(account.consumers.get("detect-staging")).toBe("http_pull");
-    // The bucket, each queue, the pull consumer.
-    const resources = 1 + env.queues.length + 1;
+    expect(account.consumers.get("train-staging")).toBe("http_pull");
+    // The bucket, each queue, the pull consumers of detect and train.
+    const resources = 1 + env.queues.length + 2;
     expect(report.filter((line) => line.startsWith("created: "))).toHaveLength(resources);
     // The upload carried the file's values and a freshly generated signing key.
     expect(account.uploads).toHaveLength(1);

@@ -5,14 +5,17 @@ import type { Bindings } from "@edge/env";
 import type { HandlerContext } from "./context";
 import { handleDetectDeadLetters } from "./detect-dead-letter";
 import { failDeadReports, renderReports } from "./report-render";
+import { handleTrainDeadLetters } from "./train-dead-letter";
 import { deliverWebhooks, failDeadWebhooks } from "./webhook-delivery";
 
 /**
  * Queue names as in wrangler.toml's top level; an environment's queues carry its
- * `QUEUE_NAME_SUFFIX` on top. `detect` has no Worker consumer: the inference service pulls it.
+ * `QUEUE_NAME_SUFFIX` on top. `detect` and `train` have no Worker consumer: the inference and
+ * trainer services pull them.
  */
 const handlers: Record<string, (batch: MessageBatch<unknown>, ctx: HandlerContext) => Promise<void>> = {
   "detect-dlq": handleDetectDeadLetters,
+  "train-dlq": handleTrainDeadLetters,
   webhooks: deliverWebhooks,
   "webhooks-dlq": failDeadWebhooks,
   reports: renderReports,

@@ -1,6 +1,9 @@
-import { images, jobs, reports, webhookDeliveries } from "@db/schema";
+import { images, jobs, reports, trainings, webhookDeliveries } from "@db/schema";
 import { detectMessage, enqueueDetect, queuedImageColumns } from "@edge/jobs/queue-messages";
 import { enqueueReport } from "@edge/reports/report-message";
+import { trainerSilent } from "@edge/trainings/claim";
+import { publishTraining } from "@edge/trainings/events";
+import { enqueueTrain, trainMessage } from "@edge/trainings/queue-messages";
 import { enqueueDeliveries } from "@edge/webhooks/deliveries";
 import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { HandlerContext } from "../queues/context";
@@ -35,6 +38,8 @@ const ORPHAN_SCANS: OrphanScan[] = [
 export type SweepReport = {
   requeuedJobs: number;
   requeuedReports: number;
+  requeuedTrainings: number;
+  failedTrainings: number;
   resentDeliveries: number;
   examinedObjects: number;
   deletedObjects: number;
@@ -48,6 +53,7 @@ export type SweepReport = {
 export async function sweep(ctx: HandlerContext): Promise<SweepReport> {
   const requeuedJobs = await requeueStuckJobs(ctx);
   const requeuedReports = await requeueStuckReports(ctx);
+  const trainingSweep = await sweepStuckTrainings(ctx);
   const resentDeliveries = await resendLostDeliveries(ctx);
   let examined = 0;
   let deleted = 0;
@@ -59,6 +65,8 @@ export async function sweep(ctx: HandlerContext): Promise<SweepReport> {
   const report = {
     requeuedJobs,
     requeuedReports,
+    requeuedTrainings: trainingSweep.requeued,
+    failedTrainings: trainingSweep.failed,
     resentDeliveries,
     examinedObjects: examined,
     deletedObjects: deleted,
@@ -134,6 +142,55 @@ async function requeueStuckReports({ config, db, env, logger }: HandlerContext):
   await Promise.all(claimed.map((report) => enqueueReport(env.REPORT_QUEUE, report.id)));
   logger.warn("stuck reports re-enqueued", { reportIds: claimed.map((report) => report.id) });
   return claimed.length;
+}
+
+/**
+ * Training runs `running` whose trainer has not reported (claim or epoch) for
+ * `TRAINING_STUCK_AFTER_SECONDS`: a killed trainer whose message would otherwise come back only
+ * after its 12-hour lease. Below `TRAINING_MAX_ATTEMPTS` claims the run goes back to `queued` with
+ * a fresh message (its old attempt's reports are stale once claimed again); at the bound it fails
+ * `trainer_lost`. Never left running. Claimed with SKIP LOCKED, as jobs are.
+ */
+async function sweepStuckTrainings({ config, db, env, logger }: HandlerContext) {
+  const stuck = (retry: boolean) =>
+    db
+      .select({ id: trainings.id })
+      .from(trainings)
+      .where(
+        and(
+          eq(trainings.status, "running"),
+          trainerSilent(config),
+          retry
+            ? lt(trainings.attempts, config.TRAINING_MAX_ATTEMPTS)
+            : sql`${trainings.attempts} >= ${config.TRAINING_MAX_ATTEMPTS}`,
+        ),
+      )
+      .limit(config.SWEEP_MAX_JOBS)
+      .for("update", { skipLocked: true });
+  const requeued = await db
+    .update(trainings)
+    .set({ status: "queued", heartbeatAt: null, enqueuedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(inArray(trainings.id, stuck(true)), eq(trainings.status, "running")))
+    .returning();
+  const failed = await db
+    .update(trainings)
+    .set({
+      status: "failed",
+      errorCode: "trainer_lost",
+      error: sql`${`no progress reported for ${config.TRAINING_STUCK_AFTER_SECONDS} s after `}::text || ${trainings.attempts}::text || ' attempt(s)'`,
+      finishedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(inArray(trainings.id, stuck(false)), eq(trainings.status, "running")))
+    .returning();
+  for (const run of [...requeued, ...failed]) await publishTraining(env, run, logger);
+  if (requeued.length > 0) {
+    // A failed send leaves them queued; their old message, redelivered after its lease, claims them.
+    await enqueueTrain(env.TRAIN_QUEUE, requeued.map(trainMessage));
+    logger.warn("stuck trainings re-enqueued", { trainingIds: requeued.map((run) => run.id) });
+  }
+  if (failed.length > 0) logger.warn("stuck trainings failed", { trainingIds: failed.map((run) => run.id) });
+  return { requeued: requeued.length, failed: failed.length };
 }
 
 /** Deliveries recorded with their job but never attempted: their enqueue was lost. */

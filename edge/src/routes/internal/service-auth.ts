@@ -21,7 +21,7 @@ async function secretsEqual(a: string, b: string): Promise<boolean> {
 }
 
 /** The bearer credentials of `/internal/v1/*`, each named for the calls it protects. */
-export type ServiceCredential = "INFERENCE_CALLBACK_TOKEN" | "OPERATIONS_TOKEN";
+export type ServiceCredential = "INFERENCE_CALLBACK_TOKEN" | "OPERATIONS_TOKEN" | "TRAINER_CALLBACK_TOKEN";
 
 /**
  * Admits a caller presenting `Authorization: Bearer <credential>`: the inference service's
@@ -33,7 +33,9 @@ export type ServiceCredential = "INFERENCE_CALLBACK_TOKEN" | "OPERATIONS_TOKEN";
 export function serviceAuth(credential: ServiceCredential) {
   return createMiddleware<AppEnv>(async function serviceAuthMiddleware(c, next) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-    if (!match?.[1] || !(await secretsEqual(match[1], c.var.config[credential]))) {
+    // An optional credential that is not configured admits nobody.
+    const expected = c.var.config[credential];
+    if (!match?.[1] || expected === undefined || !(await secretsEqual(match[1], expected))) {
       throw new ApiError("unauthorized", "A valid service credential is required", {
         headers: { "WWW-Authenticate": 'Bearer realm="defect-detection-internal"' },
       });
