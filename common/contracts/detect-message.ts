@@ -21,9 +21,14 @@ export const DetectParamsSchema = z.object({
 });
 export type DetectParams = z.infer<typeof DetectParamsSchema>;
 
-/** Body of a message on the `detect` queue (version 1). */
+/**
+ * Body of a job's message on the `detect` queue (version 1). `kind` tells it from the queue's
+ * other kinds of work (`QueueMessageSchema`); absent means `detect`, so messages from before kinds
+ * existed keep their meaning, and an older service still reads a job message that names it.
+ */
 export const DetectMessageSchema = z.object({
   version: z.literal(1),
+  kind: z.literal("detect").optional(),
   jobId: z.uuid(),
   image: z.object({
     id: z.uuid(),
@@ -41,3 +46,26 @@ export const DetectMessageSchema = z.object({
   enqueuedAt: z.iso.datetime(),
 });
 export type DetectMessage = z.infer<typeof DetectMessageSchema>;
+
+/**
+ * An evaluation of a registry version on the `detect` queue (version 1). Like a training message it
+ * names the work only: the service claims it (`./evaluation.ts`) and gets the validation items and
+ * both models from the answer, with freshly signed URLs.
+ */
+export const EvaluateMessageSchema = z.object({
+  version: z.literal(1),
+  kind: z.literal("evaluate"),
+  evaluationId: z.uuid(),
+  /** W3C traceparent of the request that created the version. */
+  traceparent: z.string(),
+  enqueuedAt: z.iso.datetime(),
+});
+export type EvaluateMessage = z.infer<typeof EvaluateMessageSchema>;
+
+/**
+ * Everything the `detect` queue carries, told apart by `kind`. Evaluations share the queue with
+ * jobs because they run on the same service, models and pipeline, pulled by the same consumer
+ * with the same retries and dead-letter queue.
+ */
+export const QueueMessageSchema = z.discriminatedUnion("kind", [DetectMessageSchema, EvaluateMessageSchema]);
+export type QueueMessage = z.infer<typeof QueueMessageSchema>;

@@ -42,6 +42,12 @@ export const JobClaimSchema = z.discriminatedUnion("outcome", [
      * service from before the registry still reads claims (and refuses `name@N` as unknown).
      */
     registryModel: ClaimedModelSchema.optional(),
+    /**
+     * Present when the job was picked for a shadow run (`./shadow-result.ts`): after the job's own
+     * result the service also runs this version on the image and reports it apart. Optional, so
+     * an older service simply runs the job alone.
+     */
+    shadowModel: ClaimedModelSchema.optional(),
   }),
   z.object({ outcome: z.literal("finished") }),
 ]);

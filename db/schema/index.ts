@@ -1,5 +1,6 @@
 export * from "./credentials";
 export * from "./datasets";
+export * from "./evaluations";
 export * from "./idempotency";
 export * from "./images";
 export * from "./jobs";
