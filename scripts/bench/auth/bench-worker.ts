@@ -3,6 +3,7 @@
  * so each cost can be measured against a baseline route in the same Worker.
  */
 
+import { keyRing, verifyAccessToken } from "@edge/auth/access-tokens";
 import { hashPassword } from "@edge/auth/passwords";
 import type { Bindings } from "@edge/env";
 import { authenticate } from "@edge/middleware/authenticate";
@@ -16,8 +17,8 @@ import { createRouter } from "@edge/openapi";
 import { sql } from "drizzle-orm";
 import { requestId } from "hono/request-id";
 
-export { JobEvents } from "@workers/job-events/durable-object";
-export { RateLimiter } from "@workers/rate-limiter/durable-object";
+// Every Durable Object class the Worker's configuration binds, whichever they are.
+export * from "@workers/index";
 
 const app = createRouter();
 app.use(requestId(), loadConfig(), traceContext(), requestLog());
@@ -25,6 +26,17 @@ app.onError(errorHandler);
 app.get("/baseline", database(), (c) => c.body(null, 204));
 app.get("/database", database(), async (c) => {
   await c.var.db.execute(sql`select 1`);
+  return c.body(null, 204);
+});
+app.get("/jwt-verify", async (c) => {
+  const { config } = c.var;
+  const token = c.req.header("Authorization")?.replace(/^Bearer\s+/i, "") ?? "";
+  const settings = {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  };
+  await verifyAccessToken(await keyRing(config.JWT_KEYS), settings, token);
   return c.body(null, 204);
 });
 app.get("/authenticated", database(), authenticate(), (c) => c.body(null, 204));
