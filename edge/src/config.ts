@@ -61,6 +61,17 @@ export const configSchema = z.object({
   RATE_LIMIT_AUTH_ACCOUNT: rateLimit("5/60s"),
   RATE_LIMIT_READ: rateLimit("600/60s"),
   RATE_LIMIT_WRITE: rateLimit("120/60s"),
+  /**
+   * Per-isolate shortcuts of authentication and rate limiting (docs/operations.md, "Rate limits
+   * across isolates" and "Revocation"). An isolate may take this much of a caller's rate from the
+   * limiter at once (at most 1/32 of the limit; 0: every request asks the limiter).
+   */
+  RATE_LIMIT_LEASE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /**
+   * How long an isolate reuses an authenticated caller for reads (0: never). A key revoked or an
+   * account disabled in another isolate is refused to reads within this; writes always look up.
+   */
+  AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
 
   /** Base URL at which the inference service reaches this Worker (signed image URLs). */
   INFERENCE_EDGE_URL: z.url({ protocol: /^https?$/ }),

@@ -40,3 +40,41 @@ describe("gcra", () => {
     expect(gcra(tat, 1000, limit).allowed).toBe(true);
   });
 });
+
+describe("gcra: several requests at once (a lease)", () => {
+  const wide = { limit: 10, periodMs: 10_000 };
+
+  test("grants what was wanted while the bucket holds it, and counts it all", () => {
+    const first = gcra(undefined, 0, wide, 4);
+    expect(first).toMatchObject({ allowed: true, granted: 4, remaining: 6 });
+    const second = gcra(first.tat, 0, wide, 4);
+    expect(second).toMatchObject({ allowed: true, granted: 4, remaining: 2 });
+  });
+
+  test("grants only what is left, then refuses as a single request would", () => {
+    let tat = gcra(undefined, 0, wide, 8).tat;
+    const partial = gcra(tat, 0, wide, 8);
+    expect(partial).toMatchObject({ allowed: true, granted: 2, remaining: 0 });
+    tat = partial.tat;
+    const refused = gcra(tat, 0, wide, 8);
+    expect(refused).toMatchObject({ allowed: false, granted: 0, retryAfterMs: 1000 });
+    expect(refused.tat).toBe(tat);
+  });
+
+  test("a batch is the same as that many single requests", () => {
+    let single: number | undefined;
+    let batched: number | undefined;
+    for (const now of [0, 0, 1500, 1500, 4200, 9000, 9001, 20_000]) {
+      let taken = 0;
+      for (let i = 0; i < 3; i++) {
+        const decision = gcra(single, now, wide);
+        single = decision.tat;
+        taken += decision.granted;
+      }
+      const batch = gcra(batched, now, wide, 3);
+      batched = batch.tat;
+      expect(batch.granted).toBe(taken);
+      expect(batched).toBe(single as number);
+    }
+  });
+});

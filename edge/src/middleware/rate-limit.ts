@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { RateLimitSetting } from "../config";
+import type { RateLimitDecision, RateLimiterRpc } from "../durable-objects";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
@@ -13,6 +14,172 @@ const settingOf: Record<RateLimitPolicy, (config: AppEnv["Variables"]["config"])
   read: (config) => config.RATE_LIMIT_READ,
   write: (config) => config.RATE_LIMIT_WRITE,
 };
+
+/** A decision that counted `granted` requests at once (0 when refused). */
+export type RateLimitGrant = RateLimitDecision & { granted: number };
+
+/** The limiter's batch call, beside `check`: `workers/src/rate-limiter/durable-object.ts`. */
+export interface RateLimiterLeaseRpc extends RateLimiterRpc {
+  /** Counts up to `want` requests at once; at least one when allowed. */
+  take(limit: RateLimitSetting, want: number): Promise<RateLimitGrant>;
+}
+
+/** Most of a limit one lease may take, so a fresh bucket is never spent by one isolate. */
+const MAX_LEASE_SHARE = 1 / 32;
+/** Buckets one isolate remembers leases and refusals for; the oldest go first. */
+const MAX_LOCAL_BUCKETS = 10_000;
+
+/**
+ * Requests one isolate may take from the limiter at once: `leaseMs` worth of the rate, at most
+ * 1/32 of the limit. 1 means no lease (every request asks the limiter, as for small limits).
+ */
+export function leaseSize(setting: RateLimitSetting, leaseMs: number): number {
+  const perMs = setting.limit / setting.periodMs;
+  return Math.max(1, Math.floor(Math.min(perMs * leaseMs, setting.limit * MAX_LEASE_SHARE)));
+}
+
+type Lease = { left: number; expiresAt: number; remaining: number; resetAt: number };
+type Refusal = { until: number; resetAt: number };
+type Take = (want: number) => Promise<RateLimitGrant>;
+
+/**
+ * One isolate's share of its callers' quotas, so most requests are decided without a call to the
+ * limiter object. Accuracy (docs/operations.md, "Rate limits across isolates"):
+ * - A lease of L requests is counted by the limiter when granted and expires after the time the
+ *   limiter takes to refill L (L × period / limit), so over any window all isolates together
+ *   admit at most L more than an exact limiter would; L = 1 is exact.
+ * - A refusal is remembered until the limiter's `Retry-After`: the limiter would refuse every
+ *   request before then too, so this adds no slack.
+ * - A busy isolate asks for its next lease when half of the current one is spent, so requests do
+ *   not wait for the limiter; requests of leases that expire unused are lost (at most two leases
+ *   per isolate and lease time): a caller spread over many isolates may be refused a little early.
+ */
+export class LocalAllowance {
+  private readonly leases = new Map<string, Lease[]>();
+  private readonly refusals = new Map<string, Refusal>();
+  /** One limiter call per bucket at a time; others wait for its lease instead of taking more. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * Decides one request. `background` keeps an early refill alive past the response (the
+   * request's `waitUntil`).
+   */
+  async decide(
+    bucket: string,
+    setting: RateLimitSetting,
+    leaseMs: number,
+    take: Take,
+    background: (work: Promise<unknown>) => void = () => {},
+  ): Promise<RateLimitDecision> {
+    const size = leaseSize(setting, leaseMs);
+    const intervalMs = setting.periodMs / setting.limit;
+    for (;;) {
+      const local = this.fromMemory(bucket);
+      if (local) {
+        if (size > 1 && local.allowed && this.runningLow(bucket, size) && !this.inFlight.has(bucket))
+          background(this.ask(bucket, size, take, intervalMs, false).catch(() => undefined));
+        return local;
+      }
+      const pending = size > 1 ? this.inFlight.get(bucket) : undefined;
+      if (!pending) break;
+      await pending.catch(() => undefined);
+    }
+    return await this.ask(bucket, size, take, intervalMs, true);
+  }
+
+  /** Asks the limiter for `size`; `forRequest` spends the first of the grant on the asker. */
+  private async ask(bucket: string, size: number, take: Take, intervalMs: number, forRequest: boolean) {
+    const askedAt = this.now();
+    const call = take(size).then((grant) => this.remember(bucket, grant, askedAt, intervalMs, forRequest));
+    if (size > 1) {
+      this.inFlight.set(bucket, call);
+      call.finally(() => this.inFlight.delete(bucket)).catch(() => undefined);
+    }
+    return await call;
+  }
+
+  private runningLow(bucket: string, size: number): boolean {
+    const left = (this.leases.get(bucket) ?? []).reduce((sum, lease) => sum + lease.left, 0);
+    return left <= size / 2;
+  }
+
+  private fromMemory(bucket: string): RateLimitDecision | undefined {
+    const now = this.now();
+    // Granted requests are spent first, even after a later ask was refused.
+    const leases = (this.leases.get(bucket) ?? []).filter((lease) => lease.left > 0 && lease.expiresAt > now);
+    const lease = leases[0];
+    if (lease) {
+      lease.left--;
+      this.leases.set(bucket, leases);
+      return {
+        allowed: true,
+        remaining: leases.reduce((sum, held) => sum + held.left, lease.remaining),
+        resetMs: Math.max(0, Math.ceil(lease.resetAt - now)),
+        retryAfterMs: 0,
+      };
+    }
+    this.leases.delete(bucket);
+    const refusal = this.refusals.get(bucket);
+    if (!refusal) return undefined;
+    if (refusal.until <= now) {
+      this.refusals.delete(bucket);
+      return undefined;
+    }
+    return {
+      allowed: false,
+      remaining: 0,
+      resetMs: Math.max(0, Math.ceil(refusal.resetAt - now)),
+      retryAfterMs: Math.ceil(refusal.until - now),
+    };
+  }
+
+  private remember(
+    bucket: string,
+    grant: RateLimitGrant,
+    askedAt: number,
+    intervalMs: number,
+    forRequest: boolean,
+  ): RateLimitDecision {
+    const spent = forRequest ? 1 : 0;
+    if (!grant.allowed) {
+      bounded(this.refusals).set(bucket, {
+        until: askedAt + grant.retryAfterMs,
+        resetAt: askedAt + grant.resetMs,
+      });
+    } else if (grant.granted > spent) {
+      this.refusals.delete(bucket);
+      // Timed from before the call, so a lease never outlives the refill of what it holds.
+      const lease = {
+        left: grant.granted - spent,
+        expiresAt: askedAt + grant.granted * intervalMs,
+        remaining: grant.remaining,
+        resetAt: askedAt + grant.resetMs,
+      };
+      const held = this.leases.get(bucket);
+      if (held) held.push(lease);
+      else bounded(this.leases).set(bucket, [lease]);
+    }
+    return {
+      allowed: grant.allowed,
+      remaining: grant.remaining + Math.max(0, grant.granted - spent),
+      resetMs: grant.resetMs,
+      retryAfterMs: grant.retryAfterMs,
+    };
+  }
+}
+
+function bounded<V>(map: Map<string, V>): Map<string, V> {
+  if (map.size >= MAX_LOCAL_BUCKETS) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  return map;
+}
+
+/** This isolate's allowance, shared by every request it serves. */
+const allowance = new LocalAllowance();
 
 /** The caller's address as Cloudflare reports it; one shared bucket when unknown. */
 export function clientIp(c: Context<AppEnv>): string {
@@ -30,7 +197,7 @@ export function callerKey(c: Context<AppEnv>): string {
 /**
  * Counts one request against `policy` for `key` and returns the `RateLimit-Policy` and
  * `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers). Throws `rate_limited` (429, with
- * `Retry-After`) when the quota is spent.
+ * `Retry-After`) when the quota is spent. Decided from this isolate's lease when it holds one.
  */
 export async function enforceRateLimit(
   c: Context<AppEnv>,
@@ -38,8 +205,16 @@ export async function enforceRateLimit(
   key: string,
 ): Promise<Record<string, string>> {
   const setting = settingOf[policy](c.var.config);
-  const limiter = c.env.RATE_LIMITER.getByName(`${policy}:${key}`);
-  const decision = await limiter.check(setting);
+  const bucket = `${policy}:${key}`;
+  // The binding is typed by `check` alone; the class also implements the batch call.
+  const limiters = c.env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiterLeaseRpc>;
+  const decision = await allowance.decide(
+    bucket,
+    setting,
+    c.var.config.RATE_LIMIT_LEASE_MS,
+    (want) => limiters.getByName(bucket).take(setting, want),
+    (work) => c.executionCtx.waitUntil(work),
+  );
   const headers: Record<string, string> = {
     "RateLimit-Policy": `"${policy}";q=${setting.limit};w=${setting.periodMs / 1000}`,
     RateLimit: `"${policy}";r=${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`,

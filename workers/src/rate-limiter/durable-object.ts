@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { RateLimiterRpc } from "@edge/durable-objects";
+import type { RateLimiterLeaseRpc } from "@edge/middleware/rate-limit";
 import { type GcraDecision, type GcraLimit, gcra } from "./gcra";
 
 /**
@@ -9,14 +10,22 @@ import { type GcraDecision, type GcraLimit, gcra } from "./gcra";
 /** Idle time after which a full bucket's stored state is deleted; no hurry, so alarms stay rare. */
 const CLEANUP_DELAY_MS = 60_000;
 
-export class RateLimiter extends DurableObject implements RateLimiterRpc {
+export class RateLimiter extends DurableObject implements RateLimiterRpc, RateLimiterLeaseRpc {
   private tat: number | undefined;
   /** Whether a clean-up alarm is already scheduled (setting one is a costly storage write). */
   private alarmScheduled = false;
 
-  async check(limit: GcraLimit): Promise<GcraDecision> {
+  check(limit: GcraLimit): Promise<GcraDecision> {
+    return this.take(limit, 1);
+  }
+
+  /**
+   * Counts up to `want` requests at once (a lease one isolate spends locally); `granted` says
+   * how many. Every granted request is counted here, so across isolates none is admitted twice.
+   */
+  async take(limit: GcraLimit, want: number): Promise<GcraDecision> {
     this.tat ??= await this.ctx.storage.get<number>("tat");
-    const decision = gcra(this.tat, Date.now(), limit);
+    const decision = gcra(this.tat, Date.now(), limit, want);
     if (decision.allowed) {
       this.tat = decision.tat;
       // Decisions are made from memory, which is exact while the object lives; the stored copy

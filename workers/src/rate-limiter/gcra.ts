@@ -9,13 +9,23 @@ export type GcraLimit = { limit: number; periodMs: number };
 export type GcraDecision = RateLimitDecision & {
   /** State to keep: unchanged when the request was refused. */
   tat: number;
+  /** Requests counted by this decision: 0 when refused, else between 1 and what was wanted. */
+  granted: number;
 };
 
-export function gcra(tat: number | undefined, now: number, { limit, periodMs }: GcraLimit): GcraDecision {
+/**
+ * Counts up to `want` requests at `now`: as many as the bucket holds, at least one or none.
+ * With `want` 1 (the default) this is the plain one-request decision.
+ */
+export function gcra(
+  tat: number | undefined,
+  now: number,
+  { limit, periodMs }: GcraLimit,
+  want = 1,
+): GcraDecision {
   const interval = periodMs / limit;
   const current = Math.max(tat ?? now, now);
-  const next = current + interval;
-  const allowAt = next - periodMs;
+  const allowAt = current + interval - periodMs;
   if (allowAt > now) {
     return {
       allowed: false,
@@ -23,13 +33,19 @@ export function gcra(tat: number | undefined, now: number, { limit, periodMs }: 
       resetMs: Math.ceil(current - now),
       retryAfterMs: Math.ceil(allowAt - now),
       tat: current,
+      granted: 0,
     };
   }
+  // Left after the first request; a batch takes at most that many more.
+  const left = Math.floor((now - allowAt) / interval);
+  const granted = 1 + Math.max(0, Math.min(Math.floor(want) - 1, left));
+  const next = current + granted * interval;
   return {
     allowed: true,
-    remaining: Math.floor((now - allowAt) / interval),
+    remaining: left - (granted - 1),
     resetMs: Math.ceil(next - now),
     retryAfterMs: 0,
     tat: next,
+    granted,
   };
 }
