@@ -88,7 +88,8 @@ export async function verifyAccessToken(
   ring: KeyRing,
   settings: TokenSettings,
   token: string,
-): Promise<JWTPayload & { sub: string }> {
+  now = new Date(),
+): Promise<VerifiedPayload> {
   const { payload } = await jwtVerify(
     token,
     (header) => {
@@ -102,8 +103,54 @@ export async function verifyAccessToken(
       issuer: settings.issuer,
       audience: settings.audience,
       requiredClaims: ["sub", "exp", "iat", "nbf", "jti"],
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: now,
     },
   );
-  return payload as JWTPayload & { sub: string };
+  return payload as VerifiedPayload;
+}
+
+type VerifiedPayload = JWTPayload & { sub: string; exp: number; nbf: number };
+
+/** Leeway for clock skew between the signer and this isolate, on `exp` and `nbf`. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** Verified tokens one isolate remembers per key ring (a few KiB each at most); oldest go first. */
+const MAX_VERIFIED_TOKENS = 4096;
+const verifiedTokens = new WeakMap<KeyRing, Map<string, { payload: VerifiedPayload; settings: string }>>();
+
+/**
+ * `verifyAccessToken` for a token this isolate may have seen: a token string whose signature,
+ * header and claims were verified with the same ring and settings is not verified again, but its
+ * time claims are checked on every use, so it still expires at `exp`. A different string (any
+ * byte changed) is a different token and is verified in full; dropping a key makes a new ring.
+ */
+export async function verifyAccessTokenCached(
+  ring: KeyRing,
+  settings: TokenSettings,
+  token: string,
+  now = new Date(),
+): Promise<VerifiedPayload> {
+  let seen = verifiedTokens.get(ring);
+  if (!seen) {
+    seen = new Map();
+    verifiedTokens.set(ring, seen);
+  }
+  const key = `${settings.issuer}\n${settings.audience}`;
+  const hit = seen.get(token);
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  if (
+    hit?.settings === key &&
+    hit.payload.exp > nowSeconds - CLOCK_TOLERANCE_SECONDS &&
+    hit.payload.nbf <= nowSeconds + CLOCK_TOLERANCE_SECONDS
+  ) {
+    return hit.payload;
+  }
+  seen.delete(token);
+  const payload = await verifyAccessToken(ring, settings, token, now);
+  if (seen.size >= MAX_VERIFIED_TOKENS) {
+    const oldest = seen.keys().next();
+    if (!oldest.done) seen.delete(oldest.value);
+  }
+  seen.set(token, { payload, settings: key });
+  return payload;
 }

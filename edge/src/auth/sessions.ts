@@ -3,6 +3,7 @@ import { refreshTokens } from "@db/schema";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { keyRing, signAccessToken } from "./access-tokens";
+import { callers } from "./caller-cache";
 import { randomToken, sha256Hex } from "./secrets";
 
 export type TokenPair = {
@@ -126,7 +127,9 @@ export async function familyOf(db: Db, refreshToken: string): Promise<string | u
   return row?.familyId;
 }
 
+/** Signs a user out everywhere; this isolate also forgets them at once (see `callers`). */
 export async function revokeAllForUser(db: Db, userId: string): Promise<void> {
+  callers.forgetUser(userId);
   await db
     .update(refreshTokens)
     .set({ revokedAt: sql`now()` })

@@ -3,8 +3,9 @@ import { apiKeys, users } from "@db/schema";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { keyRing, verifyAccessToken } from "../auth/access-tokens";
+import { keyRing, verifyAccessTokenCached } from "../auth/access-tokens";
 import { looksLikeApiKey } from "../auth/api-keys";
+import { type CachedCaller, callers } from "../auth/caller-cache";
 import { type Principal, type Scope, scopesForRole } from "../auth/scopes";
 import { sha256Hex } from "../auth/secrets";
 import type { AppEnv } from "../env";
@@ -18,11 +19,19 @@ function unauthorized(message: string, error?: "invalid_token" | "invalid_reques
   return new ApiError("unauthorized", message, { headers: { "WWW-Authenticate": challenge } });
 }
 
-async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Principal> {
+function isRead(c: Context<AppEnv>): boolean {
+  return c.req.method === "GET" || c.req.method === "HEAD";
+}
+
+/** Reads may use a caller this isolate authenticated moments ago; writes always look up. */
+function cacheTtlMs(c: Context<AppEnv>): number {
+  return isRead(c) ? c.var.config.AUTH_CACHE_SECONDS * 1000 : 0;
+}
+
+async function verifiedSubject(c: Context<AppEnv>, token: string): Promise<string> {
   const config = c.var.config;
-  let subject: string;
   try {
-    const payload = await verifyAccessToken(
+    const payload = await verifyAccessTokenCached(
       await keyRing(config.JWT_KEYS),
       {
         issuer: config.JWT_ISSUER,
@@ -31,13 +40,25 @@ async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Princ
       },
       token,
     );
-    subject = payload.sub;
+    return payload.sub;
   } catch (error) {
     c.var.logger.info("access token refused", {
       reason: errorMessage(error),
     });
     throw unauthorized("Invalid or expired access token", "invalid_token");
   }
+}
+
+async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Principal> {
+  // The signature and time claims are checked on every request; only the account is remembered.
+  const subject = await verifiedSubject(c, token);
+  const cacheKey = `user:${subject}`;
+  const caller = callers.get(cacheKey, cacheTtlMs(c)) ?? (await lookUpUser(c, subject, cacheKey));
+  return { ...caller, via: "token", scopes: scopesForRole(caller.role) };
+}
+
+async function lookUpUser(c: Context<AppEnv>, subject: string, cacheKey: string): Promise<CachedCaller> {
+  const mark = callers.mark();
   const [user] = await c.var.db
     .select({
       id: users.id,
@@ -48,21 +69,44 @@ async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Princ
     })
     .from(users)
     .where(eq(users.id, subject));
-  // Checked on every request, so disabling an account takes effect at once.
-  if (!user || user.disabledAt) throw unauthorized("Invalid or expired access token", "invalid_token");
-  return {
-    userId: user.id,
-    email: user.email,
-    role: user.role,
-    userCreatedAt: user.createdAt,
-    via: "token",
-    scopes: scopesForRole(user.role),
-  };
+  // A disabled account is refused at the next lookup: at once for writes, within the cache's
+  // time to live for reads in other isolates.
+  if (!user || user.disabledAt) {
+    callers.forget(cacheKey);
+    throw unauthorized("Invalid or expired access token", "invalid_token");
+  }
+  const caller = { userId: user.id, email: user.email, role: user.role, userCreatedAt: user.createdAt };
+  callers.set(cacheKey, user.id, caller, mark);
+  return caller;
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 async function fromApiKey(c: Context<AppEnv>, key: string): Promise<Principal> {
+  const cacheKey = `key:${await sha256Hex(key)}`;
+  const caller = callers.get(cacheKey, cacheTtlMs(c)) ?? (await lookUpApiKey(c, cacheKey));
+  const apiKey = caller.apiKey;
+  // Expiry is a time bound, checked on every use whether or not the key was remembered.
+  if (!apiKey || (apiKey.expiresAt && apiKey.expiresAt <= new Date())) {
+    callers.forget(cacheKey);
+    throw unauthorized("Invalid, revoked or expired API key", "invalid_token");
+  }
+  recordUse(c, apiKey);
+  const allowed = new Set(scopesForRole(caller.role));
+  return {
+    userId: caller.userId,
+    email: caller.email,
+    role: caller.role,
+    userCreatedAt: caller.userCreatedAt,
+    via: "api_key",
+    apiKeyId: apiKey.id,
+    // A key never grants more than its owner's current role does.
+    scopes: apiKey.scopes.filter((scope) => allowed.has(scope)),
+  };
+}
+
+async function lookUpApiKey(c: Context<AppEnv>, cacheKey: string): Promise<CachedCaller> {
+  const mark = callers.mark();
   const [row] = await c.var.db
     .select({
       id: apiKeys.id,
@@ -78,37 +122,48 @@ async function fromApiKey(c: Context<AppEnv>, key: string): Promise<Principal> {
     })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(eq(apiKeys.keyHash, await sha256Hex(key)));
-  const usable = row && !row.revokedAt && !row.disabledAt && (!row.expiresAt || row.expiresAt > new Date());
-  if (!usable) throw unauthorized("Invalid, revoked or expired API key", "invalid_token");
-
-  // Record use at most once a minute per key: enough for "last used", and no write at all on
-  // most requests under load. The condition is repeated in SQL for concurrent requests.
-  if (!row.lastUsedAt || row.lastUsedAt.getTime() < Date.now() - LAST_USED_RESOLUTION_MS) {
-    c.executionCtx.waitUntil(
-      c.var.db
-        .update(apiKeys)
-        .set({ lastUsedAt: sql`now()` })
-        .where(
-          and(
-            eq(apiKeys.id, row.id),
-            or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`)),
-          ),
-        )
-        .then(() => undefined),
-    );
+    .where(eq(apiKeys.keyHash, cacheKey.slice("key:".length)));
+  if (!row || row.revokedAt || row.disabledAt) {
+    callers.forget(cacheKey);
+    throw unauthorized("Invalid, revoked or expired API key", "invalid_token");
   }
-  const allowed = new Set(scopesForRole(row.role));
-  return {
+  const caller: CachedCaller = {
     userId: row.userId,
     email: row.email,
     role: row.role,
     userCreatedAt: row.userCreatedAt,
-    via: "api_key",
-    apiKeyId: row.id,
-    // A key never grants more than its owner's current role does.
-    scopes: (row.scopes as Scope[]).filter((scope) => allowed.has(scope)),
+    apiKey: {
+      id: row.id,
+      scopes: row.scopes as Scope[],
+      expiresAt: row.expiresAt,
+      lastUsedAt: row.lastUsedAt,
+    },
   };
+  callers.set(cacheKey, row.userId, caller, mark);
+  return caller;
+}
+
+/**
+ * Records use at most once a minute per key (and isolate): enough for "last used", and no write
+ * at all on most requests under load. The condition is repeated in SQL for other isolates.
+ */
+function recordUse(c: Context<AppEnv>, apiKey: NonNullable<CachedCaller["apiKey"]>): void {
+  const now = Date.now();
+  if (apiKey.lastUsedAt && apiKey.lastUsedAt.getTime() >= now - LAST_USED_RESOLUTION_MS) return;
+  // The remembered key carries the new time, so its next uses do not write again.
+  apiKey.lastUsedAt = new Date(now);
+  c.executionCtx.waitUntil(
+    c.var.db
+      .update(apiKeys)
+      .set({ lastUsedAt: sql`now()` })
+      .where(
+        and(
+          eq(apiKeys.id, apiKey.id),
+          or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`)),
+        ),
+      )
+      .then(() => undefined),
+  );
 }
 
 /**
@@ -127,11 +182,16 @@ export function authenticate() {
         : unauthorized("Authentication required");
     }
     const credential = match[1];
-    c.set(
-      "principal",
-      looksLikeApiKey(credential) ? await fromApiKey(c, credential) : await fromAccessToken(c, credential),
-    );
-    await next();
+    const principal = looksLikeApiKey(credential)
+      ? await fromApiKey(c, credential)
+      : await fromAccessToken(c, credential);
+    c.set("principal", principal);
+    try {
+      await next();
+    } finally {
+      // A write may have revoked a key or signed out: this isolate forgets the caller at once.
+      if (!isRead(c)) callers.forgetUser(principal.userId);
+    }
   });
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { users } from "@db/schema";
+import { keyRing, signAccessToken, verifyAccessTokenCached } from "@edge/auth/access-tokens";
 import { JwksSchema } from "@edge/routes/well-known";
 import {
   base64url,
@@ -153,9 +154,10 @@ describe("access tokens: refused", () => {
     await expectRefused("not.a.jwt");
   });
 
+  // Once used, a token's account is remembered by reads for AUTH_CACHE_SECONDS:
+  // caller-cache.test.ts covers that bound.
   test("the token of a user who was disabled after it was issued", async () => {
     const { user, session } = await signedInUser(worker.current);
-    expect((await me(session.accessToken)).status).toBe(200);
     await worker.current.db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, user.id));
     await expectRefused(session.accessToken);
   });
@@ -193,5 +195,52 @@ describe("key rotation", () => {
     } finally {
       await rotated.dispose();
     }
+  });
+});
+
+describe("verified tokens remembered per isolate", () => {
+  const settings = { issuer: "iss-test", audience: "aud-test", ttlSeconds: 60 };
+
+  async function ringOf(...kids: string[]) {
+    const keys = [];
+    for (const kid of kids) {
+      const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+      keys.push({ ...(await exportJWK(privateKey)), kid });
+    }
+    return { keys, ring: await keyRing(JSON.stringify({ keys })) };
+  }
+
+  test("a remembered token still expires at exp (plus the clock tolerance)", async () => {
+    const { ring } = await ringOf("k1");
+    const { token } = await signAccessToken(ring, settings, "user-1");
+    const issued = Date.now();
+    expect((await verifyAccessTokenCached(ring, settings, token, new Date(issued))).sub).toBe("user-1");
+    expect((await verifyAccessTokenCached(ring, settings, token, new Date(issued + 64_000))).sub).toBe(
+      "user-1",
+    );
+    await expect(verifyAccessTokenCached(ring, settings, token, new Date(issued + 66_000))).rejects.toThrow();
+  });
+
+  test("other settings, or a ring without the signing key, verify again and refuse", async () => {
+    const { keys, ring } = await ringOf("k1", "k2");
+    const { token } = await signAccessToken(ring, settings, "user-1");
+    await verifyAccessTokenCached(ring, settings, token);
+    await expect(verifyAccessTokenCached(ring, { ...settings, audience: "other" }, token)).rejects.toThrow();
+    const { d: _private, ...onlyOther } = keys[1] ?? {};
+    const withoutSigner = await keyRing(JSON.stringify({ keys: [keys[1], onlyOther] }));
+    await expect(verifyAccessTokenCached(withoutSigner, settings, token)).rejects.toThrow();
+  });
+
+  test("a changed byte is a different token, verified in full", async () => {
+    const { ring } = await ringOf("k1");
+    const { token } = await signAccessToken(ring, settings, "user-1");
+    await verifyAccessTokenCached(ring, settings, token);
+    const [header, payload, signature] = token.split(".");
+    const claims = JSON.parse(Buffer.from(payload as string, "base64url").toString()) as Record<
+      string,
+      unknown
+    >;
+    const tampered = `${header}.${base64url(JSON.stringify({ ...claims, sub: "user-2" }))}.${signature}`;
+    await expect(verifyAccessTokenCached(ring, settings, tampered)).rejects.toThrow();
   });
 });
