@@ -4,6 +4,8 @@ import { api } from "./api/instance";
 import { ApiKeysPage } from "./pages/api-keys";
 import { ImagesPage } from "./pages/images";
 import { JobsPage } from "./pages/jobs";
+import { ModelPage } from "./pages/model";
+import { ModelsPage } from "./pages/models";
 import { NotFoundPage } from "./pages/not-found";
 import { ReportsPage } from "./pages/reports";
 import { SignInPage } from "./pages/sign-in";
@@ -14,6 +16,7 @@ const sections = [
   { path: "/images", label: "Images" },
   { path: "/jobs", label: "Jobs" },
   { path: "/reports", label: "Reports" },
+  { path: "/models", label: "Models" },
   { path: "/api-keys", label: "API keys" },
 ];
 
@@ -22,6 +25,9 @@ function Page({ path }: { path: string }) {
   if (path === "/jobs") return <JobsPage />;
   if (path === "/api-keys") return <ApiKeysPage />;
   if (path === "/reports") return <ReportsPage />;
+  if (path === "/models") return <ModelsPage />;
+  const model = /^\/models\/([^/]+)$/.exec(path);
+  if (model?.[1]) return <ModelPage name={decodeURIComponent(model[1])} />;
   const job = /^\/jobs\/([0-9a-f-]{36})$/.exec(path);
   if (job?.[1]) return <ViewerPage jobId={job[1]} />;
   return <NotFoundPage />;

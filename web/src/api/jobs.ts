@@ -13,7 +13,13 @@ import { segment, withQuery } from "./query-string";
 import type { Job } from "./types";
 
 export type CreateJobsBody = z.input<typeof CreateJobsSchema>;
-export type JobListQuery = { status?: z.input<typeof JobStatusSchema>; model?: string };
+export type JobListQuery = {
+  status?: z.input<typeof JobStatusSchema>;
+  model?: string;
+  /** ISO date-times: jobs created at or after, at or before. */
+  createdAfter?: string;
+  createdBefore?: string;
+};
 export type JobExport = { format: "coco" | "yolo"; set: DetectionSet };
 
 /** `POST /v1/jobs`: one queued job per image. */

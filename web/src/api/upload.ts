@@ -4,18 +4,29 @@ import { withQuery } from "./query-string";
 import type { ErrorBody, Image } from "./types";
 import { uploadContentType } from "./upload-content-type";
 
+export type RawUpload = {
+  /** The API path, query included. */
+  path: string;
+  body: Blob;
+  contentType: string;
+  /** The status of success (201 for a created resource). */
+  created: number;
+};
+
 /**
- * Uploads one file as a raw body. XMLHttpRequest rather than fetch: only it reports upload
- * progress. A 401 is returned as a failure for the caller to refresh and retry.
+ * Sends one raw body. XMLHttpRequest rather than fetch: only it reports upload progress. A 401 is
+ * returned as a failure for the caller to refresh and retry.
  */
-function uploadFile(file: File, accessToken: string, onProgress: (fraction: number) => void): Promise<Image> {
+function sendFile<T>(
+  upload: RawUpload,
+  accessToken: string,
+  onProgress: (fraction: number) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", withQuery("/v1/images", { filename: file.name }));
+    xhr.open("POST", upload.path);
     xhr.setRequestHeader("authorization", `Bearer ${accessToken}`);
-    // The API decides the type from the bytes; this only has to say "a raw image body". Browsers
-    // rarely know .dcm files, so a DICONDE file often arrives without a type.
-    xhr.setRequestHeader("content-type", uploadContentType(file));
+    xhr.setRequestHeader("content-type", upload.contentType);
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
@@ -27,9 +38,9 @@ function uploadFile(file: File, accessToken: string, onProgress: (fraction: numb
       } catch {
         body = undefined;
       }
-      if (xhr.status === 201) {
+      if (xhr.status === upload.created) {
         onProgress(1);
-        resolve(body as Image);
+        resolve(body as T);
         return;
       }
       const error = (body as ErrorBody | undefined)?.error;
@@ -41,16 +52,35 @@ function uploadFile(file: File, accessToken: string, onProgress: (fraction: numb
         ),
       );
     };
-    xhr.send(file);
+    xhr.send(upload.body);
   });
 }
 
-/** `POST /v1/images` with progress, refreshing the access token once if it expired meanwhile. */
-export async function uploadImage(file: File, onProgress: (fraction: number) => void): Promise<Image> {
+/** A raw-body `POST` with progress, refreshing the access token once if it expired meanwhile. */
+export async function uploadWithProgress<T>(
+  upload: RawUpload,
+  onProgress: (fraction: number) => void,
+): Promise<T> {
   try {
-    return await uploadFile(file, api.session?.accessToken ?? "", onProgress);
+    return await sendFile<T>(upload, api.session?.accessToken ?? "", onProgress);
   } catch (error) {
     if (!(error instanceof ApiFailure) || error.status !== 401 || !(await api.refresh())) throw error;
-    return uploadFile(file, api.session?.accessToken ?? "", onProgress);
+    return sendFile<T>(upload, api.session?.accessToken ?? "", onProgress);
   }
 }
+
+/**
+ * `POST /v1/images` with progress. The API decides the type from the bytes; the Content-Type only
+ * has to say "a raw image body" (browsers rarely know .dcm files, so a DICONDE file often arrives
+ * without a type).
+ */
+export const uploadImage = (file: File, onProgress: (fraction: number) => void): Promise<Image> =>
+  uploadWithProgress<Image>(
+    {
+      path: withQuery("/v1/images", { filename: file.name }),
+      body: file,
+      contentType: uploadContentType(file),
+      created: 201,
+    },
+    onProgress,
+  );

@@ -5,6 +5,7 @@ import { type JobListQuery, listJobs } from "../api/jobs";
 import type { JobStatus } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { LoadMore } from "../components/load-more";
+import { ResultModel } from "../components/result-model";
 import { BASE, linkHandler, navigate, useRoute } from "../router";
 
 const STATUSES: JobStatus[] = ["queued", "running", "succeeded", "failed"];
@@ -85,7 +86,9 @@ export function JobsPage() {
               <td>
                 {job.image.width} × {job.image.height}
               </td>
-              <td>{job.model.requested}</td>
+              <td data-testid="job-model">
+                <ResultModel model={job.model} />
+              </td>
               <td>
                 <span class={`status status-${job.status}`}>{job.status}</span>
                 {job.error && <span class="hint"> {job.error}</span>}

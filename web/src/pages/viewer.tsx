@@ -4,6 +4,7 @@ import { ErrorMessage } from "../components/error-message";
 import { ExportPanel } from "../components/export-panel";
 import { FilmArea } from "../components/film-area";
 import { IndicationList } from "../components/indication-list";
+import { ResultModel } from "../components/result-model";
 import { ReviewPanel } from "../components/review-panel";
 import { ViewerControls } from "../components/viewer-controls";
 import { windowUnits } from "../viewer/film";
@@ -72,6 +73,11 @@ export function ViewerPage({ jobId }: { jobId: string }) {
         />
         <aside class="side-panel" aria-label="Viewer controls">
           <ErrorMessage error={error} />
+          {job && (
+            <p class="hint" data-testid="viewer-model">
+              Detections by <ResultModel model={job.model} />
+            </p>
+          )}
           <ViewerControls
             minScore={view.minScore}
             onMinScore={view.setMinScore}
