@@ -7,7 +7,7 @@ import {
   iou,
   matchPredictions,
   type Prediction,
-} from "./average-precision";
+} from "@inference/eval/average-precision";
 
 const box = (x1: number, y1: number, x2: number, y2: number): Box => ({ x1, y1, x2, y2 });
 const truth = (classId: number, b: Box) => ({ classId, box: b });

@@ -16,8 +16,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type Tiling, TilingSchema } from "@common/contracts/tiling";
+import { evaluate, type ImageResult } from "@inference/eval/average-precision";
 import { loadDetector } from "@inference/model/detector";
-import { evaluate, type ImageResult } from "./average-precision";
 import { formatMetricsTable } from "./report-table";
 import { type FilmTiming, formatTiming, median, timingAgainstBaseline } from "./tiling-timing";
 import { listImages, readDataYaml, readLabels, toTruths } from "./yolo-dataset";

@@ -1,6 +1,6 @@
 /** Plain-text table of evaluation metrics, one row per class plus the overall row. */
 
-import type { DatasetMetrics } from "./average-precision";
+import type { DatasetMetrics } from "@inference/eval/average-precision";
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : "-");
 

@@ -2,7 +2,7 @@
 
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, extname, isAbsolute, join, resolve, sep } from "node:path";
-import type { Truth } from "./average-precision";
+import type { Truth } from "@inference/eval/average-precision";
 
 // Ultralytics reads all but `.dcm`; the service reads DICONDE too (`--format dicom` sets).
 const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".dcm"]);
