@@ -146,6 +146,7 @@ export async function createService(
       pullConsumerOptions(config),
       logger,
       metrics,
+      (message, attempts) => processor.process(message, attempts, "pull"),
     );
   }
 

@@ -4,8 +4,27 @@ import {
   ResultAnswerSchema,
   type ResultOutcome,
 } from "@common/contracts/detect-result";
+import {
+  type EvaluationClaim,
+  type EvaluationClaimRequest,
+  EvaluationClaimSchema,
+  type EvaluationProgress,
+  type EvaluationProgressAnswer,
+  EvaluationProgressAnswerSchema,
+  type EvaluationResult,
+  type EvaluationResultAnswer,
+  EvaluationResultAnswerSchema,
+  EvaluationResultSchema,
+} from "@common/contracts/evaluation";
 import { type JobClaim, type JobClaimRequest, JobClaimSchema } from "@common/contracts/job-claim";
+import {
+  type ShadowResult,
+  type ShadowResultAnswer,
+  ShadowResultAnswerSchema,
+  ShadowResultSchema,
+} from "@common/contracts/shadow-result";
 import { errorMessage } from "@common/logger";
+import type { z } from "zod";
 import { backoffDelay, retryAfterMs, sleep } from "./backoff";
 
 export interface EdgeClientOptions {
@@ -28,6 +47,9 @@ export type ClaimOutcome = { ok: true; claim: JobClaim } | EdgeFailure;
 
 /** What a 2xx answer meant: a value, or a final failure (an answer that makes no sense). */
 type Answer<T> = { ok: true; value: T } | EdgeFailure;
+
+/** A call whose 2xx answer is a body of a known shape. */
+export type Answered<T> = { ok: true; value: T } | EdgeFailure;
 
 /** Statuses worth trying again: the edge may be restarting, overloaded or rate limiting. */
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
@@ -94,6 +116,62 @@ export class EdgeClient {
       },
     );
     return answer.ok ? { ok: true, ...answer.value } : answer;
+  }
+
+  /** Claims an evaluation: its items and both models with fresh URLs, or `finished` / `busy`. */
+  claimEvaluation(id: string, attempt: number, traceparent: string): Promise<Answered<EvaluationClaim>> {
+    const request: EvaluationClaimRequest = { version: 1, attempt };
+    return this.postJson(
+      `internal/v1/evaluations/${encodeURIComponent(id)}/claim`,
+      request,
+      traceparent,
+      this.parsed(EvaluationClaimSchema, "evaluation claim"),
+    );
+  }
+
+  /** The running attempt's heartbeat; `stop` means it is no longer the current attempt. */
+  reportEvaluationProgress(
+    id: string,
+    progress: EvaluationProgress,
+    traceparent: string,
+  ): Promise<Answered<EvaluationProgressAnswer>> {
+    return this.postJson(
+      `internal/v1/evaluations/${encodeURIComponent(id)}/progress`,
+      progress,
+      traceparent,
+      this.parsed(EvaluationProgressAnswerSchema, "progress answer"),
+    );
+  }
+
+  postEvaluationResult(
+    result: EvaluationResult,
+    traceparent: string,
+  ): Promise<Answered<EvaluationResultAnswer>> {
+    return this.postJson(
+      `internal/v1/evaluations/${encodeURIComponent(result.evaluationId)}/result`,
+      EvaluationResultSchema.parse(result),
+      traceparent,
+      this.parsed(EvaluationResultAnswerSchema, "evaluation result answer"),
+    );
+  }
+
+  /** The shadow model's detections on a job's image, sent after the job's own result. */
+  postShadowResult(result: ShadowResult, traceparent: string): Promise<Answered<ShadowResultAnswer>> {
+    return this.postJson(
+      `internal/v1/jobs/${encodeURIComponent(result.jobId)}/shadow-result`,
+      ShadowResultSchema.parse(result),
+      traceparent,
+      this.parsed(ShadowResultAnswerSchema, "shadow result answer"),
+    );
+  }
+
+  /** Reads a 2xx body with `schema`; one that does not parse is a final failure, not asked again. */
+  private parsed<T>(schema: z.ZodType<T>, what: string) {
+    return async (response: Response): Promise<Answer<T>> => {
+      const parsed = schema.safeParse(await response.json().catch(() => null));
+      if (parsed.success) return { ok: true, value: parsed.data };
+      return { ok: false, status: response.status, reason: `edge answered an invalid ${what}` };
+    };
   }
 
   /**

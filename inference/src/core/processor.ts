@@ -1,7 +1,10 @@
-import type { DetectMessage } from "@common/contracts/detect-message";
+import type { DetectMessage, QueueMessage } from "@common/contracts/detect-message";
 import type { DetectResult, ModelIdentity } from "@common/contracts/detect-result";
 import type { ClaimedModel, JobClaim } from "@common/contracts/job-claim";
+import type { ShadowResult } from "@common/contracts/shadow-result";
+import { errorMessage } from "@common/logger";
 import { type ErrorCode, InferenceError, toInferenceError } from "../errors";
+import { type EvaluationEdge, Evaluator } from "../eval/evaluator";
 import type { Logger } from "../log";
 import type { JobOutcome, Metrics } from "../metrics";
 import type { Detector } from "../model/detector";
@@ -17,7 +20,9 @@ export type MessageOutcome = { outcome: "ack" } | { outcome: "retry"; reason: st
 export interface ProcessorDeps {
   /** The shipped models by name, and (`version`) owners' registry versions a claim names. */
   models: Pick<ModelRegistry, "get"> & Partial<Pick<ModelRegistry, "version">>;
-  edge: Pick<EdgeClient, "claim" | "postResult">;
+  /** Evaluations and shadow runs need the rest of the client; without it they are not served. */
+  edge: Pick<EdgeClient, "claim" | "postResult"> &
+    Partial<Pick<EdgeClient, keyof EvaluationEdge | "postShadowResult">>;
   fetch: ImageFetchOptions;
   metrics: Metrics;
   logger: Logger;
@@ -44,8 +49,15 @@ type ClaimedJob = Extract<JobClaim, { outcome: "claimed" }>;
 export class Processor {
   private active = 0;
   private idleWaiters: Array<() => void> = [];
+  private readonly evaluator: Evaluator | null;
 
-  constructor(private readonly deps: ProcessorDeps) {}
+  constructor(private readonly deps: ProcessorDeps) {
+    const { claimEvaluation, reportEvaluationProgress, postEvaluationResult } = deps.edge;
+    this.evaluator =
+      claimEvaluation && reportEvaluationProgress && postEvaluationResult
+        ? new Evaluator({ ...deps, edge: deps.edge as EvaluationEdge })
+        : null;
+  }
 
   get inFlight(): number {
     return this.active;
@@ -57,11 +69,16 @@ export class Processor {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  async process(message: DetectMessage, attempt: number, source: string): Promise<MessageOutcome> {
+  /** One message of the `detect` queue: a job, or an evaluation (`../eval/evaluator.ts`). */
+  async process(message: QueueMessage, attempt: number, source: string): Promise<MessageOutcome> {
     const { metrics } = this.deps;
     this.active++;
     metrics.inFlight.inc();
     try {
+      if (message.kind === "evaluate") {
+        if (this.evaluator === null) return { outcome: "retry", reason: "evaluations are not served here" };
+        return await this.evaluator.process(message, attempt);
+      }
       const { outcome, jobOutcome } = await this.run(message, attempt);
       metrics.jobs.inc({ source, outcome: jobOutcome });
       return outcome;
@@ -133,6 +150,8 @@ export class Processor {
         detections: found.detections.length,
         resultOutcome: callback.outcome,
       });
+      const { shadowModel } = claimed.claim;
+      if (shadowModel) await this.shadow(job, bytes, shadowModel, traceparent);
       return { outcome: { outcome: "ack" }, jobOutcome: "succeeded" };
     } catch (thrown) {
       const error = toInferenceError(thrown);
@@ -159,6 +178,53 @@ export class Processor {
     }
     const lease = await models.version(claim.registryModel);
     return { detector: lease.detector, lease };
+  }
+
+  /**
+   * The job was picked to also run a shadow candidate: run it on the same bytes with the job's
+   * parameters and report it apart. After the job's own result, and never able to change it: any
+   * failure is reported (or logged) and the job's message is acknowledged all the same.
+   */
+  private async shadow(job: DetectMessage, bytes: Uint8Array, model: ClaimedModel, traceparent: string) {
+    const { models, edge, logger } = this.deps;
+    if (edge.postShadowResult === undefined) return;
+    let result: ShadowResult;
+    let lease: VersionLease | undefined;
+    try {
+      if (models.version === undefined) {
+        throw new InferenceError(
+          "model_not_found",
+          `registry model versions are not served here (${model.name})`,
+        );
+      }
+      lease = await models.version(model);
+      const started = performance.now();
+      const [found] = await lease.detector.detect([bytes], job.params);
+      if (found === undefined) throw new Error("detector returned no result");
+      result = {
+        version: 1,
+        jobId: job.jobId,
+        status: "succeeded",
+        model: identity(lease.detector, model),
+        detections: found.detections,
+        runMs: performance.now() - started,
+      };
+    } catch (thrown) {
+      const error = toInferenceError(thrown);
+      result = {
+        version: 1,
+        jobId: job.jobId,
+        status: "failed",
+        error: { code: error.code, message: error.message, permanent: error.permanent },
+      };
+    } finally {
+      lease?.release();
+    }
+    const posted = await edge.postShadowResult(result, traceparent).catch((error: unknown) => ({
+      ok: false as const,
+      reason: errorMessage(error),
+    }));
+    if (!posted.ok) logger.warn("shadow result not reported", { jobId: job.jobId, reason: posted.reason });
   }
 
   private async fail(

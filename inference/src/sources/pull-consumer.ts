@@ -1,4 +1,9 @@
-import { type DetectMessage, DetectMessageSchema } from "@common/contracts/detect-message";
+import {
+  type DetectMessage,
+  type EvaluateMessage,
+  type QueueMessage,
+  QueueMessageSchema,
+} from "@common/contracts/detect-message";
 import { errorMessage } from "@common/logger";
 import { retryDelaySeconds } from "@common/retry";
 import { backoffDelay, sleep } from "../core/backoff";
@@ -24,6 +29,8 @@ export interface PullConsumerOptions {
 }
 
 export type MessageHandler = (message: DetectMessage, attempts: number) => Promise<MessageOutcome>;
+/** Evaluations (`kind: "evaluate"`); without one they are retried, for a consumer that runs them. */
+export type EvaluationHandler = (message: EvaluateMessage, attempts: number) => Promise<MessageOutcome>;
 
 /**
  * Cloudflare Queues HTTP pull consumer: leases batches while it has room, hands each message to
@@ -45,6 +52,7 @@ export class PullConsumer {
     private readonly options: PullConsumerOptions,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly evaluate?: EvaluationHandler,
   ) {}
 
   get inFlight(): number {
@@ -116,11 +124,11 @@ export class PullConsumer {
   }
 
   private async outcomeOf(message: PulledMessage): Promise<MessageOutcome> {
-    let body: DetectMessage;
+    let body: QueueMessage;
     try {
-      body = DetectMessageSchema.parse(decodePulledBody(message));
+      body = QueueMessageSchema.parse(decodePulledBody(message));
     } catch (error) {
-      // Without a readable job id nobody can be told; retrying walks it to the dead-letter queue.
+      // Without a readable job or evaluation id nobody can be told; retrying walks it to the dead-letter queue.
       this.logger.error("unreadable queue message", {
         messageId: message.id,
         error: errorMessage(error),
@@ -128,7 +136,9 @@ export class PullConsumer {
       return { outcome: "retry", reason: "unreadable message body" };
     }
     try {
-      return await this.handle(body, message.attempts);
+      if (body.kind !== "evaluate") return await this.handle(body, message.attempts);
+      if (this.evaluate === undefined) return { outcome: "retry", reason: "evaluations are not served here" };
+      return await this.evaluate(body, message.attempts);
     } catch (error) {
       return { outcome: "retry", reason: errorMessage(error) };
     }
