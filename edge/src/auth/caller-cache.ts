@@ -18,6 +18,8 @@ const MAX_ENTRIES = 10_000;
 export class CallerCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
   private readonly keysOfUser = new Map<string, Set<string>>();
+  /** Lookups under way for reads, shared by concurrent misses of the same key. */
+  private readonly loading = new Map<string, Promise<T>>();
   private forgets = 0;
 
   constructor(
@@ -36,6 +38,23 @@ export class CallerCache<T> {
     if (this.now() - entry.storedAt < ttlMs) return entry.value;
     this.delete(key);
     return undefined;
+  }
+
+  /**
+   * Runs `lookup` for a read that missed, unless one for `key` is already under way: then its
+   * answer (or refusal) is shared. A forget drops every shared lookup, so a request that arrives
+   * after a revocation never waits on one that began before it.
+   */
+  load(key: string, lookup: () => Promise<T>): Promise<T> {
+    const pending = this.loading.get(key);
+    if (pending) return pending;
+    const started = lookup();
+    this.loading.set(key, started);
+    const done = () => {
+      if (this.loading.get(key) === started) this.loading.delete(key);
+    };
+    started.then(done, done);
+    return started;
   }
 
   set(key: string, userId: string, value: T, mark: number): void {
@@ -57,6 +76,7 @@ export class CallerCache<T> {
   /** Forgets `key` (a credential just refused): a lookup already under way is not stored either. */
   forget(key: string): void {
     this.forgets++;
+    this.loading.clear();
     this.delete(key);
   }
 
@@ -72,6 +92,7 @@ export class CallerCache<T> {
   /** Forgets everything remembered for `userId` (their token and every key of theirs). */
   forgetUser(userId: string): void {
     this.forgets++;
+    this.loading.clear();
     for (const key of this.keysOfUser.get(userId) ?? []) this.entries.delete(key);
     this.keysOfUser.delete(userId);
   }

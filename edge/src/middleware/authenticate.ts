@@ -28,6 +28,17 @@ function cacheTtlMs(c: Context<AppEnv>): number {
   return isRead(c) ? c.var.config.AUTH_CACHE_SECONDS * 1000 : 0;
 }
 
+/** The remembered caller for a read (concurrent misses share one lookup); a fresh one for writes. */
+async function remembered(
+  c: Context<AppEnv>,
+  cacheKey: string,
+  lookup: () => Promise<CachedCaller>,
+): Promise<CachedCaller> {
+  const ttlMs = cacheTtlMs(c);
+  if (ttlMs === 0) return await lookup();
+  return callers.get(cacheKey, ttlMs) ?? (await callers.load(cacheKey, lookup));
+}
+
 async function verifiedSubject(c: Context<AppEnv>, token: string): Promise<string> {
   const config = c.var.config;
   try {
@@ -53,7 +64,7 @@ async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Princ
   // The signature and time claims are checked on every request; only the account is remembered.
   const subject = await verifiedSubject(c, token);
   const cacheKey = `user:${subject}`;
-  const caller = callers.get(cacheKey, cacheTtlMs(c)) ?? (await lookUpUser(c, subject, cacheKey));
+  const caller = await remembered(c, cacheKey, () => lookUpUser(c, subject, cacheKey));
   return { ...caller, via: "token", scopes: scopesForRole(caller.role) };
 }
 
@@ -84,7 +95,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 async function fromApiKey(c: Context<AppEnv>, key: string): Promise<Principal> {
   const cacheKey = `key:${await sha256Hex(key)}`;
-  const caller = callers.get(cacheKey, cacheTtlMs(c)) ?? (await lookUpApiKey(c, cacheKey));
+  const caller = await remembered(c, cacheKey, () => lookUpApiKey(c, cacheKey));
   const apiKey = caller.apiKey;
   // Expiry is a time bound, checked on every use whether or not the key was remembered.
   if (!apiKey || (apiKey.expiresAt && apiKey.expiresAt <= new Date())) {

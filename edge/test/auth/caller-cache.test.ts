@@ -126,6 +126,25 @@ describe("CallerCache", () => {
     expect(cache.get("key:k2", 60_000)).toBe("other");
   });
 
+  test("concurrent misses share one lookup; after a forget, a miss looks up afresh", async () => {
+    const cache = new CallerCache<string>();
+    let lookups = 0;
+    let finish: (value: string) => void = () => {};
+    const lookup = () => {
+      lookups++;
+      return new Promise<string>((resolve) => (finish = resolve));
+    };
+    const first = cache.load("user:u1", lookup);
+    const second = cache.load("user:u1", lookup);
+    expect(lookups).toBe(1);
+    cache.forgetUser("u1");
+    const afterForget = cache.load("user:u1", lookup);
+    expect(lookups).toBe(2);
+    finish("fresh");
+    expect(await afterForget).toBe("fresh");
+    expect(await Promise.race([first, second, Bun.sleep(10).then(() => "pending")])).toBe("pending");
+  });
+
   test("holds at most its bound of entries, dropping the oldest", () => {
     const cache = new CallerCache<number>(Date.now, 3);
     for (let i = 0; i < 5; i++) cache.set(`key:${i}`, `u${i}`, i, cache.mark());
