@@ -2,6 +2,7 @@ import { useEffect, useState } from "hono/jsx/dom";
 import type { Session } from "./api/client";
 import { api } from "./api/instance";
 import { ApiKeysPage } from "./pages/api-keys";
+import { DatasetPage, DatasetsPage } from "./pages/datasets";
 import { ImagesPage } from "./pages/images";
 import { JobsPage } from "./pages/jobs";
 import { ModelPage } from "./pages/model";
@@ -9,6 +10,7 @@ import { ModelsPage } from "./pages/models";
 import { NotFoundPage } from "./pages/not-found";
 import { ReportsPage } from "./pages/reports";
 import { SignInPage } from "./pages/sign-in";
+import { TrainingsPage } from "./pages/trainings";
 import { ViewerPage } from "./pages/viewer";
 import { BASE, linkHandler, navigate, useRoute } from "./router";
 
@@ -16,6 +18,8 @@ const sections = [
   { path: "/images", label: "Images" },
   { path: "/jobs", label: "Jobs" },
   { path: "/reports", label: "Reports" },
+  { path: "/datasets", label: "Datasets" },
+  { path: "/trainings", label: "Trainings" },
   { path: "/models", label: "Models" },
   { path: "/api-keys", label: "API keys" },
 ];
@@ -26,6 +30,12 @@ function Page({ path }: { path: string }) {
   if (path === "/api-keys") return <ApiKeysPage />;
   if (path === "/reports") return <ReportsPage />;
   if (path === "/models") return <ModelsPage />;
+  if (path === "/datasets") return <DatasetsPage />;
+  const dataset = /^\/datasets\/([0-9a-f-]{36})$/.exec(path);
+  if (dataset?.[1]) return <DatasetPage id={dataset[1]} />;
+  if (path === "/trainings") return <TrainingsPage />;
+  const training = /^\/trainings\/([0-9a-f-]{36})$/.exec(path);
+  if (training?.[1]) return <TrainingsPage id={training[1]} />;
   const model = /^\/models\/([^/]+)$/.exec(path);
   if (model?.[1]) return <ModelPage name={decodeURIComponent(model[1])} />;
   const job = /^\/jobs\/([0-9a-f-]{36})$/.exec(path);

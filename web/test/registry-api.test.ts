@@ -220,3 +220,95 @@ describe("what the pages show", () => {
     ]);
   });
 });
+
+describe("dataset preview and training runs", () => {
+  const item = (decision: "pending" | "accepted" | "rejected", label: string) => ({ decision, label });
+  const image = (id: string) => ({ id, width: 320, height: 240 });
+
+  test("the preview keeps reviewed jobs' accepted boxes and counts what it leaves out, as the edge does", async () => {
+    const { previewDataset, reviewFate } = await import("../src/api/dataset-preview");
+    const reviews = [
+      { version: 2, image: image("a"), items: [item("accepted", "porosity"), item("rejected", "crack")] },
+      { version: 1, image: image("b"), items: [item("accepted", "porosity"), item("accepted", "crack")] },
+      { version: 0, image: image("c"), items: [item("pending", "porosity")] },
+      { version: 0, image: image("d"), items: [] },
+      { version: 3, image: image("a"), items: [item("accepted", "undercut")] },
+    ] as Parameters<typeof previewDataset>[0];
+    expect(previewDataset(reviews)).toEqual({
+      images: 2,
+      boxes: 3,
+      perClass: [
+        { name: "porosity", boxes: 2 },
+        { name: "crack", boxes: 1 },
+      ],
+      skipped: { pending: 1, unreviewed: 1, duplicate: 1 },
+    });
+    // A review someone started but left with a pending detection is still pending.
+    expect(reviewFate({ version: 4, items: [item("accepted", "x"), item("pending", "y")] } as never)).toBe(
+      "pending",
+    );
+  });
+
+  test("training endpoints send what the routes expect", async () => {
+    const trainings = await import("../src/api/trainings");
+    await trainings.createTraining({
+      datasetId,
+      baseModel: "weld-defects",
+      name: "weld-ft",
+      epochs: 3,
+      tileSize: 0,
+    });
+    await trainings.getTraining(datasetId);
+    await trainings.cancelTraining(datasetId);
+    expect(sent()).toEqual([
+      {
+        method: "POST",
+        path: "/v1/trainings",
+        body: { datasetId, baseModel: "weld-defects", name: "weld-ft", epochs: 3, tileSize: 0 },
+      },
+      { method: "GET", path: `/v1/trainings/${datasetId}`, body: null },
+      { method: "POST", path: `/v1/trainings/${datasetId}/cancel`, body: null },
+    ]);
+    expect(trainings.listTrainings({ status: "running" }).path).toBe("/v1/trainings?status=running");
+  });
+
+  test("a run's event stream gives each state, split across chunks, and ends with a final status", async () => {
+    const { followTraining } = await import("../src/api/trainings");
+    const run = (status: string, epochs: number) => ({
+      id: datasetId,
+      status,
+      progress: Array(epochs).fill({}),
+    });
+    const event = (status: string, epochs: number) =>
+      `event: training.${status}\ndata: ${JSON.stringify(run(status, epochs))}\n\n`;
+    const text = `retry: 10\n${event("queued", 0)}${event("running", 1)}: keep-alive\n\n${event("succeeded", 2)}`;
+    const encoder = new TextEncoder();
+    answer = () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            // Chunks that cut an event in half, as the network may.
+            for (let at = 0; at < text.length; at += 37)
+              controller.enqueue(encoder.encode(text.slice(at, at + 37)));
+            controller.close();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      followTraining(
+        datasetId,
+        (state) => {
+          seen.push(`${state.status}:${state.progress.length}`);
+          if (state.status === "succeeded") resolve();
+        },
+        client,
+      );
+    });
+    await Bun.sleep(30);
+    expect(seen).toEqual(["queued:0", "running:1", "succeeded:2"]);
+    // A final status ends the stream for good: it is not opened again.
+    expect(calls.filter((call) => call.path.endsWith("/events"))).toHaveLength(1);
+  });
+});

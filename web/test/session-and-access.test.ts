@@ -160,12 +160,14 @@ describe.skipIf(chromiumMissing)("sessions, API keys and accessibility in Chromi
       await registerThroughUi(page);
       expect(await audit(page)).toEqual([]);
       // Skip link first, then the sections in reading order, then sign out, then the page.
-      const order = await tabOrder(page, 9);
-      expect(order.slice(0, 8).map((entry) => entry.name)).toEqual([
+      const order = await tabOrder(page, 11);
+      expect(order.slice(0, 10).map((entry) => entry.name)).toEqual([
         "Skip to content",
         "Images",
         "Jobs",
         "Reports",
+        "Datasets",
+        "Trainings",
         "Models",
         "API keys",
         "Sign out",
