@@ -61,6 +61,7 @@ export type EvaluationItem = z.infer<typeof EvaluationItemSchema>;
 export const EvaluationClaimSchema = z.discriminatedUnion("outcome", [
   z.object({
     outcome: z.literal("claimed"),
+    /** Claims counted so far, this one included: the `attempt` its progress and result name. */
     attempts: z.number().int().min(1),
     evaluation: z.object({
       id: z.uuid(),
@@ -85,6 +86,7 @@ export type EvaluationClaim = z.infer<typeof EvaluationClaimSchema>;
 /** Body of `POST /internal/v1/evaluations/{id}/progress`: the current attempt's heartbeat. */
 export const EvaluationProgressSchema = z.object({
   version: z.literal(1),
+  /** The claim's `attempts`. */
   attempt: z.number().int().min(1),
   done: z.number().int().min(0),
   total: z.number().int().min(0),

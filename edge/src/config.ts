@@ -278,6 +278,20 @@ export const configSchema = z.object({
   MAX_MODEL_BYTES: positiveInt(256 * 1024 * 1024),
   /** Lifetime of a signed model upload URL; each URL takes one upload. */
   MODEL_UPLOAD_TTL_SECONDS: z.coerce.number().int().positive().max(86_400).default(900),
+
+  /**
+   * Evaluations of new versions (docs/operations.md, Evaluations). Validation items one
+   * evaluation runs (the first ones by id); each is a signed URL in the claim.
+   */
+  EVALUATION_MAX_ITEMS: positiveInt(1000),
+  /**
+   * An evaluation `running` without a progress report for this long has lost its service: a
+   * redelivered message claims it again (before that it is answered `busy`), and the sweeper
+   * re-enqueues it, or fails it after EVALUATION_MAX_ATTEMPTS claims. A queued one not delivered
+   * within it is enqueued again.
+   */
+  EVALUATION_STUCK_AFTER_SECONDS: positiveInt(300),
+  EVALUATION_MAX_ATTEMPTS: positiveInt(3),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -64,12 +64,14 @@ export class Evaluator {
       return { outcome: "ack" };
     }
     const evaluation = claimed.value.evaluation;
+    // Progress and results name the edge's claim count, so a superseded attempt can be told apart.
+    const current = claimed.value.attempts;
     const sides: Side[] = [];
     try {
       // One at a time, so a baseline that fails to load still releases the candidate's lease.
       sides.push(await this.side(evaluation.candidate));
       sides.push(await this.side(evaluation.baseline));
-      const result = await this.run(evaluation, attempt, sides as [Side, Side], traceparent);
+      const result = await this.run(evaluation, current, sides as [Side, Side], traceparent);
       const posted = await edge.postEvaluationResult(result, traceparent);
       if (!posted.ok) return { outcome: "retry", reason: posted.reason };
       logger.info("evaluation finished", { ...log, outcome: posted.value.outcome, images: result.images });
@@ -79,7 +81,7 @@ export class Evaluator {
         logger.info("evaluation attempt stopped by the edge", log);
         return { outcome: "ack" };
       }
-      return this.fail(message.evaluationId, attempt, toInferenceError(thrown), traceparent, log);
+      return this.fail(message.evaluationId, current, toInferenceError(thrown), traceparent, log);
     } finally {
       for (const side of sides) side.lease?.release();
     }

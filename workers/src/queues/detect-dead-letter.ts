@@ -1,6 +1,7 @@
 import { errorMessage } from "@common/logger";
 import { retryDelaySeconds } from "@common/retry";
 import { jobs } from "@db/schema";
+import { deadEvaluationId, handleDeadEvaluation } from "@edge/evaluations/dead-letter";
 import { announceFinished, DEAD_LETTERED, failJob } from "@edge/jobs/complete";
 import { writeJobPoint } from "@edge/metrics/analytics";
 import { and, eq, inArray, sql } from "drizzle-orm";
@@ -24,6 +25,18 @@ export async function handleDetectDeadLetters(
 ): Promise<void> {
   const { db, env, logger } = ctx;
   for (const message of batch.messages) {
+    const evaluationId = deadEvaluationId(message.body);
+    if (evaluationId !== null) {
+      try {
+        const outcome = await handleDeadEvaluation(db, evaluationId);
+        logger.warn("evaluate message dead-lettered", { evaluationId, outcome });
+        message.ack();
+      } catch (error) {
+        logger.error("dead letter not recorded; retrying", { evaluationId, error: errorMessage(error) });
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts, 5, 300) });
+      }
+      continue;
+    }
     const parsed = DeadMessageSchema.safeParse(message.body);
     if (!parsed.success) {
       logger.error("dead detect message without a job id dropped", { messageId: message.id });

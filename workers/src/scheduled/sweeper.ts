@@ -1,4 +1,5 @@
 import { images, jobs, reports, trainings, webhookDeliveries } from "@db/schema";
+import { sweepEvaluations } from "@edge/evaluations/sweep";
 import { detectMessage, enqueueDetect, queuedImageColumns } from "@edge/jobs/queue-messages";
 import { enqueueReport } from "@edge/reports/report-message";
 import { trainerSilent } from "@edge/trainings/claim";
@@ -55,6 +56,7 @@ export async function sweep(ctx: HandlerContext): Promise<SweepReport> {
   const requeuedReports = await requeueStuckReports(ctx);
   const trainingSweep = await sweepStuckTrainings(ctx);
   const resentDeliveries = await resendLostDeliveries(ctx);
+  await sweepStuckEvaluations(ctx);
   let examined = 0;
   let deleted = 0;
   for (const scan of ORPHAN_SCANS) {
@@ -264,4 +266,9 @@ async function deleteOrphanObjects(
   if (finished) await bucket.delete(scan.cursorKey);
   else if (cursor) await bucket.put(scan.cursorKey, cursor);
   return { examined, deleted };
+}
+
+/** Evaluations of new model versions: created where missing, re-sent when stuck (`@edge/evaluations/sweep`). */
+function sweepStuckEvaluations({ config, db, env, logger }: HandlerContext) {
+  return sweepEvaluations({ config, db, queue: env.DETECT_QUEUE, logger });
 }

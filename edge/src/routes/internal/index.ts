@@ -3,6 +3,7 @@ import { allowBodyBytes } from "@edge/middleware/request-body";
 import { createRouter } from "@edge/openapi";
 import { getBacklog } from "./backlog";
 import { postJobClaim } from "./claim";
+import { evaluationInternalRoutes } from "./evaluations";
 import { getMetrics } from "./metrics";
 import { readSignedObject } from "./objects";
 import { postJobResult } from "./result";
@@ -21,11 +22,18 @@ internalRouter.use(
   serviceAuth("INFERENCE_CALLBACK_TOKEN"),
   database(),
 );
+internalRouter.use(
+  "/evaluations/*",
+  allowBodyBytes((config) => config.MAX_CALLBACK_BODY_BYTES),
+  serviceAuth("INFERENCE_CALLBACK_TOKEN"),
+  database(),
+);
 internalRouter.use("/backlog", serviceAuth("OPERATIONS_TOKEN"), database());
 internalRouter.use("/metrics", serviceAuth("OPERATIONS_TOKEN"), database());
 internalRouter
   .route("/", readSignedObject)
   .route("/", postJobClaim)
   .route("/", postJobResult)
+  .route("/", evaluationInternalRoutes)
   .route("/", getBacklog)
   .route("/", getMetrics);

@@ -3,6 +3,7 @@ import { database } from "@edge/middleware/database";
 import { rateLimit } from "@edge/middleware/rate-limit";
 import { allowBodyBytes } from "@edge/middleware/request-body";
 import { createRouter } from "@edge/openapi";
+import { evaluationRoutes } from "./evaluation";
 import { getModel } from "./get";
 import { listModels } from "./list";
 import { promotionRoutes } from "./promote";
@@ -20,7 +21,8 @@ modelsRouter
   .route("/", getModel)
   .route("/", modelVersionRoutes)
   .route("/", modelUploadRoutes)
-  .route("/", promotionRoutes);
+  .route("/", promotionRoutes)
+  .route("/", evaluationRoutes);
 
 /** `/v1/model-uploads`: the signed `PUT` of a model file; the URL's signature is its credential. */
 export const modelUploadsRouter = createRouter();

@@ -1,3 +1,5 @@
+import { errorFields } from "@common/logger";
+import { requestEvaluation } from "@edge/evaluations/create";
 import { requireScope } from "@edge/middleware/authenticate";
 import { completeModelUpload } from "@edge/models/complete";
 import { assertRegistryName } from "@edge/models/names";
@@ -95,6 +97,11 @@ export const modelUploadRoutes = createRouter()
     });
     const production = await productionVersion(c.var.db, principal.userId, name);
     c.var.logger.info("model version created", { name, version: row.version, sha256: row.sha256 });
+    // The version exists either way; an evaluation not queued now is queued by the sweeper.
+    await requestEvaluation(c.var.db, c.var.config, c.env.DETECT_QUEUE, row, c.var.trace.traceparent).catch(
+      (error: unknown) =>
+        c.var.logger.warn("evaluation not queued", { name, version: row.version, ...errorFields(error) }),
+    );
     c.header("Location", `/v1/models/${encodeURIComponent(name)}/versions/${row.version}`);
     return c.json(toModelVersion(row, production?.id ?? null), 201);
   });
