@@ -62,9 +62,9 @@ export const configSchema = z.object({
   RATE_LIMIT_READ: rateLimit("600/60s"),
   RATE_LIMIT_WRITE: rateLimit("120/60s"),
   /**
-   * Per-isolate shortcuts of authentication and rate limiting (docs/operations.md, "Rate limits
-   * across isolates" and "Revocation"). An isolate may take this much of a caller's rate from the
-   * limiter at once (at most 1/32 of the limit; 0: every request asks the limiter).
+   * Per-isolate shortcuts of authentication and rate limiting, with their bounds (docs/operations.md,
+   * Configuration). An isolate may take this much of a caller's rate from the limiter at once (at
+   * most 1/32 of the limit; 0: every request asks the limiter).
    */
   RATE_LIMIT_LEASE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /**

@@ -1,6 +1,6 @@
 /**
  * Authenticated callers remembered per isolate for a few seconds, so reads under load do not
- * look the same account or API key up on every request (docs/operations.md, "Revocation").
+ * look the same account or API key up on every request (docs/operations.md, `AUTH_CACHE_SECONDS`).
  *
  * What is remembered is only ever a usable credential; anything refused is looked up again. Time
  * bounds (key expiry) are checked on every use by the caller, not here. An isolate forgets a

@@ -44,7 +44,7 @@ type Take = (want: number) => Promise<RateLimitGrant>;
 
 /**
  * One isolate's share of its callers' quotas, so most requests are decided without a call to the
- * limiter object. Accuracy (docs/operations.md, "Rate limits across isolates"):
+ * limiter object. Accuracy (docs/operations.md, `RATE_LIMIT_LEASE_MS`):
  * - A lease of L requests is counted by the limiter when granted and expires after the time the
  *   limiter takes to refill L (L × period / limit), so over any window all isolates together
  *   admit at most L more than an exact limiter would; L = 1 is exact.
