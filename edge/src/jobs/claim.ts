@@ -3,6 +3,7 @@ import type { Db } from "@db/client-worker";
 import { images, jobs } from "@db/schema";
 import { and, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { Config } from "../config";
+import { shadowModelColumn } from "../evaluations/shadow-claim";
 import { claimedModel, claimedModelColumn } from "../models/claim-model";
 import { type JobEvent, jobEvent } from "./events";
 import { detectMessage, queuedImageColumns } from "./queue-messages";
@@ -31,15 +32,20 @@ export async function claimJob(db: Db, config: Config, jobId: string, attempt: n
       ...getTableColumns(jobs),
       image: queuedImageColumns,
       registryModel: claimedModelColumn,
+      shadowModel: shadowModelColumn,
     });
   if (!row) return { claim: { outcome: "finished" } };
-  const registryModel = await claimedModel(config, row.registryModel);
+  const [registryModel, shadowModel] = await Promise.all([
+    claimedModel(config, row.registryModel),
+    claimedModel(config, row.shadowModel),
+  ]);
   return {
     claim: {
       outcome: "claimed",
       attempts: row.attempts,
       job: await detectMessage(config, row, row.image),
       ...(registryModel ? { registryModel } : {}),
+      ...(shadowModel ? { shadowModel } : {}),
     },
     ownerId: row.ownerId,
     event: jobEvent(row, 0),

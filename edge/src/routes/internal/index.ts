@@ -4,6 +4,7 @@ import { createRouter } from "@edge/openapi";
 import { getBacklog } from "./backlog";
 import { postJobClaim } from "./claim";
 import { evaluationInternalRoutes } from "./evaluations";
+import { postShadowResult } from "./evaluations-shadow";
 import { getMetrics } from "./metrics";
 import { readSignedObject } from "./objects";
 import { postJobResult } from "./result";
@@ -35,5 +36,6 @@ internalRouter
   .route("/", postJobClaim)
   .route("/", postJobResult)
   .route("/", evaluationInternalRoutes)
+  .route("/", postShadowResult)
   .route("/", getBacklog)
   .route("/", getMetrics);

@@ -1,5 +1,7 @@
+import { errorFields } from "@common/logger";
 import { images, jobs } from "@db/schema";
 import { ApiError, queueUnavailable } from "@edge/errors";
+import { pickShadowJobs } from "@edge/evaluations/shadow";
 import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
 import { admitJobs, assertAdmissible, backlogCountFields, currentLimits } from "@edge/jobs/admission";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
@@ -115,6 +117,13 @@ export const createJobs = createRouter().openapi(route, async (c) => {
         })),
         limits,
       );
+      // Before the enqueue, so a claim sees the pick; a failed pick only means no shadow run.
+      await pickShadowJobs(
+        c.var.db,
+        principal.userId,
+        model,
+        created.map((job) => job.id),
+      ).catch((error: unknown) => c.var.logger.warn("shadow pick failed", errorFields(error)));
       try {
         const messages = await Promise.all(
           created.map((job) => detectMessage(config, job, byId.get(job.imageId) as (typeof owned)[number])),

@@ -8,6 +8,7 @@ import { getModel } from "./get";
 import { listModels } from "./list";
 import { promotionRoutes } from "./promote";
 import { receiveModelFile } from "./receive";
+import { shadowRoutes } from "./shadow";
 import { modelUploadRoutes } from "./upload";
 import { modelVersionRoutes } from "./versions";
 
@@ -22,7 +23,8 @@ modelsRouter
   .route("/", modelVersionRoutes)
   .route("/", modelUploadRoutes)
   .route("/", promotionRoutes)
-  .route("/", evaluationRoutes);
+  .route("/", evaluationRoutes)
+  .route("/", shadowRoutes);
 
 /** `/v1/model-uploads`: the signed `PUT` of a model file; the URL's signature is its credential. */
 export const modelUploadsRouter = createRouter();
