@@ -18,10 +18,15 @@ export type RateLimitDecision = {
   retryAfterMs: number;
 };
 
+/** A batch decision: how many of the requests asked for were counted (0 when refused). */
+export type RateLimitGrant = RateLimitDecision & { granted: number };
+
 /** `RATE_LIMITER`: one object per (policy, caller); `workers/src/rate-limiter/durable-object.ts`. */
 export interface RateLimiterRpc extends Rpc.DurableObjectBranded {
   /** Counts one request against `limit` and says whether it may pass. */
   check(limit: RateLimitSetting): Promise<RateLimitDecision>;
+  /** Counts up to `want` requests at once (an isolate's lease); at least one when allowed. */
+  take(limit: RateLimitSetting, want: number): Promise<RateLimitGrant>;
 }
 
 /** `JOB_EVENTS`: one hub per user; `workers/src/job-events/durable-object.ts`. */

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { RateLimitSetting } from "../config";
-import type { RateLimitDecision, RateLimiterRpc } from "../durable-objects";
+import type { RateLimitDecision, RateLimitGrant } from "../durable-objects";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 
@@ -16,14 +16,6 @@ const settingOf: Record<RateLimitPolicy, (config: AppEnv["Variables"]["config"])
 };
 
 /** A decision that counted `granted` requests at once (0 when refused). */
-export type RateLimitGrant = RateLimitDecision & { granted: number };
-
-/** The limiter's batch call, beside `check`: `workers/src/rate-limiter/durable-object.ts`. */
-export interface RateLimiterLeaseRpc extends RateLimiterRpc {
-  /** Counts up to `want` requests at once; at least one when allowed. */
-  take(limit: RateLimitSetting, want: number): Promise<RateLimitGrant>;
-}
-
 /** Most of a limit one lease may take, so a fresh bucket is never spent by one isolate. */
 const MAX_LEASE_SHARE = 1 / 32;
 /** Buckets one isolate remembers leases and refusals for; the oldest go first. */
@@ -207,7 +199,7 @@ export async function enforceRateLimit(
   const setting = settingOf[policy](c.var.config);
   const bucket = `${policy}:${key}`;
   // The binding is typed by `check` alone; the class also implements the batch call.
-  const limiters = c.env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiterLeaseRpc>;
+  const limiters = c.env.RATE_LIMITER;
   const decision = await allowance.decide(
     bucket,
     setting,

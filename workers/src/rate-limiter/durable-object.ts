@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import type { RateLimiterRpc } from "@edge/durable-objects";
-import type { RateLimiterLeaseRpc } from "@edge/middleware/rate-limit";
 import { type GcraDecision, type GcraLimit, gcra } from "./gcra";
 
 /**
@@ -10,7 +9,7 @@ import { type GcraDecision, type GcraLimit, gcra } from "./gcra";
 /** Idle time after which a full bucket's stored state is deleted; no hurry, so alarms stay rare. */
 const CLEANUP_DELAY_MS = 60_000;
 
-export class RateLimiter extends DurableObject implements RateLimiterRpc, RateLimiterLeaseRpc {
+export class RateLimiter extends DurableObject implements RateLimiterRpc {
   private tat: number | undefined;
   /** Whether a clean-up alarm is already scheduled (setting one is a costly storage write). */
   private alarmScheduled = false;
