@@ -3,13 +3,9 @@ import { z } from "@hono/zod-openapi";
 export const StartShadowSchema = z
   .object({
     version: z.number().int().min(1).openapi({ description: "One of your versions of this model" }),
-    share: z
-      .number()
-      .gt(0)
-      .max(0.5)
-      .openapi({
-        description: "Share of your jobs on this model that also run the version (0 < share ≤ 0.5)",
-      }),
+    share: z.number().gt(0).max(0.5).openapi({
+      description: "Share of your jobs on this model that also run the version (0 < share ≤ 0.5)",
+    }),
   })
   .openapi("StartShadow");
 
