@@ -1,9 +1,10 @@
 import type { TrainItemPage } from "@common/contracts/train-claim";
 import type { Db } from "@db/client-worker";
 import { datasetItems, trainings } from "@db/schema";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Config } from "../config";
 import { signObjectUrl } from "../images/signed-url";
+import { selectPage } from "../routes/pagination";
 import { currentAttempt, type StopReason, stopReason } from "./attempt";
 
 /**
@@ -21,18 +22,12 @@ export async function trainingItems(
     .from(trainings)
     .where(currentAttempt(request.id, request.attempt));
   if (!run) return { stop: await stopReason(db, request.id, request.attempt) };
-  const rows = await db
-    .select()
-    .from(datasetItems)
-    .where(
-      and(
-        eq(datasetItems.datasetId, run.datasetId),
-        request.cursor ? gt(datasetItems.id, request.cursor) : undefined,
-      ),
-    )
-    .orderBy(asc(datasetItems.id))
-    .limit(request.limit + 1);
-  const page = rows.slice(0, request.limit);
+  const { page, nextCursor } = await selectPage(
+    db.select().from(datasetItems).$dynamic(),
+    datasetItems.id,
+    { cursor: request.cursor, limit: request.limit, order: "oldest" },
+    eq(datasetItems.datasetId, run.datasetId),
+  );
   const items = await Promise.all(
     page.map(async (item) => ({
       key: item.key,
@@ -45,5 +40,5 @@ export async function trainingItems(
       boxes: item.boxes,
     })),
   );
-  return { page: { items, nextCursor: rows.length > request.limit ? (page.at(-1)?.id ?? null) : null } };
+  return { page: { items, nextCursor } };
 }

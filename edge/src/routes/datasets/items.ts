@@ -4,9 +4,9 @@ import { toDatasetItem } from "@edge/datasets/views";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { PageQuerySchema, pageSize, selectPage } from "../pagination";
 import { DatasetIdParamSchema, DatasetItemPageSchema, DatasetSplitSchema } from "./schema";
 
 const route = createRoute({
@@ -36,19 +36,12 @@ export const listDatasetItems = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "datasets:read");
   const dataset = await ownedDataset(c.var.db, principal.userId, c.req.valid("param").id);
   const query = c.req.valid("query");
-  const limit = pageSize(c.var.config, query.limit);
-  const rows = await c.var.db
-    .select()
-    .from(datasetItems)
-    .where(
-      and(
-        eq(datasetItems.datasetId, dataset.id),
-        query.split ? eq(datasetItems.split, query.split) : undefined,
-        query.cursor ? gt(datasetItems.id, query.cursor) : undefined,
-      ),
-    )
-    .orderBy(asc(datasetItems.id))
-    .limit(limit + 1);
-  const { page, nextCursor } = toPage(rows, limit);
+  const { page, nextCursor } = await selectPage(
+    c.var.db.select().from(datasetItems).$dynamic(),
+    datasetItems.id,
+    { cursor: query.cursor, limit: pageSize(c.var.config, query.limit), order: "oldest" },
+    eq(datasetItems.datasetId, dataset.id),
+    query.split ? eq(datasetItems.split, query.split) : undefined,
+  );
   return c.json({ items: page.map((row) => toDatasetItem(row, dataset.classes)), nextCursor }, 200);
 });

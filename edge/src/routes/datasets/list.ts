@@ -3,9 +3,9 @@ import { toDataset } from "@edge/datasets/views";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { PageQuerySchema, pageSize, selectPage } from "../pagination";
 import { DatasetPageSchema } from "./schema";
 
 const route = createRoute({
@@ -29,19 +29,12 @@ const route = createRoute({
 export const listDatasets = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "datasets:read");
   const query = c.req.valid("query");
-  const limit = pageSize(c.var.config, query.limit);
-  const rows = await c.var.db
-    .select()
-    .from(datasets)
-    .where(
-      and(
-        eq(datasets.ownerId, principal.userId),
-        query.cursor ? lt(datasets.id, query.cursor) : undefined,
-        query.name ? eq(datasets.name, query.name) : undefined,
-      ),
-    )
-    .orderBy(desc(datasets.id))
-    .limit(limit + 1);
-  const { page, nextCursor } = toPage(rows, limit);
+  const { page, nextCursor } = await selectPage(
+    c.var.db.select().from(datasets).$dynamic(),
+    datasets.id,
+    { cursor: query.cursor, limit: pageSize(c.var.config, query.limit), order: "newest" },
+    eq(datasets.ownerId, principal.userId),
+    query.name ? eq(datasets.name, query.name) : undefined,
+  );
   return c.json({ items: page.map(toDataset), nextCursor }, 200);
 });

@@ -2,9 +2,9 @@ import { images } from "@db/schema";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
+import { eq, gte, lte } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { PageQuerySchema, pageSize, selectPage } from "../pagination";
 import { ImageFormatSchema, ImagePageSchema, toImage } from "./schema";
 
 const route = createRoute({
@@ -39,22 +39,15 @@ const route = createRoute({
 export const listImages = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "images:read");
   const query = c.req.valid("query");
-  const limit = pageSize(c.var.config, query.limit);
-  const rows = await c.var.db
-    .select()
-    .from(images)
-    .where(
-      and(
-        eq(images.ownerId, principal.userId),
-        query.cursor ? lt(images.id, query.cursor) : undefined,
-        query.format ? eq(images.format, query.format) : undefined,
-        query.sha256 ? eq(images.sha256, query.sha256) : undefined,
-        query.createdAfter ? gte(images.createdAt, new Date(query.createdAfter)) : undefined,
-        query.createdBefore ? lte(images.createdAt, new Date(query.createdBefore)) : undefined,
-      ),
-    )
-    .orderBy(desc(images.id))
-    .limit(limit + 1);
-  const { page, nextCursor } = toPage(rows, limit);
+  const { page, nextCursor } = await selectPage(
+    c.var.db.select().from(images).$dynamic(),
+    images.id,
+    { cursor: query.cursor, limit: pageSize(c.var.config, query.limit), order: "newest" },
+    eq(images.ownerId, principal.userId),
+    query.format ? eq(images.format, query.format) : undefined,
+    query.sha256 ? eq(images.sha256, query.sha256) : undefined,
+    query.createdAfter ? gte(images.createdAt, new Date(query.createdAfter)) : undefined,
+    query.createdBefore ? lte(images.createdAt, new Date(query.createdBefore)) : undefined,
+  );
   return c.json({ items: page.map(toImage), nextCursor }, 200);
 });

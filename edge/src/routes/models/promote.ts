@@ -3,9 +3,9 @@ import { requireScope } from "@edge/middleware/authenticate";
 import { promoteVersion, rollbackVersion } from "@edge/models/promotion";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { PageQuerySchema, pageSize, selectPage } from "../pagination";
 import {
   ModelNameParamSchema,
   PromoteSchema,
@@ -131,19 +131,12 @@ export const promotionRoutes = createRouter()
     const principal = requireScope(c, "datasets:read");
     const { name } = c.req.valid("param");
     const query = c.req.valid("query");
-    const limit = pageSize(c.var.config, query.limit);
-    const rows = await c.var.db
-      .select()
-      .from(modelPromotions)
-      .where(
-        and(
-          eq(modelPromotions.ownerId, principal.userId),
-          eq(modelPromotions.name, name),
-          query.cursor ? lt(modelPromotions.id, query.cursor) : undefined,
-        ),
-      )
-      .orderBy(desc(modelPromotions.id))
-      .limit(limit + 1);
-    const { page, nextCursor } = toPage(rows, limit);
+    const { page, nextCursor } = await selectPage(
+      c.var.db.select().from(modelPromotions).$dynamic(),
+      modelPromotions.id,
+      { cursor: query.cursor, limit: pageSize(c.var.config, query.limit), order: "newest" },
+      eq(modelPromotions.ownerId, principal.userId),
+      eq(modelPromotions.name, name),
+    );
     return c.json({ items: page.map(toPromotion), nextCursor }, 200);
   });

@@ -3,9 +3,9 @@ import { requireScope } from "@edge/middleware/authenticate";
 import { ownedVersion, productionVersion, toModelVersion } from "@edge/models/registry";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { PageQuerySchema, pageSize, selectPage } from "../pagination";
 import {
   ModelNameParamSchema,
   ModelVersionPageSchema,
@@ -67,23 +67,16 @@ export const modelVersionRoutes = createRouter()
     const principal = requireScope(c, "datasets:read");
     const { name } = c.req.valid("param");
     const query = c.req.valid("query");
-    const limit = pageSize(c.var.config, query.limit);
-    const [rows, production] = await Promise.all([
-      c.var.db
-        .select()
-        .from(modelVersions)
-        .where(
-          and(
-            eq(modelVersions.ownerId, principal.userId),
-            eq(modelVersions.name, name),
-            query.cursor ? lt(modelVersions.id, query.cursor) : undefined,
-          ),
-        )
-        .orderBy(desc(modelVersions.id))
-        .limit(limit + 1),
+    const [{ page, nextCursor }, production] = await Promise.all([
+      selectPage(
+        c.var.db.select().from(modelVersions).$dynamic(),
+        modelVersions.id,
+        { cursor: query.cursor, limit: pageSize(c.var.config, query.limit), order: "newest" },
+        eq(modelVersions.ownerId, principal.userId),
+        eq(modelVersions.name, name),
+      ),
       productionVersion(c.var.db, principal.userId, name),
     ]);
-    const { page, nextCursor } = toPage(rows, limit);
     return c.json({ items: page.map((row) => toModelVersion(row, production?.id ?? null)), nextCursor }, 200);
   })
   .openapi(getRoute, async (c) => {

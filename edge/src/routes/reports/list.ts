@@ -3,9 +3,9 @@ import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { toReport } from "@edge/reports/views";
 import { createRoute } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { PageQuerySchema, pageSize, selectPage } from "../pagination";
 import { ReportPageSchema, ReportStatusSchema } from "./schema";
 
 const route = createRoute({
@@ -26,19 +26,12 @@ const route = createRoute({
 export const listReports = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "jobs:read");
   const query = c.req.valid("query");
-  const limit = pageSize(c.var.config, query.limit);
-  const rows = await c.var.db
-    .select()
-    .from(reports)
-    .where(
-      and(
-        eq(reports.ownerId, principal.userId),
-        query.cursor ? lt(reports.id, query.cursor) : undefined,
-        query.status ? eq(reports.status, query.status) : undefined,
-      ),
-    )
-    .orderBy(desc(reports.id))
-    .limit(limit + 1);
-  const { page, nextCursor } = toPage(rows, limit);
+  const { page, nextCursor } = await selectPage(
+    c.var.db.select().from(reports).$dynamic(),
+    reports.id,
+    { cursor: query.cursor, limit: pageSize(c.var.config, query.limit), order: "newest" },
+    eq(reports.ownerId, principal.userId),
+    query.status ? eq(reports.status, query.status) : undefined,
+  );
   return c.json({ items: page.map(toReport), nextCursor }, 200);
 });

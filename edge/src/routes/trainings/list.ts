@@ -3,9 +3,9 @@ import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { toTraining } from "@edge/trainings/views";
 import { createRoute } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { PageQuerySchema, pageSize, selectPage } from "../pagination";
 import { TrainingPageSchema, TrainingStatusSchema } from "./schema";
 
 const route = createRoute({
@@ -26,19 +26,12 @@ const route = createRoute({
 export const listTrainings = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "trainings:read");
   const query = c.req.valid("query");
-  const limit = pageSize(c.var.config, query.limit);
-  const rows = await c.var.db
-    .select()
-    .from(trainings)
-    .where(
-      and(
-        eq(trainings.ownerId, principal.userId),
-        query.cursor ? lt(trainings.id, query.cursor) : undefined,
-        query.status ? eq(trainings.status, query.status) : undefined,
-      ),
-    )
-    .orderBy(desc(trainings.id))
-    .limit(limit + 1);
-  const { page, nextCursor } = toPage(rows, limit);
+  const { page, nextCursor } = await selectPage(
+    c.var.db.select().from(trainings).$dynamic(),
+    trainings.id,
+    { cursor: query.cursor, limit: pageSize(c.var.config, query.limit), order: "newest" },
+    eq(trainings.ownerId, principal.userId),
+    query.status ? eq(trainings.status, query.status) : undefined,
+  );
   return c.json({ items: page.map(toTraining), nextCursor }, 200);
 });
