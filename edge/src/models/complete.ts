@@ -6,6 +6,8 @@ import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { modelCard } from "./card";
 import { isShippedModel, parseModelRef } from "./names";
+import { findVersion } from "./registry";
+import { failModelUpload } from "./upload";
 import { type ModelFacts, readModelFacts } from "./verify";
 
 export type CompleteModelUpload = {
@@ -36,17 +38,7 @@ async function checkLineage(db: Db, config: Config, request: CompleteModelUpload
     if (ref?.version == null) {
       throw new ApiError("validation_failed", "baseModel is a shipped model's name or one of your `name@N`");
     }
-    const [found] = await db
-      .select({ id: modelVersions.id })
-      .from(modelVersions)
-      .where(
-        and(
-          eq(modelVersions.ownerId, request.ownerId),
-          eq(modelVersions.name, ref.name),
-          eq(modelVersions.version, ref.version),
-        ),
-      );
-    if (!found) {
+    if (!(await findVersion(db, request.ownerId, ref.name, ref.version))) {
       throw new ApiError("not_found", "Base model version not found", {
         details: { baseModel: request.baseModel },
       });
@@ -157,10 +149,7 @@ export async function completeModelUpload(
   try {
     facts = await verifyStored(bucket, config, upload, request);
   } catch (error) {
-    if (error instanceof ApiError && error.status < 500) {
-      await bucket.delete(upload.stagingKey).catch(() => {});
-      await db.update(modelUploads).set({ status: "failed" }).where(eq(modelUploads.id, upload.id));
-    }
+    if (error instanceof ApiError && error.status < 500) await failModelUpload(db, bucket, upload);
     throw error;
   }
   const [actor] = request.actorId

@@ -1,41 +1,11 @@
 import type { Db, Tx } from "@db/client-worker";
-import { modelAliases, modelPromotions, modelVersions } from "@db/schema";
+import { modelAliases, modelPromotions } from "@db/schema";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { ApiError } from "../errors";
 import { PRODUCTION_ALIAS } from "./names";
-import type { ModelVersionRow } from "./registry";
+import { findVersion, type ModelVersionRow, productionVersion } from "./registry";
 
 type Change = { ownerId: string; actorId: string | null; name: string; reason: string };
-
-/** The version `production` points at within the transaction, or null. */
-async function currentProduction(tx: Tx, ownerId: string, name: string): Promise<ModelVersionRow | null> {
-  const [row] = await tx
-    .select({ version: modelVersions })
-    .from(modelAliases)
-    .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.versionId))
-    .where(
-      and(
-        eq(modelAliases.ownerId, ownerId),
-        eq(modelAliases.name, name),
-        eq(modelAliases.alias, PRODUCTION_ALIAS),
-      ),
-    );
-  return row?.version ?? null;
-}
-
-async function findVersion(tx: Tx, ownerId: string, name: string, version: number) {
-  const [row] = await tx
-    .select()
-    .from(modelVersions)
-    .where(
-      and(
-        eq(modelVersions.ownerId, ownerId),
-        eq(modelVersions.name, name),
-        eq(modelVersions.version, version),
-      ),
-    );
-  return row ?? null;
-}
 
 /** Points `production` at `to` and records the change, in the caller's transaction. */
 async function setProduction(
@@ -84,7 +54,7 @@ export async function promoteVersion(db: Db, change: Change & { version: number;
     await lockModel(tx, change.ownerId, change.name);
     const candidate = await findVersion(tx, change.ownerId, change.name, change.version);
     if (!candidate) throw new ApiError("not_found", "Model version not found");
-    const current = await currentProduction(tx, change.ownerId, change.name);
+    const current = await productionVersion(tx, change.ownerId, change.name);
     if (current?.id === candidate.id) {
       throw new ApiError("conflict", `${change.name}@${change.version} is already in production`);
     }
@@ -123,7 +93,7 @@ export async function rollbackVersion(db: Db, change: Change) {
       if (entry.action === "promote") stack.push(entry.toVersion);
       else stack.pop();
     }
-    const current = await currentProduction(tx, change.ownerId, change.name);
+    const current = await productionVersion(tx, change.ownerId, change.name);
     if (!current) throw new ApiError("not_found", "The model has no production version");
     const previous = stack.at(-2);
     const target =

@@ -1,4 +1,4 @@
-import type { Db } from "@db/client-worker";
+import type { Db, Tx } from "@db/client-worker";
 import { modelAliases, modelVersions } from "@db/schema";
 import { and, count, eq, max } from "drizzle-orm";
 import { ApiError } from "../errors";
@@ -6,8 +6,13 @@ import { formatModelRef, PRODUCTION_ALIAS } from "./names";
 
 export type ModelVersionRow = typeof modelVersions.$inferSelect;
 
-/** The caller's version `name@version`, or 404 for anyone else's: another owner's models are not disclosed. */
-export async function ownedVersion(db: Db, ownerId: string, name: string, version: number) {
+/** The owner's version `name@version`, or null: another owner's versions never match. */
+export async function findVersion(
+  db: Db | Tx,
+  ownerId: string,
+  name: string,
+  version: number,
+): Promise<ModelVersionRow | null> {
   const [row] = await db
     .select()
     .from(modelVersions)
@@ -18,12 +23,22 @@ export async function ownedVersion(db: Db, ownerId: string, name: string, versio
         eq(modelVersions.version, version),
       ),
     );
+  return row ?? null;
+}
+
+/** The caller's version `name@version`, or 404 for anyone else's: another owner's models are not disclosed. */
+export async function ownedVersion(db: Db, ownerId: string, name: string, version: number) {
+  const row = await findVersion(db, ownerId, name, version);
   if (!row) throw new ApiError("not_found", "Model version not found");
   return row;
 }
 
 /** The version the owner's `production` alias of `name` points at; null when none was promoted. */
-export async function productionVersion(db: Db, ownerId: string, name: string) {
+export async function productionVersion(
+  db: Db | Tx,
+  ownerId: string,
+  name: string,
+): Promise<ModelVersionRow | null> {
   const [row] = await db
     .select({ version: modelVersions })
     .from(modelAliases)

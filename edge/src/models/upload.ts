@@ -59,6 +59,15 @@ function hashing(): { stream: TransformStream<Uint8Array, Uint8Array>; digest: P
   return { stream, digest: digest.digest };
 }
 
+/**
+ * Ends an upload that cannot become a version: deletes what was stored (a delete that fails must
+ * not hide the failure being reported) and marks the upload `failed`.
+ */
+export async function failModelUpload(db: Db, bucket: R2Bucket, upload: { id: string; stagingKey: string }) {
+  await bucket.delete(upload.stagingKey).catch(() => {});
+  await db.update(modelUploads).set({ status: "failed" }).where(eq(modelUploads.id, upload.id));
+}
+
 const hex = (bytes: ArrayBuffer) =>
   Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -101,8 +110,7 @@ export async function receiveModelUpload(
       .where(eq(modelUploads.id, upload.id));
     return { bytes: upload.length, sha256 };
   } catch (error) {
-    await bucket.delete(taken.stagingKey).catch(() => {});
-    await db.update(modelUploads).set({ status: "failed" }).where(eq(modelUploads.id, upload.id));
+    await failModelUpload(db, bucket, { id: upload.id, stagingKey: taken.stagingKey });
     // A body the request guard cut off is answered with the guard's refusal (it wins in onError).
     throw error instanceof ApiError ? error : storageUnavailable(error);
   }

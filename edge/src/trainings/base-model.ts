@@ -1,14 +1,12 @@
 import type { TrainBase } from "@common/contracts/train-claim";
 import type { Db } from "@db/client-worker";
-import { modelVersions } from "@db/schema";
-import { and, eq } from "drizzle-orm";
 import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { signObjectUrl } from "../images/signed-url";
 import { isShippedModel, parseModelRef } from "../models/names";
+import { findVersion, type ModelVersionRow } from "../models/registry";
 
-type RegistryBase = typeof modelVersions.$inferSelect;
-export type ResolvedBase = { kind: "shipped"; name: string } | { kind: "registry"; row: RegistryBase };
+export type ResolvedBase = { kind: "shipped"; name: string } | { kind: "registry"; row: ModelVersionRow };
 
 /**
  * The base a run fine-tunes from: one of the owner's registry versions (`name@N`, 404 for anyone
@@ -30,16 +28,7 @@ export async function resolveBaseModel(
     }
     return { kind: "shipped", name: baseModel };
   }
-  const [row] = await db
-    .select()
-    .from(modelVersions)
-    .where(
-      and(
-        eq(modelVersions.ownerId, ownerId),
-        eq(modelVersions.name, ref.name),
-        eq(modelVersions.version, ref.version),
-      ),
-    );
+  const row = await findVersion(db, ownerId, ref.name, ref.version);
   if (!row) throw new ApiError("not_found", `Model version ${baseModel} not found`);
   return { kind: "registry", row };
 }
