@@ -1,11 +1,13 @@
 /**
  * Starts the whole system locally: PostgreSQL (embedded), migrations, the stand-ins of Neon's
  * endpoints the Worker's database driver goes through (SQL over HTTP with a bounded pool, and a
- * WebSocket proxy for interactive transactions), the inference service, and the Worker in workerd via
- * `wrangler dev` with local R2 / Queues / Durable Objects (plus the `detect` consumer that pushes
- * batches to inference). State lives in .data/ and survives restarts.
+ * WebSocket proxy for interactive transactions), the inference service, the Worker in workerd via
+ * `wrangler dev` with local R2 / Queues / Durable Objects (plus the `detect` and `train` consumers
+ * that forward to the local Queues API), and the Python trainer service when Python has torch.
+ * State lives in .data/ and survives restarts.
  * A crashed, hung or vanished inference service or Worker (wrangler, or its workerd alone) is
- * restarted with bounded back-off, its whole process group killed and its port free first;
+ * restarted with bounded back-off, its whole process group killed and its port free first; so is
+ * a trainer that exits (it serves no HTTP, so its exit is all there is to watch);
  * Ctrl-C stops every process within a bounded time (SIGTERM, then SIGKILL after a grace period).
  */
 
@@ -28,6 +30,7 @@ import { supervise } from "./local-stack/supervise";
 import { vendorAssets } from "./local-stack/vendor-assets";
 import { imagesBucketName } from "./local-stack/wrangler-config";
 import { startWsProxy } from "./local-stack/ws-proxy";
+import { TRAINER_APT_PACKAGES, TRAINER_SERVICE_MAIN, trainerPythonProblem } from "./testing/python-trainer";
 
 const settings = readLocalSettings();
 const say = (line: string) => console.log(`[dev] ${line}`);
@@ -74,13 +77,18 @@ process.removeAllListeners("SIGTERM");
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
-/** How the services are supervised (settings in docs/operations.md, Local stack). */
+/** How a service is restarted and stopped (settings in docs/operations.md, Local stack). */
+const restarts = {
+  graceMs: settings.stopGraceMs,
+  backoffMs: settings.restartDelayMs,
+  maxBackoffMs: settings.restartMaxDelayMs,
+};
+
+/** How the HTTP services are supervised: restarts, their port, and health probes. */
 function supervision(port: number, healthUrl: string) {
   return {
+    ...restarts,
     port,
-    graceMs: settings.stopGraceMs,
-    backoffMs: settings.restartDelayMs,
-    maxBackoffMs: settings.restartMaxDelayMs,
     health: {
       url: healthUrl,
       intervalMs: settings.healthIntervalMs,
@@ -88,6 +96,40 @@ function supervision(port: number, healthUrl: string) {
       failures: settings.healthFailures,
     },
   };
+}
+
+/** Why the trainer service does not run here, or null when it can (`DEV_TRAINER`, Python's packages). */
+function trainerProblem(): Promise<string | null> {
+  if (settings.trainer === "off") return Promise.resolve("DEV_TRAINER=off");
+  return trainerPythonProblem(settings.trainerPython);
+}
+
+/**
+ * Starts the Python trainer service, pulling `train` from the local Queues API with `env`, or says
+ * once why it does not run (the rest of the stack runs either way; runs stay queued). It serves no
+ * HTTP, so it is supervised by process exit alone: restarted with back-off when it exits.
+ */
+async function startTrainer(problem: Promise<string | null>, env: Record<string, string>): Promise<boolean> {
+  const why = await problem;
+  if (why !== null) {
+    say(`the trainer service is not started: ${why}. Training runs stay queued until a trainer pulls them.`);
+    if (settings.trainer === "auto") {
+      say(`  To train locally: apt-get install ${TRAINER_APT_PACKAGES} (or PYTHON=<a python3 with them>)`);
+    }
+    return false;
+  }
+  say(`starting the trainer service on ${settings.trainerPython} (no health endpoint: supervised by exit)`);
+  const trainer = supervise({
+    ...restarts,
+    name: "the trainer service",
+    command: settings.trainerPython,
+    args: [TRAINER_SERVICE_MAIN],
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    log: say,
+  });
+  stops.push(() => trainer.stop());
+  return true;
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
@@ -112,6 +154,8 @@ try {
   await assertPortFree(settings.inferencePort, "inference service", "DEV_INFERENCE_PORT");
   await assertPortFree(settings.queuesApiPort, "local Queues API", "DEV_QUEUES_API_PORT");
   await assertPortFree(settings.r2S3Port, "local R2 S3 API", "DEV_R2_S3_PORT");
+  // Importing torch takes seconds: checked while the rest starts.
+  const trainerCheck = trainerProblem();
   await vendorAssets();
   // The web app is static assets: built before wrangler serves them, rebuilt when web/src changes.
   await buildWebApp();
@@ -214,6 +258,7 @@ try {
       `INFERENCE_EDGE_URL=${edge}`,
       `INFERENCE_CALLBACK_TOKEN=${secrets.callbackToken}`,
       `OPERATIONS_TOKEN=${secrets.operationsToken}`,
+      `TRAINER_CALLBACK_TOKEN=${secrets.trainerCallbackToken}`,
       `INFERENCE_URL=${inference}`,
       ...Object.entries(detectQueue.workerVars).map(([name, value]) => `${name}=${value}`),
       `R2_S3_ENDPOINT=${r2S3.endpoint}`,
@@ -259,6 +304,17 @@ try {
 
   await waitForHttp(`${edge}/health`, 60_000);
 
+  const trainerStarted = await startTrainer(trainerCheck, {
+    TRAINER_EDGE_URL: edge,
+    TRAINER_CALLBACK_TOKEN: secrets.trainerCallbackToken,
+    // The production run source: the HTTP pull consumer, against the local Queues API.
+    ...detectQueue.trainerEnv,
+    TRAINER_MODELS_DIR: settings.modelsDir,
+    TRAINER_WORK_DIR: join(settings.dataDir, "trainer"),
+    // An idle local queue is cheap to ask, and a Ctrl-C waits at most this long for the loop.
+    TRAINER_PULL_IDLE_SECONDS: "1",
+  });
+
   // Optional: with Prometheus installed, the production alert rules run over the local services.
   const prometheusBinary = findPrometheus();
   const prometheusUrl = `http://127.0.0.1:${settings.prometheusPort}`;
@@ -288,6 +344,7 @@ try {
   say(`  API docs     ${edge}/docs`);
   say(`  OpenAPI      ${edge}/openapi.json`);
   say(`  inference    ${inference} (readiness ${inference}/ready)`);
+  say(`  trainer      ${trainerStarted ? "pulls the train queue" : "not started (see above)"}`);
   say(`  PostgreSQL   ${databaseUrl}`);
   if (prometheusStarted) say(`  Prometheus   ${prometheusUrl} (alerts ${prometheusUrl}/alerts)`);
   say("Ctrl-C stops everything.");

@@ -8,6 +8,7 @@ const LocalSecretsSchema = z.object({
   inferenceApiToken: z.string(),
   imageUrlSigningKey: z.string(),
   operationsToken: z.string(),
+  trainerCallbackToken: z.string(),
 });
 export type LocalSecrets = z.infer<typeof LocalSecretsSchema>;
 
@@ -19,6 +20,7 @@ export function generateLocalSecrets(): LocalSecrets {
     inferenceApiToken: random(),
     imageUrlSigningKey: random(),
     operationsToken: random(),
+    trainerCallbackToken: random(),
   };
 }
 

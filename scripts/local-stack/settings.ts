@@ -22,6 +22,12 @@ function count(name: string, fallback: number): number {
   return value;
 }
 
+function trainerMode(): "auto" | "off" {
+  const raw = process.env.DEV_TRAINER || "auto";
+  if (raw !== "auto" && raw !== "off") throw new Error(`DEV_TRAINER must be "auto" or "off", got "${raw}"`);
+  return raw;
+}
+
 /** Settings of the local stack; every one can be overridden from the environment. */
 export function readLocalSettings() {
   const dataDir = process.env.DEV_DATA_DIR || join(repoRoot, ".data");
@@ -52,6 +58,10 @@ export function readLocalSettings() {
     healthIntervalMs: count("DEV_HEALTH_INTERVAL_MS", 1_000),
     healthTimeoutMs: count("DEV_HEALTH_TIMEOUT_MS", 2_000),
     healthFailures: count("DEV_HEALTH_FAILURES", 3),
+    /** The trainer service: `auto` starts it when `trainerPython` can import its packages; `off` never. */
+    trainer: trainerMode(),
+    /** The interpreter the trainer service runs on (Debian's, which has python3-torch). */
+    trainerPython: process.env.PYTHON || "/usr/bin/python3",
     database: process.env.DEV_DATABASE || "defects",
     logLevel: process.env.LOG_LEVEL || "info",
   };

@@ -1,8 +1,9 @@
 /**
- * `npm run dev` as a newcomer runs it: the whole stack starts, a crashed inference service comes
- * back within the restart bound while the rest keeps serving, and Ctrl-C (SIGINT to the whole
- * process group, PostgreSQL included) with requests in flight ends `bun scripts/dev.ts` itself
- * within the stop bound, leaving no process and no port behind. Killing wrangler or its workerd is
+ * `npm run dev` as a newcomer runs it: the whole stack starts (the trainer service too when Python
+ * has torch, or it says why not), a crashed inference service comes back within the restart bound
+ * while the rest keeps serving, and Ctrl-C (SIGINT to the whole process group, PostgreSQL
+ * included) with requests in flight ends `bun scripts/dev.ts` itself within the stop bound,
+ * leaving no process (the trainer and its train.py included) and no port behind. Killing wrangler or its workerd is
  * covered with stand-in processes in supervise.test.ts.
  */
 import { afterAll, expect, test } from "bun:test";
@@ -15,8 +16,15 @@ import { JobSchema } from "@edge/routes/jobs/schema";
 import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";
-import { edgeAt, signedInUser } from "@scripts/testing/auth-fixtures";
+import { type EdgeUnderTest, edgeAt, signedInUser } from "@scripts/testing/auth-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
+import {
+  importArchive,
+  renderFilms,
+  startTraining,
+  trainingOutcome,
+  yoloArchive,
+} from "@scripts/testing/lifecycle-fixtures";
 import { readBody } from "@scripts/testing/responses";
 import { freePort, isPortFree } from "../ports";
 import { repoRoot } from "../settings";
@@ -26,6 +34,8 @@ const STACK_TIMEOUT_MS = 240_000;
 const RESTART_BOUND_MS = 15_000;
 /** Ctrl-C: SIGTERM, SIGKILL after the 10 s grace period, and a moment to exit. */
 const STOP_BOUND_MS = 12_000;
+/** One epoch on two films, validation on two, and the upload, with the trainer's one thread. */
+const TRAINING_BOUND_MS = 90_000;
 
 const root = await mkdtemp(join(tmpdir(), "defects-dev-"));
 await chmod(root, 0o755);
@@ -62,6 +72,19 @@ const answers = (url: string) => async () => {
   await response.body?.cancel();
   return response.status;
 };
+
+/** A one-epoch fine-tune of the shipped model on four imported films, pulled by the stack's trainer. */
+async function trainOnce(api: EdgeUnderTest, auth: string) {
+  const archive = yoloArchive(await renderFilms(4, "dev-stack-training"));
+  const dataset = await importArchive(api, auth, archive, "name=dev-films&seed=dev-1&valFraction=0.5");
+  const queued = await startTraining(api, auth, {
+    datasetId: dataset.id,
+    baseModel: "weld-defects",
+    name: "dev-welds",
+    epochs: 1,
+  });
+  return trainingOutcome(api, auth, queued.id, TRAINING_BOUND_MS, () => output.slice(-4000));
+}
 
 /** The pid listening on `port`, from the kernel's socket table. */
 function listenerPid(port: number): number | undefined {
@@ -103,6 +126,8 @@ test(
         // API, inference's pull consumer, the presigned image URL served from wrangler's bucket.
         INFERENCE_MODELS_DIR: join(repoRoot, "inference", "models"),
         LOG_LEVEL: "warn",
+        // The trainer service's torch threads: one, beside the rest of the stack on a small machine.
+        TRAINER_THREADS: "1",
       },
     });
     const exited = new Promise<number | null>((resolve) => stack?.once("exit", resolve));
@@ -121,6 +146,16 @@ test(
       150_000,
     );
     expect(await answers(`${edge}/health/ready`)()).toBe(200);
+    // The trainer service runs when Python has its packages; otherwise the output says why not.
+    expect(output).toMatch(/starting the trainer service|the trainer service is not started/);
+    if (output.includes("starting the trainer service")) {
+      // Its settings validated and its loop started: it logs them (secrets masked) first.
+      await until(
+        "the trainer service's start-up line",
+        async () => (output.includes('"msg": "trainer starting"') ? true : undefined),
+        30_000,
+      );
+    }
 
     // A job, as a newcomer runs one: it succeeds with the model's detections.
     const api = edgeAt(edge);
@@ -133,6 +168,14 @@ test(
     );
     expect(job.status).toBe("succeeded");
     expect(job.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // With the trainer running, a training run through the API, as a newcomer starts one.
+    if (output.includes("starting the trainer service")) {
+      const startedAt = Date.now();
+      const run = await trainOnce(api, auth);
+      console.log(`training run through npm run dev: ${Date.now() - startedAt} ms`);
+      expect(run).toMatchObject({ status: "succeeded", model: "dev-welds@1" });
+    }
 
     const crashed = listenerPid(ports.DEV_INFERENCE_PORT);
     expect(crashed).toBeNumber();
@@ -150,6 +193,7 @@ test(
     );
     console.log(`inference serving again ${Date.now() - crashedAt} ms after SIGKILL`);
     expect(output).toContain("the inference service exited");
+    expect(output).not.toContain("the trainer service exited");
     // The edge kept serving meanwhile and sees the service again.
     expect(await answers(`${edge}/health/ready`)()).toBe(200);
 
