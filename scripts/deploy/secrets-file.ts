@@ -16,11 +16,13 @@ export const REQUIRED_SECRETS = [
 
 /**
  * What it may hold besides. `JWT_KEYS` is generated locally when neither the file nor the Worker
- * has it; the `R2_S3_*` credentials come all together or not at all.
+ * has it; the `R2_S3_*` credentials come all together or not at all; without
+ * `TRAINER_CALLBACK_TOKEN` no trainer service is admitted (training runs stay queued).
  */
 export const OPTIONAL_SECRETS = [
   "JWT_KEYS",
   "INFERENCE_URL",
+  "TRAINER_CALLBACK_TOKEN",
   "R2_S3_ENDPOINT",
   "R2_S3_ACCESS_KEY_ID",
   "R2_S3_SECRET_ACCESS_KEY",

@@ -48,6 +48,14 @@ describe("secrets file", () => {
     ]);
   });
 
+  test("the trainer's credential is optional, and checked like the other tokens when present", () => {
+    const withTrainer = { ...validSecrets(), TRAINER_CALLBACK_TOKEN: "trainer-token-0123456789abcdef" };
+    expect(parseSecretsFile(JSON.stringify(withTrainer), "s.json")).toEqual(withTrainer);
+    const found = problems(JSON.stringify({ ...validSecrets(), TRAINER_CALLBACK_TOKEN: "short" }));
+    expect(found.map((problem) => problem.split(":")[0])).toEqual(["TRAINER_CALLBACK_TOKEN"]);
+    expect(found.join(" ")).not.toContain("short");
+  });
+
   test("R2 S3 credentials come all together", () => {
     const found = problems(JSON.stringify({ ...validSecrets(), R2_S3_ACCESS_KEY_ID: "key-id" }));
     expect(found).toEqual([
