@@ -5,9 +5,8 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import type { Config } from "../config";
 import { isShippedModel, parseModelRef } from "../models/names";
-import { productionVersion } from "../models/registry";
+import { type ModelVersionRow, productionVersion } from "../models/registry";
 
-type VersionRow = typeof modelVersions.$inferSelect;
 type EvaluationRow = typeof modelEvaluations.$inferSelect;
 
 /**
@@ -18,7 +17,7 @@ type EvaluationRow = typeof modelEvaluations.$inferSelect;
 export async function resolveBaseline(
   db: Db,
   config: Config,
-  version: VersionRow,
+  version: ModelVersionRow,
 ): Promise<EvaluationBaseline> {
   const production = await productionVersion(db, version.ownerId, version.name);
   if (production && production.id !== version.id) {
@@ -86,7 +85,7 @@ export async function requestEvaluation(
   db: Db,
   config: Config,
   queue: Queue<unknown>,
-  version: VersionRow,
+  version: ModelVersionRow,
   traceparent: string | null,
 ): Promise<EvaluationRow | null> {
   if (version.datasetId === null) return null;

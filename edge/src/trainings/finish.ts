@@ -7,6 +7,7 @@ import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { completeModelUpload } from "../models/complete";
 import { formatModelRef } from "../models/names";
+import type { ModelVersionRow } from "../models/registry";
 import { createModelUpload } from "../models/upload";
 import { currentAttempt, stopReason } from "./attempt";
 import type { TrainingRow } from "./views";
@@ -63,7 +64,8 @@ export async function startModelUpload(
 }
 
 export type FinishContext = { db: Db; bucket: R2Bucket; config: Config };
-export type Finished = { answer: TrainFinishAnswer; run?: TrainingRow };
+/** `version`: the registry version a successful run made, for its evaluation. */
+export type Finished = { answer: TrainFinishAnswer; run?: TrainingRow; version?: ModelVersionRow };
 
 /**
  * A successful finish: the registry verifies the uploaded file (size, sha256, a model it can
@@ -122,7 +124,7 @@ async function finishSucceeded(
     .returning();
   // Cancelled while the registry verified the file: the version exists, the run stays cancelled.
   if (!done) return { answer: { outcome: "ignored", reason: await stopReason(db, id, body.attempt) } };
-  return { answer: { outcome: "recorded", status: "succeeded", model }, run: done };
+  return { answer: { outcome: "recorded", status: "succeeded", model }, run: done, version };
 }
 
 /**

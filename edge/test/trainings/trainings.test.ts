@@ -1,5 +1,5 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { modelVersions, trainings } from "@db/schema";
+import { modelEvaluations, modelVersions, trainings } from "@db/schema";
 import { TrainingPageSchema, TrainingSchema } from "@edge/routes/trainings/schema";
 import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import { expectError, readBody } from "@scripts/testing/responses";
@@ -68,6 +68,13 @@ describe("POST /v1/trainings, then a trainer", () => {
       baseModel: "weld-defects",
       metrics: expect.objectContaining({ bestEpoch: 2, training: { id: created.id, attempt: 1 } }),
     });
+    // The new version's evaluation on the dataset's val split is queued at once.
+    const evaluations = await worker.current.db
+      .select()
+      .from(modelEvaluations)
+      .where(eq(modelEvaluations.versionId, version?.id ?? ""));
+    expect(evaluations).toHaveLength(1);
+    expect(evaluations[0]).toMatchObject({ datasetId: dataset.id, ownerId: user.id });
 
     // A redelivery of the finished run's message is acknowledged without work.
     expect(await trainer.claim(created.id, 2)).toEqual({ outcome: "finished" });

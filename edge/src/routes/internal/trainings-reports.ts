@@ -6,6 +6,8 @@ import {
   TrainUploadAnswerSchema,
   TrainUploadRequestSchema,
 } from "@common/contracts/train-claim";
+import { errorFields } from "@common/logger";
+import { requestEvaluation } from "@edge/evaluations/create";
 import { createRouter } from "@edge/openapi";
 import { publishTraining } from "@edge/trainings/events";
 import { finishTraining, startModelUpload } from "@edge/trainings/finish";
@@ -72,12 +74,25 @@ trainingReports.openapi(uploadRoute, async (c) => {
 trainingReports.openapi(finishRoute, async (c) => {
   const { trainingId } = c.req.valid("param");
   const body = c.req.valid("json");
-  const { answer, run } = await finishTraining(
+  const { answer, run, version } = await finishTraining(
     { db: c.var.db, bucket: c.env.IMAGES, config: c.var.config },
     trainingId,
     body,
   );
   c.var.logger.info("training finish", { trainingId, attempt: body.attempt, ...answer });
   if (run) c.executionCtx.waitUntil(publishTraining(c.env, run, c.var.logger));
+  // The new version is evaluated on the dataset's val split at once; one not queued now is
+  // queued by the sweeper.
+  if (version) {
+    await requestEvaluation(
+      c.var.db,
+      c.var.config,
+      c.env.DETECT_QUEUE,
+      version,
+      c.var.trace.traceparent,
+    ).catch((error: unknown) =>
+      c.var.logger.warn("evaluation not queued", { trainingId, ...errorFields(error) }),
+    );
+  }
   return c.json(answer, 200);
 });
