@@ -1,9 +1,7 @@
 /** The datasets endpoints the app calls, typed from the edge's datasets schemas. */
 import type {
   CreateDatasetSchema,
-  DatasetItemPageSchema,
   DatasetItemSchema,
-  DatasetPageSchema,
   DatasetSchema,
   DatasetSplitSchema,
   ImportQuerySchema,
@@ -12,6 +10,7 @@ import type {
 import type { z } from "zod";
 import { api } from "./instance";
 import type { PagedSource } from "./paged-list";
+import { pagedSource } from "./paged-source";
 import { segment, withQuery } from "./query-string";
 
 export type Dataset = z.infer<typeof DatasetSchema>;
@@ -34,10 +33,8 @@ export const importPath = (query: ImportQuery & { name: string }) =>
   });
 
 /** `GET /v1/datasets`, newest first; `name` lists one dataset's versions. */
-export const listDatasets = (query: { name?: string } = {}): PagedSource<Dataset> => ({
-  path: withQuery("/v1/datasets", query),
-  fetchPage: (url) => api.call<z.infer<typeof DatasetPageSchema>>(url),
-});
+export const listDatasets = (query: { name?: string } = {}): PagedSource<Dataset> =>
+  pagedSource(withQuery("/v1/datasets", query));
 
 /** `GET /v1/datasets/{id}`: classes, counts per split and class, and what was left out. */
 export const getDataset = (id: string) => api.call<Dataset>(`/v1/datasets/${segment(id)}`);
@@ -46,7 +43,4 @@ export const getDataset = (id: string) => api.call<Dataset>(`/v1/datasets/${segm
 export const listDatasetItems = (
   id: string,
   query: { split?: z.input<typeof DatasetSplitSchema> } = {},
-): PagedSource<DatasetItem> => ({
-  path: withQuery(`/v1/datasets/${segment(id)}/items`, query),
-  fetchPage: (url) => api.call<z.infer<typeof DatasetItemPageSchema>>(url),
-});
+): PagedSource<DatasetItem> => pagedSource(withQuery(`/v1/datasets/${segment(id)}/items`, query));

@@ -4,16 +4,13 @@ import type { z } from "zod";
 import { failureOf } from "./client";
 import { api } from "./instance";
 import type { PagedSource } from "./paged-list";
+import { pagedSource } from "./paged-source";
 import { segment, withQuery } from "./query-string";
-import type { Image, Page } from "./types";
+import type { Image } from "./types";
 
 /** `GET /v1/images`, newest first. */
-export const listImages = (
-  query: { format?: z.input<typeof ImageFormatSchema> } = {},
-): PagedSource<Image> => ({
-  path: withQuery("/v1/images", query),
-  fetchPage: (url) => api.call<Page<Image>>(url),
-});
+export const listImages = (query: { format?: z.input<typeof ImageFormatSchema> } = {}): PagedSource<Image> =>
+  pagedSource(withQuery("/v1/images", query));
 
 /** `GET /v1/images/{id}`: the image's metadata. */
 export const getImage = (id: string) => api.call<Image>(`/v1/images/${segment(id)}`);

@@ -1,14 +1,10 @@
 /** The jobs endpoints the app calls, typed from the edge's jobs schemas. */
-import type {
-  CreateJobsSchema,
-  JobPageSchema,
-  JobStatusSchema,
-  QueuedJobsSchema,
-} from "@edge/routes/jobs/schema";
+import type { CreateJobsSchema, JobStatusSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import type { DetectionSet } from "@edge/routes/reviews/schema";
 import type { z } from "zod";
 import { api } from "./instance";
 import type { PagedSource } from "./paged-list";
+import { pagedSource } from "./paged-source";
 import { segment, withQuery } from "./query-string";
 import type { Job } from "./types";
 
@@ -31,10 +27,8 @@ export const getJob = (id: string, query: { wait?: number } = {}) =>
   api.call<Job>(withQuery(`/v1/jobs/${segment(id)}`, query));
 
 /** `GET /v1/jobs`, newest first, filtered. */
-export const listJobs = (query: JobListQuery = {}): PagedSource<Job> => ({
-  path: withQuery("/v1/jobs", query),
-  fetchPage: (url) => api.call<z.infer<typeof JobPageSchema>>(url),
-});
+export const listJobs = (query: JobListQuery = {}): PagedSource<Job> =>
+  pagedSource(withQuery("/v1/jobs", query));
 
 /** How long one long-poll of a running job waits, in seconds. */
 const JOB_WAIT_SECONDS = 25;

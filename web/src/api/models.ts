@@ -2,10 +2,8 @@
 import type {
   ModelListSchema,
   ModelSchema,
-  ModelVersionPageSchema,
   ModelVersionSchema,
   PromoteSchema,
-  PromotionPageSchema,
   PromotionSchema,
   RollbackSchema,
 } from "@edge/routes/models/schema";
@@ -13,6 +11,7 @@ import type { z } from "zod";
 import { failureOf } from "./client";
 import { api } from "./instance";
 import type { PagedSource } from "./paged-list";
+import { pagedSource } from "./paged-source";
 import { segment } from "./query-string";
 
 export type Model = z.infer<typeof ModelSchema>;
@@ -31,10 +30,8 @@ export const listModels = () => api.call<z.infer<typeof ModelListSchema>>("/v1/m
 export const getModel = (name: string) => api.call<Model>(modelPath(name));
 
 /** `GET /v1/models/{name}/versions`, newest first. */
-export const listModelVersions = (name: string): PagedSource<ModelVersion> => ({
-  path: `${modelPath(name)}/versions`,
-  fetchPage: (url) => api.call<z.infer<typeof ModelVersionPageSchema>>(url),
-});
+export const listModelVersions = (name: string): PagedSource<ModelVersion> =>
+  pagedSource(`${modelPath(name)}/versions`);
 
 /** `GET /v1/models/{name}/versions/{n}`. */
 export const getModelVersion = (name: string, version: number) =>
@@ -59,7 +56,5 @@ export const rollbackModel = (name: string, body: RollbackBody) =>
   api.call<Promotion>(`${modelPath(name)}/rollback`, { method: "POST", json: body });
 
 /** `GET /v1/models/{name}/history`: promotions and rollbacks, newest first. */
-export const listModelHistory = (name: string): PagedSource<Promotion> => ({
-  path: `${modelPath(name)}/history`,
-  fetchPage: (url) => api.call<z.infer<typeof PromotionPageSchema>>(url),
-});
+export const listModelHistory = (name: string): PagedSource<Promotion> =>
+  pagedSource(`${modelPath(name)}/history`);

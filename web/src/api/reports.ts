@@ -1,13 +1,13 @@
 /** The reports endpoints the app calls, typed from the edge's reports schemas. */
 import type {
   CreateReportSchema,
-  ReportPageSchema,
   ReportStatusSchema,
   ReportVerdictSchema,
 } from "@edge/routes/reports/schema";
 import type { z } from "zod";
 import { api } from "./instance";
 import type { PagedSource } from "./paged-list";
+import { pagedSource } from "./paged-source";
 import { withQuery } from "./query-string";
 import type { Report } from "./types";
 
@@ -22,7 +22,4 @@ export const createReport = (body: CreateReportBody) =>
 /** `GET /v1/reports`, newest first. */
 export const listReports = (
   query: { status?: z.input<typeof ReportStatusSchema> } = {},
-): PagedSource<Report> => ({
-  path: withQuery("/v1/reports", query),
-  fetchPage: (url) => api.call<z.infer<typeof ReportPageSchema>>(url),
-});
+): PagedSource<Report> => pagedSource(withQuery("/v1/reports", query));

@@ -1,7 +1,6 @@
 /** The training endpoints the app calls, typed from the edge's trainings schemas. */
 import type {
   CreateTrainingSchema,
-  TrainingPageSchema,
   TrainingSchema,
   TrainingStatusSchema,
 } from "@edge/routes/trainings/schema";
@@ -10,6 +9,7 @@ import type { ApiClient } from "./client";
 import { parseEventBlocks } from "./event-stream";
 import { api } from "./instance";
 import type { PagedSource } from "./paged-list";
+import { pagedSource } from "./paged-source";
 import { segment, withQuery } from "./query-string";
 
 export type Training = z.infer<typeof TrainingSchema>;
@@ -30,10 +30,8 @@ export const createTraining = (body: CreateTrainingBody) =>
 export const getTraining = (id: string) => api.call<Training>(runPath(id));
 
 /** `GET /v1/trainings`, newest first. */
-export const listTrainings = (query: { status?: TrainingStatus } = {}): PagedSource<Training> => ({
-  path: withQuery("/v1/trainings", query),
-  fetchPage: (url) => api.call<z.infer<typeof TrainingPageSchema>>(url),
-});
+export const listTrainings = (query: { status?: TrainingStatus } = {}): PagedSource<Training> =>
+  pagedSource(withQuery("/v1/trainings", query));
 
 /** `POST /v1/trainings/{id}/cancel`: the run, cancelled. */
 export const cancelTraining = (id: string) => api.call<Training>(`${runPath(id)}/cancel`, { method: "POST" });
