@@ -5,10 +5,13 @@ import { type JobListQuery, listJobs } from "../api/jobs";
 import type { Job, JobReview } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { navigate, useRoute } from "../router";
+import { toggled } from "../toggled";
 import { ErrorMessage } from "./error-message";
 import { LoadMore } from "./load-more";
 import { ResultModel } from "./result-model";
+import { TableHead } from "./table-head";
 import { useJobReviews } from "./use-job-reviews";
+import { ValidationShareField, validationShare } from "./validation-share";
 
 /** The picker's filter, kept in the URL: model, and a day range in the user's time zone. */
 function jobQuery(query: URLSearchParams): JobListQuery {
@@ -71,12 +74,7 @@ function PreviewTable({ preview }: { preview: DatasetPreview }) {
       {preview.perClass.length > 0 && (
         <table class="compact">
           <caption>Boxes per class</caption>
-          <thead>
-            <tr>
-              <th scope="col">Class</th>
-              <th scope="col">Boxes</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Class", "Boxes"]} />
           <tbody>
             {preview.perClass.map((entry) => (
               <tr>
@@ -132,24 +130,18 @@ export function DatasetBuilder({ onCreated }: { onCreated(dataset: Dataset): voi
   });
   const picked = jobs.items.filter((job) => chosen.has(job.id));
   const preview = previewDataset(picked.flatMap((job) => reviews.get(job.id) ?? []));
-  const toggle = (id: string) =>
-    setChosen((set) => {
-      const next = new Set(set);
-      if (!next.delete(id)) next.add(id);
-      return next;
-    });
+  const toggle = (id: string) => setChosen((set) => toggled(set, id));
 
   async function create(event: Event) {
     event.preventDefault();
     const formElement = event.target as HTMLFormElement;
     const form = new FormData(formElement);
-    const share = String(form.get("valFraction") ?? "");
     setError(null);
     try {
       const dataset = await createDataset({
         name: String(form.get("name") ?? "").trim(),
         fromJobs: picked.map((job) => job.id),
-        ...(share ? { valFraction: Number(share) } : {}),
+        ...validationShare(form),
       });
       setChosen(new Set());
       formElement.reset();
@@ -182,16 +174,7 @@ export function DatasetBuilder({ onCreated }: { onCreated(dataset: Dataset): voi
       <form onSubmit={create} class="inline-form" aria-label="Create the dataset version">
         <label htmlFor="dataset-name">Dataset name</label>
         <input id="dataset-name" name="name" required maxLength={100} />
-        <label htmlFor="dataset-val">Validation share</label>
-        <input
-          id="dataset-val"
-          name="valFraction"
-          type="number"
-          min={0}
-          max={0.9}
-          step={0.05}
-          placeholder="0.2"
-        />
+        <ValidationShareField id="dataset-val" />
         <button type="submit" disabled={picked.length === 0}>
           Create version from {picked.length} job(s)
         </button>

@@ -2,6 +2,7 @@ import { useState } from "hono/jsx/dom";
 import { importDataset } from "../api/dataset-import";
 import type { Dataset, ImportQuery } from "../api/datasets";
 import { ErrorMessage } from "./error-message";
+import { ValidationShareField, validationShare } from "./validation-share";
 
 type Progress = { fraction: number; state: "uploading" | "checking" };
 
@@ -21,7 +22,6 @@ export function DatasetImport({ onCreated }: { onCreated(dataset: Dataset): void
     if (!(archive instanceof File) || archive.size === 0) return;
     const format = String(form.get("format") ?? "");
     const seed = String(form.get("seed") ?? "").trim();
-    const share = String(form.get("valFraction") ?? "").trim();
     setError(null);
     setProgress({ fraction: 0, state: "uploading" });
     try {
@@ -31,7 +31,7 @@ export function DatasetImport({ onCreated }: { onCreated(dataset: Dataset): void
           name: String(form.get("name") ?? "").trim(),
           ...(format ? { format: format as NonNullable<ImportQuery["format"]> } : {}),
           ...(seed ? { seed } : {}),
-          ...(share ? { valFraction: Number(share) } : {}),
+          ...validationShare(form),
         },
         (fraction) => setProgress({ fraction, state: fraction < 1 ? "uploading" : "checking" }),
       );
@@ -56,16 +56,7 @@ export function DatasetImport({ onCreated }: { onCreated(dataset: Dataset): void
           <option value="yolo">YOLO</option>
           <option value="coco">COCO</option>
         </select>
-        <label htmlFor="import-val">Validation share</label>
-        <input
-          id="import-val"
-          name="valFraction"
-          type="number"
-          min={0}
-          max={0.9}
-          step={0.05}
-          placeholder="0.2"
-        />
+        <ValidationShareField id="import-val" />
         <label htmlFor="import-seed">Split seed</label>
         <input id="import-seed" name="seed" maxLength={64} placeholder="random" />
         <label htmlFor="import-archive">Zip archive</label>

@@ -2,6 +2,7 @@ import type { Dataset } from "../api/datasets";
 import type { PagedList } from "../api/use-paged-list";
 import { AppLink } from "./app-link";
 import { LoadMore } from "./load-more";
+import { TableHead } from "./table-head";
 
 /** Per class, boxes in train and val: `porosity 12/3`. */
 export const classCounts = (dataset: Dataset) =>
@@ -14,19 +15,10 @@ export function DatasetVersions({ datasets }: { datasets: PagedList<Dataset> }) 
     <>
       <table aria-live="polite" data-testid="dataset-versions">
         <caption>Dataset versions (newest first; counts are train/val)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Dataset</th>
-            <th scope="col">Source</th>
-            <th scope="col">Images</th>
-            <th scope="col">Boxes</th>
-            <th scope="col">Boxes per class</th>
-            <th scope="col">Created</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={["Dataset", "Source", "Images", "Boxes", "Boxes per class", "Created"]}
+          actions="Actions"
+        />
         <tbody>
           {datasets.items.map((dataset) => (
             <tr data-dataset-id={dataset.id}>

@@ -2,6 +2,7 @@ import { formatMetric, summarizeMetrics } from "../api/model-metrics";
 import type { ModelVersion } from "../api/models";
 import type { PagedList } from "../api/use-paged-list";
 import { LoadMore } from "./load-more";
+import { TableHead } from "./table-head";
 
 type Props = {
   versions: PagedList<ModelVersion>;
@@ -15,20 +16,10 @@ export function ModelVersionsTable({ versions, selected, onSelect }: Props) {
     <>
       <table aria-live="polite">
         <caption>Versions (newest first)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Version</th>
-            <th scope="col">mAP@0.5</th>
-            <th scope="col">mAP@0.5:0.95</th>
-            <th scope="col">Precision</th>
-            <th scope="col">Recall</th>
-            <th scope="col">Classes</th>
-            <th scope="col">Created</th>
-            <th scope="col">
-              <span class="visually-hidden">Details</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={["Version", "mAP@0.5", "mAP@0.5:0.95", "Precision", "Recall", "Classes", "Created"]}
+          actions="Details"
+        />
         <tbody>
           {versions.items.map((version) => {
             const metrics = summarizeMetrics(version.metrics, version.classes);

@@ -1,6 +1,7 @@
 import type { Promotion } from "../api/models";
 import type { PagedList } from "../api/use-paged-list";
 import { LoadMore } from "./load-more";
+import { TableHead } from "./table-head";
 
 const versionText = (version: number | null) => (version === null ? "none" : `v${version}`);
 
@@ -10,15 +11,7 @@ export function PromotionHistory({ history }: { history: PagedList<Promotion> })
     <>
       <table aria-live="polite" data-testid="promotion-history">
         <caption>Promotion history (newest first)</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Change</th>
-            <th scope="col">From</th>
-            <th scope="col">To</th>
-            <th scope="col">Reason</th>
-          </tr>
-        </thead>
+        <TableHead columns={["When", "Change", "From", "To", "Reason"]} />
         <tbody>
           {history.items.map((change) => (
             <tr data-action={change.action} data-forced={String(change.forced)}>

@@ -2,6 +2,7 @@ import { useEffect, useState } from "hono/jsx/dom";
 import { type ApiKeyScope, createApiKey, listApiKeys, revokeApiKey } from "../api/api-keys";
 import type { ApiKey, CreatedApiKey } from "../api/types";
 import { ErrorMessage } from "../components/error-message";
+import { TableHead } from "../components/table-head";
 
 const SCOPES = [
   "images:read",
@@ -87,18 +88,7 @@ export function ApiKeysPage() {
       )}
       <table>
         <caption>Your keys</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Scopes</th>
-            <th scope="col">Last used</th>
-            <th scope="col">State</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={["Name", "Prefix", "Scopes", "Last used", "State"]} actions="Actions" />
         <tbody>
           {keys.map((key) => (
             <tr data-key-id={key.id}>

@@ -6,6 +6,7 @@ import { DatasetBuilder } from "../components/dataset-builder";
 import { DatasetImport } from "../components/dataset-import";
 import { classCounts, DatasetVersions } from "../components/dataset-versions";
 import { ErrorMessage } from "../components/error-message";
+import { TableHead } from "../components/table-head";
 
 const createdText = (dataset: Dataset) => {
   const { pending, unreviewed, duplicate } = dataset.skipped;
@@ -84,13 +85,7 @@ export function DatasetPage({ id }: { id: string }) {
           </dl>
           <table class="compact">
             <caption>Boxes per class and split</caption>
-            <thead>
-              <tr>
-                <th scope="col">Class</th>
-                <th scope="col">Train</th>
-                <th scope="col">Val</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Class", "Train", "Val"]} />
             <tbody>
               {dataset.counts.perClass.map((entry) => (
                 <tr>

@@ -7,6 +7,7 @@ import { usePagedList } from "../api/use-paged-list";
 import { describeFailure, ErrorMessage } from "../components/error-message";
 import { LoadMore } from "../components/load-more";
 import { navigate } from "../router";
+import { toggled } from "../toggled";
 
 type Upload = {
   id: number;
@@ -59,13 +60,7 @@ export function ImagesPage() {
     void uploadAll([...(event.dataTransfer?.files ?? [])]);
   }
 
-  function toggle(id: string) {
-    setSelected((set) => {
-      const next = new Set(set);
-      if (!next.delete(id)) next.add(id);
-      return next;
-    });
-  }
+  const toggle = (id: string) => setSelected((set) => toggled(set, id));
 
   async function startJobs(event: Event) {
     event.preventDefault();

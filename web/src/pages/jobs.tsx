@@ -6,6 +6,7 @@ import type { JobStatus } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { LoadMore } from "../components/load-more";
 import { ResultModel } from "../components/result-model";
+import { TableHead } from "../components/table-head";
 import { BASE, linkHandler, navigate, useRoute } from "../router";
 
 const STATUSES: JobStatus[] = ["queued", "running", "succeeded", "failed"];
@@ -68,17 +69,7 @@ export function JobsPage() {
       </form>
       <table aria-live="polite">
         <caption>Your jobs (newest first; status updates live)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Image</th>
-            <th scope="col">Model</th>
-            <th scope="col">Status</th>
-            <th scope="col">
-              <span class="visually-hidden">Open</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={["Created", "Image", "Model", "Status"]} actions="Open" />
         <tbody>
           {jobs.items.map((job) => (
             <tr data-job-id={job.id} data-status={job.status}>

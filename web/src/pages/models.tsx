@@ -2,6 +2,7 @@ import { useEffect, useState } from "hono/jsx/dom";
 import { listModels, type Model } from "../api/models";
 import { AppLink, modelPath } from "../components/app-link";
 import { ErrorMessage } from "../components/error-message";
+import { TableHead } from "../components/table-head";
 
 const versionText = (version: number | null) => (version === null ? "–" : `v${version}`);
 
@@ -24,15 +25,7 @@ export function ModelsPage() {
       <ErrorMessage error={error} />
       <table>
         <caption>Models you can run</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Source</th>
-            <th scope="col">Production</th>
-            <th scope="col">Latest</th>
-            <th scope="col">Versions</th>
-          </tr>
-        </thead>
+        <TableHead columns={["Name", "Source", "Production", "Latest", "Versions"]} />
         <tbody>
           {(models ?? []).map((model) => (
             <tr data-model={model.name}>

@@ -6,7 +6,9 @@ import type { Report } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { ErrorMessage } from "../components/error-message";
 import { LoadMore } from "../components/load-more";
+import { TableHead } from "../components/table-head";
 import { useRoute } from "../router";
+import { toggled } from "../toggled";
 
 const VERDICTS = ["accept", "repair", "reject"] as const satisfies readonly ReportVerdict[];
 const HEADER_FIELDS = [
@@ -76,13 +78,7 @@ export function ReportsPage() {
               <input
                 type="checkbox"
                 checked={chosen.has(job.id)}
-                onChange={() =>
-                  setChosen((set) => {
-                    const next = new Set(set);
-                    if (!next.delete(job.id)) next.add(job.id);
-                    return next;
-                  })
-                }
+                onChange={() => setChosen((set) => toggled(set, job.id))}
               />
               {new Date(job.createdAt).toLocaleString()} · {job.model.requested} · {job.image.width}×
               {job.image.height}
@@ -117,17 +113,7 @@ export function ReportsPage() {
       <ErrorMessage error={error} />
       <table aria-live="polite">
         <caption>Your reports</caption>
-        <thead>
-          <tr>
-            <th scope="col">Number</th>
-            <th scope="col">Verdict</th>
-            <th scope="col">Jobs</th>
-            <th scope="col">Status</th>
-            <th scope="col">
-              <span class="visually-hidden">Download</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={["Number", "Verdict", "Jobs", "Status"]} actions="Download" />
         <tbody>
           {reports.items.map((report) => (
             <tr data-report-id={report.id} data-status={report.status}>

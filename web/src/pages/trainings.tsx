@@ -5,6 +5,7 @@ import { AppLink, modelPath } from "../components/app-link";
 import { TrainingCharts } from "../components/epoch-chart";
 import { ErrorMessage } from "../components/error-message";
 import { LoadMore } from "../components/load-more";
+import { TableHead } from "../components/table-head";
 import { TrainingForm } from "../components/training-form";
 import { navigate, useRoute } from "../router";
 
@@ -23,18 +24,7 @@ function TrainingList({ selected }: { selected: string | null }) {
     <>
       <table aria-live="polite">
         <caption>Your training runs (newest first)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Result model</th>
-            <th scope="col">Base model</th>
-            <th scope="col">Status</th>
-            <th scope="col">Epochs</th>
-            <th scope="col">Created</th>
-            <th scope="col">
-              <span class="visually-hidden">Open</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={["Result model", "Base model", "Status", "Epochs", "Created"]} actions="Open" />
         <tbody>
           {runs.items.map((run) => (
             <tr

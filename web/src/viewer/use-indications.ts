@@ -1,6 +1,7 @@
 import { useMemo, useState } from "hono/jsx/dom";
 import type { ReviewState } from "../api/reviews";
 import type { Job } from "../api/types";
+import { toggled } from "../toggled";
 import { classesOf, isShown } from "./detections";
 import { fromJob, fromReview, type Indication } from "./indications";
 
@@ -30,12 +31,7 @@ export function useIndications(job: Job | null, review: ReviewState | null, sele
   const shown = indications.filter((item) =>
     isShown({ score: item.score ?? 1, classId: item.classId }, minScore, hidden),
   );
-  const toggleClass = (classId: number) =>
-    setHidden((set) => {
-      const next = new Set(set);
-      if (!next.delete(classId)) next.add(classId);
-      return next;
-    });
+  const toggleClass = (classId: number) => setHidden((set) => toggled(set, classId));
   const current = indications.find((item) => item.key === selected) ?? null;
   return {
     indications,
