@@ -1,6 +1,7 @@
 import { DatasetSchema } from "@edge/routes/datasets/schema";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
+import { EvaluationSchema } from "@edge/routes/models/evaluation-schema";
 import type { ReviewAction } from "@edge/routes/reviews/schema";
 import { TrainingSchema } from "@edge/routes/trainings/schema";
 import { DEFECT_CLASSES } from "@generator/classes";
@@ -8,12 +9,17 @@ import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { type Label, renderSample } from "@generator/sample";
 import { zipSync } from "fflate";
+import type { z } from "zod";
 import { readBody } from "./responses";
 import { getReview } from "./review-fixtures";
 import type { TestWorker } from "./test-worker";
 
 /** What these helpers need of the edge: a test Worker, or `npm run dev`'s at its origin. */
 type Edge = Pick<TestWorker, "fetch">;
+type Evaluation = z.infer<typeof EvaluationSchema>;
+
+/** Scoring a few val films with two models through the inference service, on a busy machine. */
+const EVALUATION_BOUND_MS = 60_000;
 
 /** A generated film at the shipped model's 320 px input, with its true labels. */
 export type Film = { png: Uint8Array; width: number; height: number; labels: Label[] };
@@ -189,3 +195,25 @@ export async function planReviews(
   });
   return { reviews: plan, keptBoxes, relabeledTo };
 }
+
+/** A version's evaluation by the inference service, once it ended; a failed one throws. */
+export async function finishedEvaluation(worker: Edge, auth: string, ref: { name: string; version: number }) {
+  const deadline = Date.now() + EVALUATION_BOUND_MS;
+  for (;;) {
+    const response = await worker.fetch(`/v1/models/${ref.name}/versions/${ref.version}/evaluation`, {
+      headers: { Authorization: auth },
+    });
+    const evaluation = await readBody(response, EvaluationSchema);
+    if (evaluation.status === "succeeded") return evaluation;
+    if (evaluation.status === "failed")
+      throw new Error(`evaluation failed: ${JSON.stringify(evaluation.error)}`);
+    if (Date.now() > deadline) {
+      throw new Error(`evaluation still ${evaluation.status} after ${EVALUATION_BOUND_MS / 1000} s`);
+    }
+    await Bun.sleep(250);
+  }
+}
+
+/** The service's mAP@0.5 of the candidate in an evaluation's table. */
+export const evaluatedMap50 = (evaluation: Evaluation) =>
+  evaluation.table?.metrics.find((row) => row.metric === "mAP@0.5")?.candidate;
