@@ -21,6 +21,11 @@ import { localJwtKeySet } from "./local-stack/jwt-keys";
 import { assertPortFree, isPortFree } from "./local-stack/ports";
 import { ensureDatabase, type LocalPostgres, startPostgres } from "./local-stack/postgres";
 import { findPrometheus, startLocalPrometheus } from "./local-stack/prometheus";
+import {
+  TRAINER_APT_PACKAGES,
+  TRAINER_SERVICE_MAIN,
+  trainerPythonProblem,
+} from "./local-stack/python-trainer";
 import { startLocalDetectQueue, withDevConsumer } from "./local-stack/queue-consumers";
 import { startLocalR2S3 } from "./local-stack/r2-s3";
 import { localSecrets } from "./local-stack/secrets";
@@ -30,7 +35,6 @@ import { supervise } from "./local-stack/supervise";
 import { vendorAssets } from "./local-stack/vendor-assets";
 import { imagesBucketName } from "./local-stack/wrangler-config";
 import { startWsProxy } from "./local-stack/ws-proxy";
-import { TRAINER_APT_PACKAGES, TRAINER_SERVICE_MAIN, trainerPythonProblem } from "./testing/python-trainer";
 
 const settings = readLocalSettings();
 const say = (line: string) => console.log(`[dev] ${line}`);

@@ -21,6 +21,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatasetSchema } from "@edge/routes/datasets/schema";
 import { ModelVersionSchema, PromotionPageSchema, PromotionSchema } from "@edge/routes/models/schema";
+import {
+  type PythonTrainer,
+  startPythonTrainer,
+  TRAINER_APT_PACKAGES,
+  trainerPython,
+  trainerPythonProblem,
+} from "@scripts/local-stack/python-trainer";
 import { repoRoot } from "@scripts/local-stack/settings";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import {
@@ -38,13 +45,6 @@ import {
   trainingOutcome,
   yoloArchive,
 } from "@scripts/testing/lifecycle-fixtures";
-import {
-  type PythonTrainer,
-  startPythonTrainer,
-  TRAINER_APT_PACKAGES,
-  trainerPython,
-  trainerPythonProblem,
-} from "@scripts/testing/python-trainer";
 import { expectError, readBody } from "@scripts/testing/responses";
 import { review } from "@scripts/testing/review-fixtures";
 import type { TestWorker } from "@scripts/testing/test-worker";

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { readLocalSettings, repoRoot } from "../local-stack/settings";
+import { readLocalSettings, repoRoot } from "./settings";
 
 /** The trainer service's entry, run by path: the harness never imports the trainer's code. */
 export const TRAINER_SERVICE_MAIN = join(repoRoot, "inference/training/service/main.py");
