@@ -107,21 +107,51 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return chain(error).some(saysUnavailable);
 }
 
+/** The SQLSTATE of the first link of `error`'s cause chain that carries one. */
+function sqlState(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
+}
+
 /**
  * SQLSTATE class 22, data exception: a value PostgreSQL cannot store (a NUL character, an invalid
  * encoding, a number out of range) that no schema caught. The request is wrong, not the database.
  */
 export function isInvalidValue(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && /^22...$/.test(code)) return true;
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return false;
+  return /^22...$/.test(sqlState(error) ?? "");
 }
 
 export const invalidValue = (cause?: unknown) =>
   new ApiError("validation_failed", "A value in the request cannot be stored", { cause });
+
+/**
+ * SQLSTATE class 23, integrity constraint violation, that no schema or handler caught: the
+ * request's values break a rule of the tables, so the answer is a 4xx, never a 500.
+ *
+ * - 23502 not null and 23514 check: the value itself is wrong → 400 `validation_failed`;
+ * - 23505 unique, 23503 foreign key, 23P01 exclusion, 23001 restrict and any other code of the
+ *   class: the value clashes with what is stored now (a duplicate, a row deleted meanwhile)
+ *   → 409 `conflict`.
+ *
+ * Handlers that expect a violation (a taken email, a duplicate name) still catch it themselves
+ * and answer their own code; this is the floor under the ones nobody expected.
+ */
+export function integrityViolation(error: unknown): ApiError | undefined {
+  const state = sqlState(error);
+  if (state === undefined || !state.startsWith("23")) return undefined;
+  if (state === "23502" || state === "23514") {
+    return new ApiError("validation_failed", "A value in the request breaks a rule of the stored data", {
+      cause: error,
+    });
+  }
+  return new ApiError("conflict", "The request conflicts with the stored data; reload and retry", {
+    cause: error,
+  });
+}
 
 /** Seconds a client should wait before retrying after the database refused work. */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;

@@ -133,6 +133,23 @@ describe("the error handler", () => {
     });
   }
 
+  // SQLSTATE class 23 comes from a value the request carried that a constraint refuses: a 4xx
+  // with a stable code, never a 500 (and never "retry", as for the classes above).
+  const violation = (code: string) =>
+    new DrizzleQueryError("insert ...", [], Object.assign(new NeonDbError("violates constraint"), { code }));
+  test.each([
+    ["23514 check_violation", "23514", 400, "validation_failed"],
+    ["23502 not_null_violation", "23502", 400, "validation_failed"],
+    ["23505 unique_violation", "23505", 409, "conflict"],
+    ["23503 foreign_key_violation", "23503", 409, "conflict"],
+    ["23P01 exclusion_violation", "23P01", 409, "conflict"],
+    ["22003 numeric_value_out_of_range", "22003", 400, "validation_failed"],
+  ])("SQLSTATE %s is a 4xx", async (_what, code, status, errorCode) => {
+    const response = await answer(violation(code));
+    expect(response.status).toBe(status);
+    expect((await readError(response)).code).toBe(errorCode as never);
+  });
+
   test("a bug stays a 500", async () => {
     expect((await answer(new TypeError("Cannot read properties of undefined"))).status).toBe(500);
   });

@@ -2,7 +2,13 @@ import { createLogger, errorFields } from "@common/logger";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { databaseUnavailable, invalidValue, isDatabaseUnavailable, isInvalidValue } from "../db-errors";
+import {
+  databaseUnavailable,
+  integrityViolation,
+  invalidValue,
+  isDatabaseUnavailable,
+  isInvalidValue,
+} from "../db-errors";
 import type { AppEnv } from "../env";
 import { ApiError, type ErrorBody, type ErrorCode } from "../errors";
 import { requestBodyOf } from "./request-body";
@@ -58,6 +64,11 @@ export const errorHandler: ErrorHandler<AppEnv> = async (error, c) => {
   if (isInvalidValue(error)) {
     logger.warn("value refused by the database", { ...errorFields(error), path: c.req.path });
     return render(c, invalidValue(error));
+  }
+  const violation = integrityViolation(error);
+  if (violation) {
+    logger.warn("value refused by a constraint", { ...errorFields(error), path: c.req.path });
+    return render(c, violation);
   }
   logger.error("unhandled error", { ...errorFields(error), path: c.req.path });
   return render(c, new ApiError("internal", "Internal server error"));
