@@ -1,18 +1,19 @@
 import type { Box } from "@common/contracts/detect-result";
 import type { Db, Tx } from "@db/client-worker";
 import { jobReviews, type ReviewedState, reviewEvents, reviewedDetections } from "@db/schema";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import { ApiError } from "../errors";
 import type { ReviewAction } from "../routes/reviews/schema";
+import type { ReviewPrecondition } from "./if-match";
 import { loadReviews, type ReviewItem, stateOf } from "./reviewed-set";
 
 export type ReviewRequest = {
   jobId: string;
   image: { width: number; height: number };
   actor: { userId: string; apiKeyId: string | null };
-  /** The version the reviewer's `If-Match` named. */
-  expectedVersion: number;
+  /** The versions the reviewer's `If-Match` allows. */
+  precondition: ReviewPrecondition;
   actions: ReviewAction[];
   maxAdded: number;
 };
@@ -20,37 +21,61 @@ export type ReviewRequest = {
 type Event = typeof reviewEvents.$inferInsert;
 
 /**
- * Moves the job's review from `expectedVersion` to the next version, or answers 412 with the
- * current one. The version row is locked until the transaction ends, so concurrent requests on
- * one job are serialised and the second one finds its `If-Match` stale.
+ * Moves the job's review from a version the reviewer's `If-Match` allows to the next version, or
+ * answers 412 with the current one. The version row is locked until the transaction ends, so
+ * concurrent requests on one job are serialised and the second one finds its `If-Match` stale.
+ * Version 0 is a review without its row yet: the insert that creates it is the one that wins.
  */
-async function bumpVersion(tx: Tx, jobId: string, expected: number, actorId: string): Promise<number> {
-  const rows =
-    expected === 0
-      ? await tx
-          .insert(jobReviews)
-          .values({ jobId, version: 1, updatedBy: actorId })
-          .onConflictDoNothing()
-          .returning({ version: jobReviews.version })
-      : await tx
-          .update(jobReviews)
-          .set({ version: sql`${jobReviews.version} + 1`, updatedBy: actorId, updatedAt: sql`now()` })
-          .where(and(eq(jobReviews.jobId, jobId), eq(jobReviews.version, expected)))
-          .returning({ version: jobReviews.version });
-  const version = rows[0]?.version;
-  if (version !== undefined) return version;
+async function bumpVersion(
+  tx: Tx,
+  jobId: string,
+  allowed: ReviewPrecondition,
+  actorId: string,
+): Promise<number> {
+  if (allowed === "any" || allowed.includes(0)) {
+    const [created] = await tx
+      .insert(jobReviews)
+      .values({ jobId, version: 1, updatedBy: actorId })
+      .onConflictDoNothing()
+      .returning({ version: jobReviews.version });
+    if (created) return created.version;
+  }
+  const stored = allowed === "any" ? undefined : allowed.filter((version) => version > 0);
+  if (stored === undefined || stored.length > 0) {
+    const [updated] = await tx
+      .update(jobReviews)
+      .set({ version: sql`${jobReviews.version} + 1`, updatedBy: actorId, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(jobReviews.jobId, jobId),
+          stored === undefined ? undefined : inArray(jobReviews.version, stored),
+        ),
+      )
+      .returning({ version: jobReviews.version });
+    if (updated) return updated.version;
+  }
   const [current] = await tx
     .select({ version: jobReviews.version })
     .from(jobReviews)
     .where(eq(jobReviews.jobId, jobId));
   throw new ApiError("precondition_failed", "The review changed since you read it; reload and retry", {
-    details: { currentVersion: current?.version ?? 0, expectedVersion: expected },
+    details: { currentVersion: current?.version ?? 0, expectedVersions: allowed },
   });
 }
 
+/**
+ * The column is `real`: a box is checked as it will be stored, in float32, so two edges that are
+ * distinct as float64 but one value once rounded are refused here rather than by the table.
+ */
 function checkBox(box: Box, image: ReviewRequest["image"], index: number): Box {
-  const inside = box.x1 >= 0 && box.y1 >= 0 && box.x2 <= image.width && box.y2 <= image.height;
-  if (!inside || box.x1 >= box.x2 || box.y1 >= box.y2) {
+  const [x1, y1, x2, y2] = [box.x1, box.y1, box.x2, box.y2].map(Math.fround) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const inside = x1 >= 0 && y1 >= 0 && x2 <= image.width && y2 <= image.height;
+  if (!inside || !(x1 < x2) || !(y1 < y2)) {
     throw new ApiError(
       "validation_failed",
       `actions.${index}.box must have x1 < x2, y1 < y2 and lie within the ${image.width}×${image.height} image`,
@@ -91,7 +116,7 @@ export async function applyReviewActions(
   req: ReviewRequest,
 ): Promise<{ version: number; added: string[] }> {
   return db.interactiveTransaction(async (tx) => {
-    const version = await bumpVersion(tx, req.jobId, req.expectedVersion, req.actor.userId);
+    const version = await bumpVersion(tx, req.jobId, req.precondition, req.actor.userId);
     const state = (await loadReviews(tx, [req.jobId])).get(req.jobId);
     const items = new Map((state?.items ?? []).map((item) => [item.id, item]));
     let drawn = state?.items.filter((item) => item.source === "reviewer").length ?? 0;

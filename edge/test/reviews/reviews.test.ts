@@ -200,7 +200,7 @@ describe("concurrent reviewers", () => {
     expect(second.status).toBe(412);
     const error = await readError(second);
     expect(error.code).toBe("precondition_failed");
-    expect(error.details).toMatchObject({ currentVersion: 1, expectedVersion: 0 });
+    expect(error.details).toMatchObject({ currentVersion: 1, expectedVersions: [0] });
     expect((await getReview(worker.current, auth, jobId)).review.items[0]?.decision).toBe("accepted");
   });
 
@@ -223,14 +223,56 @@ describe("concurrent reviewers", () => {
     ]);
     expect(missing.status).toBe(428);
     expect((await readError(missing)).code).toBe("precondition_required");
-    const garbage = await postReviewActions(
+    for (const garbage of ["0", '"abc"', '"0" "1"', 'W/"0"x']) {
+      const refused = await postReviewActions(
+        worker.current,
+        auth,
+        jobId,
+        [{ type: "accept", itemId: porosity }],
+        garbage,
+      );
+      expect(refused.status).toBe(412);
+      expect((await readError(refused)).code).toBe("precondition_failed");
+    }
+  });
+
+  /** RFC 9110 §13.1.1: strong comparison; `*` and lists of entity tags. */
+  test.each([
+    ["a weak tag of the current version never matches", 'W/"0"', 412],
+    ["a list with a weak tag of the current version", 'W/"0", "7"', 412],
+    ["a list naming the current version matches", '"7", "0", "9"', 200],
+    ["a list without spaces matches", '"3","0"', 200],
+    ["a list naming other versions only", '"1", "2"', 412],
+    ["* matches the current version", "*", 200],
+  ])("If-Match: %s (%s → %d)", async (_name, ifMatch, status) => {
+    const { auth, jobId, porosity } = await reviewer();
+    const response = await postReviewActions(
       worker.current,
       auth,
       jobId,
       [{ type: "accept", itemId: porosity }],
+      ifMatch,
+    );
+    expect(response.status).toBe(status);
+    if (status === 200) {
+      expect((await readBody(response, ReviewActionsResultSchema)).version).toBe(1);
+    } else {
+      expect((await readError(response)).code).toBe("precondition_failed");
+    }
+  });
+
+  test("* applies at whatever version is current, after other changes", async () => {
+    const { auth, jobId, porosity, crack } = await reviewer();
+    await review(worker.current, auth, jobId, [{ type: "accept", itemId: porosity }]);
+    const response = await postReviewActions(
+      worker.current,
+      auth,
+      jobId,
+      [{ type: "reject", itemId: crack }],
       "*",
     );
-    expect(garbage.status).toBe(412);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("etag")).toBe('"2"');
   });
 });
 
@@ -242,14 +284,27 @@ describe("bad input", () => {
       "an inverted box",
       [{ type: "add", classId: 0, label: "crack", box: { x1: 50, y1: 10, x2: 40, y2: 20 } }],
     ],
+    [
+      // Distinct as float64, one value once stored as the column's float32 (`real`).
+      "a drawn box narrower than float32 can tell apart",
+      [{ type: "add", classId: 0, label: "crack", box: { x1: 300.000001, y1: 10, x2: 300.000002, y2: 20 } }],
+    ],
+    [
+      "a resized box shorter than float32 can tell apart",
+      [{ type: "resize", itemId: "porosity", box: { x1: 10, y1: 200.00001, x2: 40, y2: 200.000011 } }],
+    ],
     ["a negative class", [{ type: "relabel", itemId: crypto.randomUUID(), classId: -1, label: "x" }]],
     [
       "too many actions (REVIEW_MAX_ACTIONS_PER_REQUEST=5)",
       Array(6).fill({ type: "note", itemId: crypto.randomUUID(), note: null }),
     ],
   ])("%s is 400 validation_failed", async (_name, actions) => {
-    const { auth, jobId, etag } = await reviewer();
-    const response = await postReviewActions(worker.current, auth, jobId, actions, etag);
+    const { auth, jobId, etag, porosity } = await reviewer();
+    // "porosity" stands for the job's first indication, whose id is known only now.
+    const resolved = actions.map((action) =>
+      action.itemId === "porosity" ? { ...action, itemId: porosity } : action,
+    );
+    const response = await postReviewActions(worker.current, auth, jobId, resolved, etag);
     expect(response.status).toBe(400);
     expect((await readError(response)).code).toBe("validation_failed");
   });

@@ -2,18 +2,13 @@ import { ApiError } from "@edge/errors";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { applyReviewActions } from "@edge/reviews/apply-actions";
+import { reviewPrecondition } from "@edge/reviews/if-match";
 import { loadReviews, toJobReview } from "@edge/reviews/reviewed-set";
 import { createRoute } from "@hono/zod-openapi";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { JobIdParamSchema } from "../jobs/schema";
 import { reviewableJob } from "./reviewable";
-import {
-  etagOf,
-  IfMatchHeaderSchema,
-  ReviewActionsResultSchema,
-  ReviewActionsSchema,
-  versionFromIfMatch,
-} from "./schema";
+import { etagOf, IfMatchHeaderSchema, ReviewActionsResultSchema, ReviewActionsSchema } from "./schema";
 
 const route = createRoute({
   method: "post",
@@ -24,9 +19,11 @@ const route = createRoute({
     "Applies the actions in order, all or none, as one new review version, and records each in the",
     "audit history (who, when, before, after). The model's own output is never changed.",
     "`If-Match` must carry the review's current `ETag` (from `GET .../review` or the last action",
-    "answer): without it 428 `precondition_required`; when someone else changed the review since,",
-    "412 `precondition_failed` with `details.currentVersion` (reload, then retry). Boxes are pixels",
-    "of the original image (xyxy) and must lie within it. Needs `jobs:write`.",
+    "answer), or a list of tags that contains it, or `*` (any version); tags compare strongly",
+    '(RFC 9110), so a weak tag `W/"3"` never matches. Without it 428 `precondition_required`;',
+    "when someone else changed the review since, 412 `precondition_failed` with",
+    "`details.currentVersion` (reload, then retry). Boxes are pixels of the original image (xyxy),",
+    "must lie within it and keep x1 < x2, y1 < y2 once stored as 32-bit floats. Needs `jobs:write`.",
   ].join(" "),
   security: bearerSecurity,
   request: {
@@ -59,8 +56,8 @@ export const reviewActions = createRouter().openapi(route, async (c) => {
   if (ifMatch === undefined) {
     throw new ApiError("precondition_required", "Send If-Match with the review's ETag");
   }
-  const expectedVersion = versionFromIfMatch(ifMatch);
-  if (expectedVersion === null) {
+  const precondition = reviewPrecondition(ifMatch);
+  if (precondition === null) {
     throw new ApiError("precondition_failed", 'If-Match must be the review\'s ETag, e.g. "3"');
   }
   const limit = c.var.config.REVIEW_MAX_ACTIONS_PER_REQUEST;
@@ -72,7 +69,7 @@ export const reviewActions = createRouter().openapi(route, async (c) => {
     jobId: id,
     image,
     actor: { userId: principal.userId, apiKeyId: principal.apiKeyId ?? null },
-    expectedVersion,
+    precondition,
     actions,
     maxAdded: c.var.config.REVIEW_MAX_ADDED_PER_JOB,
   });

@@ -60,6 +60,16 @@ export const JobReviewSchema = z
   })
   .openapi("JobReview");
 
+/**
+ * A box a reviewer sends: stored in `real` (float32) columns, so its edges are compared as they
+ * will be stored. 300.000001 and 300.000002 differ as float64 but are both 300 in float32, which
+ * the table's `x1 < x2` check would refuse. The image bounds are checked with the job's image.
+ */
+const reviewBox = pixelBox.refine(
+  (box) => Math.fround(box.x1) < Math.fround(box.x2) && Math.fround(box.y1) < Math.fround(box.y2),
+  { message: "x1 < x2 and y1 < y2 must hold in 32-bit floats, as the box is stored" },
+);
+
 const itemId = z.uuid().openapi({ description: "`id` of an indication of this job's review" });
 const note = z.string().trim().min(1).max(10_000).nullable();
 
@@ -68,12 +78,12 @@ export const ReviewActionSchema = z
     z.object({ type: z.literal("accept"), itemId }),
     z.object({ type: z.literal("reject"), itemId }),
     z.object({ type: z.literal("relabel"), itemId, classId, label: label.trim().min(1).max(100) }),
-    z.object({ type: z.literal("resize"), itemId, box: pixelBox }),
+    z.object({ type: z.literal("resize"), itemId, box: reviewBox }),
     z.object({
       type: z.literal("add"),
       classId,
       label: label.trim().min(1).max(100),
-      box: pixelBox,
+      box: reviewBox,
       note: note.optional(),
     }),
     z.object({ type: z.literal("note"), itemId, note }),
@@ -117,16 +127,10 @@ export const ReviewEventPageSchema = pageResponse(ReviewEventSchema, "ReviewEven
 
 /** `If-Match` carries the review's ETag as `GET .../review` sent it. */
 export const IfMatchHeaderSchema = z.object({
-  "if-match": z
-    .string()
-    .optional()
-    .openapi({ description: "The review's current `ETag`; required (428 without it, 412 when stale)" }),
+  "if-match": z.string().optional().openapi({
+    description:
+      "The review's current `ETag`, a list of tags containing it, or `*`; strong comparison (RFC 9110 §13.1.1). Required (428 without it, 412 when stale)",
+  }),
 });
 
 export const etagOf = (version: number) => `"${version}"`;
-
-/** The version an `If-Match` value names (`"3"` or `W/"3"`), or null for anything else. */
-export function versionFromIfMatch(value: string): number | null {
-  const match = /^(?:W\/)?"(\d{1,9})"$/.exec(value.trim());
-  return match ? Number(match[1]) : null;
-}
