@@ -4,6 +4,7 @@ import { DEFAULT_PERCENTILES, histogramOf, resolveMapping } from "@common/imagin
 import sharp from "sharp";
 import { writeDiconde } from "./diconde";
 import type { Plane } from "./raster";
+import { type TiffLayout, writeTiff } from "./tiff";
 
 export type BitDepth = 8 | 16;
 export type ImageFileFormat = "png" | "tiff" | "dicom";
@@ -32,13 +33,9 @@ function raw16(plane: Plane, counts: Counts): Uint16Array {
 }
 
 function image(plane: Plane, bitDepth: BitDepth, counts: Counts) {
-  const { width, height, data } = plane;
+  const { width, height } = plane;
   const raw = { width, height, channels: 1 as const };
-  if (bitDepth === 8) {
-    const pixels = new Uint8Array(data.length);
-    for (let i = 0; i < data.length; i++) pixels[i] = Math.round((data[i] ?? 0) * 255);
-    return sharp(pixels, { raw }).toColourspace("b-w");
-  }
+  if (bitDepth === 8) return sharp(raw8(plane), { raw }).toColourspace("b-w");
   return sharp(raw16(plane, counts), { raw }).toColourspace("grey16");
 }
 
@@ -46,8 +43,26 @@ export async function encodePng(plane: Plane, bitDepth: BitDepth, counts: Counts
   return image(plane, bitDepth, counts).png().toBuffer();
 }
 
-/** LZW-compressed TIFF in 256 × 256 tiles, as digitisers and detector software write large films. */
-export async function encodeTiff(plane: Plane, bitDepth: BitDepth, counts: Counts = "full"): Promise<Buffer> {
+function raw8(plane: Plane): Uint8Array {
+  return Uint8Array.from(plane.data, (v) => Math.round(v * 255));
+}
+
+/**
+ * LZW-compressed TIFF in 256 × 256 tiles through libvips, as digitisers and detector software write
+ * large films. With `layout`, written by `./tiff.ts` instead: either byte order, strips or tiles,
+ * uncompressed, LZW or Deflate, the directory after the pixel data (libtiff's layout) or before it.
+ */
+export async function encodeTiff(
+  plane: Plane,
+  bitDepth: BitDepth,
+  counts: Counts = "full",
+  layout?: TiffLayout,
+): Promise<Buffer> {
+  if (layout) {
+    const values = bitDepth === 8 ? raw8(plane) : raw16(plane, counts);
+    const file = writeTiff({ width: plane.width, height: plane.height, values }, layout);
+    return Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  }
   return image(plane, bitDepth, counts)
     .tiff({ compression: "lzw", tile: true, tileWidth: 256, tileHeight: 256 })
     .toBuffer();
@@ -67,11 +82,10 @@ export function encodeDiconde(
   counts: Counts,
   pixelSizeMm: number,
 ): Uint8Array {
-  const { width, height, data } = plane;
+  const { width, height } = plane;
   const spacing: [number, number] = [pixelSizeMm, pixelSizeMm];
   if (bitDepth === 8) {
-    const values = Uint8Array.from(data, (v) => Math.round(v * 255));
-    return writeDiconde({ width, height, values, bitsAllocated: 8, pixelSpacing: spacing });
+    return writeDiconde({ width, height, values: raw8(plane), bitsAllocated: 8, pixelSpacing: spacing });
   }
   const values = raw16(plane, counts);
   const bitsStored = BITS_STORED[counts];
