@@ -11,6 +11,32 @@ import { DicondeError, type DicondeImage, readDiconde, TAGS } from "./diconde";
 
 export { DICOM_PREAMBLE_BYTES, isDicomPart10 } from "./dicom-signature";
 
+/**
+ * Signatures of archives, executables and documents, which a reader finds at offset 0 of a file:
+ * a DICOM preamble (PS3.10 §7.1, free for applications) that starts with one makes the file that
+ * format as well (CVE-2019-11687). A ZIP's central directory can be appended after the pixel data,
+ * so a ZIP local header here is a working archive. Refused, whatever the data set says.
+ */
+const FOREIGN_PREAMBLES: ReadonlyArray<{ name: string; signature: readonly number[] }> = [
+  { name: "a ZIP archive", signature: [0x50, 0x4b, 0x03, 0x04] },
+  { name: "a ZIP archive", signature: [0x50, 0x4b, 0x05, 0x06] },
+  { name: "a ZIP archive", signature: [0x50, 0x4b, 0x07, 0x08] },
+  { name: "a Windows executable", signature: [0x4d, 0x5a] },
+  { name: "an ELF executable", signature: [0x7f, 0x45, 0x4c, 0x46] },
+  { name: "a PDF document", signature: [0x25, 0x50, 0x44, 0x46] },
+  { name: "a RAR archive", signature: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07] },
+  { name: "a 7-Zip archive", signature: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c] },
+  { name: "a gzip stream", signature: [0x1f, 0x8b] },
+  { name: "a bzip2 stream", signature: [0x42, 0x5a, 0x68] },
+  { name: "an xz stream", signature: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+];
+
+/** What other format a DICOM preamble also is (see FOREIGN_PREAMBLES), or null. */
+export function foreignPreamble(head: Uint8Array): string | null {
+  const found = FOREIGN_PREAMBLES.find(({ signature }) => signature.every((value, i) => head[i] === value));
+  return found?.name ?? null;
+}
+
 /** The longest element header (explicit VR with a 4-byte length): what reading on needs at least. */
 const ELEMENT_HEADER_BYTES = 12;
 
@@ -42,7 +68,8 @@ function endOfElements(dataSet: DataSet | undefined): number {
 }
 
 /**
- * Reads a Part 10 file from its first `bytes` (of `totalBytes` in all). The transfer syntax is
+ * Reads a Part 10 file from its first `bytes` (of `totalBytes` in all). A preamble that is another
+ * format's signature is refused (`polyglot`) before anything is parsed. The transfer syntax is
  * checked from the file meta information before the data set is parsed, so a deflated data set is
  * refused rather than inflated (a decompression bomb at upload). With `headerOnly`, parsing stops
  * at the Pixel Data element, whose extent is checked against `totalBytes` (native data that the
@@ -65,6 +92,8 @@ export function readDicomFile(
     problem: "need_more",
     offset: Math.min(totalBytes, Math.max(offset, bytes.length + 1)),
   });
+  const foreign = foreignPreamble(bytes);
+  if (foreign) return fail("polyglot", `the DICOM preamble is also ${foreign}`);
   let meta: DataSet;
   try {
     meta = readPart10Header(bytes);

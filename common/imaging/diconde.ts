@@ -76,7 +76,7 @@ export interface DicondeImage {
 /** Why a header cannot be used: `corrupt` (values the standard forbids) or `unsupported`. */
 export class DicondeError extends Error {
   constructor(
-    readonly problem: "corrupt" | "unsupported" | "unsupported_transfer_syntax",
+    readonly problem: "corrupt" | "unsupported" | "unsupported_transfer_syntax" | "polyglot",
     message: string,
   ) {
     super(message);
@@ -87,11 +87,30 @@ export class DicondeError extends Error {
 /** A DICOM string value without its padding (trailing spaces or NUL). */
 const clean = (value: string | undefined) => value?.replace(/[\0\s]+$/, "").trim() || undefined;
 
-/** Decimal strings (DS/IS), backslash-separated when multi-valued. */
-function numbers(value: string | undefined): number[] {
+/**
+ * One Decimal String value (PS3.5 §6.2 DS): at most 16 bytes, optional leading and trailing
+ * spaces, a fixed point number (`[+-]` digits with an optional `.`) or one with an exponent
+ * (`E` or `e`, ANSI X3.9). JavaScript's Number() would also read `0x10` (16), `0b1`, `Infinity`,
+ * or an empty value (0), which the standard does not allow.
+ */
+const DECIMAL_STRING = /^ *[+-]?(\d+\.?\d*|\.\d+)([Ee][+-]?\d+)? *$/;
+/** One Integer String value (PS3.5 §6.2 IS): at most 12 bytes, `[+-]` digits, padded with spaces. */
+const INTEGER_STRING = /^ *[+-]?\d+ *$/;
+
+/**
+ * The values of a DS or IS element (backslash-separated when multi-valued). A value that is not
+ * the VR's form is NaN, so the caller decides: a value the image's meaning depends on (Pixel
+ * Spacing, Rescale, Number of Frames) is refused as corrupt, a display hint (Window) left out.
+ */
+function numbers(value: string | undefined, vr: "DS" | "IS" = "DS"): number[] {
   const text = clean(value);
   if (text === undefined) return [];
-  return text.split("\\").map((part) => Number(part.trim()));
+  const [form, maxBytes] = vr === "DS" ? [DECIMAL_STRING, 16] : [INTEGER_STRING, 12];
+  return text.split("\\").map((part) => {
+    if (part.length > maxBytes || !form.test(part)) return Number.NaN;
+    const number = Number(part.trim());
+    return vr === "IS" && (number < -(2 ** 31) || number >= 2 ** 31) ? Number.NaN : number;
+  });
 }
 
 function pixelSize(header: DicomHeader): ImagePixelSize | undefined {
@@ -145,7 +164,9 @@ export function readDiconde(header: DicomHeader): DicondeImage {
       `only greyscale images are supported (${samples} samples, ${photometric ?? "no"} photometric interpretation)`,
     );
   }
-  const frames = numbers(header.string(TAGS.numberOfFrames))[0] ?? 1;
+  const frames = numbers(header.string(TAGS.numberOfFrames), "IS")[0] ?? 1;
+  if (!Number.isInteger(frames) || frames < 1)
+    throw new DicondeError("corrupt", `Number of Frames must be a positive Integer String`);
   if (frames !== 1)
     throw new DicondeError("unsupported", `multi-frame images are not supported (${frames} frames)`);
   const bitsAllocated = header.uint16(TAGS.bitsAllocated);

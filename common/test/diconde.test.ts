@@ -7,6 +7,17 @@ function header(strings: Record<string, string>, shorts: Record<string, number>)
   return { string: (tag) => strings[tag], uint16: (tag) => shorts[tag] };
 }
 
+/** The problem readDiconde refuses a header with, or null when it reads it. */
+function problem(strings: Record<string, string>, shorts: Record<string, number>) {
+  try {
+    readDiconde(header(strings, shorts));
+  } catch (error) {
+    if (error instanceof DicondeError) return error.problem;
+    throw error;
+  }
+  return null;
+}
+
 const STRINGS = {
   [TAGS.transferSyntax]: "1.2.840.10008.1.2.1\0",
   [TAGS.photometric]: "MONOCHROME1 ",
@@ -75,16 +86,6 @@ describe("reading a DICONDE header", () => {
     expect(readDiconde(header(none, SHORTS)).pixelSizeMm).toBeUndefined();
   });
 
-  const problem = (strings: Record<string, string>, shorts: Record<string, number>) => {
-    try {
-      readDiconde(header(strings, shorts));
-    } catch (error) {
-      if (error instanceof DicondeError) return error.problem;
-      throw error;
-    }
-    return null;
-  };
-
   test("compressed transfer syntaxes the platform does not decode are refused by name", () => {
     for (const uid of [
       "1.2.840.10008.1.2.4.90",
@@ -113,7 +114,42 @@ describe("reading a DICONDE header", () => {
     expect(problem({ ...STRINGS, [TAGS.pixelSpacing]: "0.1" }, SHORTS)).toBe("corrupt");
     expect(problem({ ...STRINGS, [TAGS.pixelSpacing]: "-1\\0.1" }, SHORTS)).toBe("corrupt");
     expect(problem({ ...STRINGS, [TAGS.rescaleSlope]: "0" }, SHORTS)).toBe("corrupt");
+    expect(problem({ ...STRINGS, [TAGS.numberOfFrames]: "0x1" }, SHORTS)).toBe("corrupt");
     const { [TAGS.transferSyntax]: _, ...noSyntax } = STRINGS;
     expect(problem(noSyntax, SHORTS)).toBe("corrupt");
+  });
+});
+
+describe("Decimal String values (PS3.5 §6.2 DS)", () => {
+  const spacing = (value: string) => readDiconde(header({ ...STRINGS, [TAGS.pixelSpacing]: value }, SHORTS));
+
+  test.each([
+    ["0.1\\0.05", { x: 0.05, y: 0.1 }],
+    [" 1.5E-1 \\+.2", { x: 0.2, y: 0.15 }],
+    ["1\\2.", { x: 2, y: 1 }],
+    ["5e-2\\5E-2\0", { x: 0.05, y: 0.05 }],
+  ])("%s is read", (value, size) => {
+    expect(spacing(value).pixelSizeMm).toEqual({ ...size, source: "dicom_pixel_spacing" });
+  });
+
+  // JavaScript's Number() reads all of these, "0x10" as 16 mm: a size 160 times too large.
+  test.each([
+    "0x10\\0x10",
+    "0b1\\0b1",
+    "1_0\\1",
+    "Infinity\\1",
+    "1 0\\1",
+    "\\0.1",
+    "0.1\\",
+    "1.00000000000000001\\1",
+    "0.1\\0.1\\0.1",
+  ])("Pixel Spacing %s is not a DS pair: the file is refused as corrupt", (value) => {
+    expect(problem({ ...STRINGS, [TAGS.pixelSpacing]: value }, SHORTS)).toBe("corrupt");
+  });
+
+  test("an invalid Rescale Slope is refused; an invalid window is left out", () => {
+    expect(problem({ ...STRINGS, [TAGS.rescaleSlope]: "0x2" }, SHORTS)).toBe("corrupt");
+    const image = readDiconde(header({ ...STRINGS, [TAGS.windowCenter]: "0x800" }, SHORTS));
+    expect(image.metadata.window).toBeUndefined();
   });
 });

@@ -287,10 +287,11 @@ function probeTiff(b: Uint8Array, totalBytes: number): ProbeResult {
   return { ok: true, format: "tiff", width, height, bitDepth };
 }
 
-/** Executables and the other accepted formats, which a DICOM preamble can hide (CVE-2019-11687). */
+/**
+ * The other accepted image formats, which a DICOM preamble can hide (CVE-2019-11687); archives,
+ * executables and documents are refused by the shared reader (`foreignPreamble`).
+ */
 function preambleFormat(head: Uint8Array): string | null {
-  if (startsWith(head, [0x4d, 0x5a])) return "a Windows executable";
-  if (startsWith(head, [0x7f, 0x45, 0x4c, 0x46])) return "an ELF executable";
   const format = sniffAtStart(head);
   return format === null ? null : `a ${format.toUpperCase()} image`;
 }

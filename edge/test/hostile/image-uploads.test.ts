@@ -2,11 +2,12 @@ import { describe, expect, test } from "bun:test";
 import { images } from "@db/schema";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
-import { imageFixtures } from "@scripts/testing/image-fixtures";
+import { DICOM_FIXTURE_SPACING, imageFixtures } from "@scripts/testing/image-fixtures";
 import { expectError, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { parse as parseDisposition } from "content-disposition";
 import { eq } from "drizzle-orm";
+import { unzipSync } from "fflate";
 
 /**
  * Hostile image uploads: decompression bombs in every accepted format, headers a format does not
@@ -123,6 +124,63 @@ describe("headers a format does not allow", () => {
     const { user, auth } = await signedInUser(worker.current);
     const response = await upload(auth, await make());
     await expectError(response, 400, "image_corrupt");
+    expect(await stored(user.id)).toEqual({ rows: 0, objects: 0 });
+  });
+});
+
+/**
+ * A DICOM that is a ZIP archive too (CVE-2019-11687): the preamble holds a stored entry's local
+ * header and data, and the central directory and its end record are appended after the pixel data,
+ * where a ZIP reader looks first.
+ */
+function dicomZipPolyglot(dicom: Buffer): Buffer {
+  const name = Buffer.from("payload.txt");
+  const data = Buffer.from("not a radiograph");
+  const crc = Bun.hash.crc32(data);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(name.length, 26);
+  const preamble = Buffer.concat([local, name, data]);
+  const file = Buffer.from(dicom);
+  preamble.copy(file, 0);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(data.length, 24);
+  central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + name.length, 12);
+  end.writeUInt32LE(file.length, 16);
+  return Buffer.concat([file, central, name, end]);
+}
+
+describe("DICOM files that are something else too", () => {
+  test("a DICOM whose preamble and tail make it a ZIP archive is 415 image_polyglot", async () => {
+    const { user, auth } = await signedInUser(worker.current);
+    const polyglot = dicomZipPolyglot(await imageFixtures.dicom());
+    expect(Object.keys(unzipSync(new Uint8Array(polyglot)))).toEqual(["payload.txt"]);
+    await expectError(await upload(auth, polyglot, "application/dicom"), 415, "image_polyglot");
+    expect(await stored(user.id)).toEqual({ rows: 0, objects: 0 });
+  });
+
+  test("a Pixel Spacing that is not a Decimal String (0x10) is 400 image_corrupt, not 16 mm", async () => {
+    const { user, auth } = await signedInUser(worker.current);
+    const file = await imageFixtures.dicom();
+    const spacing = Buffer.from(`${DICOM_FIXTURE_SPACING.y}\\${DICOM_FIXTURE_SPACING.x}`);
+    const at = file.indexOf(spacing);
+    expect(at).toBeGreaterThan(0);
+    Buffer.from("0x10\\0x10").copy(file, at);
+    await expectError(await upload(auth, file, "application/dicom"), 400, "image_corrupt");
     expect(await stored(user.id)).toEqual({ rows: 0, objects: 0 });
   });
 });

@@ -368,6 +368,13 @@ describe("DICONDE headers", () => {
     ["a Windows executable", Buffer.from("MZ\x90\x00", "latin1")],
     ["a PNG", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])],
     ["HTML", Buffer.from("<html><script>alert(1)</script></html>")],
+    ["a ZIP local file header", Buffer.from("PK\x03\x04\x14\x00\x00\x00", "latin1")],
+    ["an empty ZIP", Buffer.from("PK\x05\x06", "latin1")],
+    ["an ELF executable", Buffer.from("\x7fELF\x02\x01", "latin1")],
+    ["a PDF", Buffer.from("%PDF-1.7\n", "latin1")],
+    ["a RAR archive", Buffer.from("Rar!\x1a\x07\x01\x00", "latin1")],
+    ["a 7-Zip archive", Buffer.from("7z\xbc\xaf\x27\x1c", "latin1")],
+    ["a gzip stream", Buffer.from("\x1f\x8b\x08\x00", "latin1")],
   ])("a preamble that is also %s makes a polyglot", (_, start) => {
     const file = dicom();
     start.copy(file, 0);
