@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, mock, test } from "bun:test";
-import { ApiFailure, createApiClient } from "../src/api/client";
+import { ApiFailure, createApiClient, isFailure } from "../src/api/client";
 
 type Call = { method: string; path: string; headers: Headers; body: unknown };
 
@@ -26,7 +26,7 @@ const models = await import("../src/api/models");
 const datasets = await import("../src/api/datasets");
 const { listJobs } = await import("../src/api/jobs");
 const { resultModelOf } = await import("../src/api/model-ref");
-const { formatMetric, summarizeMetrics } = await import("../src/api/model-metrics");
+const { formatDelta, formatMetric, summarizeMetrics } = await import("../src/api/model-metrics");
 const { markdownBlocks } = await import("../src/components/markdown-blocks");
 
 const datasetId = "0197a3c2-5a41-7c3e-8a8d-2f1e5b9c0a11";
@@ -72,6 +72,36 @@ describe("model registry endpoints", () => {
     answer = () => new Response("# weld-custom@1\n", { headers: { "content-type": "text/markdown" } });
     expect(await models.getModelCard("weld-custom", 1)).toBe("# weld-custom@1\n");
     expect(calls.at(-1)?.path).toBe("/v1/models/weld-custom/versions/1/card");
+  });
+
+  test("evaluation and shadow endpoints send what the routes expect", async () => {
+    await models.getModelEvaluation("weld-custom", 3);
+    await models.startShadow("weld custom", { version: 3, share: 0.2 });
+    await models.getShadow("weld custom");
+    await models.stopShadow("weld custom");
+    expect(sent()).toEqual([
+      { method: "GET", path: "/v1/models/weld-custom/versions/3/evaluation", body: null },
+      { method: "POST", path: "/v1/models/weld%20custom/shadow", body: { version: 3, share: 0.2 } },
+      { method: "GET", path: "/v1/models/weld%20custom/shadow", body: null },
+      { method: "DELETE", path: "/v1/models/weld%20custom/shadow", body: null },
+    ]);
+    expect(calls[1]?.headers.get("content-type")).toBe("application/json");
+    expect(calls[3]?.headers.get("authorization")).toBe("Bearer access-1");
+  });
+
+  test("a version without a dataset, and a refused shadow, arrive with the API's code and message", async () => {
+    const refuse = (status: number, code: string, message: string) => () =>
+      Response.json({ error: { code, message } }, { status });
+    answer = refuse(404, "not_found", "This version has no evaluation: it names no dataset");
+    const missing = await models.getModelEvaluation("weld", 1).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ApiFailure);
+    expect(isFailure(missing, "not_found")).toBe(true);
+    expect((missing as ApiFailure).message).toBe("This version has no evaluation: it names no dataset");
+    answer = refuse(400, "validation_failed", "share: Too big: expected number to be <=0.5");
+    const refused = await models.startShadow("weld", { version: 2, share: 0.6 }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, code: "validation_failed" });
+    expect(isFailure(refused, "not_found")).toBe(false);
+    expect(isFailure(new Error("offline"), "not_found")).toBe(false);
   });
 
   test("the promotion gate's refusal arrives with its code and message", async () => {
@@ -186,6 +216,12 @@ describe("what the pages show", () => {
     expect(summarizeMetrics({ val: { map50: Number.NaN } }, []).map50).toBeNull();
     expect(formatMetric(null)).toBe("–");
     expect(formatMetric(0.71234)).toBe("0.712");
+    expect([formatDelta(0.03), formatDelta(-0.15), formatDelta(0), formatDelta(null)]).toEqual([
+      "+0.030",
+      "−0.150",
+      "+0.000",
+      "–",
+    ]);
   });
 
   test("a model card's markdown becomes blocks of text, HTML in it staying text", () => {

@@ -50,12 +50,16 @@ export async function reviewedJobs(worker: TestWorker, auth: string) {
   return { partly, fully, pending };
 }
 
-/** A copy of the shipped model uploaded as the next version of `name`, with these metrics. */
+/**
+ * A copy of the shipped model uploaded as the next version of `name`, with these metrics; with a
+ * `datasetId`, the edge queues its evaluation on that dataset's val split.
+ */
 export async function uploadModelVersion(
   worker: TestWorker,
   auth: string,
   name: string,
   metrics: { val: { map50: number; map50_95: number } },
+  lineage: { datasetId?: string } = {},
 ) {
   const bytes = new Uint8Array(await readFile(join(repoRoot, "inference", "models", "weld-defects.onnx")));
   const sha256 = createHash("sha256").update(bytes).digest("hex");
@@ -73,7 +77,7 @@ export async function uploadModelVersion(
   const completed = await worker.fetch(`/v1/models/${name}/versions/${upload.uploadId}/complete`, {
     method: "POST",
     headers: json(auth),
-    body: JSON.stringify({ sha256, bytes: bytes.length, baseModel: "weld-defects", metrics }),
+    body: JSON.stringify({ sha256, bytes: bytes.length, baseModel: "weld-defects", metrics, ...lineage }),
   });
   return readBody(completed, ModelVersionSchema);
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { repoRoot } from "@scripts/local-stack/settings";
 import { GENEROUS_AUTH_LIMITS, login } from "@scripts/testing/auth-fixtures";
 import { expectError } from "@scripts/testing/responses";
+import { settleEvaluation, shadowedJobs } from "@scripts/testing/stub-evaluations";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { stubTrainer } from "@scripts/testing/stub-trainer";
 import type { Page } from "playwright-core";
@@ -101,6 +102,8 @@ async function promoteAndRollBack(page: Page, gateMessage: string) {
   expect(await comparison.locator("tr", { hasText: "mAP@0.5" }).first().textContent()).toBe(
     "mAP@0.50.5500.700−0.150",
   );
+  // v2 names no dataset: the registry's figures stand, since there is no evaluation.
+  await page.getByTestId("evaluation-status").filter({ hasText: "Not evaluated: no dataset." }).waitFor();
   await page.getByTestId("lineage").getByRole("link", { name: "weld-defects" }).waitFor();
   await expectAccessible(page, `/app/models/${MODEL}`);
 
@@ -134,7 +137,73 @@ async function promoteAndRollBack(page: Page, gateMessage: string) {
   expect(await history.nth(1).getAttribute("data-forced")).toBe("true");
   expect(await history.nth(0).textContent()).toContain("Missed cracks in the field");
   await expectAccessible(page, `/app/models/${MODEL}`);
+}
+
+/**
+ * v3, uploaded with the imported dataset: queued, then evaluated beside production v1 (the
+ * service's report sent by the test); then shadowed on half of the jobs, its agreement followed
+ * live per class, and stopped.
+ */
+async function evaluateAndShadow(page: Page, auth: string, datasetId: string) {
+  await uploadModelVersion(stack.worker, auth, MODEL, { val: { map50: 0.6, map50_95: 0.3 } }, { datasetId });
+  await page.reload();
+  await page.getByRole("heading", { name: `${MODEL}@3`, exact: true }).waitFor();
+  const evaluation = page.getByTestId("evaluation");
+  await evaluation.locator('[data-testid="evaluation-status"][data-status="queued"]').waitFor();
+  await evaluation.getByTestId("version-comparison").waitFor();
+  const settled = await settleEvaluation(
+    stack.worker,
+    auth,
+    { name: MODEL, version: 3 },
+    { candidate: 0.74, baseline: 0.71 },
+  );
+  const table = evaluation.getByTestId("evaluation-table");
+  await table.waitFor();
+  expect(await table.locator("caption").textContent()).toBe(
+    `${MODEL}@3 against production ${MODEL}@1 (validation split; precision and recall at confidence 0.250)`,
+  );
+  expect(await table.locator('tr[data-metric="mAP@0.5"]').textContent()).toBe("mAP@0.50.7400.710+0.030");
+  // Per dataset class; a class without boxes in the val split has no AP on either side.
+  expect(await table.locator("tr[data-class]").allTextContents()).toEqual(
+    (settled.table?.perClass ?? []).map(
+      (row) => `AP@0.5 ${row.name} (${row.truths} box(es))${row.truths > 0 ? "0.7400.710+0.030" : "–––"}`,
+    ),
+  );
+  expect(settled.table?.perClass.some((row) => row.truths > 0)).toBe(true);
+  expect(await evaluation.getByTestId("version-comparison").count()).toBe(0);
+  // The version's figures are now the service's.
+  await page.locator('tr[data-version="3"]').filter({ hasText: "0.740" }).waitFor();
+  await evaluation
+    .getByTestId("evaluation-status")
+    .filter({ hasText: `Evaluated on ${settled.images} validation image(s) with ${settled.truths} box(es)` })
+    .waitFor();
+
+  const shadow = page.getByTestId("shadow");
+  await shadow.getByText(`${MODEL} was never shadowed.`).waitFor();
+  const share = shadow.getByLabel("Share of new jobs (%)");
+  await share.fill("60");
+  await share.press("Enter");
+  await shadow.getByRole("alert").filter({ hasText: "at most 50 % of the jobs" }).waitFor();
+  await share.fill("50");
+  await shadow.getByRole("button", { name: `Start shadow of ${MODEL}@3` }).click();
+  await shadow.locator('[data-testid="shadow-status"][data-active="true"]').waitFor();
+  await shadowedJobs(stack, auth, MODEL, 2);
+  const agreement = shadow.getByTestId("shadow-agreement");
+  await agreement.locator('tr[data-class="crack"]').waitFor();
+  expect(await agreement.locator("tbody tr").allTextContents()).toEqual([
+    "crack10150.0 %",
+    "porosity21066.7 %",
+    "All classes31160.0 %",
+  ]);
+  expect(await shadow.getByTestId("shadow-status").textContent()).toContain(
+    "Jobs picked: 2 (2 compared, 0 pending, 0 failed).",
+  );
+  await expectAccessible(page, `/app/models/${MODEL}`);
   await page.screenshot({ path: join(screenshots, "models.png"), fullPage: true });
+  await shadow.getByRole("button", { name: `Stop the shadow of ${MODEL}@3` }).click();
+  await shadow.locator('[data-testid="shadow-status"][data-active="false"]').waitFor();
+  expect(await agreement.locator("tbody tr").count()).toBe(3);
+  await expectAccessible(page, `/app/models/${MODEL}`);
 }
 
 /** Starts a run in the page; a stand-in trainer runs it; the page follows it to the model. */
@@ -162,7 +231,7 @@ async function trainFromDataset(page: Page, datasetId: string) {
 }
 
 describe.skipIf(chromiumMissing)("datasets, models and training runs in Chromium", () => {
-  test("build a dataset from reviews, import one, promote past the gate, roll back, train", async () => {
+  test("build a dataset from reviews, import one, promote past the gate, roll back, evaluate, shadow, train", async () => {
     const { context, page } = await newPage(browser.current, stack.worker.origin);
     try {
       const credentials = await registerThroughUi(page);
@@ -190,6 +259,7 @@ describe.skipIf(chromiumMissing)("datasets, models and training runs in Chromium
       await page.getByText("is a shipped model").waitFor();
 
       await promoteAndRollBack(page, gateMessage);
+      await evaluateAndShadow(page, auth, imported);
       await trainFromDataset(page, imported);
       expect(pageErrors(page)).toEqual([]);
     } finally {

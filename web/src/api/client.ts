@@ -18,6 +18,10 @@ export class ApiFailure extends Error {
   }
 }
 
+/** Whether `error` is the API's refusal with this stable code (`not_found`, `promotion_gate`, ...). */
+export const isFailure = (error: unknown, code: string): error is ApiFailure =>
+  error instanceof ApiFailure && error.code === code;
+
 /** Reads the standard error body; anything else (a proxy's HTML page) still gives a message. */
 export async function failureOf(response: Response): Promise<ApiFailure> {
   const text = await response.text().catch(() => "");

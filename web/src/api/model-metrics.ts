@@ -66,3 +66,7 @@ export function summarizeMetrics(
 
 /** A metric for a table cell: three decimals, or a dash when there is none. */
 export const formatMetric = (value: number | null) => (value === null ? "–" : value.toFixed(3));
+
+/** A difference for a table cell: signed, three decimals, or a dash when a side has no figure. */
+export const formatDelta = (delta: number | null) =>
+  delta === null ? "–" : `${delta >= 0 ? "+" : "−"}${Math.abs(delta).toFixed(3)}`;

@@ -1,4 +1,5 @@
 /** The model registry endpoints the app calls, typed from the edge's models schemas. */
+import type { EvaluationSchema } from "@edge/routes/models/evaluation-schema";
 import type {
   ModelListSchema,
   ModelSchema,
@@ -7,6 +8,7 @@ import type {
   PromotionSchema,
   RollbackSchema,
 } from "@edge/routes/models/schema";
+import type { ShadowSchema, StartShadowSchema } from "@edge/routes/models/shadow-schema";
 import type { z } from "zod";
 import { failureOf } from "./client";
 import { api } from "./instance";
@@ -19,6 +21,9 @@ export type ModelVersion = z.infer<typeof ModelVersionSchema>;
 export type Promotion = z.infer<typeof PromotionSchema>;
 export type PromoteBody = z.input<typeof PromoteSchema>;
 export type RollbackBody = z.input<typeof RollbackSchema>;
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+export type Shadow = z.infer<typeof ShadowSchema>;
+export type StartShadowBody = z.input<typeof StartShadowSchema>;
 
 const modelPath = (name: string) => `/v1/models/${segment(name)}`;
 const versionPath = (name: string, version: number) => `${modelPath(name)}/versions/${version}`;
@@ -58,3 +63,21 @@ export const rollbackModel = (name: string, body: RollbackBody) =>
 /** `GET /v1/models/{name}/history`: promotions and rollbacks, newest first. */
 export const listModelHistory = (name: string): PagedSource<Promotion> =>
   pagedSource(`${modelPath(name)}/history`);
+
+/**
+ * `GET /v1/models/{name}/versions/{n}/evaluation`: the version beside the model it would replace,
+ * on its dataset's val split. A version without a dataset has none (`not_found`, 404).
+ */
+export const getModelEvaluation = (name: string, version: number) =>
+  api.call<Evaluation>(`${versionPath(name, version)}/evaluation`);
+
+/** `POST /v1/models/{name}/shadow`: `share` (0 < share ≤ 0.5) of the name's jobs also run `version`. */
+export const startShadow = (name: string, body: StartShadowBody) =>
+  api.call<Shadow>(`${modelPath(name)}/shadow`, { method: "POST", json: body });
+
+/** `GET /v1/models/{name}/shadow`: the latest shadow, running or stopped, and its agreement so far. */
+export const getShadow = (name: string) => api.call<Shadow>(`${modelPath(name)}/shadow`);
+
+/** `DELETE /v1/models/{name}/shadow`: no new job is picked; the results stay readable. */
+export const stopShadow = (name: string) =>
+  api.call<Shadow>(`${modelPath(name)}/shadow`, { method: "DELETE" });

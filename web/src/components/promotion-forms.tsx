@@ -1,10 +1,7 @@
 import { useEffect, useState } from "hono/jsx/dom";
-import { ApiFailure } from "../api/client";
+import { type ApiFailure, isFailure } from "../api/client";
 import { type ModelVersion, type Promotion, promoteModel, rollbackModel } from "../api/models";
 import { describeFailure, ErrorMessage } from "./error-message";
-
-const isGateRefusal = (error: unknown): error is ApiFailure =>
-  error instanceof ApiFailure && error.code === "promotion_gate";
 
 const reasonOf = (event: Event) =>
   String(new FormData(event.target as HTMLFormElement).get("reason") ?? "").trim();
@@ -40,7 +37,7 @@ export function PromoteForm({ version, onDone }: { version: ModelVersion; onDone
       (event.target as HTMLFormElement).reset();
       onDone(change);
     } catch (failure) {
-      if (isGateRefusal(failure)) setRefusal(failure);
+      if (isFailure(failure, "promotion_gate")) setRefusal(failure);
       else setError(failure);
     } finally {
       setBusy(false);

@@ -1,4 +1,4 @@
-import { formatMetric, type MetricsSummary, summarizeMetrics } from "../api/model-metrics";
+import { formatDelta, formatMetric, type MetricsSummary, summarizeMetrics } from "../api/model-metrics";
 import type { ModelVersion } from "../api/models";
 
 type Row = { label: string; candidate: number | null; current: number | null };
@@ -21,11 +21,8 @@ function rowsOf(candidate: MetricsSummary, current: MetricsSummary | null): Row[
   return rows;
 }
 
-function difference(row: Row): string {
-  if (row.candidate === null || row.current === null) return "–";
-  const delta = row.candidate - row.current;
-  return `${delta >= 0 ? "+" : "−"}${Math.abs(delta).toFixed(3)}`;
-}
+const difference = (row: Row) =>
+  formatDelta(row.candidate === null || row.current === null ? null : row.candidate - row.current);
 
 /**
  * A version's figures beside the production version it would replace (its own, when it is in

@@ -13,8 +13,9 @@ import { ErrorMessage } from "../components/error-message";
 import { ModelVersionsTable } from "../components/model-versions";
 import { PromoteForm, RollbackForm } from "../components/promotion-forms";
 import { PromotionHistory } from "../components/promotion-history";
-import { VersionComparison } from "../components/version-comparison";
+import { ShadowPanel } from "../components/shadow-panel";
 import { ModelCard, VersionLineage } from "../components/version-details";
+import { VersionEvaluation } from "../components/version-evaluation";
 
 /** The model, and its production version's full record (from the list when it is there). */
 function useModel(name: string, versions: ModelVersion[], reloads: number) {
@@ -43,7 +44,10 @@ function ShippedModel({ model }: { model: Model }) {
   );
 }
 
-/** One model name: its versions side by side, lineage, card, promotion and its history. */
+/**
+ * One model name: its versions side by side, a version's evaluation beside the model it would
+ * replace, lineage, card, promotion, its shadow run and its history.
+ */
 export function ModelPage({ name }: { name: string }) {
   const versions = usePagedList(listModelVersions(name));
   const history = usePagedList(listModelHistory(name));
@@ -90,7 +94,7 @@ export function ModelPage({ name }: { name: string }) {
           {selected && (
             <section aria-labelledby="version-heading" class="version-panel">
               <h2 id="version-heading">{selected.ref}</h2>
-              <VersionComparison candidate={selected} production={production} />
+              <VersionEvaluation version={selected} production={production} onFinished={versions.reload} />
               <VersionLineage version={selected} />
               <ModelCard version={selected} />
               {!selected.production && (
@@ -112,6 +116,7 @@ export function ModelPage({ name }: { name: string }) {
               onDone={(change) => changed(`Rolled back: ${name}@${change.toVersion} is in production.`)}
             />
           )}
+          {model?.source === "registry" && <ShadowPanel name={name} version={selected} />}
           <h2>History</h2>
           <PromotionHistory history={history} />
         </>
