@@ -9,8 +9,9 @@ import { ApiError } from "../errors";
  * that apply to any body, whoever reads it (a JSON validator, a multipart parser, the upload
  * stream), and it settles what is left of the body once the response is ready:
  *
- * - bytes: a declared `Content-Length` over the limit is refused before anything is read, and a
- *   chunked or lying body is cut off as soon as it passes the limit (413 `payload_too_large`);
+ * - bytes: a declared `Content-Length` over the limit is refused before anything is read, at
+ *   once and with `Connection: close` (it is never drained), and a chunked or lying body is cut
+ *   off as soon as it passes the limit (413 `payload_too_large`);
  * - time: no byte for `BODY_IDLE_TIMEOUT_MS`, or the whole body taking longer than
  *   `BODY_READ_TIMEOUT_MS`, is 408 `request_timeout` (a byte-a-second upload cannot hold a
  *   request open for ever);
@@ -132,6 +133,10 @@ export class RequestBody {
     if (this.failure?.code === "request_timeout" || this.failure?.code === "body_incomplete") {
       return this.#abandon();
     }
+    // A body declared over the limit is refused whole: reading it to keep the connection would
+    // wait on a client that may never send it (a 60 MB declaration, 1 KB sent, held the answer
+    // until the idle timeout).
+    if (this.#declared !== null && this.#declared > this.limit) return this.#abandon();
     if (remaining > budget) return this.#abandon();
     const deadline = Date.now() + this.#config.BODY_READ_TIMEOUT_MS;
     let drained = 0;
