@@ -6,6 +6,7 @@ import {
 } from "@common/imaging/dicom-part10";
 import type { ImageMetadata } from "@common/imaging/image-metadata";
 import type { ImagePixelSize } from "@common/measurements";
+import { leadingBytes, probeTiff } from "./tiff-directory";
 
 /**
  * Identifies an image by its bytes (never by what the client claims) and reads its dimensions
@@ -32,9 +33,10 @@ export type ProbeFailure =
   | { problem: "unsupported_transfer_syntax"; detail: string }
   /**
    * TIFF keeps its directory wherever it likes, and a DICOM header may hold large elements: read
-   * at least up to `offset` bytes and probe again.
+   * at least up to `offset` bytes and probe again. `from`, where given, is where the bytes still
+   * missing begin (a TIFF directory can be read on its own, by a ranged read).
    */
-  | { problem: "need_more"; offset: number };
+  | { problem: "need_more"; offset: number; from?: number };
 
 export type ProbeResult = ({ ok: true } & ImageInfo) | ({ ok: false } & ProbeFailure);
 
@@ -73,6 +75,10 @@ function describeUnknown(head: Uint8Array): string {
   if (text.startsWith("<")) return "HTML/XML documents are not accepted";
   if (startsWith(head, [0x47, 0x49, 0x46, 0x38])) return "GIF is not accepted";
   if (startsWith(head, [0x42, 0x4d])) return "BMP is not accepted";
+  if (startsWith(head, [0x49, 0x49, 0x2b, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2b])) {
+    // Only files over 4 GiB need BigTIFF, and the viewer's TIFF decoder does not read it.
+    return "BigTIFF is not accepted (uploads are far below 4 GiB: write classic TIFF)";
+  }
   return "the content is not a JPEG, PNG, TIFF, WebP or DICOM (Part 10) image";
 }
 
@@ -202,91 +208,6 @@ function probeWebp(b: Uint8Array): ProbeResult {
   return corrupt("WebP without a known image chunk");
 }
 
-const TIFF_TAGS = {
-  width: 256,
-  height: 257,
-  bitsPerSample: 258,
-  compression: 259,
-  samplesPerPixel: 277,
-} as const;
-
-/** Byte size of each TIFF 6.0 field type (1 BYTE ... 12 DOUBLE); other types are invalid. */
-const TIFF_TYPE_SIZES: Partial<Record<number, number>> = {
-  1: 1,
-  2: 1,
-  3: 2,
-  4: 4,
-  5: 8,
-  6: 1,
-  7: 1,
-  8: 2,
-  9: 4,
-  10: 8,
-  11: 4,
-  12: 8,
-};
-
-/** Compressions the inference service's decoder reads: none, CCITT 1D/G3/G4, LZW, JPEG, Deflate, PackBits. */
-const TIFF_COMPRESSIONS = new Set([1, 2, 3, 4, 5, 7, 8, 32773, 32946]);
-
-/** More entries than any real first directory has (baseline needs about 15; GeoTIFF/EXIF add tens). */
-const MAX_TIFF_ENTRIES = 1000;
-
-/**
- * Reads the first image file directory (TIFF 6.0, section 2) and checks what the standard fixes:
- * field types, that every value lies inside the file, and the sizes, depths and compression.
- * Only the first directory is read, so loops in the chain of directories cannot trap the probe.
- */
-function probeTiff(b: Uint8Array, totalBytes: number): ProbeResult {
-  const little = b[0] === 0x49;
-  const u16 = (i: number) => (little ? u16le(b, i) : u16be(b, i));
-  const u32 = (i: number) => (little ? u32le(b, i) : u32be(b, i));
-  const ifd = u32(4);
-  if (ifd < 8 || ifd + 2 > totalBytes) return corrupt("TIFF directory offset points outside the file");
-  if (ifd + 2 > b.length) return { ok: false, problem: "need_more", offset: ifd + 2 };
-  const entries = u16(ifd);
-  if (entries === 0 || entries > MAX_TIFF_ENTRIES) return corrupt(`TIFF directory with ${entries} entries`);
-  const end = ifd + 2 + entries * 12 + 4;
-  if (end > totalBytes) return corrupt("TIFF directory runs past the end of the file");
-  if (end > b.length) return { ok: false, problem: "need_more", offset: end };
-  const values: Partial<Record<number, number[]>> = {};
-  for (let n = 0; n < entries; n++) {
-    const at = ifd + 2 + n * 12;
-    const [tag, type, count] = [u16(at), u16(at + 2), u32(at + 4)];
-    const size = TIFF_TYPE_SIZES[type];
-    if (!size) return corrupt(`TIFF field ${tag} has an invalid type ${type}`);
-    const bytes = size * count;
-    // Values of up to four bytes sit in the entry; larger ones at an offset that must be in the file.
-    const valueAt = bytes <= 4 ? at + 8 : u32(at + 8);
-    if (bytes > 4 && (valueAt < 8 || valueAt + bytes > totalBytes)) {
-      return corrupt(`TIFF field ${tag} points outside the file`);
-    }
-    const wanted = Object.values(TIFF_TAGS).includes(tag as never);
-    if (!wanted) continue;
-    if (type !== 3 && type !== 4) return corrupt(`TIFF field ${tag} must be SHORT or LONG`);
-    if (count > 16) return corrupt(`TIFF field ${tag} has ${count} values`);
-    if (valueAt + bytes > b.length) return { ok: false, problem: "need_more", offset: valueAt + bytes };
-    values[tag] = Array.from({ length: count }, (_, k) =>
-      type === 3 ? u16(valueAt + 2 * k) : u32(valueAt + 4 * k),
-    );
-  }
-  const one = (tag: number) => (values[tag]?.length === 1 ? values[tag][0] : undefined);
-  const [width, height] = [one(TIFF_TAGS.width), one(TIFF_TAGS.height)];
-  if (!width || !height) return corrupt("TIFF without one image width and one height");
-  const samples = one(TIFF_TAGS.samplesPerPixel) ?? 1;
-  if (samples < 1 || samples > 4) return corrupt(`TIFF with ${samples} samples per pixel`);
-  const depths = values[TIFF_TAGS.bitsPerSample] ?? [1];
-  const bitDepth = depths[0] ?? 1;
-  if (depths.some((depth) => depth !== bitDepth) || ![1, 2, 4, 8, 16, 32].includes(bitDepth)) {
-    return corrupt(`TIFF bits per sample ${depths.join(",")} are not allowed`);
-  }
-  const compression = one(TIFF_TAGS.compression) ?? 1;
-  if (!TIFF_COMPRESSIONS.has(compression)) {
-    return { ok: false, problem: "unsupported", detail: `TIFF compression ${compression} is not supported` };
-  }
-  return { ok: true, format: "tiff", width, height, bitDepth };
-}
-
 /**
  * The other accepted image formats, which a DICOM preamble can hide (CVE-2019-11687); archives,
  * executables and documents are refused by the shared reader (`foreignPreamble`).
@@ -338,7 +259,7 @@ export function probeImage(head: Uint8Array, totalBytes: number): ProbeResult {
           ? probeWebp(head)
           : format === "dicom"
             ? probeDicom(head, totalBytes)
-            : probeTiff(head, totalBytes);
+            : probeTiff(leadingBytes(head), totalBytes);
   if (result.ok && (result.width < 1 || result.height < 1)) return corrupt("image has zero width or height");
   return result;
 }

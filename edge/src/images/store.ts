@@ -1,13 +1,24 @@
 import { randomToken } from "../auth/secrets";
 import { ApiError } from "../errors";
-import { hasValidEnding, type ImageInfo, mimeTypes, probeImage } from "./probe";
+import {
+  hasValidEnding,
+  type ImageInfo,
+  mimeTypes,
+  type ProbeResult,
+  probeImage,
+  sniffFormat,
+} from "./probe";
+import { probeTiffByRanges } from "./tiff-directory";
 
 /** `maxHeaderBytes` bounds what is held in memory to find a header placed late in the file. */
 export type UploadLimits = { maxBytes: number; maxPixels: number; maxHeaderBytes: number };
 
 export type StoredImage = ImageInfo & { objectKey: string; bytes: number; sha256: string };
 
-/** Enough for most headers; TIFF directories at the end and big metadata blocks ask for more. */
+/**
+ * Enough for most headers; big metadata blocks ask for more, read from the stream. A TIFF
+ * directory beyond it is read back from storage by ranged reads once the file is stored.
+ */
 const HEAD_BYTES = 64 * 1024;
 /** Bytes kept from the end of the stream to check the format's closing marker. */
 const TAIL_BYTES = 64;
@@ -27,7 +38,6 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Reads from `reader` until `buffered` holds at least `want` bytes or the stream ends. */
 type Reader = { read(): Promise<{ done: boolean; value?: Uint8Array }> };
 
 /** Workers' streaming hash; the Bun types merged into this project do not declare it on `crypto`. */
@@ -38,6 +48,7 @@ function digestStream(): DigestStream {
   return new Digest("SHA-256");
 }
 
+/** Reads from `reader` until `buffered` holds at least `want` bytes or the stream ends. */
 async function fill(reader: Reader, buffered: Uint8Array[], want: number) {
   let size = buffered.reduce((sum, chunk) => sum + chunk.length, 0);
   while (size < want) {
@@ -61,34 +72,28 @@ function refuse(
   throw new ApiError("image_corrupt", `The image is damaged: ${detail}`);
 }
 
+type HeaderRead = {
+  probe: ProbeResult;
+  head: Uint8Array;
+  reader: Reader & { cancel(reason?: unknown): Promise<void> };
+};
+
 /**
- * Validates an upload from its header and streams it into R2 while hashing it: only the header
- * (or, for a TIFF whose directory sits at the end, the bytes up to it) is held in memory. A DICOM
- * file's calibration and header facts come back with its size (`pixelSizeMm`, `metadata`).
- * `length` is the declared size; a stream that ends early or runs long fails the write.
+ * Reads the stream until its header is probed. A TIFF whose directory lies beyond the head is left
+ * to `readStoredTiff` (its `need_more` comes back); other formats read on, up to the header limit.
  */
-export async function storeImage(
-  bucket: R2Bucket,
-  ownerId: string,
-  body: ReadableStream<Uint8Array>,
-  length: number,
-  limits: UploadLimits,
-): Promise<StoredImage> {
-  if (length === 0) throw new ApiError("empty_body", "The upload is empty");
-  if (length > limits.maxBytes) {
-    await body.cancel();
-    throw new ApiError("payload_too_large", `The upload is ${length} bytes; the limit is ${limits.maxBytes}`);
-  }
+async function readHeader(body: ReadableStream<Uint8Array>, length: number, limits: UploadLimits) {
   const reader = body.getReader();
   const buffered: Uint8Array[] = [];
   let size = await fill(reader, buffered, Math.min(HEAD_BYTES, length));
   let probe = probeImage(concat(buffered, size), length);
-  while (!probe.ok && probe.problem === "need_more" && size < length) {
+  const tiff = sniffFormat(concat(buffered, size)) === "tiff";
+  while (!probe.ok && probe.problem === "need_more" && size < length && !tiff) {
     if (probe.offset > limits.maxHeaderBytes) {
       await reader.cancel();
       throw new ApiError(
         "image_header_too_large",
-        `The image's header (or TIFF directory) needs at least the first ${probe.offset} bytes; only the first ${limits.maxHeaderBytes} bytes are searched`,
+        `The image's header needs at least the first ${probe.offset} bytes; only the first ${limits.maxHeaderBytes} bytes are searched`,
       );
     }
     // At least double what is held: a probe that only knows a lower bound (a DICOM header with
@@ -96,21 +101,76 @@ export async function storeImage(
     size = await fill(reader, buffered, Math.min(Math.max(probe.offset, 2 * size), limits.maxHeaderBytes));
     probe = probeImage(concat(buffered, size), length);
   }
-  if (!probe.ok) {
+  const read: HeaderRead = { probe, head: concat(buffered, size), reader };
+  if (!probe.ok && !(tiff && probe.problem === "need_more" && size < length)) {
     await reader.cancel();
     if (probe.problem === "need_more") refuse("corrupt", "the file ends inside its header");
     refuse(probe.problem, probe.detail);
   }
-  const pixels = probe.width * probe.height;
-  if (pixels > limits.maxPixels) {
-    await reader.cancel();
-    throw new ApiError(
-      "image_too_many_pixels",
-      `The image declares ${probe.width}×${probe.height} = ${pixels} pixels; the limit is ${limits.maxPixels}`,
-    );
-  }
-  const head: Uint8Array = concat(buffered, size);
+  if (probe.ok) await checkPixels(probe, limits, () => reader.cancel());
+  return read;
+}
 
+/** Refuses an image declaring more pixels than allowed, after `cleanUp` (cancel or delete). */
+async function checkPixels(info: ImageInfo, limits: UploadLimits, cleanUp: () => Promise<unknown>) {
+  const pixels = info.width * info.height;
+  if (pixels <= limits.maxPixels) return;
+  await cleanUp();
+  throw new ApiError(
+    "image_too_many_pixels",
+    `The image declares ${info.width}×${info.height} = ${pixels} pixels; the limit is ${limits.maxPixels}`,
+  );
+}
+
+/**
+ * The header check of a stored TIFF whose directory follows its pixel data, by ranged reads of the
+ * object (`./tiff-directory.ts` bounds them); a refused file's object is deleted.
+ */
+async function readStoredTiff(
+  bucket: R2Bucket,
+  objectKey: string,
+  head: Uint8Array,
+  length: number,
+  limits: UploadLimits,
+): Promise<ImageInfo> {
+  const remove = () => bucket.delete(objectKey);
+  let probe: ProbeResult;
+  try {
+    probe = await probeTiffByRanges(
+      async (offset, size) => {
+        const object = await bucket.get(objectKey, { range: { offset, length: size } });
+        if (!object) throw new Error("the stored image is gone");
+        return new Uint8Array(await object.arrayBuffer());
+      },
+      head,
+      length,
+    );
+  } catch (error) {
+    await remove().catch(() => {});
+    throw new ApiError("storage_unavailable", "Image storage is unavailable; retry shortly", {
+      headers: { "Retry-After": "5" },
+      cause: error,
+    });
+  }
+  if (!probe.ok) {
+    await remove();
+    if (probe.problem === "need_more") refuse("corrupt", "the file ends inside its header");
+    refuse(probe.problem, probe.detail);
+  }
+  await checkPixels(probe, limits, remove);
+  return probe;
+}
+
+type Streamed = { objectKey: string; sha256: string; tail: Uint8Array };
+
+/** Streams the head and the rest of the body into a new object while hashing it and keeping its tail. */
+async function streamIntoBucket(
+  bucket: R2Bucket,
+  ownerId: string,
+  { head, reader }: HeaderRead,
+  length: number,
+  contentType: string,
+): Promise<Streamed> {
   const digest = digestStream();
   const digestWriter = digest.getWriter();
   let tail = new Uint8Array(0);
@@ -143,10 +203,7 @@ export async function storeImage(
   const piping = observed.pipeTo(fixed.writable);
   const objectKey = newObjectKey(ownerId);
   try {
-    await Promise.all([
-      bucket.put(objectKey, fixed.readable, { httpMetadata: { contentType: mimeTypes[probe.format] } }),
-      piping,
-    ]);
+    await Promise.all([bucket.put(objectKey, fixed.readable, { httpMetadata: { contentType } }), piping]);
   } catch (error) {
     await bucket.delete(objectKey).catch(() => {});
     // A body that broke off or ran long is the request body guard's refusal, which the error
@@ -159,7 +216,42 @@ export async function storeImage(
   const sha256 = Array.from(new Uint8Array(await digest.digest), (b) => b.toString(16).padStart(2, "0")).join(
     "",
   );
-  if (!hasValidEnding(probe.format, tail, length, head)) {
+  return { objectKey, sha256, tail };
+}
+
+/**
+ * Validates an upload from its header and streams it into R2 while hashing it: only the header is
+ * held in memory (a JPEG's or DICOM file's up to `maxHeaderBytes`). A TIFF whose directory follows
+ * its pixel data is stored first and its directory then read back by bounded ranged reads; a
+ * refused one is deleted. A DICOM file's calibration and header facts come back with its size
+ * (`pixelSizeMm`, `metadata`). `length` is the declared size; a stream that ends early or runs
+ * long fails the write.
+ */
+export async function storeImage(
+  bucket: R2Bucket,
+  ownerId: string,
+  body: ReadableStream<Uint8Array>,
+  length: number,
+  limits: UploadLimits,
+): Promise<StoredImage> {
+  if (length === 0) throw new ApiError("empty_body", "The upload is empty");
+  if (length > limits.maxBytes) {
+    await body.cancel();
+    throw new ApiError("payload_too_large", `The upload is ${length} bytes; the limit is ${limits.maxBytes}`);
+  }
+  const header = await readHeader(body, length, limits);
+  const format = header.probe.ok ? header.probe.format : "tiff";
+  const { objectKey, sha256, tail } = await streamIntoBucket(
+    bucket,
+    ownerId,
+    header,
+    length,
+    mimeTypes[format],
+  );
+  const probe = header.probe.ok
+    ? header.probe
+    : await readStoredTiff(bucket, objectKey, header.head, length, limits);
+  if (!hasValidEnding(probe.format, tail, length, header.head)) {
     await bucket.delete(objectKey);
     refuse("corrupt", `the ${probe.format.toUpperCase()} data is truncated`);
   }
