@@ -16,9 +16,9 @@ export const webOutput = join(root, "edge/public/app");
 export const APP_BASE = "/app/";
 
 /**
- * Static assets bypass the Worker, so its security headers never reach index.html: the policy
- * travels in the page itself. Everything is same-origin; blob: carries decoded film pixels and
- * downloads.
+ * The app's content security policy. Everything is same-origin; blob: carries decoded film pixels
+ * and downloads. It travels in the page (a <meta>, for wherever the file is served from) and as
+ * a header (`_headers`), which alone can also forbid framing (`frame-ancestors`).
  */
 const contentSecurityPolicy = [
   "default-src 'self'",
@@ -51,6 +51,34 @@ function indexHtml(script: string, stylesheet: string): string {
 `;
 }
 
+/**
+ * Where wrangler's static assets take their response headers from (the root of `[assets]`'s
+ * directory; Miniflare reads it too). Static assets are served before the Worker runs, so its
+ * security headers never reach them.
+ */
+export const assetHeadersFile = join(root, "edge/public/_headers");
+
+/**
+ * The headers of every app file, the entry page included: the policy with `frame-ancestors`, no
+ * framing for browsers that only know X-Frame-Options, no content sniffing, and `Allow`, which
+ * the asset server's own 405 (a POST to /app/) lacks. The deep-link route copies the policy from
+ * the entry page's response.
+ */
+function assetHeaders(): string {
+  const rules = [
+    "X-Content-Type-Options: nosniff",
+    "X-Frame-Options: DENY",
+    "Referrer-Policy: no-referrer",
+    "Allow: GET, HEAD",
+  ];
+  const page = [`Content-Security-Policy: ${contentSecurityPolicy}; frame-ancestors 'none'`, ...rules];
+  const block = (path: string, lines: string[]) => [path, ...lines.map((line) => `  ${line}`)].join("\n");
+  return `# Written by web/build.ts: the web app's response headers (wrangler [assets]).
+${block(`${APP_BASE}*`, page)}
+${block(APP_BASE.slice(0, -1), rules)}
+`;
+}
+
 export type WebBuild = { script: string; stylesheet: string; outdir: string };
 
 /** One production build; throws with the bundler's messages when it fails. */
@@ -80,6 +108,7 @@ export async function buildWebApp(): Promise<WebBuild> {
   }
   if (!script || !stylesheet) throw new Error("web app build produced no script or no stylesheet");
   await writeFile(join(webOutput, "index.html"), indexHtml(script, stylesheet));
+  await writeFile(assetHeadersFile, assetHeaders());
   return { script, stylesheet, outdir: webOutput };
 }
 

@@ -102,6 +102,56 @@ describe("web app serving", () => {
     expect(html).toContain(build.script);
   });
 
+  /**
+   * The headers every app response carries: no framing, no content sniffing. A deep link is the
+   * Worker's answer, whose API-wide X-Frame-Options is SAMEORIGIN; its policy's
+   * `frame-ancestors 'none'` overrides that in every browser that knows CSP.
+   */
+  const expectAppHeaders = (response: Response, path: string) => {
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    const deepLink = path.startsWith("/app/jobs/");
+    expect(response.headers.get("x-frame-options")).toBe(deepLink ? "SAMEORIGIN" : "DENY");
+  };
+
+  test("the entry page, whether a static asset or a deep link, carries its policy as headers", async () => {
+    for (const path of ["/app/", `/app/jobs/${crypto.randomUUID()}`]) {
+      const response = await worker.current.fetch(path);
+      expect(response.status).toBe(200);
+      expectAppHeaders(response, path);
+      // A <meta> policy cannot say frame-ancestors: only the header keeps the page out of frames.
+      const policy = response.headers.get("content-security-policy") ?? "";
+      expect(policy).toContain("frame-ancestors 'none'");
+      expect(policy).toContain("script-src 'self'");
+      const html = await response.text();
+      const meta = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
+      expect(policy).toBe(`${meta}; frame-ancestors 'none'`);
+    }
+  });
+
+  test("the app's scripts and stylesheet are served with nosniff and no framing", async () => {
+    for (const name of [build.script, build.stylesheet]) {
+      const response = await worker.current.fetch(`/app/${name}`);
+      expect(response.status).toBe(200);
+      expectAppHeaders(response, `/app/${name}`);
+      await response.body?.cancel();
+    }
+  });
+
+  test("a method the app does not answer is 405 with Allow", async () => {
+    for (const path of ["/app/", "/app/index.html", `/app/jobs/${crypto.randomUUID()}`, "/app", "/"]) {
+      for (const method of ["POST", "PUT", "DELETE"]) {
+        const response = await worker.current.fetch(path, { method, redirect: "manual" });
+        expect(response.status).toBe(405);
+        // The asset server answers GET and HEAD only; the Worker's routes OPTIONS too (CORS).
+        const allow = response.headers.get("allow")?.split(/,\s*/) ?? [];
+        expect(allow).toContain("GET");
+        expect(allow).toContain("HEAD");
+        expect(allow).not.toContain(method);
+        await response.body?.cancel();
+      }
+    }
+  });
+
   test("a missing file under /app is a 404, not the page", async () => {
     const response = await worker.current.fetch("/app/main-stale1234.js");
     expect(response.status).toBe(404);

@@ -24,9 +24,13 @@ export const webAppRouter = new Hono<AppEnv>()
       await entry.body?.cancel();
       return c.text("The web app is not built: run `npm run build:web`.", 503);
     }
+    // The asset server gave the entry its headers (`_headers`, written by the web build): the
+    // page's policy, with frame-ancestors, goes with it wherever it is served from.
+    const policy = entry.headers.get("Content-Security-Policy");
     // A few hundred bytes: read whole rather than streamed.
     return c.html(await entry.text(), 200, {
       // Always revalidated: it names the current hashed bundles.
       "Cache-Control": "no-cache",
+      ...(policy === null ? {} : { "Content-Security-Policy": policy }),
     });
   });
