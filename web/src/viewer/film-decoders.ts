@@ -82,8 +82,25 @@ export function decodePngFilm(bytes: Uint8Array): Film {
 
 const tag = (ifd: UTIF.IFD, id: number): number | undefined => (ifd[`t${id}`] as number[] | undefined)?.[0];
 
+/**
+ * UTIF follows the chain of directories with no bound, so a chain that loops (which the upload's
+ * check, reading only the first directory, lets through) would hang the tab. The film is the first
+ * directory: the chain is ended there, in the decoder's own copy of the file.
+ */
+function endChainAfterFirstDirectory(buffer: ArrayBuffer): void {
+  const view = new DataView(buffer);
+  if (view.byteLength < 8) return;
+  const little = view.getUint8(0) === 0x49;
+  const first = view.getUint32(4, little);
+  if (first + 2 > view.byteLength) return;
+  const next = first + 2 + view.getUint16(first, little) * 12;
+  if (next + 4 <= view.byteLength) view.setUint32(next, 0, little);
+}
+
+/** The directory may sit anywhere (after the pixel data, as libtiff writes it): UTIF reads the whole file. */
 export function decodeTiffFilm(bytes: Uint8Array): Film {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  endChainAfterFirstDirectory(buffer);
   const ifd = UTIF.decode(buffer)[0];
   if (!ifd) throw new Error("the TIFF has no image");
   UTIF.decodeImage(buffer, ifd);
