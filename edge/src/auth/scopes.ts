@@ -32,4 +32,6 @@ export type Principal = {
   /** For API keys: the key's scopes, never more than its owner's role allows. */
   scopes: Scope[];
   apiKeyId?: string;
+  /** When the credential stops being accepted: the access token's `exp`, the key's expiry (null: none). */
+  expiresAt: Date | null;
 };

@@ -321,12 +321,18 @@ export const encodeJobEvent = (event: JobEvent) =>
   `event: ${event.type}\nid: ${jobEventId(event)}\ndata: ${JSON.stringify(event)}\n\n`;
 
 /**
+ * Why the server ends an event stream: its feed ended, or the credential that opened it expired
+ * (`credential_expired`: sign in again or refresh the token, then reconnect).
+ */
+export type StreamEnd = FeedEnd | "credential_expired";
+
+/**
  * The last block of an event stream the server ends: the client should reconnect (after its
  * `retry:` delay) and re-read the state of what it follows, since events after `lastEventId`
  * (the stream's last job event, null when none) may have been missed. Without an `id:` line, so
  * a client's Last-Event-ID stays that of its last job event.
  */
-export const encodeReconnect = (reason: FeedEnd, lastEventId: string | null) =>
+export const encodeReconnect = (reason: StreamEnd, lastEventId: string | null) =>
   `event: reconnect\ndata: ${JSON.stringify({ type: "reconnect", reason, lastEventId })}\n\n`;
 
 /**

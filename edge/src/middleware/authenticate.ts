@@ -39,7 +39,7 @@ async function remembered(
   return callers.get(cacheKey, ttlMs) ?? (await callers.load(cacheKey, lookup));
 }
 
-async function verifiedSubject(c: Context<AppEnv>, token: string): Promise<string> {
+async function verifiedToken(c: Context<AppEnv>, token: string): Promise<{ sub: string; exp: number }> {
   const config = c.var.config;
   try {
     const payload = await verifyAccessTokenCached(
@@ -51,7 +51,7 @@ async function verifiedSubject(c: Context<AppEnv>, token: string): Promise<strin
       },
       token,
     );
-    return payload.sub;
+    return payload;
   } catch (error) {
     c.var.logger.info("access token refused", {
       reason: errorMessage(error),
@@ -62,10 +62,10 @@ async function verifiedSubject(c: Context<AppEnv>, token: string): Promise<strin
 
 async function fromAccessToken(c: Context<AppEnv>, token: string): Promise<Principal> {
   // The signature and time claims are checked on every request; only the account is remembered.
-  const subject = await verifiedSubject(c, token);
+  const { sub: subject, exp } = await verifiedToken(c, token);
   const cacheKey = `user:${subject}`;
   const caller = await remembered(c, cacheKey, () => lookUpUser(c, subject, cacheKey));
-  return { ...caller, via: "token", scopes: scopesForRole(caller.role) };
+  return { ...caller, via: "token", scopes: scopesForRole(caller.role), expiresAt: new Date(exp * 1000) };
 }
 
 async function lookUpUser(c: Context<AppEnv>, subject: string, cacheKey: string): Promise<CachedCaller> {
@@ -111,6 +111,7 @@ async function fromApiKey(c: Context<AppEnv>, key: string): Promise<Principal> {
     userCreatedAt: caller.userCreatedAt,
     via: "api_key",
     apiKeyId: apiKey.id,
+    expiresAt: apiKey.expiresAt,
     // A key never grants more than its owner's current role does.
     scopes: apiKey.scopes.filter((scope) => allowed.has(scope)),
   };

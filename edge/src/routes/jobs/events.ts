@@ -23,7 +23,9 @@ const eventStream = {
     "detectionCount, createdAt, startedAt, finishedAt}}`, and keep-alive comments. It opens with",
     "a `retry:` delay (jittered per stream). A client more than EVENT_STREAM_MAX_BUFFERED_EVENTS",
     'behind is sent a last `event: reconnect` block (`{"type": "reconnect", "reason", "lastEventId"}`)',
-    "and the stream ends: reconnect after the delay and re-read the state you follow.",
+    "and the stream ends: reconnect after the delay and re-read the state you follow. The stream",
+    "also ends, with `reason: credential_expired`, when the access token (or API key) that opened",
+    "it expires: refresh it, then reconnect.",
   ].join(" "),
   content: { "text/event-stream": { schema: z.string() } },
 };
@@ -45,10 +47,12 @@ const retryMs = (config: Config) =>
  * The stream's body, pulled: the next events are taken from the feed only when the client has
  * read what came before, so at most EVENT_STREAM_MAX_BUFFERED_EVENTS wait in memory for a slow
  * client (the feed ends past that), and an idle stream gets a keep-alive comment each heartbeat.
+ * It ends when the credential that opened it expires (`expiresAt`), as every request would.
  */
 function eventStreamBody(
   feed: JobEventFeed,
   config: Config,
+  expiresAt: Date | null,
   snapshot?: JobEvent,
 ): ReadableStream<Uint8Array> {
   const heartbeatMs = config.JOB_EVENTS_HEARTBEAT_SECONDS * 1000;
@@ -60,7 +64,14 @@ function eventStreamBody(
       controller.enqueue(encoder.encode(`: subscribed\nretry: ${retryMs(config)}\n\n${first}`));
     },
     async pull(controller) {
-      const next = await feed.next(heartbeatMs);
+      const left = expiresAt === null ? heartbeatMs : expiresAt.getTime() - Date.now();
+      if (left <= 0) {
+        feed.close();
+        controller.enqueue(encoder.encode(encodeReconnect("credential_expired", lastEventId)));
+        controller.close();
+        return;
+      }
+      const next = await feed.next(Math.min(heartbeatMs, left));
       if (!Array.isArray(next)) {
         controller.enqueue(encoder.encode(encodeReconnect(next, lastEventId)));
         controller.close();
@@ -113,7 +124,7 @@ export const jobEvents = createRouter()
   .openapi(allJobs, async (c) => {
     const principal = requireScope(c, "jobs:read");
     const feed = await subscribeJobEvents(c.env, principal.userId);
-    return c.body(eventStreamBody(feed, c.var.config), 200, streamHeaders);
+    return c.body(eventStreamBody(feed, c.var.config, principal.expiresAt), 200, streamHeaders);
   })
   .openapi(oneJob, async (c) => {
     const principal = requireScope(c, "jobs:read");
@@ -132,5 +143,5 @@ export const jobEvents = createRouter()
       feed.close();
       return c.body(encoder.encode(encodeJobEvent(snapshot)), 200, streamHeaders);
     }
-    return c.body(eventStreamBody(feed, c.var.config, snapshot), 200, streamHeaders);
+    return c.body(eventStreamBody(feed, c.var.config, principal.expiresAt, snapshot), 200, streamHeaders);
   });
