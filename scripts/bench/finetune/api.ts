@@ -16,6 +16,11 @@ export type Evaluation = z.infer<typeof EvaluationSchema>;
 
 /** `POST /v1/jobs` takes at most MAX_IMAGES_PER_JOB_REQUEST (100) images. */
 const JOBS_PER_REQUEST = 100;
+/**
+ * Jobs queued at once: a strip is 20–60 tiles, and a larger burst overruns the service's admission
+ * queue on a 2-core machine, whose `queue_full` retries then spend the messages' deliveries.
+ */
+const JOBS_IN_FLIGHT = 4;
 /** Attempts at a dataset split that leaves neither side empty (a few films split by hash). */
 const SPLIT_ATTEMPTS = 8;
 
@@ -93,6 +98,23 @@ export async function applyReview(
     await readBody(response, ReviewActionsResultSchema);
     etag = next ?? (await getReview(edge, auth, jobId)).etag;
   }
+}
+
+/** Jobs on `imageIds` a few at a time, each window waited for: the finished jobs, in image order. */
+export async function runJobs(
+  edge: Edge,
+  auth: string,
+  imageIds: readonly string[],
+  params: { model: string; conf?: number },
+  boundMs: number,
+): Promise<Job[]> {
+  const deadline = Date.now() + boundMs;
+  const jobs: Job[] = [];
+  for (let at = 0; at < imageIds.length; at += JOBS_IN_FLIGHT) {
+    const ids = await createJobs(edge, auth, imageIds.slice(at, at + JOBS_IN_FLIGHT), params);
+    jobs.push(...(await finishedJobs(edge, auth, ids, Math.max(0, deadline - Date.now()))));
+  }
+  return jobs;
 }
 
 /** A dataset of reviewed jobs with both splits non-empty: the split seed is tried a few times. */

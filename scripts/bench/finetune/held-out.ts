@@ -9,7 +9,7 @@ import type { ModelEvaluation } from "@common/contracts/evaluation";
 import { DEFECT_CLASSES } from "@generator/classes";
 import { predictionsFor, scoreModel, truthsOf } from "@inference/eval/score";
 import type { TestWorker } from "@scripts/testing/test-worker";
-import { createJobs, finishedJobs } from "./api";
+import { runJobs } from "./api";
 import type { Film } from "./films";
 
 /** Evaluations' confidence floor (common/contracts/evaluation.ts) and the jobs' default operating point. */
@@ -28,8 +28,7 @@ export async function scoreOnHeldOut(
   boundMs: number,
 ): Promise<HeldOutScore> {
   const started = performance.now();
-  const ids = await createJobs(edge, auth, heldOut.imageIds, { model, conf: EVALUATION_CONF });
-  const jobs = await finishedJobs(edge, auth, ids, boundMs);
+  const jobs = await runJobs(edge, auth, heldOut.imageIds, { model, conf: EVALUATION_CONF }, boundMs);
   const images = jobs.map((job, i) => {
     const film = heldOut.films[i];
     if (!film) throw new Error(`job ${job.id} has no film`);

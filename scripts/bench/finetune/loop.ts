@@ -5,7 +5,7 @@
  */
 import { loadavg } from "node:os";
 import { startTraining, trainingOutcome } from "@scripts/testing/lifecycle-fixtures";
-import { applyReview, createJobs, datasetFromJobs, finishedJobs, getReview, uploadImage } from "./api";
+import { applyReview, datasetFromJobs, getReview, runJobs, uploadImage } from "./api";
 import type { Film } from "./films";
 import { addTallies, type ReviewTally, reviewActions } from "./review";
 import type { BenchStack } from "./stack";
@@ -29,9 +29,8 @@ export async function detectAndReview(
   const { worker, auth } = stack;
   const imageIds: string[] = [];
   for (const film of films) imageIds.push(await uploadImage(worker, auth, film.png));
-  const jobIds = await createJobs(worker, auth, imageIds, { model: BASE_MODEL });
-  await finishedJobs(worker, auth, jobIds, boundMs);
-  for (const [i, jobId] of jobIds.entries()) {
+  const jobs = await runJobs(worker, auth, imageIds, { model: BASE_MODEL }, boundMs);
+  for (const [i, { id: jobId }] of jobs.entries()) {
     const film = films[i] as Film;
     const { review } = await getReview(worker, auth, jobId);
     const { actions, tally } = reviewActions(review, film.labels);

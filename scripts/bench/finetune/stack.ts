@@ -58,7 +58,6 @@ async function startInference(worker: TestWorker, threads: number): Promise<Serv
       INFERENCE_INTRA_OP_THREADS: String(threads),
       ...worker.detectQueue.inferenceEnv,
       INFERENCE_PULL_IDLE_MS: "50",
-      INFERENCE_DETECT_RETRY_BASE_DELAY_SECONDS: "0",
     }),
     silentLogger,
   );
