@@ -9,7 +9,13 @@ import { users } from "./users";
  * every row. `attempts` numbers the claims: a report naming an older one is stale and ignored.
  */
 
-export const trainingStatus = pgEnum("training_status", ["queued", "running", "succeeded", "failed", "cancelled"]);
+export const trainingStatus = pgEnum("training_status", [
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+]);
 
 /** One epoch as the trainer reported it. */
 export type TrainingEpoch = {
