@@ -21,14 +21,24 @@ export async function sample(fn: () => Promise<unknown>, iterations: number, war
   return durations;
 }
 
-/** Prints rows as an aligned Markdown table (pasteable into the README). */
-export function printTable(headers: string[], rows: Array<Array<string | number>>): void {
+/** Prints rows as an aligned Markdown table (pasteable into the README), by `out` (console.log). */
+export function printTable(
+  headers: string[],
+  rows: Array<Array<string | number>>,
+  out: (line: string) => void = (line) => console.log(line),
+): void {
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? "").length)));
   const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  console.log(line(headers));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const row of cells.slice(1)) console.log(line(row));
+  out(line(headers));
+  out(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const row of cells.slice(1)) out(line(row));
 }
 
 export const ms = (value: number) => value.toFixed(2);
+
+/** `p50 / p90 / p99` of `samples` in seconds with two decimals, or "–" when there are none. */
+export function secondsSpread(samples: number[], ps: number[] = [50, 90, 99]): string {
+  if (samples.length === 0) return "–";
+  return ps.map((p) => (percentile(samples, p) / 1000).toFixed(2)).join(" / ");
+}
