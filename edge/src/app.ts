@@ -18,10 +18,10 @@ import { mountDocs } from "./routes/docs";
 import { healthRouter } from "./routes/health";
 import { imagesRouter } from "./routes/images";
 import { internalRouter } from "./routes/internal";
+import { internalTrainingsRouter } from "./routes/internal/trainings";
 import { exportsRouter, jobsRouter } from "./routes/jobs";
 import { meRouter } from "./routes/me";
 import { modelsRouter, modelUploadsRouter } from "./routes/models";
-import { internalTrainingsRouter } from "./routes/internal/trainings";
 import { reportsRouter } from "./routes/reports";
 import { trainingsRouter } from "./routes/trainings";
 import { webAppRouter } from "./routes/web-app";
@@ -49,7 +49,8 @@ export function createApp() {
   app.use(traceContext());
   app.use(requestLog());
   app.use(requestMetrics());
-  app.use(secureHeaders());
+  // Nothing the edge serves is meant to be framed (the app pages also say so in their CSP).
+  app.use(secureHeaders({ xFrameOptions: "DENY" }));
   app.use(
     cors({
       origin: (origin, c) =>
