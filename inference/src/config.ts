@@ -56,8 +56,8 @@ export const ConfigSchema = z
       .default(0),
     /** `auto` overlap between neighbouring tiles (fraction of a tile). */
     TILING_AUTO_OVERLAP: z.coerce.number().min(0).max(0.5).default(0.2),
-    /** `auto` adds a whole-image pass to the tiles. */
-    TILING_AUTO_WHOLE_IMAGE: flag(false),
+    /** `auto` adds a whole-image pass to the tiles (as SAHI does), so objects larger than a tile stay whole. */
+    TILING_AUTO_WHOLE_IMAGE: flag(true),
     /** Most model inputs per image; `auto` grows its tiles to stay under it, explicit tilings over it fail. */
     TILING_MAX_TILES: int(1, 1024),
     /** Tiles of one image queued for the model at once; 0: two batches (2 × MAX_BATCH). */

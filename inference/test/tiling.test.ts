@@ -50,13 +50,18 @@ describe("planTiling", () => {
     expect(axisOrigins(200, 320, 0.2)).toEqual([0]);
   });
 
-  test("auto leaves an ordinary film whole and tiles a long strip at the model's resolution", () => {
+  test("auto leaves an ordinary film whole and tiles a long strip at the model's resolution, plus a whole-image pass", () => {
     expect(planTiling(1280, 640, 320, 320, undefined)).toBeNull();
     const plan = planTiling(6000, 800, 320, 320, "auto");
     expect(plan).not.toBeNull();
     expect(plan?.scaleX).toBe(1);
     expect(plan?.tiles.length).toBe(axisOrigins(6000, 320, 0.2).length * axisOrigins(800, 320, 0.2).length);
-    expect(plan?.wholeImage).toBe(false);
+    expect(plan?.wholeImage).toBe(true);
+    const tilesOnly = planTiling(6000, 800, 320, 320, "auto", {
+      ...DEFAULT_TILING_SETTINGS,
+      autoWholeImage: false,
+    });
+    expect(tilesOnly?.wholeImage).toBe(false);
   });
 
   test("off never tiles; an explicit size scales each tile to the model input", () => {

@@ -1,5 +1,6 @@
 import { DEFAULT_TILING, type Tiling } from "@common/contracts/tiling";
 import { InferenceError } from "../errors";
+import { DEFAULT_WHOLE_IMAGE_MERGE } from "../postprocess/tile-merge";
 import { BYTE_TO_UNIT, PAD_VALUE, type Raster } from "./raster";
 
 /** The service's side of tiling: what `auto` means here, and the bound on tiles per image. */
@@ -10,8 +11,12 @@ export interface TilingSettings {
   autoTileSize: number;
   /** `auto` overlap between neighbouring tiles, as a fraction of a tile. */
   autoOverlap: number;
-  /** Whether `auto` adds a whole-image pass. */
+  /** Whether `auto` adds a whole-image pass, so objects larger than a tile are also seen whole. */
   autoWholeImage: boolean;
+  /** Whole-image pass against the tiles: a box this much inside a larger box of the other pass (over its own area) is a piece of it. */
+  wholeImageIos: number;
+  /** The larger box takes such a piece only when it scores at least this fraction of the piece's score. */
+  wholeImageScoreRatio: number;
   /** Most tiles per image: `auto` grows its tiles to stay under it, an explicit size over it is refused. */
   maxTiles: number;
 }
@@ -20,7 +25,9 @@ export const DEFAULT_TILING_SETTINGS: TilingSettings = {
   autoMaxShrink: 4,
   autoTileSize: 0,
   autoOverlap: 0.2,
-  autoWholeImage: false,
+  autoWholeImage: true,
+  wholeImageIos: DEFAULT_WHOLE_IMAGE_MERGE.ios,
+  wholeImageScoreRatio: DEFAULT_WHOLE_IMAGE_MERGE.scoreRatio,
   maxTiles: 1024,
 };
 

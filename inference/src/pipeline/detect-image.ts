@@ -81,7 +81,9 @@ export function createImageDetector(parts: ImageDetectorParts): DetectImage {
       }),
     );
     await Promise.all(jobs);
-    const kept = tiled ? clock.time("tilingMs", () => mergeAcrossTiles(found, params, agnostic)) : found;
+    const kept = tiled
+      ? clock.time("tilingMs", () => mergeAcrossTiles(found, params, agnostic, prepared.wholeImageMerge))
+      : found;
     const detections = kept.map((candidate) => toDetection(candidate, classNames));
     const ran = [...runs.values()];
     return {

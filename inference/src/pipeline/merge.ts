@@ -2,7 +2,14 @@ import type { DetectParams } from "@common/contracts/detect-message";
 import type { Candidate } from "../model/decoders/types";
 import type { LayoutName } from "../model/layout";
 import { nms, topK } from "../postprocess/nms";
-import { DEFAULT_TILE_MERGE, mergeTiles, type TiledCandidate } from "../postprocess/tile-merge";
+import {
+  DEFAULT_TILE_MERGE,
+  DEFAULT_WHOLE_IMAGE_MERGE,
+  mergeTiles,
+  mergeWholeImage,
+  type TiledCandidate,
+  type WholeImageMergeOptions,
+} from "../postprocess/tile-merge";
 
 type MergeParams = Pick<DetectParams, "iou" | "maxDet">;
 
@@ -28,15 +35,26 @@ export function dedupeInput(
   });
 }
 
+/** The whole-image merge's own thresholds; the job gives its IoU and agnostic choice. */
+export type WholeImageMergeSettings = Omit<WholeImageMergeOptions, "iou" | "agnostic">;
+
 /**
- * Joins the boxes of an image's tiles (and its whole-image pass), already in image pixels: copies
- * from overlapping tiles and pieces cut by a seam become one box, then NMS across all of them.
+ * Joins the boxes of an image's tiles and its whole-image pass, already in image pixels: first
+ * the tiles among themselves (copies from overlapping tiles and pieces cut by a seam become one
+ * box), then the whole-image pass against them (a large box of one pass takes the pieces of the
+ * other it contains), then NMS across all of them.
  */
 export function mergeAcrossTiles(
   found: readonly TiledCandidate[],
   params: MergeParams,
   agnostic: boolean,
+  whole: WholeImageMergeSettings = DEFAULT_WHOLE_IMAGE_MERGE,
 ): Candidate[] {
-  const merged = mergeTiles(found, { ...DEFAULT_TILE_MERGE, iou: params.iou, agnostic });
-  return nms(merged, { iou: params.iou, maxDet: params.maxDet, agnostic });
+  const fromTiles = mergeTiles(
+    found.filter((c) => c.tile >= 0),
+    { ...DEFAULT_TILE_MERGE, iou: params.iou, agnostic },
+  );
+  const fromWhole = found.filter((c) => c.tile < 0);
+  const joined = mergeWholeImage(fromTiles, fromWhole, { ...whole, iou: params.iou, agnostic });
+  return nms(joined, { iou: params.iou, maxDet: params.maxDet, agnostic });
 }

@@ -5,6 +5,7 @@ import type { IntensityOptions } from "../image/intensity-options";
 import { computeLetterbox, fillTensor, type Letterbox } from "../image/letterbox";
 import type { Pixels, Raster } from "../image/raster";
 import { fillTileTensor, planTiling, type TilePlan, type TilingSettings } from "../image/tiling";
+import type { WholeImageMergeSettings } from "./merge";
 import type { Placement } from "./placement";
 
 export interface PrepareSettings {
@@ -33,6 +34,8 @@ export interface PreparedImage {
   /** Tiled: the inputs are its tiles (plus a whole-image pass when the plan has one). */
   tiled: boolean;
   inputs: ModelInput[];
+  /** How a whole-image pass joins the tiles' boxes (the service's tiling settings). */
+  wholeImageMerge: WholeImageMergeSettings;
 }
 
 /**
@@ -50,6 +53,10 @@ export function createPreparer(settings: PrepareSettings): Prepare {
   const { inputWidth, inputHeight, maxPixels, intensity } = settings;
   const inputSize = 3 * inputWidth * inputHeight;
   const decodeSlot = pLimit(settings.decodeConcurrency);
+  const wholeImageMerge = {
+    ios: settings.tiling.wholeImageIos,
+    scoreRatio: settings.tiling.wholeImageScoreRatio,
+  };
 
   const letterboxed = (pixels: Pixels, lb: Letterbox): ModelInput => ({
     placement: { kind: "letterbox", lb },
@@ -92,6 +99,7 @@ export function createPreparer(settings: PrepareSettings): Prepare {
           decodeMs: performance.now() - started,
           tiled: false,
           inputs: [letterboxed(pixels, lb)],
+          wholeImageMerge,
         };
       }
       admitTiled();
@@ -99,6 +107,6 @@ export function createPreparer(settings: PrepareSettings): Prepare {
       const raster = await decodeToSize(bytes, scaledWidth, scaledHeight, maxPixels, grey, intensity);
       const inputs = tiles(raster, plan);
       if (plan.wholeImage) inputs.push(letterboxed(await resizeRaster(raster, lb), lb));
-      return { ...size, decodeMs: performance.now() - started, tiled: true, inputs };
+      return { ...size, decodeMs: performance.now() - started, tiled: true, inputs, wholeImageMerge };
     });
 }

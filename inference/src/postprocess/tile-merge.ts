@@ -29,7 +29,7 @@ export interface TileMergeOptions {
 export const DEFAULT_TILE_MERGE: Omit<TileMergeOptions, "iou" | "agnostic"> = { ios: 0.6, seamOverlap: 0.5 };
 
 /** Intersection over the smaller box. */
-function ios(a: Box, b: Box): number {
+export function ios(a: Box, b: Box): number {
   const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
   const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
   if (w <= 0 || h <= 0) return 0;
@@ -153,6 +153,72 @@ export function mergeTiles(
     groups = kept;
   }
   return groups.map((g) => g.box);
+}
+
+/** How the whole-image pass and the tiles are joined (`mergeWholeImage`). */
+export interface WholeImageMergeOptions {
+  /** A box lying this much inside a larger box of the other pass (intersection over its own area) is a piece of it. */
+  ios: number;
+  /** The larger box takes the piece only when it scores at least this fraction of the piece's score. */
+  scoreRatio: number;
+  /** Boxes overlapping more than this are duplicates, not pieces: NMS keeps the better one. */
+  iou: number;
+  /** Across classes too. */
+  agnostic: boolean;
+}
+
+export const DEFAULT_WHOLE_IMAGE_MERGE: Omit<WholeImageMergeOptions, "iou" | "agnostic"> = {
+  ios: 0.6,
+  scoreRatio: 0.5,
+};
+
+interface Pass {
+  box: Candidate;
+  area: number;
+  whole: boolean;
+  dropped: boolean;
+}
+
+/**
+ * Joins the whole-image pass to the tiles' boxes (already merged across tiles), as SAHI's NMS over
+ * the union with intersection-over-smaller matching, between the two passes: from the largest box
+ * down, a box of the other pass and the same class that lies inside it (IoS ≥ `ios`) without
+ * duplicating it (IoU ≤ `iou`) is a piece of the same object and is dropped, provided the larger
+ * box scores at least `scoreRatio` of the piece (a faint large box does not swallow a confident
+ * small one). The larger box keeps the best score of its pieces. So a large object the whole-image
+ * pass saw whole suppresses the tile fragments it contains, an object the tiles joined across
+ * their seams suppresses a partial whole-image box, and small objects only the tiles found, or
+ * inside a box of another class, are kept.
+ */
+export function mergeWholeImage(
+  tiles: readonly Candidate[],
+  whole: readonly Candidate[],
+  options: WholeImageMergeOptions,
+): Candidate[] {
+  if (whole.length === 0) return [...tiles];
+  const entry = (box: Candidate, isWhole: boolean): Pass => ({
+    box: { ...box },
+    area: area(box),
+    whole: isWhole,
+    dropped: false,
+  });
+  const tileEntries = tiles.map((box) => entry(box, false));
+  const wholeEntries = whole.map((box) => entry(box, true));
+  const largestFirst = [...tileEntries, ...wholeEntries].sort((a, b) => b.area - a.area);
+  for (const large of largestFirst) {
+    if (large.dropped) continue;
+    // The ratio holds against the box's own score, not one it took from a piece.
+    const own = large.box.score;
+    for (const piece of large.whole ? tileEntries : wholeEntries) {
+      if (piece.dropped || piece.area >= large.area) continue;
+      if (!options.agnostic && piece.box.classId !== large.box.classId) continue;
+      if (own < options.scoreRatio * piece.box.score) continue;
+      if (ios(piece.box, large.box) < options.ios || iou(piece.box, large.box) > options.iou) continue;
+      piece.dropped = true;
+      large.box.score = Math.max(large.box.score, piece.box.score);
+    }
+  }
+  return [...tileEntries, ...wholeEntries].filter((e) => !e.dropped).map((e) => e.box);
 }
 
 /** Image pixels per grid cell: about a tile, so a box spans few cells. */
