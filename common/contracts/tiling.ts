@@ -7,7 +7,9 @@ import { z } from "zod";
  * - `auto` (what an absent value means): tiles only when letterboxing the whole image would shrink
  *   it more than the service's `TILING_AUTO_MAX_SHRINK` (4 by default: the default model was trained
  *   on 480–1,280 px films at a 320 px input), then square tiles of the model's input size in image
- *   pixels (no scaling) with the service's default overlap.
+ *   pixels (no scaling) with the service's default overlap, plus one letterboxed pass over the whole
+ *   image, merged as SAHI does (a whole-image box drops the tile fragments inside it), so large
+ *   defects stay whole and small ones are still found.
  * - `off`: the whole image is letterboxed into one model input, as before tiling existed.
  * - `{ tileSize, overlap, wholeImage }`: tiles of `tileSize` × `tileSize` image pixels (scaled to the
  *   model input), neighbours sharing at least `overlap` of a tile; `wholeImage` adds one
