@@ -2,8 +2,9 @@
  * Starts the whole system locally: PostgreSQL (embedded), migrations, the stand-ins of Neon's
  * endpoints the Worker's database driver goes through (SQL over HTTP with a bounded pool, and a
  * WebSocket proxy for interactive transactions), the inference service, the Worker in workerd via
- * `wrangler dev` with local R2 / Queues / Durable Objects (plus the `detect` and `train` consumers
- * that forward to the local Queues API), and the Python trainer service when Python has torch.
+ * `wrangler dev` with local R2 / Queues / Durable Objects (its `detect` and `train` producers send
+ * straight to the local Queues API in this process, so messages outlive a killed wrangler or
+ * workerd), and the Python trainer service when Python has torch.
  * State lives in .data/ and survives restarts.
  * A crashed, hung or vanished inference service or Worker (wrangler, or its workerd alone) is
  * restarted with bounded back-off, its whole process group killed and its port free first; so is
@@ -26,7 +27,7 @@ import {
   TRAINER_SERVICE_MAIN,
   trainerPythonProblem,
 } from "./local-stack/python-trainer";
-import { startLocalDetectQueue, withDevConsumer } from "./local-stack/queue-consumers";
+import { startLocalDetectQueue, withDevEntry } from "./local-stack/queue-consumers";
 import { startLocalR2S3 } from "./local-stack/r2-s3";
 import { localSecrets } from "./local-stack/secrets";
 import { readLocalSettings, repoRoot } from "./local-stack/settings";
@@ -277,10 +278,10 @@ try {
     { mode: 0o600 },
   );
 
-  // wrangler.toml plus the Worker consumer of "detect" that production does not have (the
-  // inference service pulls there). Written next to wrangler.toml: its paths are relative to it.
+  // wrangler.toml with the dev entry, whose DETECT_QUEUE and TRAIN_QUEUE send straight to the
+  // local Queues API above. Written next to wrangler.toml: its paths are relative to it.
   const wranglerConfig = join(repoRoot, "wrangler.dev.toml");
-  await writeFile(wranglerConfig, withDevConsumer(await readFile(join(repoRoot, "wrangler.toml"), "utf8")));
+  await writeFile(wranglerConfig, withDevEntry(await readFile(join(repoRoot, "wrangler.toml"), "utf8")));
 
   // Own process group, so stopping it also stops workerd underneath; restarted if it crashes, and
   // when workerd alone died or hangs (wrangler stays up, the port answers nothing).

@@ -2,66 +2,53 @@
  * The Worker as the local stack runs it: the production entry module, plus the glue that stands in
  * for what Cloudflare does between the `detect` queue and its HTTP pull consumer. Production
  * never loads this file.
- * - `queue("detect")`, `queue("train")`: forwards each batch to the local Queues API
- *   (`queues-api.ts`) with its send-batch call, where the inference (trainer) service pulls it
- *   exactly as in production;
+ * - `DETECT_QUEUE`, `TRAIN_QUEUE`: producers that send straight to the local Queues API
+ *   (`queues-api.ts`, in the `npm run dev` process), where the inference (trainer) service pulls
+ *   exactly as in production. No message waits in workerd's memory, so a killed wrangler or
+ *   workerd loses none; a failed send throws, as a real binding's does.
  * - `POST /__local/queues/{detect,train}/dead-letters`: messages whose retries the local Queues
  *   API has spent go onto `detect-dlq` (`train-dlq`), whose consumer is the production one.
  * Both need the local Queues API's token.
  */
-import { createLogger, errorFields } from "@common/logger";
-import { readConfig } from "@edge/config";
 import type { Bindings } from "@edge/env";
 import worker from "@workers/index";
 import { z } from "zod";
-import { deadLetterPath, devForwardedQueues, type ForwardedQueue } from "./queue-consumers";
+import {
+  deadLetterPath,
+  devForwardedQueues,
+  devPullQueueProducers,
+  type ForwardedQueue,
+  type LocalQueuesVars,
+  localQueueProducer,
+  type PullQueueBinding,
+} from "./queue-consumers";
 
 export { JobEvents, RateLimiter, TrainingEvents } from "@workers/index";
 
-export type DevBindings = Bindings & {
-  /** Base URL of the local Queues API (`.../client/v4`), its account id and its token. */
-  LOCAL_QUEUES_API: string;
-  LOCAL_QUEUES_ACCOUNT: string;
-  LOCAL_QUEUES_TOKEN: string;
-  DETECT_DLQ: Queue<unknown>;
-  TRAIN_DLQ: Queue<unknown>;
-};
+export type DevBindings = Bindings &
+  LocalQueuesVars & {
+    DETECT_DLQ: Queue<unknown>;
+    TRAIN_DLQ: Queue<unknown>;
+  };
 
-const isForwarded = (queue: string): queue is ForwardedQueue => Object.hasOwn(devForwardedQueues, queue);
-
-/** Queues accept at most 100 messages per batch; the local API keeps the same rule. */
-const SEND_BATCH_LIMIT = 100;
-
-async function forwardToPullQueue(
-  batch: MessageBatch<unknown>,
-  env: DevBindings,
-  queue: ForwardedQueue,
-): Promise<void> {
-  const url = `${env.LOCAL_QUEUES_API}/accounts/${env.LOCAL_QUEUES_ACCOUNT}/queues/${queue}/messages/batch`;
-  try {
-    for (let i = 0; i < batch.messages.length; i += SEND_BATCH_LIMIT) {
-      const messages = batch.messages
-        .slice(i, i + SEND_BATCH_LIMIT)
-        .map((message) => ({ body: message.body, content_type: "json" }));
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { authorization: `Bearer ${env.LOCAL_QUEUES_TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({ messages }),
-      });
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`local Queues API answered ${response.status}`);
-    }
-    batch.ackAll();
-  } catch (error) {
-    createLogger(readConfig(env).LOG_LEVEL, { queue: batch.queue }).warn(
-      `${queue} batch not forwarded; retrying`,
-      {
-        messages: batch.messages.length,
-        ...errorFields(error),
-      },
-    );
-    batch.retryAll({ delaySeconds: 1 });
+/**
+ * One env per runtime env, with the pull queues' producers replaced: the config and database
+ * caches keyed on the env object still hold.
+ */
+const envs = new WeakMap<DevBindings, DevBindings>();
+function withLocalQueues(env: DevBindings): DevBindings {
+  let wrapped = envs.get(env);
+  if (!wrapped) {
+    const producers = Object.fromEntries(
+      Object.entries(devPullQueueProducers).map(([binding, queue]) => [
+        binding,
+        localQueueProducer(env, queue),
+      ]),
+    ) as Record<PullQueueBinding, Queue<unknown>>;
+    wrapped = { ...env, ...producers };
+    envs.set(env, wrapped);
   }
+  return wrapped;
 }
 
 /** What `deadLettersToWorker` (queue-consumers.ts) posts: the spent messages' bodies. */
@@ -96,11 +83,8 @@ export default {
     if (deadLetters && request.method === "POST") {
       return acceptDeadLetters(request, env, deadLetters as ForwardedQueue);
     }
-    return worker.fetch(request, env, ctx);
+    return worker.fetch(request, withLocalQueues(env), ctx);
   },
-  queue(batch, env) {
-    if (isForwarded(batch.queue)) return forwardToPullQueue(batch, env, batch.queue);
-    return worker.queue(batch, env);
-  },
-  scheduled: worker.scheduled,
+  queue: (batch, env) => worker.queue(batch, withLocalQueues(env)),
+  scheduled: (controller, env) => worker.scheduled(controller, withLocalQueues(env)),
 } satisfies ExportedHandler<DevBindings>;

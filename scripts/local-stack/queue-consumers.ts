@@ -1,13 +1,15 @@
 import { DETECT_PULL_CONSUMER } from "@common/contracts/detect-pull-consumer";
 import { TRAIN_PULL_CONSUMER } from "@common/contracts/train-pull-consumer";
+import { z } from "zod";
 import { type LocalQueuesApi, startLocalQueuesApi } from "./queues-api";
 
 /**
  * The one road of `detect`, locally: in production the inference service pulls `detect` from
  * Cloudflare over HTTP, so wrangler.toml has no Worker consumer for it. `npm run dev` and every
- * test Worker run the dev entry (`dev-worker.ts`), whose Worker consumer of `detect` forwards each
- * batch to a local Queues API (`queues-api.ts`), where inference pulls it with the production code.
- * `train` takes the same road to the trainer service.
+ * test Worker run the dev entry (`dev-worker.ts`), whose `DETECT_QUEUE` producer sends straight to
+ * a local Queues API (`queues-api.ts`) outside workerd, where inference pulls it with the
+ * production code. `train` takes the same road to the trainer service. No message waits in an
+ * in-memory queue of workerd, so killing wrangler or workerd loses none.
  */
 export type WranglerQueueConsumer = {
   queue: string;
@@ -18,29 +20,93 @@ export type WranglerQueueConsumer = {
   retry_delay?: number;
 };
 
-export const devDetectConsumer = {
-  queue: "detect",
-  max_batch_size: 10,
-  // Delivered at once: a lone job must not wait for a batch to fill.
-  max_batch_timeout: 0,
-  // Only for the forwarding itself (the local Queues API being down); inference's retries and
-  // dead letters are the local Queues API's, as they are Cloudflare's in production.
-  max_retries: 5,
-  dead_letter_queue: "detect-dlq",
-} as const satisfies WranglerQueueConsumer;
-
-/** The dev entry's Worker consumer of `train`: forwards each run's message to the local Queues API. */
-export const devTrainConsumer = {
-  queue: "train",
-  max_batch_size: 10,
-  max_batch_timeout: 0,
-  max_retries: 5,
-  dead_letter_queue: "train-dlq",
-} as const satisfies WranglerQueueConsumer;
-
-/** The queues the dev entry forwards to the local Queues API, each with its dead-letter queue's producer. */
+/** The queues the local Queues API serves, each with its dead-letter queue's producer in the dev entry. */
 export const devForwardedQueues = { detect: "DETECT_DLQ", train: "TRAIN_DLQ" } as const;
 export type ForwardedQueue = keyof typeof devForwardedQueues;
+
+/** wrangler.toml's producer bindings the dev entry replaces with senders to the local Queues API. */
+export const devPullQueueProducers = { DETECT_QUEUE: "detect", TRAIN_QUEUE: "train" } as const;
+export type PullQueueBinding = keyof typeof devPullQueueProducers;
+
+/** The Worker vars that say where the local Queues API is and how to authenticate to it. */
+export type LocalQueuesVars = {
+  LOCAL_QUEUES_API: string;
+  LOCAL_QUEUES_ACCOUNT: string;
+  LOCAL_QUEUES_TOKEN: string;
+};
+
+type SendOptions = { contentType?: QueueContentType; delaySeconds?: number };
+
+/** One message as the send endpoints take it; the local API, like the HTTP API, takes JSON or text. */
+function wireMessage(body: unknown, options: SendOptions = {}) {
+  const contentType = options.contentType ?? "json";
+  if (contentType !== "json" && contentType !== "text") {
+    throw new Error(`the local Queues API takes "json" or "text" messages, not "${contentType}"`);
+  }
+  return {
+    body,
+    content_type: contentType,
+    ...(options.delaySeconds === undefined ? {} : { delay_seconds: options.delaySeconds }),
+  };
+}
+
+const SendAnswerSchema = z.object({
+  result: z.object({
+    metadata: z.object({
+      metrics: z.object({
+        backlog_count: z.number(),
+        backlog_bytes: z.number(),
+        oldest_message_timestamp_ms: z.number(),
+      }),
+    }),
+  }),
+});
+
+function toMetrics(answer: unknown): QueueSendMetrics {
+  const { backlog_count, backlog_bytes, oldest_message_timestamp_ms } =
+    SendAnswerSchema.parse(answer).result.metadata.metrics;
+  return {
+    backlogCount: backlog_count,
+    backlogBytes: backlog_bytes,
+    ...(oldest_message_timestamp_ms > 0
+      ? { oldestMessageTimestamp: new Date(oldest_message_timestamp_ms) }
+      : {}),
+  };
+}
+
+/**
+ * The `Queue` producer the edge uses, over the local Queues API's send endpoints
+ * (`.../messages`, `.../messages/batch`): the API keeps Cloudflare's limits (100 messages and
+ * 256 KiB per batch, 128 KiB per message) and refuses what exceeds them. Anything but a 2xx
+ * answer throws, as a failed `send` of a real binding does. `metrics()` is an empty batch, which
+ * the API answers with the queue's backlog.
+ */
+export function localQueueProducer(vars: LocalQueuesVars, queue: ForwardedQueue): Queue<unknown> {
+  const base = `${vars.LOCAL_QUEUES_API}/accounts/${vars.LOCAL_QUEUES_ACCOUNT}/queues/${queue}/messages`;
+  const post = async (path: string, payload: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${vars.LOCAL_QUEUES_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(payload),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new Error(
+        `local Queues API refused a send to ${queue}: ${response.status} ${text.slice(0, 300)}`,
+      );
+    }
+    return { metadata: { metrics: toMetrics(JSON.parse(text)) } };
+  };
+  return {
+    send: async (body, options) => post("", wireMessage(body, options)),
+    sendBatch: async (messages, options) =>
+      post("/batch", {
+        messages: Array.from(messages, (message) => wireMessage(message.body, message)),
+        ...(options?.delaySeconds === undefined ? {} : { delay_seconds: options.delaySeconds }),
+      }),
+    metrics: async () => (await post("/batch", { messages: [] })).metadata.metrics,
+  };
+}
 
 function tomlValue(value: string | number): string {
   return typeof value === "number" ? String(value) : JSON.stringify(value);
@@ -75,8 +141,8 @@ export const LOCAL_QUEUES_ACCOUNT = "local";
 
 export type LocalDetectQueue = {
   api: LocalQueuesApi;
-  /** The Worker vars the dev entry forwards `detect` with. */
-  workerVars: { LOCAL_QUEUES_API: string; LOCAL_QUEUES_ACCOUNT: string; LOCAL_QUEUES_TOKEN: string };
+  /** The Worker vars the dev entry sends `detect` and `train` with. */
+  workerVars: LocalQueuesVars;
   /** The inference service's settings to pull `detect` from it. */
   inferenceEnv: {
     INFERENCE_CF_API_BASE: string;
@@ -150,22 +216,14 @@ export const devQueueProducers = [
 ] as const;
 
 /**
- * wrangler.toml as `wrangler dev --config` reads it for the local stack: the dev entry module,
- * its extra producers, and the Worker consumers of `detect` and `train`.
+ * wrangler.toml as `wrangler dev --config` reads it for the local stack: the dev entry module and
+ * its extra producers. No Worker consumer of `detect` or `train`: the dev entry sends them straight
+ * to the local Queues API.
  */
-export function withDevConsumer(
-  wranglerToml: string,
-  consumer: WranglerQueueConsumer = devDetectConsumer,
-): string {
-  const consumers = [consumer, devTrainConsumer].map(
-    (c) =>
-      `[[queues.consumers]]\n${Object.entries(c)
-        .map(([key, value]) => `${key} = ${tomlValue(value)}`)
-        .join("\n")}`,
-  );
+export function withDevEntry(wranglerToml: string): string {
   const producers = devQueueProducers.map(
     (p) => `[[queues.producers]]\nbinding = ${tomlValue(p.binding)}\nqueue = ${tomlValue(p.queue)}`,
   );
   const withEntry = wranglerToml.replace(/^main = .*$/m, `main = ${tomlValue(devWorkerEntry)}`);
-  return `${withEntry.trimEnd()}\n\n# Generated by scripts/dev.ts: the local queue glue (see ${devWorkerEntry}).\n${producers.join("\n\n")}\n\n${consumers.join("\n\n")}\n`;
+  return `${withEntry.trimEnd()}\n\n# Generated by scripts/dev.ts: the local queue glue (see ${devWorkerEntry}).\n${producers.join("\n\n")}\n`;
 }

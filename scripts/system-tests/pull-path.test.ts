@@ -1,5 +1,5 @@
 /**
- * The production job path, end to end on local parts: the Worker (its dev entry forwards `detect`
+ * The production job path, end to end on local parts: the Worker (its dev entry sends `detect`
  * to the local Cloudflare Queues API) → the real inference service's HTTP pull consumer → claim →
  * shipped model → result callback → export; and a message whose retries are spent reaching the
  * Worker's `detect-dlq` consumer through the local API's dead-letter queue.

@@ -5,6 +5,7 @@ import { configSchema } from "@edge/config";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { eq } from "drizzle-orm";
+import { localQueueProducer } from "../local-stack/queue-consumers";
 import { readBody } from "./responses";
 import { sharedServices } from "./shared-services";
 import type { TestWorker } from "./test-worker";
@@ -199,4 +200,12 @@ export async function uploadAndDetect(
   const [job] = (await readBody(created, QueuedJobsSchema)).jobs;
   if (!job) throw new Error("job creation answered no job");
   return job.id;
+}
+
+/**
+ * The Worker's `DETECT_QUEUE` producer as its dev entry builds it: sends straight to the test
+ * Worker's local Queues API, where inference pulls. Tests enqueue through it as production code does.
+ */
+export function detectQueueOf(worker: Pick<TestWorker, "detectQueue">): Queue<unknown> {
+  return localQueueProducer(worker.detectQueue.workerVars, "detect");
 }

@@ -5,9 +5,7 @@ import { migrateDatabase } from "@db/migrate";
 import { Miniflare, type MiniflareOptions } from "miniflare";
 import { freePort } from "../local-stack/ports";
 import {
-  devDetectConsumer,
   devQueueProducers,
-  devTrainConsumer,
   devWorkerEntry,
   type LocalDetectQueue,
   startLocalDetectQueue,
@@ -22,13 +20,16 @@ import { workerBundle } from "./worker-bundle";
 /** First use builds the Worker and starts PostgreSQL: allow for a slow, busy machine. */
 export const STARTUP_TIMEOUT_MS = 120_000;
 
-/** wrangler.toml's consumers plus the dev entry's `detect` and `train` forwarders, with test overrides. */
+/**
+ * wrangler.toml's consumers, with test overrides. None for `detect` or `train`: the dev entry sends
+ * them to the local Queues API, where inference and the trainer pull them.
+ */
 function queueConsumers(
   configured: WranglerQueueConsumer[],
   overrides: TestWorkerOptions["queueConsumers"] = {},
 ): NonNullable<MiniflareOptions["queueConsumers"]> {
   return Object.fromEntries(
-    [...configured, devDetectConsumer, devTrainConsumer].map((consumer) => {
+    configured.map((consumer) => {
       const merged = { ...consumer, ...overrides[consumer.queue] };
       return [
         merged.queue,
@@ -91,9 +92,15 @@ export type TestWorker = {
   origin: string;
   /** Sends a request to the Worker; `path` is resolved against its origin. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
-  mf: Miniflare;
+  /** The running runtime; a new one after `restartRuntime`. */
+  readonly mf: Miniflare;
+  /**
+   * Disposes the Worker's runtime (workerd, with whatever it held in memory) and starts a fresh
+   * one on the same port, database and local Queues API: what a killed `wrangler dev` comes back to.
+   */
+  restartRuntime(): Promise<void>;
   databaseUrl: string;
-  /** The local Queues API the Worker forwards `detect` and `train` to, where inference and the trainer pull them. */
+  /** The local Queues API the Worker sends `detect` and `train` to, where inference and the trainer pull them. */
   detectQueue: LocalDetectQueue;
   /** The credential a trainer presents to `/internal/v1/trainings/*` (`TRAINER_CALLBACK_TOKEN`). */
   trainerCallbackToken: string;
@@ -173,7 +180,7 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
   });
   const trainerCallbackToken = `trainer-${crypto.randomUUID()}`;
 
-  const mf = new Miniflare({
+  const runtimeOptions: MiniflareOptions = {
     ...(await miniflareOptions(
       scriptPath,
       {
@@ -198,13 +205,21 @@ export async function startTestWorker(options: TestWorkerOptions = {}): Promise<
     // A real port, so other processes (inference, the local Queues API) can call the Worker.
     host: "127.0.0.1",
     port,
-  });
+  };
+  let mf = new Miniflare(runtimeOptions);
   await mf.ready;
 
   return {
     fetch: async (path, init) =>
       (await mf.dispatchFetch(new URL(path, origin), init as never)) as unknown as Response,
-    mf,
+    get mf() {
+      return mf;
+    },
+    async restartRuntime() {
+      await mf.dispose();
+      mf = new Miniflare(runtimeOptions);
+      await mf.ready;
+    },
     origin,
     databaseUrl: database.url,
     detectQueue,

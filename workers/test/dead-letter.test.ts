@@ -5,6 +5,7 @@ import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
 import {
   DEFAULT_PARAMS,
+  detectQueueOf,
   eventually,
   insertImage,
   insertJob,
@@ -71,7 +72,7 @@ test("a message inference never accepted is dead-lettered back to queued, and th
     behaviour: (delivery) => (delivery.jobId === jobId ? "overloaded" : "succeed"),
   });
   const config = await workerConfig(stack.worker);
-  await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [
+  await enqueueDetect(detectQueueOf(stack.worker), [
     await detectMessage(
       config,
       { id: jobId, model: "weld-defects", params: DEFAULT_PARAMS, traceparent: null },

@@ -1,22 +1,30 @@
 import { describe, expect, test } from "bun:test";
+import { jobs } from "@db/schema";
 import { signImageUrl } from "@edge/images/signed-url";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { DEAD_LETTER_PATH } from "@scripts/local-stack/queue-consumers";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { imageFixtures } from "@scripts/testing/image-fixtures";
 import {
   arrangeJob,
   DEFAULT_PARAMS,
   detectionRows,
+  detectQueueOf,
   eventually,
+  insertImage,
   insertUser,
   jobRow,
+  uploadAndDetect,
   workerConfig,
 } from "@scripts/testing/job-fixtures";
 import { expectError } from "@scripts/testing/responses";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
+import { startTestWorker } from "@scripts/testing/test-worker";
+import { eq } from "drizzle-orm";
 
-// The one road of `detect`: the Worker enqueues, its dev entry forwards to the local Queues API,
-// and inference's own pull consumer and processor (with a stub model) lease, claim, fetch,
-// report and ack or retry, as in production.
+// The one road of `detect`: the Worker's dev entry sends straight to the local Queues API, and
+// inference's own pull consumer and processor (with a stub model) lease, claim, fetch, report and
+// ack or retry, as in production.
 const LEASE_MS = 2000;
 const stack = useWorkerWithStubInference({
   detectMaxRetries: 2,
@@ -44,7 +52,7 @@ async function enqueueJobs(count: number): Promise<string[]> {
       ),
     ),
   );
-  await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), messages);
+  await enqueueDetect(detectQueueOf(stack.worker), messages);
   return arranged.map(({ jobId }) => jobId);
 }
 
@@ -180,10 +188,7 @@ describe("detect through inference's pull consumer", () => {
         { id: jobId, model: "weld-defects", params: DEFAULT_PARAMS, traceparent: null },
         { id: image.id, objectKey: image.objectKey, width: 640, height: 480, sha256: image.sha256 },
       );
-    await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [
-      await message(),
-      await message(),
-    ]);
+    await enqueueDetect(detectQueueOf(stack.worker), [await message(), await message()]);
     await expectSucceededExactlyOnce([jobId]);
     const outcomes = await eventually(async () => {
       const seen = stack.inference.callbacks.filter((c) => c.jobId === jobId).map((c) => c.outcome);
@@ -238,7 +243,7 @@ describe("detect through inference's pull consumer", () => {
     const refused = await fetch(expired.url);
     await expectError(refused, 403, "signature_expired");
 
-    await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [message]);
+    await enqueueDetect(detectQueueOf(stack.worker), [message]);
     await expectSucceededExactlyOnce([jobId]);
     const [claim] = stack.inference.claims.filter((c) => c.jobId === jobId);
     expect(claim?.outcome).toBe("claimed");
@@ -269,7 +274,7 @@ describe("detect through inference's pull consumer", () => {
       );
     const gone = crypto.randomUUID();
     // A re-enqueued message for a finished job, one for a deleted job, then a live one behind them.
-    await enqueueDetect(await stack.worker.mf.getQueueProducer("DETECT_QUEUE"), [
+    await enqueueDetect(detectQueueOf(stack.worker), [
       await message(done as string),
       await message(gone),
       await message(fresh.jobId),
@@ -284,4 +289,38 @@ describe("detect through inference's pull consumer", () => {
     expect(stack.inference.callbacks.filter((c) => c.jobId === done)).toHaveLength(1);
     expect(stack.inference.callbacks.filter((c) => c.jobId === gone)).toHaveLength(0);
   });
+
+  test("a job created while nothing pulls is in the local Queues API, and pulled after the Worker restarts", async () => {
+    stack.inference.configure({});
+    await stack.inference.stop();
+    const queue = stack.worker.detectQueue.api;
+    const before = queue.stats("detect").backlog;
+    const { auth } = await signedInUser(stack.worker);
+    const jobId = await uploadAndDetect(stack.worker, auth, await imageFixtures.png());
+    // Sent before creation answered: no message waits in workerd's memory.
+    expect(queue.stats("detect").backlog).toBe(before + 1);
+    // What a killed wrangler or workerd comes back to: a fresh runtime, the same queue.
+    await stack.worker.restartRuntime();
+    stack.inference.start();
+    await expectSucceededExactlyOnce([jobId]);
+    expect(deliveriesOf(jobId).map((d) => d.attempt)).toEqual([1]);
+  }, 60_000);
 });
+
+test("job creation answers 503 queue_unavailable and creates nothing when the local Queues API refuses", async () => {
+  const worker = await startTestWorker({ vars: { LOCAL_QUEUES_TOKEN: "not-the-token" } });
+  try {
+    const { user, auth } = await signedInUser(worker);
+    const image = await insertImage(worker, user.id);
+    const created = await worker.fetch("/v1/jobs", {
+      method: "POST",
+      headers: { Authorization: auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ imageId: image.id }),
+    });
+    await expectError(created, 503, "queue_unavailable");
+    const rows = await worker.db.select().from(jobs).where(eq(jobs.ownerId, user.id));
+    expect(rows).toHaveLength(0);
+  } finally {
+    await worker.dispose();
+  }
+}, 120_000);

@@ -1,6 +1,13 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { devDetectConsumer, devTrainConsumer, devWorkerEntry, withDevConsumer } from "../queue-consumers";
+import { freePort } from "../ports";
+import {
+  devPullQueueProducers,
+  devWorkerEntry,
+  localQueueProducer,
+  startLocalDetectQueue,
+  withDevEntry,
+} from "../queue-consumers";
 import { repoRoot } from "../settings";
 
 type Parsed = {
@@ -19,18 +26,47 @@ test("production wrangler.toml has no Worker consumer for detect or train (infer
   expect(queues).toEqual(expect.arrayContaining(["detect-dlq", "train-dlq", "webhooks", "webhooks-dlq"]));
 });
 
-test("the generated dev config is wrangler.toml with the dev entry, its DLQ producers and the detect and train consumers", async () => {
+test("the generated dev config is wrangler.toml with the dev entry and its DLQ producers, and no Worker consumer of detect or train", async () => {
   const original = await Bun.file(join(repoRoot, "wrangler.toml")).text();
-  const generated = Bun.TOML.parse(withDevConsumer(original)) as Parsed;
+  const generated = Bun.TOML.parse(withDevEntry(original)) as Parsed;
   const base = Bun.TOML.parse(original) as Parsed;
   expect(base.main).toBe("workers/src/index.ts");
   expect(generated.main).toBe(devWorkerEntry);
   expect(await Bun.file(join(repoRoot, generated.main)).exists()).toBe(true);
-  expect(generated.queues.consumers).toEqual([...base.queues.consumers, devDetectConsumer, devTrainConsumer]);
+  expect(generated.queues.consumers).toEqual(base.queues.consumers);
   expect(generated.queues.producers).toEqual([
     ...base.queues.producers,
     { binding: "DETECT_DLQ", queue: "detect-dlq" },
     { binding: "TRAIN_DLQ", queue: "train-dlq" },
   ]);
-  expect(devDetectConsumer.dead_letter_queue).toBe("detect-dlq");
+});
+
+test("the producers the dev entry sends to the local Queues API are wrangler.toml's detect and train bindings", async () => {
+  const config = Bun.TOML.parse(await Bun.file(join(repoRoot, "wrangler.toml")).text()) as Parsed;
+  const byQueue = Object.fromEntries(config.queues.producers.map((p) => [p.binding, p.queue]));
+  for (const [binding, queue] of Object.entries(devPullQueueProducers)) expect(byQueue[binding]).toBe(queue);
+});
+
+test("the dev entry's producer sends to the local Queues API, keeps its limits and throws on a refusal", async () => {
+  const local = startLocalDetectQueue({ port: await freePort(), edgeOrigin: "http://127.0.0.1:9" });
+  try {
+    const detect = localQueueProducer(local.workerVars, "detect");
+    const sent = await detect.send({ jobId: "a" }, { contentType: "json" });
+    expect(sent.metadata.metrics.backlogCount).toBe(1);
+    await detect.sendBatch([{ body: { jobId: "b" } }, { body: "plain", contentType: "text" }], {
+      delaySeconds: 30,
+    });
+    expect(local.api.stats("detect")).toMatchObject({ backlog: 3, delayed: 2 });
+    expect((await detect.metrics()).backlogCount).toBe(3);
+    const tooMany = Array.from({ length: 101 }, (_, i) => ({ body: { i } }));
+    await expect(detect.sendBatch(tooMany)).rejects.toThrow(/400/);
+    await expect(detect.send({ big: "x".repeat(128 * 1024) })).rejects.toThrow(/400/);
+    await expect(detect.send({}, { contentType: "v8" })).rejects.toThrow(/"json" or "text"/);
+    const intruder = localQueueProducer({ ...local.workerVars, LOCAL_QUEUES_TOKEN: "wrong" }, "train");
+    await expect(intruder.send({})).rejects.toThrow(/401/);
+    expect(local.api.stats("detect").backlog).toBe(3);
+    expect(local.api.stats("train").backlog).toBe(0);
+  } finally {
+    await local.api.stop();
+  }
 });
