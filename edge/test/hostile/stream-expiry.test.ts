@@ -4,6 +4,7 @@ import { createApiKey, forgeAccessToken, signedInUser } from "@scripts/testing/a
 import { insertUser } from "@scripts/testing/job-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
+import { createTraining, TRAINING_TEST_VARS, trainableDataset } from "../trainings/training-fixtures";
 
 /**
  * An event stream lives no longer than the credential that opened it: when the access token (or
@@ -14,7 +15,11 @@ import { eq } from "drizzle-orm";
 
 const HEARTBEAT_SECONDS = 1;
 const worker = useTestWorker({
-  vars: { RATE_LIMIT_READ: "100000/60s", JOB_EVENTS_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS) },
+  vars: {
+    ...TRAINING_TEST_VARS,
+    RATE_LIMIT_READ: "100000/60s",
+    JOB_EVENTS_HEARTBEAT_SECONDS: String(HEARTBEAT_SECONDS),
+  },
 });
 
 /** Reads the stream until it ends or `withinMs` passes; the text read and whether it ended. */
@@ -58,6 +63,28 @@ describe("an event stream ends when its credential expires", () => {
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000 - 1000);
     expect(reconnectOf(text)?.reason).toBe("credential_expired");
   }, 20_000);
+
+  test("a training run's stream ends at the token's exp with a reconnect event", async () => {
+    const { user, auth } = await signedInUser(worker.current);
+    const dataset = await trainableDataset(worker.current, auth);
+    const run = await createTraining(worker.current, auth, {
+      datasetId: dataset.id,
+      baseModel: "weld-defects",
+      name: "expiring",
+      epochs: 1,
+    });
+    const exp = Math.floor(Date.now() / 1000) + 3;
+    const token = await forgeAccessToken({ claims: { sub: user.id, exp } });
+    const response = await worker.current.fetch(`/v1/trainings/${run.id}/events`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(response.status).toBe(200);
+    // The run stays queued (no trainer pulls here): only the credential can end the stream.
+    const { text, ended } = await readStream(response, 12_000);
+    expect(ended).toBe(true);
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000 - 1000);
+    expect(reconnectOf(text)?.reason).toBe("credential_expired");
+  }, 30_000);
 
   test("an API key's stream ends at the key's expiry", async () => {
     const { auth } = await signedInUser(worker.current);

@@ -1,3 +1,4 @@
+import { encodeReconnect } from "@edge/jobs/events";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { sseEvent, subscribeTraining, trainingEvent } from "@edge/trainings/events";
@@ -16,6 +17,8 @@ const route = createRoute({
     "A `text/event-stream`: first the run's current state, then one event per change",
     "(`training.running` per claim and epoch, `training.queued` for a retry, then",
     "`training.succeeded`, `training.failed` or `training.cancelled`, after which the stream ends).",
+    "It also ends, with an `event: reconnect` whose `reason` is `credential_expired`, when the",
+    "access token (or API key) that opened it expires.",
     "Each event's data is the run as `GET /v1/trainings/{id}` shows it. Needs `trainings:read`.",
   ].join(" "),
   security: bearerSecurity,
@@ -28,6 +31,39 @@ const route = createRoute({
 });
 
 const encoder = new TextEncoder();
+
+/**
+ * Relays the run's events until they end or the credential that opened the stream expires; then
+ * a last `reconnect` event says why (sign in again or refresh, and reconnect), as job streams do.
+ */
+async function relayUntil(
+  events: ReadableStream<Uint8Array>,
+  writable: WritableStream<Uint8Array>,
+  expiresAt: Date | null,
+): Promise<void> {
+  if (expiresAt === null) return events.pipeTo(writable);
+  const reader = events.getReader();
+  const writer = writable.getWriter();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), Math.max(0, expiresAt.getTime() - Date.now()));
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), expired]);
+      if (next === "expired") {
+        await writer.write(encoder.encode(encodeReconnect("credential_expired", null)));
+        await reader.cancel();
+        break;
+      }
+      if (next.done) break;
+      await writer.write(next.value);
+    }
+  } finally {
+    clearTimeout(timer);
+    await writer.close();
+  }
+}
 
 export const trainingEvents = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "trainings:read");
@@ -51,7 +87,7 @@ export const trainingEvents = createRouter().openapi(route, async (c) => {
         await writable.close();
         return;
       }
-      await subscription.body.pipeTo(writable);
+      await relayUntil(subscription.body, writable, principal.expiresAt);
     })().catch(() => {}),
   );
   return new Response(readable, {
