@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { connect } from "node:net";
 import { isPortFree } from "./ports";
 
 export type HealthProbe = {
@@ -8,7 +9,10 @@ export type HealthProbe = {
   intervalMs?: number;
   /** A probe not answered within this long failed. */
   timeoutMs?: number;
-  /** Failed probes in a row, after the service first answered, that make it hung. */
+  /**
+   * Failed probes in a row, after the service first answered, that make it hung (its port accepts
+   * connections but nothing answers). A port that refuses connections needs one: the server is gone.
+   */
   failures?: number;
   /** A (re)started service that has not answered within this long is hung too. */
   startupTimeoutMs?: number;
@@ -74,14 +78,31 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
+/** Whether `url`'s host refuses a TCP connection to its port (nothing listens there any more). */
+export function refusesConnections(url: string, timeoutMs: number): Promise<boolean> {
+  const { hostname, port, protocol } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || (protocol === "https:" ? 443 : 80)) });
+    const settle = (refused: boolean) => {
+      socket.destroy();
+      resolve(refused);
+    };
+    socket.setTimeout(timeoutMs, () => settle(false));
+    socket.once("connect", () => settle(false));
+    socket.once("error", (error: NodeJS.ErrnoException) => settle(error.code === "ECONNREFUSED"));
+  });
+}
+
 /**
  * Runs a child in its own process group and keeps it serving:
  * - when it exits on its own, the whole group is killed (what it started, such as wrangler's
  *   workerd, would otherwise keep its port without answering), and it is restarted once its port
  *   is free, after a back-off that doubles per crash in a row up to `maxBackoffMs` and resets after
  *   `healthyAfterMs` of running;
- * - with a health probe, a child that stops answering (`failures` probes in a row) or never
- *   answers after a start is killed, group and all, and restarted the same way.
+ * - with a health probe, a child whose port refuses connections after it answered (its server,
+ *   such as wrangler's workerd, died under it) is killed, group and all, at the first such probe;
+ *   one whose port accepts but does not answer (`failures` probes in a row: hung) or that never
+ *   answers after a start is killed the same way; each is restarted as above.
  * Stopping is bounded: the group is killed when the grace period runs out.
  */
 export function supervise(options: SupervisedOptions): Supervised {
@@ -174,7 +195,11 @@ export function supervise(options: SupervisedOptions): Supervised {
         answered = true;
         failures = 0;
       } catch {
-        if (answered && ++failures >= failuresAllowed) {
+        const refused = answered && (await refusesConnections(health.url, timeoutMs));
+        if (exited(current)) return;
+        if (refused) {
+          hung(`refused connections on ${health.url} (its server is gone)`);
+        } else if (answered && ++failures >= failuresAllowed) {
           hung(`did not answer ${health.url} ${failures} times in a row`);
         } else if (!answered && Date.now() - startedAt >= startupTimeoutMs) {
           hung(`did not answer ${health.url} within ${startupTimeoutMs / 1000} s of starting`);
