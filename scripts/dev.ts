@@ -4,7 +4,8 @@
  * WebSocket proxy for interactive transactions), the inference service, the Worker in workerd via
  * `wrangler dev` with local R2 / Queues / Durable Objects (its `detect` and `train` producers send
  * straight to the local Queues API in this process, so messages outlive a killed wrangler or
- * workerd), and the Python trainer service when Python has torch.
+ * workerd), and the Python trainer service when Python has torch; it fires the Worker's cron
+ * triggers (the sweeper) on their period, which `wrangler dev` does not.
  * State lives in .data/ and survives restarts.
  * A crashed, hung or vanished inference service or Worker (wrangler, or its workerd alone) is
  * restarted with bounded back-off, its whole process group killed and its port free first; so is
@@ -30,7 +31,7 @@ import {
 import { startLocalDetectQueue, withDevEntry } from "./local-stack/queue-consumers";
 import { startLocalR2S3 } from "./local-stack/r2-s3";
 import { localSecrets } from "./local-stack/secrets";
-import { readLocalSettings, repoRoot } from "./local-stack/settings";
+import { cronPeriodSeconds, readLocalSettings, repoRoot, wranglerCrons } from "./local-stack/settings";
 import { startSqlOverHttp } from "./local-stack/sql-over-http";
 import { supervise } from "./local-stack/supervise";
 import { vendorAssets } from "./local-stack/vendor-assets";
@@ -135,6 +136,38 @@ async function startTrainer(problem: Promise<string | null>, env: Record<string,
   });
   stops.push(() => trainer.stop());
   return true;
+}
+
+/**
+ * Fires the Worker's cron triggers (the sweeper) through `wrangler dev --test-scheduled`'s
+ * `/__scheduled`, each on its own period or every `DEV_CRON_INTERVAL_SECONDS`: `wrangler dev`
+ * fires none itself. A failed run (the Worker restarting, the sweep throwing) is logged and the
+ * next one comes on time; a run still going when the next is due is not doubled.
+ */
+function startCronTriggers(edge: string, crons: string[]): () => void {
+  const timers = crons.map((cron) => {
+    const periodSeconds = settings.cronIntervalSeconds ?? cronPeriodSeconds(cron);
+    say(`cron "${cron}" (the sweeper) runs every ${periodSeconds} s`);
+    let running = false;
+    return setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        const response = await fetch(`${edge}/__scheduled?cron=${encodeURIComponent(cron)}`, {
+          signal: AbortSignal.timeout(periodSeconds * 1000),
+        });
+        const text = await response.text();
+        if (!response.ok) say(`cron "${cron}" failed: ${response.status} ${text.slice(0, 200)}`);
+      } catch (error) {
+        say(`cron "${cron}" failed: ${errorMessage(error)}`);
+      } finally {
+        running = false;
+      }
+    }, periodSeconds * 1000);
+  });
+  return () => {
+    for (const timer of timers) clearInterval(timer);
+  };
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
@@ -281,7 +314,11 @@ try {
   // wrangler.toml with the dev entry, whose DETECT_QUEUE and TRAIN_QUEUE send straight to the
   // local Queues API above. Written next to wrangler.toml: its paths are relative to it.
   const wranglerConfig = join(repoRoot, "wrangler.dev.toml");
-  await writeFile(wranglerConfig, withDevEntry(await readFile(join(repoRoot, "wrangler.toml"), "utf8")));
+  const wranglerToml = await readFile(join(repoRoot, "wrangler.toml"), "utf8");
+  await writeFile(wranglerConfig, withDevEntry(wranglerToml));
+  // Checked before anything starts on it: a cron whose period cannot be told needs the override.
+  const crons = wranglerCrons(wranglerToml);
+  if (settings.cronIntervalSeconds === undefined) for (const cron of crons) cronPeriodSeconds(cron);
 
   // Own process group, so stopping it also stops workerd underneath; restarted if it crashes, and
   // when workerd alone died or hangs (wrangler stays up, the port answers nothing).
@@ -297,7 +334,7 @@ try {
       `--persist-to=${join(settings.dataDir, "wrangler")}`,
       `--env-file=${envFile}`,
       "--show-interactive-dev-session=false",
-      // Lets `curl <edge>/__scheduled` run the cron sweeper on demand.
+      // `/__scheduled`: how this script fires the cron sweeper, and `curl` runs it on demand.
       "--test-scheduled",
     ],
     cwd: repoRoot,
@@ -308,6 +345,7 @@ try {
   stops.push(() => wrangler.stop());
 
   await waitForHttp(`${edge}/health`, 60_000);
+  stops.push(startCronTriggers(edge, crons));
 
   const trainerStarted = await startTrainer(trainerCheck, {
     TRAINER_EDGE_URL: edge,
@@ -351,6 +389,9 @@ try {
   say(`  inference    ${inference} (readiness ${inference}/ready)`);
   say(`  trainer      ${trainerStarted ? "pulls the train queue" : "not started (see above)"}`);
   say(`  PostgreSQL   ${databaseUrl}`);
+  say(
+    `  sweeper      ${crons.length > 0 ? `${edge}/__scheduled, on its cron's period` : "no cron triggers"}`,
+  );
   if (prometheusStarted) say(`  Prometheus   ${prometheusUrl} (alerts ${prometheusUrl}/alerts)`);
   say("Ctrl-C stops everything.");
 } catch (error) {

@@ -28,6 +28,47 @@ function trainerMode(): "auto" | "off" {
   return raw;
 }
 
+/** The `[triggers] crons` of a wrangler.toml's top level (none when it has no triggers). */
+export function wranglerCrons(wranglerToml: string): string[] {
+  const parsed = Bun.TOML.parse(wranglerToml) as { triggers?: { crons?: unknown } };
+  const crons = parsed.triggers?.crons ?? [];
+  if (!Array.isArray(crons) || !crons.every((cron) => typeof cron === "string")) {
+    throw new Error("wrangler.toml: [triggers] crons must be a list of cron expressions");
+  }
+  return crons;
+}
+
+const fixedIn = (field: string, max: number) => /^\d+$/.test(field) && Number(field) < max;
+const stepOf = (field: string, range: number) => {
+  const step = /^\*\/(\d+)$/.exec(field)?.[1];
+  return step !== undefined && Number(step) > 0 && range % Number(step) === 0 ? Number(step) : undefined;
+};
+
+/**
+ * Seconds between firings of a cron expression that fires on a fixed period: every minute, every
+ * N minutes (a minute step N dividing 60, any hour), every N hours at a fixed minute (an hour step
+ * N dividing 24, or any hour) or daily (`M H * * *`); day, month and weekday fields all `*`.
+ * Anything else throws: set `DEV_CRON_INTERVAL_SECONDS` instead.
+ */
+export function cronPeriodSeconds(cron: string): number {
+  const fields = cron.trim().split(/\s+/);
+  const [minute = "", hour = "", ...days] = fields;
+  if (fields.length === 5 && days.every((field) => field === "*")) {
+    if (hour === "*" && minute === "*") return 60;
+    const minutes = stepOf(minute, 60);
+    if (hour === "*" && minutes !== undefined) return minutes * 60;
+    if (fixedIn(minute, 60)) {
+      if (hour === "*") return 3600;
+      const hours = stepOf(hour, 24);
+      if (hours !== undefined) return hours * 3600;
+      if (fixedIn(hour, 24)) return 86_400;
+    }
+  }
+  throw new Error(
+    `cannot tell the period of the cron "${cron}": set DEV_CRON_INTERVAL_SECONDS to the seconds between its runs`,
+  );
+}
+
 /** Settings of the local stack; every one can be overridden from the environment. */
 export function readLocalSettings() {
   const dataDir = process.env.DEV_DATA_DIR || join(repoRoot, ".data");
@@ -58,6 +99,13 @@ export function readLocalSettings() {
     healthIntervalMs: count("DEV_HEALTH_INTERVAL_MS", 1_000),
     healthTimeoutMs: count("DEV_HEALTH_TIMEOUT_MS", 2_000),
     healthFailures: count("DEV_HEALTH_FAILURES", 3),
+    /**
+     * Seconds between the stack's runs of the Worker's cron triggers (`wrangler dev` fires none);
+     * unset: each cron's own period (every 5 minutes: 300).
+     */
+    cronIntervalSeconds: process.env.DEV_CRON_INTERVAL_SECONDS
+      ? count("DEV_CRON_INTERVAL_SECONDS", 1)
+      : undefined,
     /** The trainer service: `auto` starts it when `trainerPython` can import its packages; `off` never. */
     trainer: trainerMode(),
     /** The interpreter the trainer service runs on (Debian's, which has python3-torch). */

@@ -27,7 +27,7 @@ import {
 } from "@scripts/testing/lifecycle-fixtures";
 import { readBody } from "@scripts/testing/responses";
 import { freePort, isPortFree } from "../ports";
-import { repoRoot } from "../settings";
+import { cronPeriodSeconds, repoRoot, wranglerCrons } from "../settings";
 
 const STACK_TIMEOUT_MS = 240_000;
 /** docs/operations.md, Local stack: a killed service serves again within this. */
@@ -55,6 +55,26 @@ let output = "";
 afterAll(async () => {
   if (stack?.exitCode === null && stack.pid) process.kill(-stack.pid, "SIGKILL");
   await rm(root, { recursive: true, force: true });
+});
+
+test("the stack fires wrangler.toml's cron on its period; periods it cannot tell need the override", async () => {
+  const crons = wranglerCrons(await Bun.file(join(repoRoot, "wrangler.toml")).text());
+  expect(crons).toEqual(["*/5 * * * *"]);
+  expect(crons.map(cronPeriodSeconds)).toEqual([300]);
+  expect(wranglerCrons('name = "w"\n')).toEqual([]);
+  const periods = {
+    "* * * * *": 60,
+    "*/1 * * * *": 60,
+    "*/15 * * * *": 900,
+    "7 * * * *": 3600,
+    "0 */6 * * *": 21_600,
+    "30 2 * * *": 86_400,
+  };
+  for (const [cron, seconds] of Object.entries(periods))
+    expect(`${cron}: ${cronPeriodSeconds(cron)}`).toBe(`${cron}: ${seconds}`);
+  for (const cron of ["*/7 * * * *", "0 0 * * 1", "0,30 * * * *", "*/5 * * *", "@daily", "61 * * * *"]) {
+    expect(() => cronPeriodSeconds(cron)).toThrow(/DEV_CRON_INTERVAL_SECONDS/);
+  }
 });
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
