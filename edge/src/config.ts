@@ -171,6 +171,8 @@ export const configSchema = z.object({
   EVENT_STREAM_RETRY_JITTER_MS: z.coerce.number().int().min(0).default(8000),
   /** A job running this long since its last claim, or queued this long since its last enqueue, is presumed lost and re-enqueued by the sweeper. */
   JOB_STUCK_AFTER_SECONDS: positiveInt(900),
+  /** A job still queued with no attempt this long since its last enqueue lost its message: the sweeper re-enqueues it. Must exceed the queueing wait admission allows (`ADMISSION_MAX_WAIT_SECONDS`). */
+  JOB_UNSTARTED_AFTER_SECONDS: positiveInt(120),
   /** Allow http:// and private-network webhook URLs (local development and tests only). */
   WEBHOOK_ALLOW_INSECURE_URLS: z
     .enum(["true", "false"])

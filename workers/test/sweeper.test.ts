@@ -78,6 +78,41 @@ test("stuck running and long-queued jobs are re-enqueued and then finish; others
   expect(stack.inference.callbacks.filter((c) => c.jobId === busy || c.jobId === finished)).toHaveLength(0);
 });
 
+test("queued jobs never started are re-enqueued after JOB_UNSTARTED_AFTER_SECONDS, once per run", async () => {
+  const owner = await insertUser(stack.worker);
+  const image = await insertImage(stack.worker, owner);
+  const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+  // Past the default 120 s with no attempt: its message never reached inference.
+  const lost = await insertJob(stack.worker, owner, image.id, { enqueuedAt: minutesAgo(3) });
+  // Still within the bound: a normal queueing wait.
+  const waiting = await insertJob(stack.worker, owner, image.id, { enqueuedAt: minutesAgo(1) });
+  // Tried before (a dead letter put it back): the 900 s bound applies.
+  const retried = await insertJob(stack.worker, owner, image.id, { attempts: 1, enqueuedAt: minutesAgo(3) });
+  const before = stack.worker.detectQueue.api.stats("detect").acked;
+
+  await runSweeper();
+  // A second run right after finds it freshly enqueued: no second message.
+  await runSweeper();
+  const job = await eventually(async () => {
+    const row = await jobRow(stack.worker, lost);
+    return row?.status === "succeeded" ? row : undefined;
+  });
+  expect(job.attempts).toBe(1);
+  expect(stack.inference.deliveries.filter((d) => d.jobId === lost)).toHaveLength(1);
+  await eventually(async () =>
+    stack.worker.detectQueue.api.stats("detect").acked >= before + 1 ? true : undefined,
+  );
+  expect(stack.worker.detectQueue.api.stats("detect").backlog).toBe(0);
+  for (const [jobId, enqueuedAt] of [
+    [waiting, minutesAgo(1)],
+    [retried, minutesAgo(3)],
+  ] as const) {
+    const row = await jobRow(stack.worker, jobId);
+    expect(row?.status).toBe("queued");
+    expect(Math.abs((row?.enqueuedAt?.getTime() ?? 0) - enqueuedAt.getTime())).toBeLessThan(10_000);
+  }
+});
+
 test("objects under images/ that no row references are deleted once old enough, across runs", async () => {
   const bucket = await stack.worker.mf.getR2Bucket("IMAGES");
   const { image } = await arrangeJob(stack.worker);

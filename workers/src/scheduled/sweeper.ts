@@ -78,20 +78,25 @@ export async function sweep(ctx: HandlerContext): Promise<SweepReport> {
 }
 
 /**
- * Running past `JOB_STUCK_AFTER_SECONDS` since its last start, or queued that long since its
- * last enqueue: back to `queued` with a fresh message. Rows are claimed with SKIP LOCKED in the
- * same statement, so overlapping runs never enqueue a job twice, and a result arriving meanwhile
- * still wins (the result callback accepts `queued` and `running` alike).
+ * Running past `JOB_STUCK_AFTER_SECONDS` since its last start, queued that long since its last
+ * enqueue, or queued with no attempt for `JOB_UNSTARTED_AFTER_SECONDS` (its message never reached
+ * a consumer; a queueing wait admission allows is shorter): back to `queued` with a fresh message.
+ * Rows are claimed with SKIP LOCKED in the same statement, so overlapping runs never enqueue a job
+ * twice; a message that does turn up later only meets the claim, which runs the job once, and a
+ * result arriving meanwhile still wins (the result callback accepts `queued` and `running` alike).
  */
 async function requeueStuckJobs({ config, db, env, logger }: HandlerContext): Promise<number> {
   const cutoff = sql`now() - make_interval(secs => ${config.JOB_STUCK_AFTER_SECONDS})`;
+  const unstartedCutoff = sql`now() - make_interval(secs => ${config.JOB_UNSTARTED_AFTER_SECONDS})`;
+  const lastEnqueue = sql`coalesce(${jobs.enqueuedAt}, ${jobs.createdAt})`;
   const stuck = db
     .select({ id: jobs.id })
     .from(jobs)
     .where(
       or(
         and(eq(jobs.status, "running"), lt(sql`coalesce(${jobs.startedAt}, ${jobs.updatedAt})`, cutoff)),
-        and(eq(jobs.status, "queued"), lt(sql`coalesce(${jobs.enqueuedAt}, ${jobs.createdAt})`, cutoff)),
+        and(eq(jobs.status, "queued"), lt(lastEnqueue, cutoff)),
+        and(eq(jobs.status, "queued"), eq(jobs.attempts, 0), lt(lastEnqueue, unstartedCutoff)),
       ),
     )
     .orderBy(asc(jobs.createdAt))
