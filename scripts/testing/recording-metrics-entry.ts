@@ -1,5 +1,5 @@
 /**
- * The test Worker (the dev entry: production's plus the local `detect` forwarding) with its
+ * The test Worker (the dev entry: production's plus the local queue producers) with its
  * `METRICS` dataset replaced by one that keeps every data point in memory: Miniflare's local
  * Analytics Engine dataset drops writes, so tests that assert what is written run this entry
  * (`startTestWorker({ entry: RECORDING_METRICS_ENTRY })`) and take the points with

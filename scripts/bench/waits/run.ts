@@ -21,6 +21,7 @@ import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
 import {
   DEFAULT_PARAMS,
+  detectQueueOf,
   insertImage,
   insertJob,
   insertUser,
@@ -83,7 +84,7 @@ function steadyJobs(worker: TestWorker, owners: Owner[], rate: number) {
   let enqueued = 0;
   const running = (async () => {
     const config = await workerConfig(worker);
-    const queue = await worker.mf.getQueueProducer("DETECT_QUEUE");
+    const queue = detectQueueOf(worker);
     const started = performance.now();
     for (let i = 0; !stopped; i++) {
       await Bun.sleep(Math.max(0, started + (i * 1000) / rate - performance.now()));
