@@ -34,11 +34,16 @@ export interface JobEventsRpc extends Rpc.DurableObjectBranded {
   /**
    * Subscribes one isolate: a WebSocket upgrade (`Upgrade: websocket`), answered 101 with a
    * socket the hub accepts through the Hibernation API, 503 when it holds too many. Each publish
-   * arrives on it as one text message, `{"events": JobEvent[]}`.
+   * arrives on it as one text message, a `JobEventBatch`: `{"id", "events": JobEvent[]}`.
    */
   fetch(request: Request): Promise<Response>;
   /** Sends the events to every subscribed isolate; answers how many sockets they were sent to. */
   publish(events: JobEvent[]): Promise<number>;
   /** Sockets the hub holds now (one per subscribed isolate): for tests and operations. */
   subscriptions(): Promise<number>;
+  /**
+   * Closes every subscribed socket (a hub restart, as operations or tests provoke it): each
+   * isolate's waits resubscribe and re-read their job; its streams end with a `reconnect` event.
+   */
+  disconnect(): Promise<number>;
 }

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "@edge/config";
 import type { JobEventsRpc } from "@edge/durable-objects";
 import type { Bindings } from "@edge/env";
-import { type JobEvent, SUBSCRIPTION_PING, SUBSCRIPTION_PONG } from "@edge/jobs/events";
+import { type JobEvent, type JobEventBatch, SUBSCRIPTION_PING, SUBSCRIPTION_PONG } from "@edge/jobs/events";
 
 /**
  * One instance per user: the result callback publishes that user's job events here, and each
@@ -33,10 +33,14 @@ export class JobEvents extends DurableObject<Bindings> implements JobEventsRpc {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Sends the events to every subscribed isolate, in one message each. */
+  /**
+   * Sends the events to every subscribed isolate, in one message each. The batch's id lets a wait
+   * that briefly hears it on two sockets (moving from one to the next) take it once.
+   */
   async publish(events: JobEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    const message = JSON.stringify({ events });
+    const batch: JobEventBatch = { id: crypto.randomUUID(), events };
+    const message = JSON.stringify(batch);
     let delivered = 0;
     for (const socket of this.ctx.getWebSockets()) {
       try {
@@ -51,6 +55,18 @@ export class JobEvents extends DurableObject<Bindings> implements JobEventsRpc {
 
   async subscriptions(): Promise<number> {
     return this.ctx.getWebSockets().length;
+  }
+
+  async disconnect(): Promise<number> {
+    const sockets = this.ctx.getWebSockets();
+    for (const socket of sockets) {
+      try {
+        socket.close(1012, "hub restarting");
+      } catch {
+        // Already closing.
+      }
+    }
+    return sockets.length;
   }
 
   /** Isolates send nothing but pings, which the runtime answers without waking this object. */

@@ -123,14 +123,14 @@ const oneJob = createRoute({
 export const jobEvents = createRouter()
   .openapi(allJobs, async (c) => {
     const principal = requireScope(c, "jobs:read");
-    const feed = await subscribeJobEvents(c.env, principal.userId);
+    const feed = await subscribeJobEvents(c.env, c.executionCtx, principal.userId);
     return c.body(eventStreamBody(feed, c.var.config, principal.expiresAt), 200, streamHeaders);
   })
   .openapi(oneJob, async (c) => {
     const principal = requireScope(c, "jobs:read");
     const { id } = c.req.valid("param");
     // Subscribe before reading, so a change landing in between is not missed.
-    const feed = await subscribeJobEvents(c.env, principal.userId, id);
+    const feed = await subscribeJobEvents(c.env, c.executionCtx, principal.userId, id);
     let current: Awaited<ReturnType<typeof ownedJob>>;
     try {
       current = await ownedJob(c.var.db, principal.userId, id);

@@ -1,5 +1,5 @@
 import { ApiError } from "@edge/errors";
-import { isFinal, subscribeJobEvents } from "@edge/jobs/events";
+import { isFinal, type JobEventFeed, subscribeJobEvents } from "@edge/jobs/events";
 import { toJob } from "@edge/jobs/views";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
@@ -54,20 +54,22 @@ export const getJob = createRouter().openapi(route, async (c) => {
   // Subscribe before reading, so a result landing in between is not missed.
   const deadline = Date.now() + wait * 1000;
   const heartbeatMs = c.var.config.JOB_EVENTS_HEARTBEAT_SECONDS * 1000;
-  let feed = await subscribeJobEvents(c.env, principal.userId, id);
+  const subscribe = () => subscribeJobEvents(c.env, c.executionCtx, principal.userId, id);
+  let feed: JobEventFeed | null = await subscribe();
   try {
     let current = await ownedJob(c.var.db, principal.userId, id);
     if (!isFinal(current.job.status)) {
-      for (let finished = false; !finished && Date.now() < deadline; ) {
+      for (let finished = false; feed !== null && !finished && Date.now() < deadline; ) {
         // Asking at least every heartbeat tells the subscription this wait is still there.
         const next = await feed.next(Math.min(deadline - Date.now(), heartbeatMs));
         if (Array.isArray(next)) {
           finished = next.some((event) => isFinal(event.job.status));
           continue;
         }
-        // The hub socket was lost: subscribe again, then look, since a result may have been missed.
+        // The subscription was lost: subscribe again from this request, then look, since a result
+        // may have been missed. Refused, the wait answers the job as it stands now.
         feed.close();
-        feed = await subscribeJobEvents(c.env, principal.userId, id);
+        feed = await subscribe().catch(() => null);
         finished = isFinal((await ownedJob(c.var.db, principal.userId, id)).job.status);
       }
       // Finished or timed out: the answer is the database's state now, whatever the events said.
@@ -75,6 +77,6 @@ export const getJob = createRouter().openapi(route, async (c) => {
     }
     return c.json(toJob(current.job, current.image, current.detections), 200);
   } finally {
-    feed.close();
+    feed?.close();
   }
 });
