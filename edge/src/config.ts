@@ -140,11 +140,14 @@ export const configSchema = z.object({
   BACKLOG_RETRY_AFTER_SECONDS: positiveInt(10),
   /**
    * Admission by time (edge/src/jobs/admission.ts): a creation is refused (503 backlog_full) when
-   * the jobs ahead of it would take longer than this to finish at the pace jobs recently finished,
-   * or, while none finishes, once the oldest queued job has waited this long. One long-poll
-   * (`JOB_WAIT_MAX_SECONDS`) sees an accepted job through.
+   * the time the queued line has already waited plus the time the jobs ahead of it (this request's
+   * included) take to finish at the recent pace exceeds this, or, while none finishes, once the
+   * oldest queued job has waited this long. It bounds the queueing part of a job's wait, not its
+   * processing (claim, inference, result: about 1 s p99 under load): issue #21 asks accepted jobs
+   * to finish within 10 s (p99) at 30 jobs/s, so 8 s of queueing at most, about half of it in the
+   * steady state of an overload (the line's age is then about the backlog ÷ the rate).
    */
-  ADMISSION_MAX_WAIT_SECONDS: positiveInt(60),
+  ADMISSION_MAX_WAIT_SECONDS: positiveInt(8),
   /** Fraction of that admissible backlog one owner's unfinished jobs may hold; 1 = no share. */
   ADMISSION_OWNER_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   /** Seconds an isolate reuses the drain measurement (backlog, oldest queued age, completions); 0 = none. */

@@ -33,6 +33,11 @@ const worker = useTestWorker({
     BACKLOG_RETRY_AFTER_SECONDS: String(BACKLOG_RETRY_AFTER),
     // The count ceiling alone: one owner may fill it (shares: test/jobs/admission.test.ts).
     ADMISSION_OWNER_SHARE: "1",
+    // Every creation counts afresh: a job that finished a moment ago makes room at once, where a
+    // cached measurement would still refuse it for up to ADMISSION_CACHE_SECONDS. A budget a
+    // single completion's pace (one job in 5 s) cannot bind within the ceiling.
+    ADMISSION_CACHE_SECONDS: "0",
+    ADMISSION_MAX_WAIT_SECONDS: "60",
     RATE_LIMIT_READ: "1000/60s",
     RATE_LIMIT_WRITE: "1000/60s",
   },

@@ -8,11 +8,13 @@ import { uuidv7 } from "uuidv7";
 import { z } from "zod";
 
 /**
- * Job admission by time: a creation is refused (`503 backlog_full`) when the jobs it would wait
- * behind cannot be finished within `ADMISSION_MAX_WAIT_SECONDS` at the pace the stack has just
- * shown, when one owner would take more than its share of that, or past the hard ceiling
- * `MAX_UNFINISHED_JOBS`. The pace is measured once a second per isolate (`readDrainFigures`);
- * the counts are exact, checked again under a lock by the insert itself (`admitJobs`).
+ * Job admission by time: a creation is refused (`503 backlog_full`) when the time the jobs ahead
+ * have already waited plus the time they take to finish at the pace the stack has just shown
+ * exceeds `ADMISSION_MAX_WAIT_SECONDS`, when one owner would take more than its share of that, or
+ * past the hard ceiling `MAX_UNFINISHED_JOBS`. The pace is measured once a second per isolate
+ * (`readDrainFigures`); while that measurement alone shows the backlog full, creations are refused
+ * from it without a statement (`fastRefusal`); otherwise the counts are exact, checked again under
+ * a lock by the insert itself (`admitJobs`).
  */
 
 /**
@@ -44,6 +46,13 @@ export type DrainFigures = {
   running: number;
   /** Seconds since the oldest queued job was created; 0 when none is queued. */
   oldestQueuedAgeSeconds: number;
+  /**
+   * Seconds the line has waited: the age of the oldest queued job created no earlier than the
+   * newest job claimed lately (running, or finished in the last minute); 0 when none is queued. A job
+   * overtaken by a later claim is not in line but lost (the sweeper re-enqueues it): it would
+   * otherwise close admission for everyone until then.
+   */
+  lineAgeSeconds: number;
   /** Jobs finished (succeeded or failed) in the last `windowSeconds`. */
   finished: number;
   windowSeconds: number;
@@ -57,8 +66,18 @@ export type DrainFigures = {
 const drainWindow = sql`least(greatest(coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued')), 0), ${DRAIN_WINDOW_MIN_SECONDS}::float8), ${DRAIN_WINDOW_MAX_SECONDS}::float8)`;
 
 /**
- * One statement of two index range scans: the unfinished jobs (`jobs_unfinished_updated_idx`,
- * at most `MAX_UNFINISHED_JOBS` rows) and the jobs finished in the window (`jobs_finished_idx`,
+ * Creation time of the newest job claimed lately: running, or finished within the longest window
+ * (a fixed one: the drain window is an aggregate of the outer scan, which cannot nest here).
+ */
+const newestClaimed = sql`greatest(
+  (select max(claimed.created_at) from ${jobs} as claimed where claimed.status = 'running'),
+  (select max(done.created_at) from ${jobs} as done
+    where done.status in ('succeeded', 'failed') and done.finished_at is not null
+      and done.finished_at > now() - make_interval(secs => ${DRAIN_WINDOW_MAX_SECONDS})))`;
+
+/**
+ * One statement of index range scans: the unfinished jobs (`jobs_unfinished_updated_idx`, at
+ * most `MAX_UNFINISHED_JOBS` rows) and the jobs finished in the window (`jobs_finished_idx`,
  * about a minute of completions), whatever the size of the table.
  */
 export async function readDrainFigures(db: Db): Promise<DrainFigures> {
@@ -68,6 +87,11 @@ export async function readDrainFigures(db: Db): Promise<DrainFigures> {
       running: sql<number>`count(*) filter (where ${jobs.status} = 'running')`.mapWith(Number),
       oldestQueuedAgeSeconds:
         sql<number>`coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued')), 0)`.mapWith(
+          Number,
+        ),
+      lineAgeSeconds:
+        sql<number>`coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued'
+          and ${jobs.createdAt} >= coalesce(${newestClaimed}, '-infinity'::timestamptz))), 0)`.mapWith(
           Number,
         ),
       windowSeconds: sql<number>`${drainWindow}`.mapWith(Number),
@@ -81,16 +105,30 @@ export async function readDrainFigures(db: Db): Promise<DrainFigures> {
     queued: row?.queued ?? 0,
     running: row?.running ?? 0,
     oldestQueuedAgeSeconds: Math.max(0, row?.oldestQueuedAgeSeconds ?? 0),
+    lineAgeSeconds: Math.max(0, row?.lineAgeSeconds ?? 0),
     finished: row?.finished ?? 0,
     windowSeconds: row?.windowSeconds ?? DRAIN_WINDOW_MIN_SECONDS,
   };
 }
 
-const drainCache = createTtlCache(readDrainFigures);
+/** The isolate's last settled read per handle, for the refusal that reads nothing. */
+const lastRead = new WeakMap<Db, { figures: DrainFigures; readAt: number }>();
+
+const drainCache = createTtlCache(async (db: Db) => {
+  const figures = await readDrainFigures(db);
+  lastRead.set(db, { figures, readAt: Date.now() });
+  return figures;
+});
 
 /** The drain figures as this isolate last read them, if younger than `cacheSeconds`. */
 export const drainFigures = (db: Db, cacheSeconds: number): Promise<DrainFigures> =>
   drainCache(db, cacheSeconds * 1000);
+
+/** The drain figures already read by this isolate within `cacheSeconds`, or null: never a read. */
+export function cachedDrainFigures(db: Db, cacheSeconds: number): DrainFigures | null {
+  const last = lastRead.get(db);
+  return last && Date.now() - last.readAt < cacheSeconds * 1000 ? last.figures : null;
+}
 
 export type AdmissionSettings = Pick<
   Config,
@@ -104,10 +142,15 @@ export type AdmissionSettings = Pick<
 export type AdmissionLimits = {
   /** Jobs finished per second while a queue stood; null when not measurable (no queue, or nothing finished). */
   drainRate: number | null;
-  /** Unfinished jobs allowed, all owners: the wait budget's worth at the drain rate, within the ceiling. */
+  /**
+   * Unfinished jobs allowed, all owners: what drains at the drain rate in the part of the wait
+   * budget the line has not already waited, within the ceiling; 0 once the line has waited it all.
+   */
   backlog: number;
   /** Unfinished jobs allowed to one owner: its share of `backlog`. */
   owner: number;
+  /** Seconds the line has waited (`DrainFigures.lineAgeSeconds`), counted into every expected wait. */
+  lineAgeSeconds: number;
   /** The oldest queued job's age when nothing drains and it exceeds the budget: the stack has stalled. */
   stalledSeconds: number | null;
   settings: AdmissionSettings;
@@ -122,7 +165,7 @@ export function admissionLimits(figures: DrainFigures, settings: AdmissionSettin
       ? settings.MAX_UNFINISHED_JOBS
       : Math.min(
           settings.MAX_UNFINISHED_JOBS,
-          Math.max(1, Math.floor(drainRate * settings.ADMISSION_MAX_WAIT_SECONDS)),
+          Math.max(0, Math.floor(drainRate * (settings.ADMISSION_MAX_WAIT_SECONDS - figures.lineAgeSeconds))),
         );
   const stalled =
     drainRate === null &&
@@ -132,6 +175,7 @@ export function admissionLimits(figures: DrainFigures, settings: AdmissionSettin
     drainRate,
     backlog,
     owner: Math.max(1, Math.floor(backlog * settings.ADMISSION_OWNER_SHARE)),
+    lineAgeSeconds: drainRate === null ? 0 : figures.lineAgeSeconds,
     stalledSeconds: stalled ? figures.oldestQueuedAgeSeconds : null,
     settings,
   };
@@ -159,9 +203,12 @@ export const BacklogFullDetailsSchema = z.object({
   reason: RefusalReasonSchema,
   /** Unfinished jobs counted by the rule: the caller's for `owner_share`, everyone's otherwise. */
   unfinished: z.number().int().nonnegative(),
-  /** What the rule allows of them. */
-  limit: z.number().int().positive(),
-  /** Backlog ÷ drain rate including this request, or the oldest queued age; null when neither is known. */
+  /** What the rule allows of them; 0 once the line has waited the whole budget. */
+  limit: z.number().int().nonnegative(),
+  /**
+   * The line's age plus the backlog (this request included) ÷ the drain rate, or the oldest queued
+   * age when nothing drains; null when neither is known.
+   */
   expectedWaitSeconds: z.number().nonnegative().nullable(),
   maxWaitSeconds: z.number().int().positive(),
 });
@@ -193,7 +240,9 @@ export function backlogFull(limits: AdmissionLimits, counts: BacklogCounts, reas
       ? settings.BACKLOG_RETRY_AFTER_SECONDS
       : Math.min(settings.ADMISSION_MAX_WAIT_SECONDS, Math.max(1, Math.ceil(excess / drainRate)));
   const wait =
-    drainRate === null ? limits.stalledSeconds : (counts.unfinished + counts.requested) / drainRate;
+    drainRate === null
+      ? limits.stalledSeconds
+      : limits.lineAgeSeconds + (counts.unfinished + counts.requested) / drainRate;
   const expectedWaitSeconds = wait === null ? null : Math.round(wait * 10) / 10;
   const message = owned
     ? "You already have your share of the jobs waiting for detection; retry shortly"
@@ -212,6 +261,21 @@ export function backlogFull(limits: AdmissionLimits, counts: BacklogCounts, reas
 export function assertAdmissible(limits: AdmissionLimits, counts: BacklogCounts): void {
   const reason = refusalReason(limits, counts);
   if (reason) throw backlogFull(limits, counts, reason);
+}
+
+/**
+ * The refusal this isolate's drain figures already call for, read within `ADMISSION_CACHE_SECONDS`,
+ * without a statement: the backlog they counted, with this request, is past the ceiling or the
+ * wait budget (or the stack has stalled). Null when they are older, or admit it, or only the
+ * owner's share could refuse (that needs the owner's count): the counted path then decides.
+ */
+export function fastRefusal(db: Db, config: Config, requested: number): ApiError | null {
+  const figures = cachedDrainFigures(db, config.ADMISSION_CACHE_SECONDS);
+  if (!figures) return null;
+  const limits = admissionLimits(figures, config);
+  const counts = { unfinished: figures.queued + figures.running, ownerUnfinished: 0, requested };
+  const reason = refusalReason(limits, counts);
+  return reason === null || reason === "owner_share" ? null : backlogFull(limits, counts, reason);
 }
 
 /** The limits for this creation: the isolate's drain figures under the settings. */

@@ -5,12 +5,16 @@ import {
   admissionLimits,
   BacklogFullDetailsSchema,
   type DrainFigures,
+  refusalReason,
 } from "@edge/jobs/admission";
 import { QueuedJobsSchema } from "@edge/routes/jobs/schema";
+import { freePort } from "@scripts/local-stack/ports";
+import { startSqlOverHttp } from "@scripts/local-stack/sql-over-http";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { insertImage, insertJob, insertUser } from "@scripts/testing/job-fixtures";
 import { expectError, readBody } from "@scripts/testing/responses";
-import { type TestWorker, useTestWorker } from "@scripts/testing/test-worker";
+import { sharedServices } from "@scripts/testing/shared-services";
+import { startTestWorker, type TestWorker, useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 
 // Admission by time: with a known pace (jobs finished over the last minute) and a queued backlog
@@ -20,33 +24,47 @@ import { eq } from "drizzle-orm";
 const MAX_WAIT = 120;
 const FALLBACK_RETRY_AFTER = 7;
 
-const worker = useTestWorker({
-  vars: {
-    ADMISSION_MAX_WAIT_SECONDS: String(MAX_WAIT),
-    ADMISSION_OWNER_SHARE: "0.5",
-    // Every creation measures afresh: each test arranges its own state.
-    ADMISSION_CACHE_SECONDS: "0",
-    MAX_UNFINISHED_JOBS: "1000",
-    BACKLOG_RETRY_AFTER_SECONDS: String(FALLBACK_RETRY_AFTER),
-    RATE_LIMIT_WRITE: "1000/60s",
-    ...GENEROUS_AUTH_LIMITS,
-  },
-});
+const VARS = {
+  ADMISSION_MAX_WAIT_SECONDS: String(MAX_WAIT),
+  ADMISSION_OWNER_SHARE: "0.5",
+  // Every creation measures afresh: each test arranges its own state.
+  ADMISSION_CACHE_SECONDS: "0",
+  MAX_UNFINISHED_JOBS: "1000",
+  BACKLOG_RETRY_AFTER_SECONDS: String(FALLBACK_RETRY_AFTER),
+  RATE_LIMIT_WRITE: "1000/60s",
+  ...GENEROUS_AUTH_LIMITS,
+};
+
+const worker = useTestWorker({ vars: VARS });
 
 const secondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000);
 
-/** Jobs of a user of their own: `finished` at the given ages, `queued` created `queuedAgeSeconds` ago. */
+/**
+ * Jobs of a user of their own: `finished` at the given ages (created `finishedCreatedAgeSeconds`
+ * ago, else 2 s before), `queued` created `queuedAgeSeconds` ago, and `lost` queued jobs created
+ * `lostAgeSeconds` ago.
+ */
 async function arrange(
   target: TestWorker,
-  state: { finished?: number[]; queued?: number; queuedAgeSeconds?: number },
+  state: {
+    finished?: number[];
+    finishedCreatedAgeSeconds?: number;
+    queued?: number;
+    queuedAgeSeconds?: number;
+    lost?: number;
+    lostAgeSeconds?: number;
+  },
 ) {
   const ownerId = await insertUser(target);
   const image = await insertImage(target, ownerId, { storeObject: false });
   await Promise.all([
+    ...Array.from({ length: state.lost ?? 0 }, () =>
+      insertJob(target, ownerId, image.id, { createdAt: secondsAgo(state.lostAgeSeconds ?? 0) }),
+    ),
     ...(state.finished ?? []).map((age) =>
       insertJob(target, ownerId, image.id, {
         status: "succeeded",
-        createdAt: secondsAgo(age + 2),
+        createdAt: secondsAgo(state.finishedCreatedAgeSeconds ?? age + 2),
         startedAt: secondsAgo(age + 1),
         finishedAt: secondsAgo(age),
       }),
@@ -105,20 +123,23 @@ describe("admission by expected wait", () => {
     const [a, b] = await Promise.all([signedInUser(target), signedInUser(target)]);
 
     await expectAccepted(await create(target, a), 1);
-    // 51 + 14 = 65 jobs: 130 s at 0.5/s. The 5 in excess drain in 10 s.
+    // That job, created after every claim, is the line now: its age (under 2 s) takes its part of
+    // the budget, 59 jobs' worth are left. 51 + 14 = 65 jobs: 130 s at 0.5/s plus that age. The 6
+    // in excess drain in 12 s.
     const refused = await expectBacklogFull(await create(target, b, 14));
-    expect(refused.details).toEqual({
+    expect(refused.details).toMatchObject({
       reason: "expected_wait",
       unfinished: 51,
-      limit: 60,
-      expectedWaitSeconds: 130,
+      limit: 59,
       maxWaitSeconds: MAX_WAIT,
     });
-    expect(refused.retryAfter).toBe(10);
+    expect(refused.details.expectedWaitSeconds).toBeGreaterThanOrEqual(130);
+    expect(refused.details.expectedWaitSeconds).toBeLessThan(132);
+    expect(refused.retryAfter).toBe(12);
     expect(await unfinishedOf(target, b.user.id)).toBe(0);
 
-    // A batch counts one job per image: 9 fit exactly, then nothing more.
-    await expectAccepted(await create(target, b, 9), 9);
+    // A batch counts one job per image: 8 fit exactly, then nothing more.
+    await expectAccepted(await create(target, b, 8), 8);
     const full = await expectBacklogFull(await create(target, a));
     expect(full.details.reason).toBe("expected_wait");
     expect(full.retryAfter).toBe(2);
@@ -126,7 +147,8 @@ describe("admission by expected wait", () => {
 
   test("a faster pace admits a deeper backlog: the limit follows the completion rate", async () => {
     const target = worker.current;
-    // Twice the completions: 1 job/s, 120 jobs within the budget.
+    // Twice the completions: 1 job/s, 120 jobs within the budget; 119 once the 20 accepted have
+    // stood in line for a moment.
     await arrange(target, {
       finished: [...halfAJobPerSecond, ...halfAJobPerSecond],
       queued: 100,
@@ -135,8 +157,8 @@ describe("admission by expected wait", () => {
     const caller = await signedInUser(target);
     await expectAccepted(await create(target, caller, 20), 20);
     const refused = await expectBacklogFull(await create(target, caller));
-    expect(refused.details).toMatchObject({ reason: "expected_wait", unfinished: 120, limit: 120 });
-    expect(refused.retryAfter).toBe(1);
+    expect(refused.details).toMatchObject({ reason: "expected_wait", unfinished: 120, limit: 119 });
+    expect(refused.retryAfter).toBe(2);
   }, 60_000);
 
   test("the pace is measured over the time a queue has stood, not over idle time before it", async () => {
@@ -152,6 +174,108 @@ describe("admission by expected wait", () => {
     const refused = await expectBacklogFull(await create(target, caller, 3));
     expect(refused.details.limit).toBeLessThanOrEqual(60);
     expect(refused.details.reason).toBe("expected_wait");
+  }, 60_000);
+});
+
+describe("the time the line has already waited counts", () => {
+  test("line age + backlog ÷ rate within the budget is accepted, one job past it refused", async () => {
+    const target = worker.current;
+    // 0.5 jobs/s (30 completions, a 60 s window: the lost job is 200 s old). The line of 29 was
+    // created 39 s ago, after every job claimed so far: 120 − 39 s of budget left, 40 jobs' worth.
+    // The lost job (overtaken by later claims) counts as unfinished but not as the line's age,
+    // though it is older than the budget.
+    await arrange(target, {
+      finished: halfAJobPerSecond,
+      finishedCreatedAgeSeconds: 100,
+      queued: 29,
+      queuedAgeSeconds: 39,
+      lost: 1,
+      lostAgeSeconds: 200,
+    });
+    const [a, b] = await Promise.all([signedInUser(target), signedInUser(target)]);
+
+    // 30 + 10 = 40 jobs: 39 + 80 s, the budget to within a second. Without the line's age, 60 fit.
+    await expectAccepted(await create(target, a, 10), 10);
+    const refused = await expectBacklogFull(await create(target, b));
+    expect(refused.details).toMatchObject({
+      reason: "expected_wait",
+      unfinished: 40,
+      limit: 40,
+      maxWaitSeconds: MAX_WAIT,
+    });
+    // 39 s waited + 41 jobs ÷ 0.5 jobs/s.
+    expect(refused.details.expectedWaitSeconds).toBeGreaterThanOrEqual(121);
+    expect(refused.details.expectedWaitSeconds).toBeLessThan(123);
+    expect(refused.retryAfter).toBe(2);
+  }, 60_000);
+
+  test("a line that has waited the whole budget refuses every creation while jobs finish", async () => {
+    const target = worker.current;
+    await arrange(target, {
+      finished: halfAJobPerSecond,
+      finishedCreatedAgeSeconds: 200,
+      queued: 3,
+      queuedAgeSeconds: MAX_WAIT + 5,
+    });
+    const refused = await expectBacklogFull(await create(target, await signedInUser(target)));
+    expect(refused.details).toMatchObject({ reason: "expected_wait", unfinished: 3, limit: 0 });
+    expect(refused.details.expectedWaitSeconds).toBeGreaterThan(MAX_WAIT);
+    expect(refused.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(refused.retryAfter).toBeLessThanOrEqual(MAX_WAIT);
+  }, 60_000);
+});
+
+describe("refusal from the isolate's last measurement", () => {
+  test("over the limit by the cached figures, creation is refused with no statement of its own", async () => {
+    const { pg } = await sharedServices();
+    const endpoint = startSqlOverHttp({
+      port: await freePort(),
+      target: { host: "127.0.0.1", port: pg.port },
+      poolSize: 4,
+    });
+    let cached: TestWorker | undefined;
+    try {
+      cached = await startTestWorker({
+        sqlEndpoint: endpoint.url,
+        vars: { ...VARS, ADMISSION_CACHE_SECONDS: "10" },
+      });
+      const target = cached;
+      await target.db.delete(jobs);
+      // 0.5 jobs/s over a minute (the lost job sets the window) and a fresh line of 59: 59 jobs'
+      // worth of budget left, and 60 unfinished.
+      await arrange(target, {
+        finished: halfAJobPerSecond,
+        finishedCreatedAgeSeconds: 100,
+        queued: 59,
+        lost: 1,
+        lostAgeSeconds: 200,
+      });
+      const caller = await signedInUser(target);
+      const imageId = (await insertImage(target, caller.user.id, { storeObject: false })).id;
+      const send = () =>
+        target.fetch("/v1/jobs", {
+          method: "POST",
+          headers: { Authorization: caller.auth, "Content-Type": "application/json" },
+          body: JSON.stringify({ imageId }),
+        });
+      // The first creation measures: the caller's lookup (every write authenticates afresh), the
+      // drain figures, and the batch of quota, counts and images.
+      let statements = endpoint.stats().requests;
+      const first = await expectBacklogFull(await send());
+      expect(first.details).toMatchObject({ reason: "expected_wait", unfinished: 60, limit: 59 });
+      expect(endpoint.stats().requests - statements).toBe(3);
+
+      // The figures are cached now: the same refusal after the caller's lookup alone.
+      statements = endpoint.stats().requests;
+      const fast = await expectBacklogFull(await send());
+      expect(fast.details).toMatchObject({ reason: "expected_wait", unfinished: 60, limit: 59 });
+      expect(fast.retryAfter).toBe(4);
+      expect(endpoint.stats().requests - statements).toBe(1);
+      expect(await target.db.select({ id: jobs.id }).from(jobs)).toHaveLength(90);
+    } finally {
+      await cached?.dispose();
+      await endpoint.stop().catch(() => {});
+    }
   }, 60_000);
 });
 
@@ -191,8 +315,14 @@ describe("admission without a measured pace", () => {
 describe("per-owner share", () => {
   test("owner A's burst is refused past half the admissible backlog while owner B is still accepted", async () => {
     const target = worker.current;
-    // 0.5 jobs/s: 60 jobs within the budget, 30 of them for one owner.
-    await arrange(target, { finished: halfAJobPerSecond, queued: 10, queuedAgeSeconds: 70 });
+    // 0.5 jobs/s, and a line of 10 that has waited 70 s of the 120: 24 jobs within the budget,
+    // 12 of them for one owner.
+    await arrange(target, {
+      finished: halfAJobPerSecond,
+      finishedCreatedAgeSeconds: 100,
+      queued: 10,
+      queuedAgeSeconds: 70,
+    });
     const [a, b] = await Promise.all([signedInUser(target), signedInUser(target)]);
     const burst = await Promise.all(
       Array.from({ length: 20 }, () => insertImage(target, a.user.id, { storeObject: false })),
@@ -208,24 +338,26 @@ describe("per-owner share", () => {
       ),
     );
     const accepted = responses.filter((response) => response.status === 202);
-    expect(accepted).toHaveLength(30);
+    expect(accepted).toHaveLength(12);
     for (const response of responses.filter((r) => r.status !== 202)) {
       const refused = await expectBacklogFull(response);
-      expect(refused.details).toMatchObject({ reason: "owner_share", limit: 30 });
+      expect(refused.details).toMatchObject({ reason: "owner_share", limit: 12 });
       expect(refused.retryAfter).toBeGreaterThanOrEqual(1);
     }
-    expect(await unfinishedOf(target, a.user.id)).toBe(30);
+    expect(await unfinishedOf(target, a.user.id)).toBe(12);
 
-    // 10 + 30 of 60: owner B gets in at once.
-    await expectAccepted(await create(target, b, 5), 5);
+    // 10 + 12 + 1 of 24: owner B gets in at once; A, at its share, does not.
+    await expectAccepted(await create(target, b), 1);
     const more = await expectBacklogFull(await create(target, a));
-    expect(more.details).toEqual({
+    expect(more.details).toMatchObject({
       reason: "owner_share",
-      unfinished: 30,
-      limit: 30,
-      expectedWaitSeconds: 92,
+      unfinished: 12,
+      limit: 12,
       maxWaitSeconds: MAX_WAIT,
     });
+    // The line's 70 s plus 24 jobs ÷ 0.5 jobs/s.
+    expect(more.details.expectedWaitSeconds).toBeGreaterThanOrEqual(118);
+    expect(more.details.expectedWaitSeconds).toBeLessThan(120);
     expect(more.retryAfter).toBe(2);
   }, 60_000);
 });
@@ -241,6 +373,7 @@ describe("admission limits (pure)", () => {
     queued: 0,
     running: 0,
     oldestQueuedAgeSeconds: 0,
+    lineAgeSeconds: 0,
     finished: 0,
     windowSeconds: 60,
     ...overrides,
@@ -267,6 +400,32 @@ describe("admission limits (pure)", () => {
     });
     expect(admissionLimits(figures({ queued: 5, oldestQueuedAgeSeconds: 61 }), settings).stalledSeconds).toBe(
       61,
+    );
+  });
+
+  test("the line's age takes its part of the budget: the boundary admits, one more job refuses", () => {
+    // 1 job/s and a line that waited 50 s of 60: 10 jobs fit.
+    const limits = admissionLimits(figures({ queued: 8, finished: 60, lineAgeSeconds: 50 }), settings);
+    expect(limits.backlog).toBe(10);
+    expect(refusalReason(limits, { unfinished: 9, ownerUnfinished: 0, requested: 1 })).toBeNull();
+    expect(refusalReason(limits, { unfinished: 9, ownerUnfinished: 0, requested: 2 })).toBe("expected_wait");
+    // Waited the whole budget: nothing fits, however fast the pace.
+    const spent = admissionLimits(figures({ queued: 8, finished: 6000, lineAgeSeconds: 60 }), settings);
+    expect(spent.backlog).toBe(0);
+    expect(refusalReason(spent, { unfinished: 0, ownerUnfinished: 0, requested: 1 })).toBe("expected_wait");
+    // Without a pace the line's age is no part of a wait: only the stall rule reads the oldest age.
+    expect(admissionLimits(figures({ queued: 8, lineAgeSeconds: 50 }), settings)).toMatchObject({
+      backlog: 2000,
+      lineAgeSeconds: 0,
+      stalledSeconds: null,
+    });
+  });
+
+  test("the ceiling holds at its boundary whatever the pace", () => {
+    const limits = admissionLimits(figures({ queued: 1, finished: 60_000 }), settings);
+    expect(refusalReason(limits, { unfinished: 1999, ownerUnfinished: 0, requested: 1 })).toBeNull();
+    expect(refusalReason(limits, { unfinished: 1999, ownerUnfinished: 0, requested: 2 })).toBe(
+      "max_unfinished",
     );
   });
 });

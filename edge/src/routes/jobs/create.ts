@@ -3,7 +3,13 @@ import { images, jobs } from "@db/schema";
 import { ApiError, queueUnavailable } from "@edge/errors";
 import { pickShadowJobs } from "@edge/evaluations/shadow";
 import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
-import { admitJobs, assertAdmissible, backlogCountFields, currentLimits } from "@edge/jobs/admission";
+import {
+  admitJobs,
+  assertAdmissible,
+  backlogCountFields,
+  currentLimits,
+  fastRefusal,
+} from "@edge/jobs/admission";
 import { detectMessage, enqueueDetect } from "@edge/jobs/queue-messages";
 import { toJob } from "@edge/jobs/views";
 import { requireScope } from "@edge/middleware/authenticate";
@@ -57,15 +63,24 @@ export const createJobs = createRouter().openapi(route, async (c) => {
       `At most ${config.MAX_IMAGES_PER_JOB_REQUEST} images per request; got ${imageIds.length}`,
     );
   }
+  // Over the limit by this isolate's last measurement: refused before any statement, so a
+  // refusal costs no more than authentication. A keyed request first looks for its replay.
+  const key = c.req.valid("header")["idempotency-key"];
+  const refuseIfFull = () => {
+    const refusal = fastRefusal(c.var.db, config, imageIds.length);
+    if (refusal) throw refusal;
+  };
+  if (!key) refuseIfFull();
   const model = await resolveJobModel(c.var.db, config, principal.userId, body.model);
 
   const { body: response, replayed } = await idempotently(
     c.var.db,
     principal.userId,
-    c.req.valid("header")["idempotency-key"],
+    key,
     `POST /v1/jobs\n${JSON.stringify(body)}`,
     202,
     async () => {
+      if (key) refuseIfFull();
       // One round trip: the caller's quota, the backlog (all owners and the caller's) and the
       // images; the drain figures alongside, read once per ADMISSION_CACHE_SECONDS per isolate.
       const [limits, [[usage], owned]] = await Promise.all([
