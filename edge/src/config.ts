@@ -143,11 +143,13 @@ export const configSchema = z.object({
    * the time the queued line has already waited plus the time the jobs ahead of it (this request's
    * included) take to finish at the recent pace exceeds this, or, while none finishes, once the
    * oldest queued job has waited this long. It bounds the queueing part of a job's wait, not its
-   * processing (claim, inference, result: about 1 s p99 under load): issue #21 asks accepted jobs
-   * to finish within 10 s (p99) at 30 jobs/s, so 8 s of queueing at most, about half of it in the
-   * steady state of an overload (the line's age is then about the backlog ÷ the rate).
+   * processing (claim, inference, result callback: 0.5–2 s p99 measured at 30 jobs/s offered):
+   * issue #21 asks accepted jobs to finish within 10 s (p99) at 30 jobs/s. 6 s of queueing at
+   * most (about half of it in the steady state of an overload, where the line's age is about the
+   * backlog ÷ the rate) plus 2 s of processing leaves 2 s for a pace that falls after it was
+   * measured; 8 s measured 7.7 and 11.5 s p99 on a busy machine.
    */
-  ADMISSION_MAX_WAIT_SECONDS: positiveInt(8),
+  ADMISSION_MAX_WAIT_SECONDS: positiveInt(6),
   /** Fraction of that admissible backlog one owner's unfinished jobs may hold; 1 = no share. */
   ADMISSION_OWNER_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   /** Seconds an isolate reuses the drain measurement (backlog, oldest queued age, completions); 0 = none. */
