@@ -110,7 +110,8 @@ describe("database outage", () => {
     });
     let tight: TestWorker | undefined;
     try {
-      tight = await startTestWorker({ sqlEndpoint: endpoint.url });
+      // Callers looked up afresh on every request, so `/v1/me` needs the database too.
+      tight = await startTestWorker({ sqlEndpoint: endpoint.url, vars: { AUTH_CACHE_SECONDS: "0" } });
       const target = tight;
       const { auth } = await signedInUser(target);
       expect((await get(target, "/v1/me", auth)).status).toBe(200);
