@@ -268,10 +268,7 @@ async function start(): Promise<Stack> {
     return startDevStack(out);
   }
   const vars = Object.fromEntries(values["worker-var"].map((pair) => pair.split("=", 2) as [string, string]));
-  return startInProcessStack(
-    { ...GENEROUS_LIMITS, ...vars },
-    values.inference === "process",
-  );
+  return startInProcessStack({ ...GENEROUS_LIMITS, ...vars }, values.inference === "process");
 }
 
 async function main(): Promise<void> {
