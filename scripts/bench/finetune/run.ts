@@ -120,11 +120,11 @@ async function realSize(stack: BenchStack) {
   const trained = await trainOn(stack, reviewed, films.length, "real-size", params, trainBoundMs);
   const within = trained.wallSeconds <= REAL_SIZE_TARGET_SECONDS;
   console.log(
-    `\n| films (objects) | epochs | training wall s (claim→finish) | trainer CPU s | load before/after | within 30 min |`,
+    `\n| films (objects) | films train/val | epochs | training wall s (claim→finish) | trainer CPU s | load before/after | within 30 min |`,
   );
-  console.log("|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|");
   console.log(
-    `| ${sizes} | ${trained.epochs} | ${trained.wallSeconds.toFixed(0)} (${trained.trainerSeconds?.toFixed(0) ?? "–"}) | ${trained.cpuSeconds.toFixed(0)} | ${trained.load.before.toFixed(1)}/${trained.load.after.toFixed(1)} | **${within ? "yes" : "no"}** |`,
+    `| ${sizes} | ${trained.films.train}/${trained.films.val} | ${trained.epochs} | ${trained.wallSeconds.toFixed(0)} (${trained.trainerSeconds?.toFixed(0) ?? "–"}) | ${trained.cpuSeconds.toFixed(0)} | ${trained.load.before.toFixed(1)}/${trained.load.after.toFixed(1)} | **${within ? "yes" : "no"}** |`,
   );
 }
 
