@@ -84,6 +84,8 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
     OMP_NUM_THREADS: String(options.trainerThreads),
     MKL_NUM_THREADS: String(options.trainerThreads),
     TRAINER_PULL_IDLE_SECONDS: "1",
+    // A GPU host trains on its device (e.g. `cuda`); the service picks one itself otherwise.
+    ...(process.env.TRAINER_DEVICE ? { TRAINER_DEVICE: process.env.TRAINER_DEVICE } : {}),
   });
   const pid = trainer.process.pid;
   if (pid === undefined) throw new Error(`the trainer service did not start\n${trainer.output()}`);
