@@ -23,7 +23,8 @@ import {
   type PullQueueBinding,
 } from "./queue-consumers";
 
-export { JobEvents, RateLimiter, TrainingEvents } from "@workers/index";
+// Every Durable Object class the Worker binds, whatever wrangler.toml adds next.
+export * from "@workers/index";
 
 export type DevBindings = Bindings &
   LocalQueuesVars & {

@@ -8,7 +8,7 @@
 import worker, { type DevBindings } from "../local-stack/dev-worker";
 import { DATA_POINTS_PATH } from "./recorded-metrics";
 
-export { JobEvents, RateLimiter } from "../local-stack/dev-worker";
+export * from "../local-stack/dev-worker";
 
 const points: AnalyticsEngineDataPoint[] = [];
 const recorder: AnalyticsEngineDataset = {

@@ -10,8 +10,7 @@ import type { Bindings } from "@edge/env";
 import { produceReport } from "@workers/queues/report-render";
 import { eq } from "drizzle-orm";
 
-export { JobEvents } from "@workers/job-events/durable-object";
-export { RateLimiter } from "@workers/rate-limiter/durable-object";
+export * from "@workers/index";
 
 export default {
   async fetch(request, env) {
