@@ -8,8 +8,8 @@ import { MeSchema } from "@edge/routes/me";
 import { freePort } from "@scripts/local-stack/ports";
 import { startSqlOverHttp } from "@scripts/local-stack/sql-over-http";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { occupyConnection } from "@scripts/testing/busy-database";
 import {
-  eventually,
   insertImage,
   insertJob,
   postResult,
@@ -117,21 +117,7 @@ describe("database outage", () => {
       expect((await get(target, "/v1/me", auth)).status).toBe(200);
 
       // Occupy the only connection with a slow statement, as neon() would send it.
-      const occupying = fetch(endpoint.url, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          "Neon-Connection-String": target.databaseUrl,
-          "Neon-Raw-Text-Output": "true",
-          "Neon-Array-Mode": "true",
-        },
-        body: JSON.stringify({ query: "select pg_sleep(2)", params: [] }),
-      });
-      await eventually(
-        async () => (endpoint.stats().busy === 1 ? true : undefined),
-        5000,
-        "the slow statement holding the connection",
-      );
+      const { done: occupying } = await occupyConnection(endpoint, target.databaseUrl, 2);
       const startedAt = Date.now();
       await expectDatabaseUnavailable(await get(target, "/v1/me", auth), "GET /v1/me");
       await expectDatabaseUnavailable(await get(target, "/v1/jobs", auth), "GET /v1/jobs");

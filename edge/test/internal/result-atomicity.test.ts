@@ -8,10 +8,10 @@ import { JobStatusSchema } from "@edge/routes/jobs/schema";
 import { webhookEvents } from "@edge/webhooks/deliveries";
 import { freePort } from "@scripts/local-stack/ports";
 import { startSqlOverHttp } from "@scripts/local-stack/sql-over-http";
+import { occupyConnection } from "@scripts/testing/busy-database";
 import {
   arrangeJob,
   detectionRows,
-  eventually,
   failedResult,
   insertUser,
   jobRow,
@@ -318,21 +318,7 @@ describe("overload", () => {
       }
 
       // The only connection is busy with a slow statement when the claims and results arrive.
-      const occupying = fetch(endpoint.url, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          "Neon-Connection-String": target.databaseUrl,
-          "Neon-Raw-Text-Output": "true",
-          "Neon-Array-Mode": "true",
-        },
-        body: JSON.stringify({ query: "select pg_sleep(1)", params: [] }),
-      });
-      await eventually(
-        async () => (endpoint.stats().busy === 1 ? true : undefined),
-        5000,
-        "the slow statement holding the connection",
-      );
+      const { done: occupying } = await occupyConnection(endpoint, target.databaseUrl, 1);
       await Promise.all(
         arranged.map(async ({ jobId }) => {
           const [claimed, ...results] = await Promise.all([
