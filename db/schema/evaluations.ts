@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { createdAt, id, timestamptz, updatedAt } from "./columns";
+import { claimedWork, createdAt, id, timestamptz } from "./columns";
 import { datasets } from "./datasets";
 import { jobs } from "./jobs";
 import { modelVersions } from "./models";
@@ -69,14 +69,7 @@ export const modelEvaluations = pgTable(
     errorCode: text(),
     error: text(),
     figures: jsonb().$type<EvaluationFigures>(),
-    traceparent: text(),
-    enqueuedAt: timestamptz(),
-    startedAt: timestamptz(),
-    /** The last claim or progress report: the measure of a service that died mid-evaluation. */
-    heartbeatAt: timestamptz(),
-    finishedAt: timestamptz(),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...claimedWork(),
   },
   (t) => [
     uniqueIndex("model_evaluations_version_key").on(t.versionId),

@@ -1,5 +1,5 @@
 import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
-import { createdAt, id, timestamptz, updatedAt } from "./columns";
+import { claimedWork, id } from "./columns";
 import { datasets } from "./datasets";
 import { users } from "./users";
 
@@ -67,14 +67,7 @@ export const trainings = pgTable(
     /** The registry version the run made: `name@N` and its row id. */
     modelVersion: text(),
     modelVersionId: uuid(),
-    traceparent: text(),
-    enqueuedAt: timestamptz(),
-    startedAt: timestamptz(),
-    /** The last claim or progress report: the sweeper's measure of a trainer that died. */
-    heartbeatAt: timestamptz(),
-    finishedAt: timestamptz(),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...claimedWork(),
   },
   (t) => [
     index("trainings_owner_created_idx").on(t.ownerId, t.id.desc()),
