@@ -2,6 +2,7 @@ import type { EvaluateMessage } from "@common/contracts/detect-message";
 import type { ModelIdentity } from "@common/contracts/detect-result";
 import type { EvaluatedModel, EvaluationClaim, EvaluationResult } from "@common/contracts/evaluation";
 import type { EdgeClient } from "../core/edge-client";
+import { backoffDelay, sleep } from "../core/backoff";
 import { fetchImage, type ImageFetchOptions } from "../core/image-fetch";
 import { childSpan, formatTraceparent } from "../core/traceparent";
 import { type ErrorCode, InferenceError, toInferenceError } from "../errors";
@@ -29,6 +30,8 @@ export interface EvaluatorDeps {
   logger: Logger;
   /** How often a running evaluation reports progress, its heartbeat (default 10 s). */
   progressEveryMs?: number;
+  /** Longest pause between tries while the model queue is full (default 5 s; jittered backoff). */
+  queueRetryMaxMs?: number;
 }
 
 type Claimed = Extract<EvaluationClaim, { outcome: "claimed" }>["evaluation"];
@@ -36,6 +39,8 @@ type Side = { detector: Detector; identity: ModelIdentity; lease?: VersionLease 
 
 /** Errors that say nothing about the evaluation: the message simply comes back later. */
 const BACKPRESSURE: ReadonlySet<ErrorCode> = new Set(["queue_full", "shutting_down"]);
+/** First pause before trying a full model queue again. */
+const QUEUE_RETRY_BASE_MS = 100;
 
 /** The edge ended this attempt (finished, or claimed again after a silence): stop working on it. */
 class Stopped extends Error {}
@@ -118,20 +123,20 @@ export class Evaluator {
     const started = performance.now();
     const everyMs = this.deps.progressEveryMs ?? 10_000;
     let lastBeat = started;
+    let done = 0;
+    const beatIfDue = async () => {
+      if (performance.now() - lastBeat < everyMs) return;
+      await this.heartbeat(evaluation.id, attempt, done, evaluation.items.length, traceparent);
+      lastBeat = performance.now();
+    };
     const images: [ImageResult[], ImageResult[]] = [[], []];
-    for (const [done, item] of evaluation.items.entries()) {
-      if (performance.now() - lastBeat >= everyMs) {
-        await this.heartbeat(evaluation.id, attempt, done, evaluation.items.length, traceparent);
-        lastBeat = performance.now();
-      }
+    for (const item of evaluation.items) {
+      await beatIfDue();
       const bytes = await fetchImage(item.url, item.sha256, this.deps.fetch);
       const found = await Promise.all(
-        [candidate, baseline].map(async ({ detector }) => {
-          const [detected] = await detector.detect([bytes], evaluation.params);
-          if (detected === undefined) throw new Error("detector returned no result");
-          return detected.detections;
-        }),
+        [candidate, baseline].map(({ detector }) => this.detectWhenRoom(detector, bytes, evaluation, beatIfDue)),
       );
+      done += 1;
       const truths = truthsOf(item);
       found.forEach((detections, side) => {
         images[side]?.push({ truths, predictions: predictionsFor(detections, evaluation.classes) });
@@ -150,6 +155,33 @@ export class Evaluator {
       baseline: scoreModel(baseline.identity, images[1], classes, threshold),
       seconds: (performance.now() - started) / 1000,
     };
+  }
+
+  /**
+   * One image through one model. Jobs come first: while their work fills the model queue, the
+   * evaluation waits for room (jittered backoff) and keeps its claim alive with heartbeats. Giving
+   * the attempt up instead would leave the claim held, so the redelivered message would be
+   * answered `busy` and dropped, and the evaluation would sit `running` until the sweeper noticed.
+   */
+  private async detectWhenRoom(
+    detector: Detector,
+    bytes: Uint8Array,
+    evaluation: Claimed,
+    beatIfDue: () => Promise<void>,
+  ) {
+    const maxMs = this.deps.queueRetryMaxMs ?? 5_000;
+    for (let tries = 0; ; tries += 1) {
+      try {
+        const [detected] = await detector.detect([bytes], evaluation.params);
+        if (detected === undefined) throw new Error("detector returned no result");
+        return detected.detections;
+      } catch (thrown) {
+        if (!(thrown instanceof InferenceError && thrown.code === "queue_full")) throw thrown;
+      }
+      this.deps.metrics.errors.inc({ code: "queue_full" });
+      await sleep(backoffDelay(tries, QUEUE_RETRY_BASE_MS, maxMs));
+      await beatIfDue();
+    }
   }
 
   /** Reports progress; `stop` ends the attempt. An unreachable edge does not: the result will tell. */

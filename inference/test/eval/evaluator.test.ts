@@ -82,20 +82,25 @@ function claimWith(candidate: EvaluatedModel, baseline: EvaluatedModel, items = 
 
 function evaluator(
   claim: () => EvaluationClaim,
-  options: { progress?: "continue" | "stop"; result?: Answered<{ outcome: "applied" }> } = {},
+  options: {
+    progress?: "continue" | "stop";
+    result?: Answered<{ outcome: "applied" }>;
+    models?: Record<string, Detector>;
+  } = {},
 ) {
+  const served = options.models ?? detectors;
   const results: EvaluationResult[] = [];
   const progress: number[] = [];
   const released: string[] = [];
   const instance = new Evaluator({
     models: {
       get: (name) => {
-        const detector = detectors[name as string];
+        const detector = served[name as string];
         if (detector === undefined) throw new InferenceError("model_not_found", `no model ${name}`);
         return detector;
       },
       version: async (model) => ({
-        detector: detectors[model.name] as Detector,
+        detector: served[model.name] as Detector,
         release: () => released.push(model.name),
       }),
     } as ConstructorParameters<typeof Evaluator>[0]["models"],
@@ -118,6 +123,7 @@ function evaluator(
     metrics: new Metrics({ defaultMetrics: false }),
     logger: silentLogger,
     progressEveryMs: options.progress ? 0 : 60_000,
+    queueRetryMaxMs: 20,
   });
   return { instance, results, progress, released };
 }
@@ -173,6 +179,34 @@ describe("Evaluator", () => {
     expect(await stopped.instance.process(message, 1)).toEqual({ outcome: "ack" });
     expect(stopped.results).toHaveLength(0);
     expect(stopped.released).toEqual(["v8-dynamic"]);
+  });
+
+  test("a model queue full of jobs' work is waited out with heartbeats, not given up", async () => {
+    // Giving up would leave the claim held: the redelivery is answered `busy` and dropped.
+    let refusals = 0;
+    const crowded: Detector = Object.create(detectors["v8-dynamic"] as Detector, {
+      detect: {
+        value: (...args: Parameters<Detector["detect"]>) => {
+          if (refusals < 3) {
+            refusals += 1;
+            return Promise.reject(new InferenceError("queue_full", "the model queue is full (64 images)"));
+          }
+          return (detectors["v8-dynamic"] as Detector).detect(...args);
+        },
+      },
+    });
+    const { instance, results, progress } = evaluator(
+      () => claimWith(registry("crowded"), { source: "shipped", name: "v8" }, 1),
+      { progress: "continue", models: { crowded, v8: detectors.v8 as Detector } },
+    );
+    expect(await instance.process(message, 1)).toEqual({ outcome: "ack" });
+    expect(refusals).toBe(3);
+    // Heartbeats before the image and during each wait, all at 0 images done.
+    expect(progress.length).toBeGreaterThanOrEqual(4);
+    expect(progress.every((done) => done === 0)).toBe(true);
+    const [result] = results;
+    if (result?.status !== "succeeded") throw new Error(`expected a success, got ${JSON.stringify(result)}`);
+    expect(result.candidate.map50).toBeCloseTo(0.5, 6);
   });
 
   test("finished and busy claims are acknowledged without work", async () => {
