@@ -1,8 +1,8 @@
 import type { EvaluateMessage } from "@common/contracts/detect-message";
 import type { ModelIdentity } from "@common/contracts/detect-result";
 import type { EvaluatedModel, EvaluationClaim, EvaluationResult } from "@common/contracts/evaluation";
-import type { EdgeClient } from "../core/edge-client";
 import { backoffDelay, sleep } from "../core/backoff";
+import type { EdgeClient } from "../core/edge-client";
 import { fetchImage, type ImageFetchOptions } from "../core/image-fetch";
 import { childSpan, formatTraceparent } from "../core/traceparent";
 import { type ErrorCode, InferenceError, toInferenceError } from "../errors";
@@ -134,7 +134,9 @@ export class Evaluator {
       await beatIfDue();
       const bytes = await fetchImage(item.url, item.sha256, this.deps.fetch);
       const found = await Promise.all(
-        [candidate, baseline].map(({ detector }) => this.detectWhenRoom(detector, bytes, evaluation, beatIfDue)),
+        [candidate, baseline].map(({ detector }) =>
+          this.detectWhenRoom(detector, bytes, evaluation, beatIfDue),
+        ),
       );
       done += 1;
       const truths = truthsOf(item);
