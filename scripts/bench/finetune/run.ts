@@ -110,6 +110,8 @@ async function sweep(stack: BenchStack): Promise<Row[]> {
     const productValMap50 = own?.table?.metrics.find((m) => m.metric === "mAP@0.5")?.candidate ?? null;
     rows.push({ n, ...trained, before: before.metrics, after: after.metrics, productValMap50 });
     log(`N = ${n}: held-out mAP@0.5 ${before.metrics.map50.toFixed(3)} → ${after.metrics.map50.toFixed(3)}`);
+    // The table so far, so a run stopped before the largest N still leaves its measurements.
+    console.log(`\n${table(rows)}\n\n${perClassTable(rows)}\n`);
   }
   return rows;
 }
