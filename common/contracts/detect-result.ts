@@ -22,6 +22,12 @@ export const ModelIdentitySchema = z.object({
   name: z.string(),
   version: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * Class names by id, from the model file. Reviewers draw and relabel from this list, so a film
+   * with no detections still offers every class the model knows. Optional: results from builds
+   * that did not send it still parse.
+   */
+  classes: z.array(z.string().min(1).max(200)).max(1000).optional(),
 });
 export type ModelIdentity = z.infer<typeof ModelIdentitySchema>;
 

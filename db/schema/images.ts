@@ -27,6 +27,9 @@ export const images = pgTable(
     /** R2 object key: owner-scoped and unguessable. */
     objectKey: text().notNull(),
     filename: text(),
+    /** Which weld and part the film shows, as given at upload: how inspectors find a film again. */
+    weldId: text(),
+    partId: text(),
     format: imageFormat().notNull(),
     width: integer().notNull(),
     height: integer().notNull(),

@@ -37,6 +37,8 @@ export const jobs = pgTable(
     error: text(),
     modelVersion: text(),
     modelSha256: text(),
+    /** The model's class names by id, as its result reported them; null before, or from older builds. */
+    modelClasses: jsonb().$type<string[]>(),
     timings: jsonb().$type<JobTimings>(),
     /** W3C traceparent of the request that created the job, carried through the queue. */
     traceparent: text(),

@@ -22,7 +22,16 @@ import { users } from "./users";
  */
 
 export const reviewDecision = pgEnum("review_decision", ["pending", "accepted", "rejected"]);
-export const reviewAction = pgEnum("review_action", ["accept", "reject", "relabel", "resize", "add", "note"]);
+/** `reset` puts a decision back to pending (an undone accept or reject). */
+export const reviewAction = pgEnum("review_action", [
+  "accept",
+  "reject",
+  "relabel",
+  "resize",
+  "add",
+  "note",
+  "reset",
+]);
 
 /**
  * One row per job under review: `version` counts committed review requests and is the job's

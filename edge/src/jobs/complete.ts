@@ -151,7 +151,12 @@ async function finishJob(
 /** What the UPDATE of a final result sets; the first such result finishes the job. */
 function finalValues(result: DetectResult) {
   const modelFields = result.model
-    ? { model: result.model.name, modelVersion: result.model.version, modelSha256: result.model.sha256 }
+    ? {
+        model: result.model.name,
+        modelVersion: result.model.version,
+        modelSha256: result.model.sha256,
+        ...(result.model.classes ? { modelClasses: result.model.classes } : {}),
+      }
     : {};
   const common = {
     ...modelFields,

@@ -34,8 +34,18 @@ const BACKPRESSURE: ReadonlySet<ErrorCode> = new Set(["queue_full", "shutting_do
 /** The model a result names: a registry version by its name and number, a shipped model by its file. */
 const identity = (detector: Detector, version?: ClaimedModel): ModelIdentity =>
   version
-    ? { name: version.name, version: String(version.version), sha256: version.sha256 }
-    : { name: detector.info.name, version: detector.info.version, sha256: detector.info.sha256 };
+    ? {
+        name: version.name,
+        version: String(version.version),
+        sha256: version.sha256,
+        classes: detector.info.classNames,
+      }
+    : {
+        name: detector.info.name,
+        version: detector.info.version,
+        sha256: detector.info.sha256,
+        classes: detector.info.classNames,
+      };
 
 type ClaimedJob = Extract<JobClaim, { outcome: "claimed" }>;
 
