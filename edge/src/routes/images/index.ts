@@ -3,6 +3,7 @@ import { database } from "@edge/middleware/database";
 import { rateLimit } from "@edge/middleware/rate-limit";
 import { allowBodyBytes } from "@edge/middleware/request-body";
 import { createRouter } from "@edge/openapi";
+import { deleteCalibration, putCalibration } from "./calibration";
 import { deleteImage } from "./delete";
 import { downloadImage } from "./download";
 import { getImage } from "./get";
@@ -26,4 +27,6 @@ imagesRouter
   .route("/", listImages)
   .route("/", getImage)
   .route("/", downloadImage)
-  .route("/", deleteImage);
+  .route("/", deleteImage)
+  .route("/", putCalibration)
+  .route("/", deleteCalibration);

@@ -22,7 +22,7 @@ export const ImageSchema = z
     sha256: z.string(),
     pixelSizeMm: ImagePixelSizeSchema.nullable().meta({
       description:
-        "mm per pixel along x and y and where it came from (DICONDE tags or the upload); null when unknown",
+        "mm per pixel along x and y and where it came from (DICONDE tags, the upload, a stated value or a reference line: `PUT /v1/images/{id}/calibration`), with the film's own calibration it replaces as `overrides`; null when unknown",
     }),
     metadata: ImageMetadataSchema.nullable().meta({
       description: "Header facts beyond the size (DICONDE window, rescale, photometric, identifiers)",
