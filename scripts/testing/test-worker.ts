@@ -56,8 +56,11 @@ async function miniflareOptions(
     modules: true,
     scriptPath,
     modulesRoot: dirname(scriptPath),
-    // Wrangler emits Wasm imports as separate files next to the bundle.
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    // Wrangler emits Wasm and data imports (the report fonts) as separate files next to the bundle.
+    modulesRules: [
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+      { type: "Data", include: ["**/*.ttf"] },
+    ],
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     bindings: { ...config.vars, ...bindings },

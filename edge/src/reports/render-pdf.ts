@@ -1,6 +1,7 @@
-import { PDFDocument, StandardFonts } from "pdf-lib";
+import { PDFDocument } from "pdf-lib";
 import { coverPage } from "./cover-page";
 import { EMBEDDABLE_FORMATS, type Embedded, embedImage, type NotEmbedded } from "./embed-image";
+import { embedReportFonts, type ReportFontFiles } from "./fonts";
 import { imageSection } from "./image-section";
 import { footers, Writer } from "./pdf-layout";
 import type { ImageSource, RenderLimits, ReportInput } from "./report-input";
@@ -21,16 +22,14 @@ export async function renderReportPdf(
   input: ReportInput,
   source: ImageSource,
   limits: RenderLimits,
+  fontFiles: ReportFontFiles,
 ): Promise<RenderedReport> {
   const doc = await PDFDocument.create();
   doc.setTitle(`Inspection report ${input.number}`);
   doc.setProducer("defect-detection");
   doc.setCreationDate(input.createdAt);
   doc.setModificationDate(input.createdAt);
-  const fonts = {
-    regular: await doc.embedFont(StandardFonts.Helvetica),
-    bold: await doc.embedFont(StandardFonts.HelveticaBold),
-  };
+  const fonts = await embedReportFonts(doc, fontFiles);
   const w = new Writer(doc, fonts);
   coverPage(w, input);
   let embeddedBytes = 0;

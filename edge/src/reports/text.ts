@@ -1,9 +1,9 @@
 import type { PDFFont } from "pdf-lib";
 
 /**
- * The standard PDF fonts cover WinAnsi (Latin-1 and a few more) only, and embedding a Unicode
- * font would need a font parser in the Worker: other characters print as `?` and control
- * characters as spaces, so no user input can make rendering throw.
+ * `text` as the font can print it: the report's font (`./fonts.ts`) covers Latin, Greek, Cyrillic
+ * and more; a character it has no glyph for (CJK, say) prints as `?` rather than as an empty box,
+ * and control characters as spaces.
  */
 export function printable(font: PDFFont, text: string): string {
   const supported = charsets.get(font) ?? new Set(font.getCharacterSet());

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderReportPdf } from "@edge/reports/render-pdf";
 import type { ReportImage, ReportInput } from "@edge/reports/report-input";
+import { readReportFonts } from "@scripts/testing/report-fonts";
 import sharp, { type Sharp } from "sharp";
 
 /** The renderer on its own (no Worker): how each kind of stored image ends up in the PDF. */
@@ -15,6 +16,7 @@ if (!poppler)
 const scratch = await mkdtemp(join(tmpdir(), "render-pdf-test-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
+const fonts = readReportFonts();
 const W = 320;
 const H = 240;
 const grey = (): Sharp => sharp(Buffer.alloc(W * H, 100), { raw: { width: W, height: H, channels: 1 } });
@@ -55,6 +57,7 @@ async function render(
     input,
     async (img) => (img as ReturnType<typeof image>).bytes,
     limits,
+    fonts,
   );
   const path = join(scratch, `${crypto.randomUUID()}.pdf`);
   await Bun.write(path, rendered.pdf);
@@ -148,13 +151,17 @@ describe.skipIf(!poppler)("embedding stored images", () => {
     expect(framed.rendered.decodedPixels).toBe(0);
   });
 
-  test("characters the standard fonts lack print as ?, and nothing throws", async () => {
+  test("names in Latin, Cyrillic and Greek print as written; glyphs the font lacks as ?; the font is subset", async () => {
     const out = await render([image("a.png", "png", await bytesOf(grey().png()))], undefined, {
       customer: "Šťastný Svařování 溶接",
       inspector: "Zoë Ünal",
+      partId: "Дмитрий Шостакович · Ελένη Παπαδοπούλου ≤ 3 mm",
     });
     const text = out.text();
     expect(text).toContain("Zoë Ünal");
-    expect(text).toContain("??");
+    expect(text).toContain("Šťastný Svařování ??");
+    expect(text).toContain("Дмитрий Шостакович · Ελένη Παπαδοπούλου ≤ 3 mm");
+    // Subset: the two DejaVu files are 1.4 MB; the page carries only the glyphs it prints.
+    expect(out.rendered.pdf.length).toBeLessThan(200_000);
   });
 });

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { renderReportPdf } from "@edge/reports/render-pdf";
 import type { RenderLimits, ReportInput } from "@edge/reports/report-input";
+import { readReportFonts } from "@scripts/testing/report-fonts";
 
 type Spec = {
   input: ReportInput & { createdAt: string };
@@ -23,6 +24,7 @@ const used = () => {
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 };
+const fonts = readReportFonts();
 gc();
 const baseline = used();
 let peak = 0;
@@ -40,6 +42,7 @@ const rendered = await renderReportPdf(
     return bytes;
   },
   spec.limits,
+  fonts,
 );
 sample();
 console.log(JSON.stringify({ peakBytes: peak, pdfBytes: rendered.pdf.length, pages: rendered.pageCount }));

@@ -1,6 +1,7 @@
 import { errorMessage } from "@common/logger";
 import { retryDelaySeconds } from "@common/retry";
 import { reports } from "@db/schema";
+import { WORKER_REPORT_FONTS } from "@edge/reports/font-files-worker";
 import {
   claimReport,
   completeReport,
@@ -37,6 +38,7 @@ export async function produceReport(
       maxEmbeddedBytes: config.REPORT_MAX_EMBEDDED_BYTES,
       maxDecodedPixels: config.REPORT_MAX_DECODED_PIXELS,
     },
+    WORKER_REPORT_FONTS,
   );
   const sha256 = toHex(await crypto.subtle.digest("SHA-256", rendered.pdf as Uint8Array<ArrayBuffer>));
   const objectKey = reportObjectKey(report.ownerId, report.id);
