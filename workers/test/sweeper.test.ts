@@ -1,5 +1,13 @@
 import { afterAll, expect, test } from "bun:test";
-import { reports, webhookDeliveries, webhooks } from "@db/schema";
+import {
+  datasetItems,
+  datasets,
+  modelUploads,
+  modelVersions,
+  reports,
+  webhookDeliveries,
+  webhooks,
+} from "@db/schema";
 import {
   arrangeJob,
   detectionRows,
@@ -12,7 +20,12 @@ import {
 import { succeededJob } from "@scripts/testing/review-fixtures";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { eq } from "drizzle-orm";
-import { ORPHAN_CURSOR_KEY, REPORT_ORPHAN_CURSOR_KEY } from "../src/scheduled/sweeper";
+import {
+  DATASET_ORPHAN_CURSOR_KEY,
+  MODEL_ORPHAN_CURSOR_KEY,
+  ORPHAN_CURSOR_KEY,
+  REPORT_ORPHAN_CURSOR_KEY,
+} from "../src/scheduled/sweeper";
 
 const received: string[] = [];
 const receiver = Bun.serve({
@@ -217,4 +230,96 @@ test("report PDFs no report row refers to (a deleted user's, say) are deleted; a
   for (let run = 0; run < 3; run++) await runSweeper();
   for (const key of orphans) expect(await bucket.head(key)).toBeNull();
   expect(await bucket.head(keptKey)).not.toBeNull();
+});
+
+test("dataset images and archives no item refers to are deleted; a version's images stay", async () => {
+  const bucket = await stack.worker.mf.getR2Bucket("IMAGES");
+  const owner = await insertUser(stack.worker);
+  const [dataset] = await stack.worker.db
+    .insert(datasets)
+    .values({
+      ownerId: owner,
+      name: "welds",
+      version: 1,
+      source: "yolo",
+      seed: "s",
+      valFraction: 0.2,
+      classes: ["porosity"],
+      counts: { images: { train: 1, val: 0 }, boxes: { train: 0, val: 0 }, perClass: [] },
+      skipped: { pending: 0, unreviewed: 0, duplicate: 0 },
+    })
+    .returning();
+  if (!dataset) throw new Error("no dataset row");
+  const keptKey = `datasets/${owner}/${dataset.id}/kept`;
+  await bucket.put(keptKey, "a version's image");
+  await stack.worker.db.insert(datasetItems).values({
+    datasetId: dataset.id,
+    key: "a.png",
+    objectKey: keptKey,
+    sha256: "a".repeat(64),
+    bytes: 17,
+    format: "png",
+    width: 1,
+    height: 1,
+    bitDepth: 8,
+    split: "train",
+    boxes: [],
+  });
+  // What an import whose isolate died leaves: images without rows, and its archive.
+  const dead = crypto.randomUUID();
+  const orphans = [`datasets/${owner}/${dead}/x1`, `datasets/${owner}/${dead}/archive.zip`];
+  for (const key of orphans) await bucket.put(key, "left by a lost import");
+  await Bun.sleep(2100);
+
+  await runSweeper();
+  expect(await bucket.head(DATASET_ORPHAN_CURSOR_KEY)).not.toBeNull();
+  for (let run = 0; run < 3; run++) await runSweeper();
+  for (const key of orphans) expect(await bucket.head(key)).toBeNull();
+  expect(await bucket.head(keptKey)).not.toBeNull();
+});
+
+test("model files: a version's and an open upload's stay; failed and long-expired uploads' go", async () => {
+  const bucket = await stack.worker.mf.getR2Bucket("IMAGES");
+  const owner = await insertUser(stack.worker);
+  const key = (name: string) => `models/${owner}/${name}-${crypto.randomUUID()}.onnx`;
+  const versionKey = key("version");
+  const openKey = key("open");
+  const failedKey = key("failed");
+  const abandonedKey = key("abandoned");
+  const strayKey = key("stray");
+  for (const k of [versionKey, openKey, failedKey, abandonedKey, strayKey]) await bucket.put(k, "onnx");
+  await stack.worker.db.insert(modelVersions).values({
+    ownerId: owner,
+    name: "welds",
+    version: 1,
+    objectKey: versionKey,
+    sha256: "b".repeat(64),
+    bytes: 4,
+    classes: ["porosity"],
+    inputSize: { height: 320, width: 320 },
+    layout: "ultralytics",
+    metadata: {},
+    card: "# welds@1",
+  });
+  const upload = (stagingKey: string, status: "received" | "failed", expiresAt: Date) => ({
+    ownerId: owner,
+    name: "welds",
+    stagingKey,
+    status,
+    expiresAt,
+  });
+  await stack.worker.db.insert(modelUploads).values([
+    // Bytes received, not completed yet: the client may still complete it.
+    upload(openKey, "received", new Date(Date.now() + 600_000)),
+    upload(failedKey, "failed", new Date(Date.now() + 600_000)),
+    // Received and never completed, expired longer than ORPHAN_MIN_AGE_SECONDS (2 s) ago.
+    upload(abandonedKey, "received", hoursAgo(1)),
+  ]);
+  await Bun.sleep(2100);
+
+  await runSweeper();
+  expect(await bucket.head(MODEL_ORPHAN_CURSOR_KEY)).not.toBeNull();
+  for (let run = 0; run < 3; run++) await runSweeper();
+  for (const k of [failedKey, abandonedKey, strayKey]) expect(await bucket.head(k)).toBeNull();
+  for (const k of [versionKey, openKey]) expect(await bucket.head(k)).not.toBeNull();
 });

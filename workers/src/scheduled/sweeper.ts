@@ -1,4 +1,13 @@
-import { images, jobs, reports, trainings, webhookDeliveries } from "@db/schema";
+import {
+  datasetItems,
+  images,
+  jobs,
+  modelUploads,
+  modelVersions,
+  reports,
+  trainings,
+  webhookDeliveries,
+} from "@db/schema";
 import { sweepEvaluations } from "@edge/evaluations/sweep";
 import { detectMessage, enqueueDetect, queuedImageColumns } from "@edge/jobs/queue-messages";
 import { enqueueReport } from "@edge/reports/report-message";
@@ -6,33 +15,69 @@ import { trainerSilent } from "@edge/trainings/claim";
 import { publishTraining } from "@edge/trainings/events";
 import { enqueueTrain, trainMessage } from "@edge/trainings/queue-messages";
 import { enqueueDeliveries } from "@edge/webhooks/deliveries";
-import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { HandlerContext } from "../queues/context";
 
 /** Where each orphan scan resumes next run, so every object is eventually examined. */
 export const ORPHAN_CURSOR_KEY = "sweeper/orphan-cursor";
 export const REPORT_ORPHAN_CURSOR_KEY = "sweeper/report-orphan-cursor";
+export const DATASET_ORPHAN_CURSOR_KEY = "sweeper/dataset-orphan-cursor";
+export const MODEL_ORPHAN_CURSOR_KEY = "sweeper/model-orphan-cursor";
 
 /** A prefix of the bucket whose objects belong to rows of one table, and how to find those rows. */
 type OrphanScan = {
   prefix: string;
   cursorKey: string;
-  referenced(db: HandlerContext["db"], keys: string[]): Promise<Array<{ key: string | null }>>;
+  referenced(ctx: HandlerContext, keys: string[]): Promise<Array<{ key: string | null }>>;
 };
 
 const ORPHAN_SCANS: OrphanScan[] = [
   {
     prefix: "images/",
     cursorKey: ORPHAN_CURSOR_KEY,
-    referenced: (db, keys) =>
+    referenced: ({ db }, keys) =>
       db.select({ key: images.objectKey }).from(images).where(inArray(images.objectKey, keys)),
   },
   {
     // A report's PDF outlives nothing: deleting a user (or a report row) leaves it unreferenced.
     prefix: "reports/",
     cursorKey: REPORT_ORPHAN_CURSOR_KEY,
-    referenced: (db, keys) =>
+    referenced: ({ db }, keys) =>
       db.select({ key: reports.objectKey }).from(reports).where(inArray(reports.objectKey, keys)),
+  },
+  {
+    // A dataset version's images, and an import's archive while it is read. An import whose
+    // isolate died leaves both behind without rows; deleting a user removes the rows.
+    prefix: "datasets/",
+    cursorKey: DATASET_ORPHAN_CURSOR_KEY,
+    referenced: ({ db }, keys) =>
+      db
+        .selectDistinct({ key: datasetItems.objectKey })
+        .from(datasetItems)
+        .where(inArray(datasetItems.objectKey, keys)),
+  },
+  {
+    // A version's file is its upload's staging object. An upload still open (not completed or
+    // failed) keeps its object until ORPHAN_MIN_AGE_SECONDS past its URL's expiry, so a client
+    // that sent the bytes has that long to complete it; after that it must upload again.
+    prefix: "models/",
+    cursorKey: MODEL_ORPHAN_CURSOR_KEY,
+    referenced: async ({ db, config }, keys) => [
+      ...(await db
+        .select({ key: modelVersions.objectKey })
+        .from(modelVersions)
+        .where(inArray(modelVersions.objectKey, keys))),
+      ...(await db
+        .select({ key: modelUploads.stagingKey })
+        .from(modelUploads)
+        .where(
+          and(
+            inArray(modelUploads.stagingKey, keys),
+            inArray(modelUploads.status, ["pending", "receiving", "received"]),
+            gt(modelUploads.expiresAt, sql`now() - make_interval(secs => ${config.ORPHAN_MIN_AGE_SECONDS})`),
+          ),
+        )),
+    ],
   },
 ];
 
@@ -49,7 +94,7 @@ export type SweepReport = {
 /**
  * The cron sweeper: re-enqueues jobs and reports whose message was lost or whose consumer died,
  * re-sends webhook deliveries whose message never got out, and deletes R2 objects (images, report
- * PDFs) no row refers to.
+ * PDFs, dataset images and archives, model files) no row refers to.
  */
 export async function sweep(ctx: HandlerContext): Promise<SweepReport> {
   const requeuedJobs = await requeueStuckJobs(ctx);
@@ -233,9 +278,10 @@ async function resendLostDeliveries({ config, db, env }: HandlerContext): Promis
  * `ORPHAN_MIN_AGE_SECONDS` are skipped: an upload (or a render) writes the object before its row.
  */
 async function deleteOrphanObjects(
-  { config, db, env }: HandlerContext,
+  ctx: HandlerContext,
   scan: OrphanScan,
 ): Promise<{ examined: number; deleted: number }> {
+  const { config, env } = ctx;
   const bucket = env.IMAGES;
   const saved = await bucket.get(scan.cursorKey);
   let cursor = saved ? await saved.text() : undefined;
@@ -254,7 +300,7 @@ async function deleteOrphanObjects(
       .filter((object) => object.uploaded.getTime() < oldEnough)
       .map((o) => o.key);
     if (candidates.length > 0) {
-      const referenced = await scan.referenced(db, candidates);
+      const referenced = await scan.referenced(ctx, candidates);
       const keep = new Set(referenced.map((row) => row.key));
       const orphans = candidates.filter((key) => !keep.has(key));
       if (orphans.length > 0) {
