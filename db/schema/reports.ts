@@ -1,12 +1,29 @@
-import type { PixelSize, PixelSizeSource } from "@common/measurements";
+import type { AcceptanceCriterion, Outcome } from "@common/acceptance";
+import type {
+  Personnel,
+  ReportAssessment,
+  ReportWeld,
+  Technique,
+  VerdictOverride,
+} from "@common/inspection-report";
+import type { ImagePixelSize, PixelSize, PixelSizeSource } from "@common/measurements";
 import { bigint, index, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns";
 import { users } from "./users";
 
 export const reportStatus = pgEnum("report_status", ["queued", "rendering", "ready", "failed"]);
-export const reportVerdict = pgEnum("report_verdict", ["accept", "repair", "reject"]);
+/**
+ * A report's verdict: derived from its acceptance assessment (`accept`, `reject`,
+ * `cannot_evaluate`), or a reviewer's override with a reason. `repair` was typed by hand on reports
+ * made before verdicts were derived.
+ */
+export const reportVerdict = pgEnum("report_verdict", ["accept", "repair", "reject", "cannot_evaluate"]);
 
-/** The fields of a report's header that the user fills in; all optional, printed as given. */
+/**
+ * The fields of a report's header that the user fills in; all optional, printed as given.
+ * `technique`, `inspector` and `reviewer` are free text of reports made before the structured
+ * technique and personnel.
+ */
 export type ReportHeader = {
   customer?: string;
   partId?: string;
@@ -29,6 +46,8 @@ export type ReportJob = {
   jobId: string;
   pixelSizeMm: PixelSize | null;
   pixelSizeSource: ReportPixelSizeSource | null;
+  /** The image's own calibration (DICONDE spacing) that the pixel size above overrides, if any. */
+  calibrationOverridden?: ImagePixelSize | null;
 };
 
 /**
@@ -48,8 +67,21 @@ export const reports = pgTable(
     status: reportStatus().notNull().default("queued"),
     jobs: jsonb().$type<ReportJob[]>().notNull(),
     header: jsonb().$type<ReportHeader>().notNull(),
+    /** The derived verdict, or the override's where there is one. */
     verdict: reportVerdict().notNull(),
-    /** Review version of each job at rendering time (job id → version), so the PDF is traceable. */
+    /** Null on reports made before acceptance assessment. */
+    acceptance: jsonb().$type<AcceptanceCriterion>(),
+    weld: jsonb().$type<ReportWeld>(),
+    technique: jsonb().$type<Technique>(),
+    personnel: jsonb().$type<Personnel>(),
+    /** The assessment the verdict was derived from, taken when the report was issued. */
+    assessment: jsonb().$type<ReportAssessment>(),
+    derivedVerdict: reportVerdict().$type<Outcome>(),
+    verdictOverride: jsonb().$type<VerdictOverride>(),
+    /**
+     * Review version of each job the assessment was taken at (job id → version); the PDF is
+     * rendered from those versions only, so it is traceable.
+     */
     reviewVersions: jsonb().$type<Record<string, number>>(),
     attempts: integer().notNull().default(0),
     /** Last failure; on a `failed` report the reason it failed. */

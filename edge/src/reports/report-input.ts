@@ -26,7 +26,7 @@ export type ReportInput = {
   number: string;
   createdAt: Date;
   header: ReportHeader;
-  verdict: "accept" | "repair" | "reject";
+  verdict: "accept" | "repair" | "reject" | "cannot_evaluate";
   images: ReportImage[];
 };
 
