@@ -4,7 +4,10 @@ import type { detections, images, jobs } from "@db/schema";
 
 type JobRow = typeof jobs.$inferSelect;
 type DetectionRow = typeof detections.$inferSelect;
-type ImageDims = Pick<typeof images.$inferSelect, "id" | "width" | "height" | "filename"> & {
+type ImageDims = Pick<
+  typeof images.$inferSelect,
+  "id" | "width" | "height" | "filename" | "weldId" | "partId"
+> & {
   pixelSizeMm?: ImagePixelSize | null;
 };
 
@@ -49,11 +52,19 @@ export function toJob(row: JobRow, image: ImageDims, found?: DetectionRow[]) {
   return {
     id: row.id,
     status: row.status,
-    image: { id: image.id, width: image.width, height: image.height },
+    image: {
+      id: image.id,
+      width: image.width,
+      height: image.height,
+      filename: image.filename,
+      weldId: image.weldId,
+      partId: image.partId,
+    },
     model: {
       requested: row.model,
       version: row.modelVersion,
       sha256: row.modelSha256,
+      classes: row.modelClasses ?? null,
     },
     params: row.params,
     attempts: row.attempts,

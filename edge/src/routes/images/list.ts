@@ -1,4 +1,5 @@
 import { images } from "@db/schema";
+import { filmMatching } from "@edge/images/film-search";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
@@ -22,6 +23,10 @@ const route = createRoute({
         .regex(/^[0-9a-f]{64}$/)
         .optional()
         .openapi({ description: "Find uploads of a given file" }),
+      q: z.string().trim().min(1).max(100).optional().openapi({
+        description: "Text the file name, weld id or part id contains (case-insensitive)",
+        example: "W-17",
+      }),
       createdAfter: z.iso.datetime().optional(),
       createdBefore: z.iso.datetime().optional(),
     }),
@@ -46,6 +51,7 @@ export const listImages = createRouter().openapi(route, async (c) => {
     eq(images.ownerId, principal.userId),
     query.format ? eq(images.format, query.format) : undefined,
     query.sha256 ? eq(images.sha256, query.sha256) : undefined,
+    query.q ? filmMatching(query.q) : undefined,
     query.createdAfter ? gte(images.createdAt, new Date(query.createdAfter)) : undefined,
     query.createdBefore ? lte(images.createdAt, new Date(query.createdBefore)) : undefined,
   );

@@ -11,6 +11,8 @@ export const ImageSchema = z
   .object({
     id: z.uuid(),
     filename: z.string().nullable(),
+    weldId: z.string().nullable().openapi({ description: "The weld the film shows, as given at upload" }),
+    partId: z.string().nullable().openapi({ description: "The part the film shows, as given at upload" }),
     format: ImageFormatSchema,
     width: z.number().int(),
     height: z.number().int(),
@@ -53,12 +55,28 @@ export const FilenameSchema = z
       ),
   );
 
+/**
+ * A weld or part identifier given at upload ("W-17", "P-2231"): trimmed, at most 100 characters,
+ * no control or bidirectional override characters, so lists show what was typed.
+ */
+export const FilmIdentifierSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(
+    /^[^\p{Cc}\u202A-\u202E\u2066-\u2069]*$/u,
+    "must not contain control or bidirectional override characters",
+  );
+
 export const ImageIdParamSchema = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
 export function toImage(row: typeof images.$inferSelect): Image {
   return {
     id: row.id,
     filename: row.filename,
+    weldId: row.weldId,
+    partId: row.partId,
     format: row.format,
     width: row.width,
     height: row.height,

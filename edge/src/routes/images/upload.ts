@@ -7,7 +7,7 @@ import { createRouter, errorResponse } from "@edge/openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { HonoRequest } from "hono";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { FilenameSchema, ImageSchema, PixelSizeMmQuerySchema, toImage } from "./schema";
+import { FilenameSchema, FilmIdentifierSchema, ImageSchema, PixelSizeMmQuerySchema, toImage } from "./schema";
 
 const route = createRoute({
   method: "post",
@@ -25,6 +25,14 @@ const route = createRoute({
   request: {
     query: z.object({
       filename: FilenameSchema.optional().openapi({ description: "Name to keep with a raw upload" }),
+      weldId: FilmIdentifierSchema.optional().openapi({
+        description: "The weld the film shows (searchable in image and job lists)",
+        example: "W-17",
+      }),
+      partId: FilmIdentifierSchema.optional().openapi({
+        description: "The part the film shows (searchable in image and job lists)",
+        example: "P-2231",
+      }),
       pixelSizeMm: PixelSizeMmQuerySchema.optional().openapi({
         type: "string",
         description:
@@ -124,6 +132,8 @@ export const uploadImage = createRouter().openapi(route, async (c) => {
         ...stored,
         ownerId: principal.userId,
         filename: c.req.valid("query").filename ?? body.filename,
+        weldId: c.req.valid("query").weldId ?? null,
+        partId: c.req.valid("query").partId ?? null,
         pixelSizeMm: uploadPixelSize(stored, c.req.valid("query").pixelSizeMm),
       })
       .returning();

@@ -3,33 +3,28 @@ import { ApiError } from "@edge/errors";
 import { toJob } from "@edge/jobs/views";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
+import { reviewCounts } from "@edge/reviews/counts";
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, gte, inArray, lt, lte } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
-import { PageQuerySchema, pageSize, toPage } from "../pagination";
+import { pageSize, toPage } from "../pagination";
+import { JobListQuerySchema, jobListConditions } from "./list-query";
 import { jobWithImage } from "./owned";
-import { JobPageSchema, JobStatusSchema } from "./schema";
+import { JobPageSchema } from "./schema";
 
 const route = createRoute({
   method: "get",
   path: "/",
   tags: ["Jobs"],
   summary: "List your jobs",
-  description: "Newest first, without detections (fetch a job for those). Needs `jobs:read`.",
+  description: [
+    "Newest first unless `sort` says otherwise, without detections (fetch a job for those). Each",
+    "job carries its film's identity (file name, weld and part id) and, once succeeded, its review",
+    "counts: `needsReview=true` is the worklist of films with indications still pending, and `q`",
+    "finds a film by name, weld or part. Needs `jobs:read`.",
+  ].join(" "),
   security: bearerSecurity,
-  request: {
-    query: PageQuerySchema.extend({
-      status: JobStatusSchema.optional(),
-      model: z.string().optional(),
-      imageId: z.uuid().optional(),
-      ids: z
-        .string()
-        .optional()
-        .openapi({ description: "Comma-separated job ids (as in a batch's Location)" }),
-      createdAfter: z.iso.datetime().optional(),
-      createdBefore: z.iso.datetime().optional(),
-    }),
-  },
+  request: { query: JobListQuerySchema },
   responses: {
     200: {
       description: "A page of jobs",
@@ -48,27 +43,23 @@ export const listJobs = createRouter().openapi(route, async (c) => {
   if (ids && (ids.length > 1000 || !ids.every((id) => z.uuid().safeParse(id).success))) {
     throw new ApiError("validation_failed", "ids must be at most 1000 comma-separated job ids");
   }
+  const { where, orderBy } = jobListConditions(principal.userId, query, ids);
   const rows = await c.var.db
     .select(jobWithImage)
     .from(jobs)
     .innerJoin(images, eq(images.id, jobs.imageId))
-    .where(
-      and(
-        eq(jobs.ownerId, principal.userId),
-        query.cursor ? lt(jobs.id, query.cursor) : undefined,
-        query.status ? eq(jobs.status, query.status) : undefined,
-        query.model ? eq(jobs.model, query.model) : undefined,
-        query.imageId ? eq(jobs.imageId, query.imageId) : undefined,
-        ids ? inArray(jobs.id, ids) : undefined,
-        query.createdAfter ? gte(jobs.createdAt, new Date(query.createdAfter)) : undefined,
-        query.createdBefore ? lte(jobs.createdAt, new Date(query.createdBefore)) : undefined,
-      ),
-    )
-    .orderBy(desc(jobs.id))
+    .where(where)
+    .orderBy(...orderBy)
     .limit(limit + 1);
   const { page, nextCursor } = toPage(
     rows.map((row) => ({ ...row, id: row.job.id })),
     limit,
   );
-  return c.json({ items: page.map((row) => toJob(row.job, row.image)), nextCursor }, 200);
+  const succeeded = page.filter((row) => row.job.status === "succeeded").map((row) => row.job.id);
+  const counts = await reviewCounts(c.var.db, succeeded);
+  const items = page.map((row) => ({
+    ...toJob(row.job, row.image),
+    ...(counts.has(row.job.id) ? { review: counts.get(row.job.id) } : {}),
+  }));
+  return c.json({ items, nextCursor }, 200);
 });

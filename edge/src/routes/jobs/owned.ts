@@ -11,6 +11,8 @@ export const jobWithImage = {
     width: images.width,
     height: images.height,
     filename: images.filename,
+    weldId: images.weldId,
+    partId: images.partId,
     pixelSizeMm: images.pixelSizeMm,
   },
 };

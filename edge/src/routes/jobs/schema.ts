@@ -39,11 +39,26 @@ export const JobSchema = z
   .object({
     id: z.uuid(),
     status: JobStatusSchema,
-    image: z.object({ id: z.uuid(), width: z.number().int(), height: z.number().int() }),
+    image: z.object({
+      id: z.uuid(),
+      width: z.number().int(),
+      height: z.number().int(),
+      filename: z.string().nullable().openapi({ description: "The film's file name, as uploaded" }),
+      weldId: z.string().nullable().openapi({ description: "The weld the film shows, set at upload" }),
+      partId: z.string().nullable().openapi({ description: "The part the film shows, set at upload" }),
+    }),
     model: z.object({
       requested: z.string(),
       version: z.string().nullable().openapi({ description: "Set once inference has run" }),
       sha256: z.string().nullable(),
+      classes: z
+        .array(z.string())
+        .nullable()
+        .openapi({
+          description:
+            "The model's class names by id (what reviewers may draw and relabel to); null until the result, or when the model did not report them",
+          example: ["porosity", "crack", "slag_inclusion"],
+        }),
     }),
     params: DetectParamsSchema.extend({ pixelSizeMm: PixelSizeSchema.optional() }),
     attempts: z.number().int(),
@@ -59,6 +74,13 @@ export const JobSchema = z
     startedAt: z.iso.datetime().nullable(),
     finishedAt: z.iso.datetime().nullable(),
     detections: z.array(DetectionSchema).optional(),
+    review: z
+      .object({ pending: z.number().int(), accepted: z.number().int(), rejected: z.number().int() })
+      .optional()
+      .openapi({
+        description:
+          "In `GET /v1/jobs`, for succeeded jobs: how many indications are pending, accepted, rejected",
+      }),
   })
   .openapi("Job");
 
