@@ -1,5 +1,5 @@
 import type { DetectParams } from "@common/contracts/detect-message";
-import type { PixelSize } from "@common/measurements";
+import type { Extent, PixelSize } from "@common/measurements";
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgEnum, pgTable, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns";
@@ -79,6 +79,8 @@ export const detections = pgTable(
     y1: real().notNull(),
     x2: real().notNull(),
     y2: real().notNull(),
+    /** The indication's own length and width measured at detection time; null from older results. */
+    extent: jsonb().$type<Extent>(),
   },
   (t) => [uniqueIndex("detections_job_rank_key").on(t.jobId, t.rank)],
 );
