@@ -14,7 +14,7 @@ const route = createRoute({
   method: "post",
   path: "/{id}/review/actions",
   tags: ["Review"],
-  summary: "Accept, reject, relabel, resize, draw or annotate indications",
+  summary: "Accept, reject, reset, relabel, resize, draw or annotate indications; accept all above a score",
   description: [
     "Applies the actions in order, all or none, as one new review version, and records each in the",
     "audit history (who, when, before, after). The model's own output is never changed.",
@@ -37,7 +37,9 @@ const route = createRoute({
       headers: { ETag: { schema: { type: "string" }, description: "The new review version, quoted" } },
       content: { "application/json": { schema: ReviewActionsResultSchema } },
     },
-    400: errorResponse("Invalid body or a box outside the image (`validation_failed`, `malformed_json`)"),
+    400: errorResponse(
+      "Invalid body, a box outside the image, or a class not the model's (`validation_failed`, `malformed_json`)",
+    ),
     404: errorResponse("No such job among yours, or an `itemId` not of this job (`not_found`)"),
     409: errorResponse(
       "The job has not succeeded (`job_not_finished`), or too many drawn boxes (`review_limit_reached`)",
@@ -64,7 +66,7 @@ export const reviewActions = createRouter().openapi(route, async (c) => {
   if (actions.length > limit) {
     throw new ApiError("validation_failed", `At most ${limit} actions per request; got ${actions.length}`);
   }
-  const { image } = await reviewableJob(c.var.db, principal.userId, id);
+  const { image, job } = await reviewableJob(c.var.db, principal.userId, id);
   const { version, added } = await applyReviewActions(c.var.db, {
     jobId: id,
     image,
@@ -72,6 +74,7 @@ export const reviewActions = createRouter().openapi(route, async (c) => {
     precondition,
     actions,
     maxAdded: c.var.config.REVIEW_MAX_ADDED_PER_JOB,
+    classes: job.modelClasses ?? null,
   });
   const state = (await loadReviews(c.var.db, [id])).get(id) ?? { version, items: [] };
   c.var.logger.info("review updated", { jobId: id, version, actions: actions.length });

@@ -87,10 +87,24 @@ export const ReviewActionSchema = z
       note: note.optional(),
     }),
     z.object({ type: z.literal("note"), itemId, note }),
+    z.object({ type: z.literal("reset"), itemId }),
+    z.object({
+      type: z.literal("accept-pending"),
+      minScore: score.meta({
+        description: "Accept every pending model detection scored at or above this (0-1)",
+        example: 0.8,
+      }),
+    }),
   ])
   .openapi("ReviewAction", {
-    description:
-      "`accept` / `reject` set the decision. `relabel`, `resize` and `add` (a missed defect) also accept the indication. `note` sets or clears (null) its note and leaves the decision.",
+    description: [
+      "`accept` / `reject` set the decision; `reset` puts it back to pending (undoing a decision).",
+      "`relabel`, `resize` and `add` (a missed defect) also accept the indication. `note` sets or",
+      "clears (null) its note and leaves the decision. `accept-pending` accepts, at once, every model",
+      "detection still pending whose score is at least `minScore` (each recorded as an `accept`).",
+      "When the job's model reported its classes (`model.classes` of the job), `relabel` and `add`",
+      "must name one of them: `label` equal to `classes[classId]`.",
+    ].join(" "),
   });
 export type ReviewAction = z.infer<typeof ReviewActionSchema>;
 
