@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createTestDatabase, STARTUP_TIMEOUT_MS, type TestDatabase } from "@scripts/testing/test-worker";
 import { eq, sql } from "drizzle-orm";
-import { detections, images, jobs, users } from "../schema";
+import { migrationsFolder } from "../migrate";
+import { apiKeys, detections, images, jobs, users } from "../schema";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -137,5 +140,42 @@ describe("schema", () => {
     await expect(database.db.insert(detections).values(row).execute()).rejects.toMatchObject({
       cause: { code: "23505" },
     });
+  });
+
+  test("keys made before the models scopes get each datasets scope's counterpart, once", async () => {
+    const user = await insertUser("scopes@example.com");
+    const key = async (name: string, scopes: string[]) => {
+      const [row] = await database.db
+        .insert(apiKeys)
+        .values({ userId: user.id, name, prefix: name, keyHash: crypto.randomUUID(), scopes })
+        .returning({ id: apiKeys.id });
+      return row?.id as string;
+    };
+    const ids = {
+      both: await key("both", ["jobs:read", "datasets:read", "datasets:write"]),
+      reader: await key("reader", ["datasets:read"]),
+      scanner: await key("scanner", ["images:write", "jobs:write"]),
+      already: await key("already", ["datasets:read", "models:read"]),
+    };
+    const file = await readFile(join(migrationsFolder, "0011_models_scopes.sql"), "utf8");
+    // Applied twice: the statements must not grant a scope twice.
+    for (let run = 0; run < 2; run++) {
+      for (const statement of file.split("--> statement-breakpoint")) {
+        await database.db.execute(sql.raw(statement));
+      }
+    }
+    const scopesOf = async (id: string) =>
+      (await database.db.select({ scopes: apiKeys.scopes }).from(apiKeys).where(eq(apiKeys.id, id)))[0]
+        ?.scopes;
+    expect(await scopesOf(ids.both)).toEqual([
+      "jobs:read",
+      "datasets:read",
+      "datasets:write",
+      "models:read",
+      "models:write",
+    ]);
+    expect(await scopesOf(ids.reader)).toEqual(["datasets:read", "models:read"]);
+    expect(await scopesOf(ids.scanner)).toEqual(["images:write", "jobs:write"]);
+    expect(await scopesOf(ids.already)).toEqual(["datasets:read", "models:read"]);
   });
 });

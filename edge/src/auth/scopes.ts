@@ -8,6 +8,8 @@ export const scopes = [
   "datasets:write",
   "trainings:read",
   "trainings:write",
+  "models:read",
+  "models:write",
   "admin",
 ] as const;
 export type Scope = (typeof scopes)[number];

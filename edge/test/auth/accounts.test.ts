@@ -154,7 +154,14 @@ describe("GET /v1/me", () => {
       scopes: [...userScopes],
     });
     // The registry and training scopes by name: one dropped from the module's list fails here too.
-    const registryScopes = ["datasets:read", "datasets:write", "trainings:read", "trainings:write"];
+    const registryScopes = [
+      "datasets:read",
+      "datasets:write",
+      "trainings:read",
+      "trainings:write",
+      "models:read",
+      "models:write",
+    ];
     expect(me.scopes).toEqual(expect.arrayContaining(registryScopes));
     expect(me.scopes).not.toContain("admin");
   });

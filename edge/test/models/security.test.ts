@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { JobClaimSchema } from "@common/contracts/job-claim";
 import { jobs } from "@db/schema";
+import type { Scope } from "@edge/auth/scopes";
 import { QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import { ModelListSchema, ModelVersionPageSchema, PromotionPageSchema } from "@edge/routes/models/schema";
-import { signedInUser } from "@scripts/testing/auth-fixtures";
+import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import { insertImage, serviceAuth } from "@scripts/testing/job-fixtures";
 import { expectError, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
@@ -77,6 +78,36 @@ describe("an owner's models are theirs alone", () => {
 
   test("without credentials 401", async () => {
     await expectError(await worker.current.fetch("/v1/models"), 401, "unauthorized");
+  });
+
+  test("an API key needs models:read to read and models:write to change; datasets scopes are not enough", async () => {
+    const { owner } = await othersModel();
+    const withScopes = async (scopes: Scope[]) =>
+      `Bearer ${(await createApiKey(worker.current, owner.auth, scopes)).key}`;
+    const datasetsOnly = await withScopes(["datasets:read", "datasets:write"]);
+    const reader = await withScopes(["models:read"]);
+    const writer = await withScopes(["models:write"]);
+    const get = (auth: string) =>
+      worker.current.fetch("/v1/models/other", { headers: { Authorization: auth } });
+    const promote = (auth: string) =>
+      post(worker.current, auth, "/v1/models/other/promote", { version: 1, reason: "again" });
+
+    await expectError(await get(datasetsOnly), 403, "insufficient_scope");
+    await expectError(await promote(datasetsOnly), 403, "insufficient_scope");
+    await expectError(
+      await post(worker.current, datasetsOnly, "/v1/models/other/versions"),
+      403,
+      "insufficient_scope",
+    );
+    const read = await get(reader);
+    expect(read.status).toBe(200);
+    await read.body?.cancel();
+    await expectError(await promote(reader), 403, "insufficient_scope");
+    // The writer may change the model: promoting its production version again is a conflict, not 403.
+    await expectError(await promote(writer), 409, "conflict");
+    const upload = await post(worker.current, writer, "/v1/models/other/versions");
+    expect(upload.status).toBe(201);
+    await upload.body?.cancel();
   });
 });
 

@@ -4,12 +4,15 @@ import type { ApiKey, CreatedApiKey } from "../api/types";
 import { ErrorMessage } from "../components/error-message";
 import { TableHead } from "../components/table-head";
 
-const SCOPES = [
-  "images:read",
-  "images:write",
-  "jobs:read",
-  "jobs:write",
-] as const satisfies readonly ApiKeyScope[];
+/** What a key may do, by area; a new key gets the scanner's usual scopes ticked. */
+const SCOPE_GROUPS: ReadonlyArray<{ area: string; scopes: readonly ApiKeyScope[] }> = [
+  { area: "Images and jobs", scopes: ["images:read", "images:write", "jobs:read", "jobs:write"] },
+  { area: "Datasets", scopes: ["datasets:read", "datasets:write"] },
+  { area: "Trainings", scopes: ["trainings:read", "trainings:write"] },
+  { area: "Models", scopes: ["models:read", "models:write"] },
+];
+const SCOPES = SCOPE_GROUPS.flatMap((group) => group.scopes);
+const TICKED: ReadonlySet<ApiKeyScope> = new Set(SCOPE_GROUPS[0]?.scopes);
 
 export function ApiKeysPage() {
   const [keys, setKeys] = useState<ApiKey[]>([]);
@@ -58,15 +61,17 @@ export function ApiKeysPage() {
       <form onSubmit={create} class="inline-form">
         <label htmlFor="key-name">Name</label>
         <input id="key-name" name="name" required maxLength={100} placeholder="line-3 scanner" />
-        <fieldset>
-          <legend>Scopes</legend>
-          {SCOPES.map((scope) => (
-            <label class="check">
-              <input type="checkbox" name="scopes" value={scope} checked />
-              {scope}
-            </label>
-          ))}
-        </fieldset>
+        {SCOPE_GROUPS.map((group) => (
+          <fieldset>
+            <legend>Scopes: {group.area}</legend>
+            {group.scopes.map((scope) => (
+              <label class="check">
+                <input type="checkbox" name="scopes" value={scope} checked={TICKED.has(scope)} />
+                {scope}
+              </label>
+            ))}
+          </fieldset>
+        ))}
         <button type="submit">Create key</button>
       </form>
       <ErrorMessage error={error} />

@@ -19,7 +19,7 @@ const route = createRoute({
     "Every version created with a `datasetId` (uploaded, or made by a training run) is evaluated on",
     "that dataset's validation split by the inference service, beside your production version of the",
     "name (or, without one, its base model or the first shipped model): mAP@0.5, mAP@0.5:0.95, precision",
-    "and recall at the default confidence, per class. Needs `datasets:read`.",
+    "and recall at the default confidence, per class. Needs `models:read`.",
   ].join(" "),
   security: bearerSecurity,
   request: { params: ModelVersionParamSchema },
@@ -31,7 +31,7 @@ const route = createRoute({
 });
 
 export const evaluationRoutes = createRouter().openapi(route, async (c) => {
-  const principal = requireScope(c, "datasets:read");
+  const principal = requireScope(c, "models:read");
   const { name, n } = c.req.valid("param");
   const version = await ownedVersion(c.var.db, principal.userId, name, n);
   const [row] = await c.var.db

@@ -12,7 +12,7 @@ const route = createRoute({
   path: "/{name}",
   tags: ["Models"],
   summary: "Get a model",
-  description: "A shipped model, or one of your registry models with its versions. Needs `datasets:read`.",
+  description: "A shipped model, or one of your registry models with its versions. Needs `models:read`.",
   security: bearerSecurity,
   request: { params: ModelNameParamSchema },
   responses: {
@@ -23,7 +23,7 @@ const route = createRoute({
 });
 
 export const getModel = createRouter().openapi(route, async (c) => {
-  const principal = requireScope(c, "datasets:read");
+  const principal = requireScope(c, "models:read");
   const { name } = c.req.valid("param");
   if (isShippedModel(c.var.config, name)) {
     return c.json(

@@ -11,7 +11,7 @@ const route = createRoute({
   tags: ["Models"],
   summary: "List the models you can run",
   description:
-    "The shipped models (read-only, shared), then your registry models by name with their production and latest versions. Needs `datasets:read`.",
+    "The shipped models (read-only, shared), then your registry models by name with their production and latest versions. Needs `models:read`.",
   security: bearerSecurity,
   responses: {
     200: { description: "Models", content: { "application/json": { schema: ModelListSchema } } },
@@ -20,7 +20,7 @@ const route = createRoute({
 });
 
 export const listModels = createRouter().openapi(route, async (c) => {
-  const principal = requireScope(c, "datasets:read");
+  const principal = requireScope(c, "models:read");
   const shipped = c.var.config.DETECTION_MODELS.map((name) => ({
     name,
     source: "shipped" as const,

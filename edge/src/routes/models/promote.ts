@@ -22,7 +22,7 @@ const promoteRoute = createRoute({
   description: [
     "Points the `production` alias (what jobs naming the model run) at `version`. Refused with",
     "`promotion_gate` when its validation mAP@0.5 (`metrics.val.map50`) is below the current",
-    "production version's, unless `force: true`. Audited. Needs `datasets:write`.",
+    "production version's, unless `force: true`. Audited. Needs `models:write`.",
   ].join(" "),
   security: bearerSecurity,
   request: {
@@ -47,7 +47,7 @@ const rollbackRoute = createRoute({
   tags: ["Models"],
   summary: "Roll production back to the previous version",
   description:
-    "Returns `production` to the version it pointed at before the current promotion. Audited. Needs `datasets:write`.",
+    "Returns `production` to the version it pointed at before the current promotion. Audited. Needs `models:write`.",
   security: bearerSecurity,
   request: {
     params: ModelNameParamSchema,
@@ -71,7 +71,7 @@ const historyRoute = createRoute({
   tags: ["Models"],
   summary: "List a model's promotions and rollbacks",
   description:
-    "Newest first: who, when, from which version to which, why, and whether forced. Needs `datasets:read`.",
+    "Newest first: who, when, from which version to which, why, and whether forced. Needs `models:read`.",
   security: bearerSecurity,
   request: { params: ModelNameParamSchema, query: PageQuerySchema },
   responses: {
@@ -97,7 +97,7 @@ const toPromotion = (row: typeof modelPromotions.$inferSelect) => ({
 
 export const promotionRoutes = createRouter()
   .openapi(promoteRoute, async (c) => {
-    const principal = requireScope(c, "datasets:write");
+    const principal = requireScope(c, "models:write");
     const { name } = c.req.valid("param");
     const body = c.req.valid("json");
     const row = await promoteVersion(c.var.db, {
@@ -115,7 +115,7 @@ export const promotionRoutes = createRouter()
     return c.json(toPromotion(row), 200);
   })
   .openapi(rollbackRoute, async (c) => {
-    const principal = requireScope(c, "datasets:write");
+    const principal = requireScope(c, "models:write");
     const { name } = c.req.valid("param");
     const { reason } = c.req.valid("json");
     const row = await rollbackVersion(c.var.db, {
@@ -128,7 +128,7 @@ export const promotionRoutes = createRouter()
     return c.json(toPromotion(row), 200);
   })
   .openapi(historyRoute, async (c) => {
-    const principal = requireScope(c, "datasets:read");
+    const principal = requireScope(c, "models:read");
     const { name } = c.req.valid("param");
     const query = c.req.valid("query");
     const { page, nextCursor } = await selectPage(

@@ -17,7 +17,7 @@ const startRoute = createRoute({
     "From now on `share` of your jobs on this model (picked at creation, by job id) also run the",
     "version; its detections are kept apart (never the job's result, never in exports) and compared",
     "with the job's: per class, boxes both found (IoU ≥ 0.5, same class), extra and missing. Replaces",
-    "a running shadow. Needs `datasets:write`.",
+    "a running shadow. Needs `models:write`.",
   ].join(" "),
   security: bearerSecurity,
   request: {
@@ -38,7 +38,7 @@ const getRoute = createRoute({
   tags: ["Models"],
   summary: "Get the shadow's agreement with production",
   description:
-    "The latest shadow of the model (running or stopped) and its agreement so far. Needs `datasets:read`.",
+    "The latest shadow of the model (running or stopped) and its agreement so far. Needs `models:read`.",
   security: bearerSecurity,
   request: { params: ModelNameParamSchema },
   responses: {
@@ -53,7 +53,7 @@ const stopRoute = createRoute({
   path: "/{name}/shadow",
   tags: ["Models"],
   summary: "Stop the shadow",
-  description: "No new job is picked; its results stay readable. Needs `datasets:write`.",
+  description: "No new job is picked; its results stay readable. Needs `models:write`.",
   security: bearerSecurity,
   request: { params: ModelNameParamSchema },
   responses: {
@@ -65,7 +65,7 @@ const stopRoute = createRoute({
 
 export const shadowRoutes = createRouter()
   .openapi(startRoute, async (c) => {
-    const principal = requireScope(c, "datasets:write");
+    const principal = requireScope(c, "models:write");
     const { name } = c.req.valid("param");
     const { version, share } = c.req.valid("json");
     await startShadow(c.var.db, {
@@ -79,12 +79,12 @@ export const shadowRoutes = createRouter()
     return c.json(await shadowReport(c.var.db, principal.userId, name), 201);
   })
   .openapi(getRoute, async (c) => {
-    const principal = requireScope(c, "datasets:read");
+    const principal = requireScope(c, "models:read");
     const { name } = c.req.valid("param");
     return c.json(await shadowReport(c.var.db, principal.userId, name), 200);
   })
   .openapi(stopRoute, async (c) => {
-    const principal = requireScope(c, "datasets:write");
+    const principal = requireScope(c, "models:write");
     const { name } = c.req.valid("param");
     await stopShadow(c.var.db, principal.userId, name);
     return c.json(await shadowReport(c.var.db, principal.userId, name), 200);

@@ -24,7 +24,7 @@ const startRoute = createRoute({
   description: [
     "Answers a signed, single-use URL valid for MODEL_UPLOAD_TTL_SECONDS: `PUT` the ONNX file to it",
     "(with `Content-Length`, at most MAX_MODEL_BYTES), then complete the upload to create the version.",
-    "The name may not be a shipped model's. Needs `datasets:write`.",
+    "The name may not be a shipped model's. Needs `models:write`.",
   ].join(" "),
   security: bearerSecurity,
   request: { params: ModelNameParamSchema },
@@ -44,7 +44,7 @@ const completeRoute = createRoute({
     "Checks that the stored file has the `bytes` and `sha256` you name and loads as a detection model",
     "(ONNX with `names` metadata, one NCHW image input of known size, an Ultralytics, YOLOv5 or",
     "end-to-end output), then creates the next version `name@N` with its model card. A failed check",
-    "deletes the file and ends the upload; no version is created. Needs `datasets:write`.",
+    "deletes the file and ends the upload; no version is created. Needs `models:write`.",
   ].join(" "),
   security: bearerSecurity,
   request: {
@@ -66,7 +66,7 @@ const completeRoute = createRoute({
 
 export const modelUploadRoutes = createRouter()
   .openapi(startRoute, async (c) => {
-    const principal = requireScope(c, "datasets:write");
+    const principal = requireScope(c, "models:write");
     const { name } = c.req.valid("param");
     assertRegistryName(c.var.config, name);
     const ticket = await createModelUpload(c.var.db, c.var.config, {
@@ -86,7 +86,7 @@ export const modelUploadRoutes = createRouter()
     );
   })
   .openapi(completeRoute, async (c) => {
-    const principal = requireScope(c, "datasets:write");
+    const principal = requireScope(c, "models:write");
     const { name, uploadId } = c.req.valid("param");
     const row = await completeModelUpload(c.var.db, c.env.IMAGES, c.var.config, {
       ...c.req.valid("json"),

@@ -18,7 +18,7 @@ const listRoute = createRoute({
   path: "/{name}/versions",
   tags: ["Models"],
   summary: "List a model's versions",
-  description: "Newest first; an empty page for a name you have no versions of. Needs `datasets:read`.",
+  description: "Newest first; an empty page for a name you have no versions of. Needs `models:read`.",
   security: bearerSecurity,
   request: { params: ModelNameParamSchema, query: PageQuerySchema },
   responses: {
@@ -37,7 +37,7 @@ const getRoute = createRoute({
   tags: ["Models"],
   summary: "Get a model version",
   description:
-    "Its file (sha256, size), classes, input size, layout, ONNX metadata, metrics and lineage. Needs `datasets:read`.",
+    "Its file (sha256, size), classes, input size, layout, ONNX metadata, metrics and lineage. Needs `models:read`.",
   security: bearerSecurity,
   request: { params: ModelVersionParamSchema },
   responses: {
@@ -52,7 +52,7 @@ const cardRoute = createRoute({
   path: "/{name}/versions/{n}/card",
   tags: ["Models"],
   summary: "Get a version's model card",
-  description: "Markdown generated when the version was created. Needs `datasets:read`.",
+  description: "Markdown generated when the version was created. Needs `models:read`.",
   security: bearerSecurity,
   request: { params: ModelVersionParamSchema },
   responses: {
@@ -64,7 +64,7 @@ const cardRoute = createRoute({
 
 export const modelVersionRoutes = createRouter()
   .openapi(listRoute, async (c) => {
-    const principal = requireScope(c, "datasets:read");
+    const principal = requireScope(c, "models:read");
     const { name } = c.req.valid("param");
     const query = c.req.valid("query");
     const [{ page, nextCursor }, production] = await Promise.all([
@@ -80,7 +80,7 @@ export const modelVersionRoutes = createRouter()
     return c.json({ items: page.map((row) => toModelVersion(row, production?.id ?? null)), nextCursor }, 200);
   })
   .openapi(getRoute, async (c) => {
-    const principal = requireScope(c, "datasets:read");
+    const principal = requireScope(c, "models:read");
     const { name, n } = c.req.valid("param");
     const [row, production] = await Promise.all([
       ownedVersion(c.var.db, principal.userId, name, n),
@@ -89,7 +89,7 @@ export const modelVersionRoutes = createRouter()
     return c.json(toModelVersion(row, production?.id ?? null), 200);
   })
   .openapi(cardRoute, async (c) => {
-    const principal = requireScope(c, "datasets:read");
+    const principal = requireScope(c, "models:read");
     const { name, n } = c.req.valid("param");
     const row = await ownedVersion(c.var.db, principal.userId, name, n);
     return c.body(row.card, 200, { "Content-Type": "text/markdown; charset=utf-8" });
