@@ -17,7 +17,7 @@ import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stu
 import { encode as encodePng } from "fast-png";
 import { buildWebApp } from "../build";
 import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
-import { acrossEdge, CRACK_RGB, edgeIn, grey, POROSITY_RGB, pixelAt, setRange } from "./film-canvas";
+import { acrossEdge, CRACK_RGB, edgeIn, grey, POROSITY_RGB, pixelAt } from "./film-canvas";
 
 beforeAll(async () => {
   await buildWebApp();
@@ -126,8 +126,11 @@ describe.skipIf(chromiumMissing)("the viewer shows every uploaded format with it
         // A window three stored values wide around the probe: the probe and its neighbours come out
         // three different greys, which only the full stored value can give.
         const narrow = { center: stored, width: 3 };
-        await setRange(page, "#window-center", narrow.center);
-        await setRange(page, "#window-width", narrow.width);
+        // Exact values go in the number fields: the sliders move in steps of about 1/1000 of the range.
+        await page.getByLabel("Level value").fill(String(narrow.center));
+        await page.getByLabel("Level value").press("Enter");
+        await page.getByLabel("Width value").fill(String(narrow.width));
+        await page.getByLabel("Width value").press("Enter");
         expect(await page.getByTestId("window-center-value").textContent()).toBe(String(stored));
         const windowed = await pixelAt(page, probe.x, probe.y);
         expect(windowed[0]).toBe(shown(stored, upload.info, narrow));

@@ -9,6 +9,9 @@ function targets(overrides: Partial<KeyTargets> = {}) {
   const view = {
     zoomBy: (factor: number) => void log.push(`zoom ${factor}`),
     fit: () => void log.push("fit"),
+    fitWidth: () => void log.push("fit width"),
+    fitHeight: () => void log.push("fit height"),
+    step: (direction: 1 | -1) => void log.push(`step ${direction}`),
     panBy: (x: number, y: number) => void log.push(`pan ${x} ${y}`),
   };
   const base: KeyTargets = {
@@ -69,5 +72,14 @@ describe("viewer shortcuts", () => {
     actions["pan-left"]();
     actions.fit();
     expect(log).toEqual(["zoom 1.25", "pan 60 0", "fit"]);
+  });
+
+  test("a strip is fitted by its height and stepped through a screen at a time", () => {
+    const { actions, log } = targets();
+    actions["fit-height"]();
+    actions["step-forward"]();
+    actions["step-back"]();
+    actions["fit-width"]();
+    expect(log).toEqual(["fit height", "step 1", "step -1", "fit width"]);
   });
 });

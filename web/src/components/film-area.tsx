@@ -1,5 +1,7 @@
 import type { RefObject } from "hono/jsx/dom";
 import type { Job } from "../api/types";
+import type { FilmView } from "../viewer/film-view";
+import { OverviewMapCanvas } from "./overview-map";
 
 type Props = {
   canvasRef: RefObject<HTMLCanvasElement | null>;
@@ -8,10 +10,15 @@ type Props = {
   reviewable: boolean;
   shownCount: number;
   job: Job | null;
+  /** The film view once mounted, for the overview map. */
+  view: FilmView | null;
 };
 
-/** The film's canvas, with the job's state over it until the job has succeeded. */
-export function FilmArea({ canvasRef, title, imageReady, reviewable, shownCount, job }: Props) {
+/**
+ * The film's canvas, with the job's state over it until the job has succeeded, and the overview
+ * map of the whole film under it once the film is shown.
+ */
+export function FilmArea({ canvasRef, title, imageReady, reviewable, shownCount, job, view }: Props) {
   return (
     <div class="film-area">
       <canvas
@@ -25,6 +32,7 @@ export function FilmArea({ canvasRef, title, imageReady, reviewable, shownCount,
         aria-label={`${title} with ${shownCount} detections shown`}
         tabIndex={0}
       />
+      {imageReady && <OverviewMapCanvas view={view} />}
       {job && job.status !== "succeeded" && (
         <p class="film-status" role="status">
           Job {job.status}

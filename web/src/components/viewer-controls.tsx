@@ -1,32 +1,44 @@
 import type { WindowLevel } from "@common/imaging/intensity";
+import { CAPTION_MODES, type CaptionMode } from "../viewer/caption-layout";
 import { classColour } from "../viewer/detections";
-import { SHORTCUTS } from "../viewer/shortcuts";
+import type { FitKind } from "../viewer/geometry";
+import type { ModelFigures } from "../viewer/model-figures";
+import { keyLabel, SHORTCUTS } from "../viewer/shortcuts";
+import type { PresetWindow, ValueRange } from "../viewer/window-presets";
+import { ConfidenceExplanation } from "./confidence-explanation";
+import { WindowControls } from "./window-controls";
 
 type Props = {
   minScore: number;
   onMinScore(value: number): void;
+  /** The model's accuracy figures, to say what a score means. */
+  figures: ModelFigures | null;
+  /** The selected indication's class and score, if it has one. */
+  selectedScore: { label: string; score: number } | null;
   classes: Array<{ classId: number; label: string; count: number }>;
   hidden: ReadonlySet<number>;
   onToggleClass(classId: number): void;
   /** The window in the film's own values; null until the film is decoded. */
   window: WindowLevel | null;
-  /** The values the film can hold. */
-  range: { min: number; max: number } | null;
+  /** The values the film holds. */
+  range: ValueRange | null;
   /** What the window's numbers are, e.g. "16-bit stored values". */
   units: string;
+  presets: PresetWindow[];
   onWindow(value: WindowLevel): void;
   onAutoWindow(): void;
   onResetWindow(): void;
   onZoom(factor: number): void;
-  onFit(): void;
+  onFit(kind: FitKind): void;
+  onStep(direction: 1 | -1): void;
+  captions: CaptionMode;
+  onCaptions(mode: CaptionMode): void;
 };
 
 const numberFrom = (event: Event) => Number((event.target as HTMLInputElement).value);
 
-/** Filters, window/level and zoom: everything changes the picture live, nothing is saved. */
+/** Filters, window/level and the view: everything changes the picture live, nothing is saved. */
 export function ViewerControls(props: Props) {
-  const { window, range } = props;
-  const shown = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
   return (
     <div class="viewer-controls">
       <label htmlFor="min-score">
@@ -40,6 +52,11 @@ export function ViewerControls(props: Props) {
         step={0.01}
         value={String(props.minScore)}
         onInput={(event: Event) => props.onMinScore(numberFrom(event))}
+      />
+      <ConfidenceExplanation
+        figures={props.figures}
+        minScore={props.minScore}
+        selected={props.selectedScore}
       />
       <fieldset>
         <legend>Classes</legend>
@@ -55,75 +72,88 @@ export function ViewerControls(props: Props) {
           </label>
         ))}
       </fieldset>
-      <fieldset>
-        <legend>Window / level</legend>
-        {window && range && (
-          <>
-            <label htmlFor="window-center">
-              Centre <output data-testid="window-center-value">{shown(window.center)}</output>
-            </label>
-            <input
-              id="window-center"
-              type="range"
-              min={range.min}
-              max={range.max}
-              step={0.5}
-              value={String(window.center)}
-              onInput={(event: Event) => props.onWindow({ ...window, center: numberFrom(event) })}
-            />
-            <label htmlFor="window-width">
-              Width <output data-testid="window-width-value">{shown(window.width)}</output>
-            </label>
-            <input
-              id="window-width"
-              type="range"
-              min={1}
-              max={range.max - range.min + 1}
-              step={1}
-              value={String(window.width)}
-              onInput={(event: Event) => props.onWindow({ ...window, width: numberFrom(event) })}
-            />
-            <p class="hint" data-testid="window-units">
-              In {props.units}.
-            </p>
-          </>
-        )}
-        <div class="button-row">
-          <button type="button" onClick={props.onAutoWindow}>
-            Auto <kbd>w</kbd>
-          </button>
-          <button type="button" onClick={props.onResetWindow}>
-            Reset
-          </button>
-        </div>
-      </fieldset>
-      <fieldset class="button-row">
-        <legend>Zoom</legend>
+      <WindowControls
+        window={props.window}
+        range={props.range}
+        units={props.units}
+        presets={props.presets}
+        onWindow={props.onWindow}
+        onAutoWindow={props.onAutoWindow}
+        onResetWindow={props.onResetWindow}
+      />
+      <ViewButtons {...props} />
+      <ShortcutHelp />
+    </div>
+  );
+}
+
+/** Zoom, the three fits, stepping along a strip and how boxes are captioned. */
+function ViewButtons(props: Pick<Props, "onZoom" | "onFit" | "onStep" | "captions" | "onCaptions">) {
+  return (
+    <fieldset>
+      <legend>View</legend>
+      <div class="button-row">
         <button type="button" onClick={() => props.onZoom(1.25)} aria-label="Zoom in">
           +
         </button>
         <button type="button" onClick={() => props.onZoom(0.8)} aria-label="Zoom out">
           −
         </button>
-        <button type="button" onClick={props.onFit}>
+        <button type="button" onClick={() => props.onFit("page")}>
           Fit <kbd>0</kbd>
         </button>
+        <button type="button" onClick={() => props.onFit("width")}>
+          Fit width <kbd>f</kbd>
+        </button>
+        <button type="button" onClick={() => props.onFit("height")}>
+          Fit height <kbd>h</kbd>
+        </button>
+      </div>
+      <fieldset class="button-row plain" aria-label="Step along the film">
+        <button type="button" onClick={() => props.onStep(-1)} aria-label="Previous screen along the film">
+          ◀ Back <kbd>,</kbd>
+        </button>
+        <button type="button" onClick={() => props.onStep(1)} aria-label="Next screen along the film">
+          Forward <kbd>.</kbd> ▶
+        </button>
       </fieldset>
-      <details>
-        <summary>Keyboard shortcuts</summary>
-        <dl class="shortcuts">
-          {SHORTCUTS.map((shortcut) => (
-            <>
-              <dt>
-                {shortcut.keys.map((key) => (
-                  <kbd>{key}</kbd>
-                ))}
-              </dt>
-              <dd>{shortcut.help}</dd>
-            </>
-          ))}
-        </dl>
-      </details>
-    </div>
+      <fieldset class="button-row plain">
+        <legend>Captions</legend>
+        {CAPTION_MODES.map(({ mode, label }) => (
+          <label class="check">
+            <input
+              type="radio"
+              name="captions"
+              value={mode}
+              checked={props.captions === mode}
+              onChange={() => props.onCaptions(mode)}
+            />
+            {label}
+          </label>
+        ))}
+      </fieldset>
+    </fieldset>
+  );
+}
+
+/** Every shortcut with what it does, one per row: keys on the left, their meaning beside them. */
+function ShortcutHelp() {
+  return (
+    <details class="shortcut-help">
+      <summary>Keyboard shortcuts</summary>
+      <dl class="shortcuts" data-testid="shortcut-help">
+        {SHORTCUTS.map((shortcut) => (
+          <div class="shortcut">
+            <dt>
+              {shortcut.keys.map((key) => (
+                <kbd title={key}>{keyLabel(key)}</kbd>
+              ))}
+            </dt>
+            <dd>{shortcut.help}</dd>
+          </div>
+        ))}
+      </dl>
+      <p class="hint">Right-drag on the film sets window/level: across for width, up and down for level.</p>
+    </details>
   );
 }

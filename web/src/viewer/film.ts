@@ -52,14 +52,6 @@ export function autoWindow(film: Film, histogram: ArrayLike<number>): WindowLeve
   return windowFromBounds(low, high);
 }
 
-/** The modality values a film can hold: the bounds of the window controls. */
-export function valueRange(film: Film): { min: number; max: number } {
-  const { slope, intercept } = film.info.rescale ?? { slope: 1, intercept: 0 };
-  const a = intercept;
-  const b = (binsOf(film) - 1) * slope + intercept;
-  return { min: Math.min(a, b), max: Math.max(a, b) };
-}
-
 /** What a window's numbers are, for the controls. */
 export function windowUnits(film: Film): string {
   if (film.channels === 4) return "8-bit colour values";

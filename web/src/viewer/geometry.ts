@@ -42,3 +42,82 @@ export function resizeBox(box: Box, handle: Handle, point: Point, size: Size): B
   };
   return boxFromCorners(fixed, point, size);
 }
+
+/** Image pixels to canvas CSS pixels: screen = image × scale + (tx, ty). */
+export type Transform = { scale: number; tx: number; ty: number };
+/** Fit the whole film ("page"), its width or its height to the canvas. */
+export type FitKind = "page" | "width" | "height";
+
+/** Share of the last screen still in view after a step along the strip. */
+export const STEP_OVERLAP = 0.15;
+
+/**
+ * One axis's offset: an image narrower than the canvas is centred, a wider one cannot be moved
+ * past either end.
+ */
+function clampAxis(offset: number, extent: number, view: number): number {
+  if (extent <= view) return (view - extent) / 2;
+  return Math.min(0, Math.max(view - extent, offset));
+}
+
+/**
+ * The transform of a fit. Fitting one side keeps the other where the view was (clamped), so fitting
+ * the height of a strip shown whole starts at its beginning.
+ */
+export function fitTransform(kind: FitKind, image: Size, view: Size, from: Transform): Transform {
+  const page = Math.min(view.width / image.width, view.height / image.height);
+  const scale =
+    kind === "width" ? view.width / image.width : kind === "height" ? view.height / image.height : page;
+  // The image point at the view's top-left corner stays there, as far as the ends allow.
+  const left = Math.max(0, -from.tx / from.scale);
+  const top = Math.max(0, -from.ty / from.scale);
+  return {
+    scale,
+    tx: clampAxis(-left * scale, image.width * scale, view.width),
+    ty: clampAxis(-top * scale, image.height * scale, view.height),
+  };
+}
+
+/**
+ * The fit a film opens with: the whole film, unless that leaves a strip's short side under a third
+ * of the canvas (a 7,579 × 424 weld strip would be a 40-pixel band); then its short side fills the
+ * canvas and the film is stepped through along its length.
+ */
+export function initialFit(image: Size, view: Size): FitKind {
+  const page = Math.min(view.width / image.width, view.height / image.height);
+  if (image.width >= image.height && image.height * page < view.height / 3) return "height";
+  if (image.height > image.width && image.width * page < view.width / 3) return "width";
+  return "page";
+}
+
+/** The film's long axis: a strip is stepped through along it. */
+export const longAxis = (image: Size): "x" | "y" => (image.width >= image.height ? "x" : "y");
+
+/** One screen along the film's long axis (less `STEP_OVERLAP`), stopping at either end. */
+export function stepTransform(from: Transform, direction: 1 | -1, image: Size, view: Size): Transform {
+  if (longAxis(image) === "x") {
+    const tx = from.tx - direction * view.width * (1 - STEP_OVERLAP);
+    return { ...from, tx: clampAxis(tx, image.width * from.scale, view.width) };
+  }
+  const ty = from.ty - direction * view.height * (1 - STEP_OVERLAP);
+  return { ...from, ty: clampAxis(ty, image.height * from.scale, view.height) };
+}
+
+/** The transform that puts an image point at the centre of the view (within the film's ends). */
+export function centreTransform(from: Transform, point: Point, image: Size, view: Size): Transform {
+  return {
+    scale: from.scale,
+    tx: clampAxis(view.width / 2 - point.x * from.scale, image.width * from.scale, view.width),
+    ty: clampAxis(view.height / 2 - point.y * from.scale, image.height * from.scale, view.height),
+  };
+}
+
+/** The part of the image in view, image pixels. */
+export function visibleRegion(t: Transform, image: Size, view: Size): Box {
+  return {
+    x1: Math.max(0, -t.tx / t.scale),
+    y1: Math.max(0, -t.ty / t.scale),
+    x2: Math.min(image.width, (view.width - t.tx) / t.scale),
+    y2: Math.min(image.height, (view.height - t.ty) / t.scale),
+  };
+}

@@ -8,6 +8,10 @@ const SCORE_STEP = 0.05;
 export type KeyView = {
   zoomBy(factor: number): void;
   fit(): void;
+  fitWidth(): void;
+  fitHeight(): void;
+  /** One screen along the film's long axis. */
+  step(direction: 1 | -1): void;
   panBy(dx: number, dy: number): void;
 };
 
@@ -39,6 +43,10 @@ export function keyActions(view: KeyView, targets: KeyTargets): Record<ShortcutA
     "zoom-in": () => view.zoomBy(ZOOM_STEP),
     "zoom-out": () => view.zoomBy(1 / ZOOM_STEP),
     fit: () => view.fit(),
+    "fit-width": () => view.fitWidth(),
+    "fit-height": () => view.fitHeight(),
+    "step-forward": () => view.step(1),
+    "step-back": () => view.step(-1),
     "pan-left": () => view.panBy(PAN_STEP, 0),
     "pan-right": () => view.panBy(-PAN_STEP, 0),
     "pan-up": () => view.panBy(0, PAN_STEP),

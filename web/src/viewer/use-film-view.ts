@@ -1,26 +1,37 @@
 import type { WindowLevel } from "@common/imaging/intensity";
-import { type RefObject, useEffect, useRef } from "hono/jsx/dom";
+import { type RefObject, useEffect, useRef, useState } from "hono/jsx/dom";
+import type { CaptionMode } from "./caption-layout";
 import type { Film } from "./film";
 import { FilmView, type FilmViewEvents, type Overlay } from "./film-view";
+import type { ValueRange } from "./window-presets";
 
 export type FilmViewInput = {
   film: Film | null;
   contrast: WindowLevel | null;
+  /** The values right-drag window/level stays within. */
+  range: ValueRange | null;
   overlays: Overlay[];
   drawing: boolean;
+  captions: CaptionMode;
   events: FilmViewEvents;
 };
 
 /**
- * The canvas's `FilmView`, kept in step with the page: the film, its window, the boxes and the
- * pointer mode. The canvas calls back long after render, so it reads the latest events.
+ * The canvas's `FilmView`, kept in step with the page: the film, its window, the boxes, their
+ * captions and the pointer mode. The canvas calls back long after render, so it reads the latest events.
  */
 export function useFilmView(
   jobId: string,
-  { film, contrast, overlays, drawing, events }: FilmViewInput,
-): { canvasRef: RefObject<HTMLCanvasElement | null>; viewRef: RefObject<FilmView | null> } {
+  { film, contrast, range, overlays, drawing, captions, events }: FilmViewInput,
+): {
+  canvasRef: RefObject<HTMLCanvasElement | null>;
+  viewRef: RefObject<FilmView | null>;
+  /** The same view as state, for components that draw from it (the overview map). */
+  view: FilmView | null;
+} {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const viewRef = useRef<FilmView | null>(null);
+  const [view, setView] = useState<FilmView | null>(null);
   const latest = useRef(events);
   latest.current = events;
 
@@ -31,11 +42,14 @@ export function useFilmView(
       onSelect: (key) => latest.current.onSelect(key),
       onDraw: (box) => latest.current.onDraw(box),
       onResize: (key, box) => latest.current.onResize(key, box),
+      onWindow: (window) => latest.current.onWindow(window),
     });
     viewRef.current = view;
+    setView(view);
     return () => {
       view.dispose();
       viewRef.current = null;
+      setView(null);
     };
   }, [jobId]);
 
@@ -45,8 +59,10 @@ export function useFilmView(
   useEffect(() => {
     if (film && contrast) viewRef.current?.setWindow(contrast);
   }, [film, contrast]);
+  useEffect(() => viewRef.current?.setWindowRange(range), [range]);
   useEffect(() => viewRef.current?.setOverlays(overlays));
+  useEffect(() => viewRef.current?.setCaptions(captions), [captions]);
   useEffect(() => viewRef.current?.setMode(drawing ? "draw" : "select"), [drawing]);
 
-  return { canvasRef, viewRef };
+  return { canvasRef, viewRef, view };
 }

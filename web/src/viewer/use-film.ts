@@ -3,15 +3,17 @@ import { useEffect, useRef, useState } from "hono/jsx/dom";
 import { getImage, getImageContent } from "../api/images";
 import { finishedJob } from "../api/jobs";
 import type { Image, Job } from "../api/types";
-import { autoWindow, defaultWindow, type Film, filmHistogram, valueRange } from "./film";
+import { autoWindow, defaultWindow, type Film, filmHistogram } from "./film";
 import { loadFilm } from "./film-loading";
+import { filmValueRange, type ValueRange } from "./window-presets";
 
 /** What the window controls need of the film, computed once when it is decoded. */
 export type Windowing = {
   film: Film;
   histogram: Uint32Array;
   initial: WindowLevel;
-  range: { min: number; max: number };
+  /** The values the film holds: the bounds of the window controls. */
+  range: ValueRange;
 };
 
 export type FilmState = {
@@ -49,7 +51,7 @@ export function useFilm(jobId: string, onError: (error: unknown) => void): FilmS
       const histogram = filmHistogram(film);
       const initial = defaultWindow(film, histogram);
       setImage(meta);
-      setWindowing({ film, histogram, initial, range: valueRange(film) });
+      setWindowing({ film, histogram, initial, range: filmValueRange(histogram, film.info.rescale) });
       setContrast(initial);
     })().catch((failure) => !cancelled && reportError.current(failure));
     return () => {
