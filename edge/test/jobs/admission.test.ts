@@ -265,12 +265,38 @@ describe("refusal from the isolate's last measurement", () => {
       expect(first.details).toMatchObject({ reason: "expected_wait", unfinished: 60, limit: 59 });
       expect(endpoint.stats().requests - statements).toBe(3);
 
-      // The figures are cached now: the same refusal after the caller's lookup alone.
+      // The figures are cached now: the same refusal before any lookup, the caller's included.
       statements = endpoint.stats().requests;
       const fast = await expectBacklogFull(await send());
       expect(fast.details).toMatchObject({ reason: "expected_wait", unfinished: 60, limit: 59 });
       expect(fast.retryAfter).toBe(4);
-      expect(endpoint.stats().requests - statements).toBe(1);
+      expect(endpoint.stats().requests - statements).toBe(0);
+      // Shed before authentication: a request without valid credentials learns only that the
+      // system is busy. Other routes still authenticate first.
+      const anonymous = await target.fetch("/v1/jobs", {
+        method: "POST",
+        headers: { Authorization: "Bearer not-a-token", "Content-Type": "application/json" },
+        body: JSON.stringify({ imageId }),
+      });
+      await expectBacklogFull(anonymous);
+      await expectError(
+        await target.fetch("/v1/jobs", { headers: { Authorization: "Bearer not-a-token" } }),
+        401,
+        "unauthorized",
+      );
+      // A keyed creation is authenticated first (its replay would come before any refusal).
+      statements = endpoint.stats().requests;
+      const keyed = await target.fetch("/v1/jobs", {
+        method: "POST",
+        headers: {
+          Authorization: caller.auth,
+          "Content-Type": "application/json",
+          "Idempotency-Key": crypto.randomUUID(),
+        },
+        body: JSON.stringify({ imageId }),
+      });
+      await expectBacklogFull(keyed);
+      expect(endpoint.stats().requests - statements).toBeGreaterThan(0);
       expect(await target.db.select({ id: jobs.id }).from(jobs)).toHaveLength(90);
     } finally {
       await cached?.dispose();

@@ -1,0 +1,25 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { fastRefusal } from "../jobs/admission";
+
+/**
+ * Sheds job creations before authentication and the rate limiter: when this isolate's last drain
+ * figures (read within `ADMISSION_CACHE_SECONDS`) refuse even one more job for everyone, the
+ * creation gets the same `503 backlog_full` with `Retry-After` that admission would give, with no
+ * statement and no Durable Object call. Under overload the excess then costs what `GET /health`
+ * costs instead of a caller lookup and a rate-limit round trip queued behind the accepted work.
+ * The answer tells an unauthenticated caller no more than that the system is busy and for how
+ * long. A keyed creation (`Idempotency-Key`) goes on: its replay, if any, must be found first.
+ * The owner's share needs the owner, so that rule stays with admission.
+ *
+ * @example jobsRouter.use("/", shedFullBacklog())
+ */
+export function shedFullBacklog() {
+  return createMiddleware<AppEnv>(async function shedFullBacklogMiddleware(c, next) {
+    if (c.req.method === "POST" && c.req.header("idempotency-key") === undefined) {
+      const refusal = fastRefusal(c.var.db, c.var.config, 1);
+      if (refusal) throw refusal;
+    }
+    await next();
+  });
+}
