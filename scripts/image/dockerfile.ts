@@ -1,5 +1,5 @@
 import { cp, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 /** One instruction of a Dockerfile stage, continuation lines joined, ARGs substituted. */
 export type Instruction = { keyword: string; args: string };
@@ -19,8 +19,10 @@ export function parseDockerfile(text: string): Stage[] {
     const upper = keyword.toUpperCase();
     const value = rest.join(" ").replace(/\$\{(\w+)\}/g, (_, name: string) => args.get(name) ?? "");
     if (upper === "ARG") {
-      const [name = "", fallback = ""] = value.split("=");
-      args.set(name, fallback);
+      // `ARG NAME` inside a stage takes the global default; a quoted default loses its quotes.
+      const [name = "", ...fallback] = value.split("=");
+      if (fallback.length > 0) args.set(name, fallback.join("=").replace(/^"(.*)"$/, "$1"));
+      else if (!args.has(name)) args.set(name, "");
     } else if (upper === "FROM") {
       const [base = "", , name] = value.split(/\s+/);
       stages.push({ name: name ?? null, base, instructions: [] });
@@ -33,14 +35,31 @@ export function parseDockerfile(text: string): Stage[] {
   return stages;
 }
 
-/** The patterns of a `*`-then-`!include` ignore file: what the build context holds. */
+/**
+ * What a `*`-then-`!include` ignore file lets into the build context, with Docker's rules: the
+ * last pattern matching a path or one of its parent folders decides, so exclusions after the
+ * includes (`__pycache__` folders, test files) keep those out of an included folder.
+ */
 export function contextIncludes(ignoreFile: string): (path: string) => boolean {
-  const includes = ignoreFile
+  const rules = ignoreFile
     .split("\n")
     .map((line) => line.trim())
-    .filter((line) => line.startsWith("!"))
-    .map((line) => line.slice(1).replace(/\/\*\*$/, ""));
-  return (path) => includes.some((include) => path === include || path.startsWith(`${include}/`));
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const pattern = line.replace(/^!/, "");
+      // `dir/**` also names `dir` itself, so COPY of the folder is let in.
+      const globs = [pattern, ...(pattern.endsWith("/**") ? [pattern.slice(0, -3)] : [])];
+      return { include: line.startsWith("!"), globs: globs.map((glob) => new Bun.Glob(glob)) };
+    });
+  return (path) => {
+    const parts = path.replace(/\/+$/, "").split("/");
+    const prefixes = parts.map((_, index) => parts.slice(0, index + 1).join("/"));
+    let included = true;
+    for (const rule of rules) {
+      if (prefixes.some((prefix) => rule.globs.some((glob) => glob.match(prefix)))) included = rule.include;
+    }
+    return included;
+  };
 }
 
 /** `ENV A=1 B=2` → entries. */
@@ -102,7 +121,12 @@ export async function assembleStages(
             ? join(dir, dest, source.split("/").at(-1) ?? "")
             : join(dir, dest);
           await mkdir(dirname(target), { recursive: true });
-          await cp(origin, target, { recursive: true, verbatimSymlinks: true });
+          // Inside a copied folder, what the ignore file keeps out stays out too.
+          const filter =
+            from === undefined
+              ? (path: string) => options.inContext(relative(options.context, path))
+              : undefined;
+          await cp(origin, target, { recursive: true, verbatimSymlinks: true, filter });
         }
       } else if (keyword === "RUN") {
         await options.run(args, dir, env);
