@@ -22,6 +22,8 @@ export async function platformMetricNames(): Promise<Set<string>> {
     finishedLast5m: { succeeded: 0, failed: 0 },
     deadLetteredLast1h: 0,
     webhookDeliveriesFailedLast1h: 0,
+    trainings: { queued: 0, running: 0, oldestQueuedAgeSeconds: 0, failedLast1h: 0 },
+    evaluations: { queued: 0, running: 0 },
   });
   for (const [, name] of body.matchAll(/^# TYPE (\S+) /gm)) if (name) names.add(name);
   return names;

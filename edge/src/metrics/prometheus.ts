@@ -36,5 +36,24 @@ export async function prometheusExposition(
     "Webhook deliveries whose retries ran out in the last hour.",
   ).set(figures.webhookDeliveriesFailedLast1h);
 
+  const runs = gauge("edge_trainings", "Training runs waiting for or on a trainer, by status.", ["status"]);
+  runs.set({ status: "queued" }, figures.trainings.queued);
+  runs.set({ status: "running" }, figures.trainings.running);
+  gauge(
+    "edge_trainings_oldest_queued_age_seconds",
+    "Seconds since the longest-waiting queued training run was queued; 0 when none is.",
+  ).set(figures.trainings.oldestQueuedAgeSeconds);
+  gauge(
+    "edge_trainings_failed_last_1h",
+    "Training runs failed in the last hour (retries spent, or a permanent error).",
+  ).set(figures.trainings.failedLast1h);
+  const evaluations = gauge(
+    "edge_model_evaluations",
+    "Model evaluations waiting for or in the inference service, by status.",
+    ["status"],
+  );
+  evaluations.set({ status: "queued" }, figures.evaluations.queued);
+  evaluations.set({ status: "running" }, figures.evaluations.running);
+
   return { body: await registry.metrics(), contentType: registry.contentType };
 }

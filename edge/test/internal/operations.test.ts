@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { type jobs, webhookDeliveries, webhooks } from "@db/schema";
+import {
+  datasets,
+  type jobs,
+  modelEvaluations,
+  modelVersions,
+  trainings,
+  webhookDeliveries,
+  webhooks,
+} from "@db/schema";
 import { DEAD_LETTERED } from "@edge/jobs/complete";
 import { BacklogSchema } from "@edge/routes/internal/backlog";
 import { freePort } from "@scripts/local-stack/ports";
@@ -10,7 +18,7 @@ import { startTestWorker, type TestWorker, useTestWorker } from "@scripts/testin
 import { DATABASE_RETRY_AFTER_SECONDS } from "../../src/db-errors";
 
 // The read-only operations endpoints the autoscaler (KEDA) and Prometheus read: the backlog and
-// the job and webhook gauges, behind their own credential.
+// the job, training, evaluation and webhook gauges, behind their own credential.
 
 const worker = useTestWorker({ vars: { OPERATIONS_CACHE_SECONDS: "0" } });
 
@@ -31,8 +39,76 @@ function samples(text: string): Map<string, number> {
   return found;
 }
 
+/** Training runs in every state, and evaluations of one version: what the trainer figures count. */
+async function arrangeTrainings(target: TestWorker, owner: string) {
+  const counts = { images: { train: 1, val: 1 }, boxes: { train: 1, val: 1 }, perClass: [] };
+  const [dataset] = await target.db
+    .insert(datasets)
+    .values({
+      ownerId: owner,
+      name: "welds",
+      version: 1,
+      source: "reviews",
+      seed: "s",
+      valFraction: 0.2,
+      classes: ["porosity"],
+      counts,
+      skipped: { pending: 0, unreviewed: 0, duplicate: 0 },
+    })
+    .returning();
+  const datasetId = dataset?.id as string;
+  const run = (values: Partial<typeof trainings.$inferInsert>) => ({
+    ownerId: owner,
+    name: "welds",
+    datasetId,
+    baseModel: "weld-defects",
+    epochs: 1,
+    batch: 8,
+    seed: 0,
+    ...values,
+  });
+  await target.db.insert(trainings).values([
+    // Created long ago, handed back for a retry 400 s ago: it has waited 400 s, not a day.
+    run({ status: "queued", createdAt: ago(86_400), updatedAt: ago(400) }),
+    run({ status: "queued", updatedAt: ago(10) }),
+    run({ status: "running", heartbeatAt: ago(5) }),
+    run({ status: "failed", finishedAt: ago(600) }),
+    run({ status: "failed", finishedAt: ago(7200) }),
+    run({ status: "succeeded", finishedAt: ago(60) }),
+    run({ status: "cancelled", finishedAt: ago(60) }),
+  ]);
+  const version = (n: number) => ({
+    ownerId: owner,
+    name: "welds",
+    version: n,
+    objectKey: `models/${owner}/${n}`,
+    sha256: "0".repeat(64),
+    bytes: 1,
+    classes: ["porosity"],
+    inputSize: { height: 320, width: 320 },
+    layout: "ultralytics",
+    metadata: {},
+    card: "",
+  });
+  const versions = await target.db
+    .insert(modelVersions)
+    .values([version(1), version(2), version(3)])
+    .returning();
+  const baseline = { source: "shipped", name: "weld-defects" } as const;
+  await target.db.insert(modelEvaluations).values(
+    (["queued", "running", "succeeded"] as const).map((status, index) => ({
+      ownerId: owner,
+      versionId: versions[index]?.id as string,
+      datasetId,
+      baseline,
+      status,
+    })),
+  );
+}
+
 async function arrangeFigures(target: TestWorker) {
   const owner = await insertUser(target);
+  await arrangeTrainings(target, owner);
   const image = await insertImage(target, owner, { storeObject: false });
   const job = (values: Partial<typeof jobs.$inferInsert>) => insertJob(target, owner, image.id, values);
   await job({ status: "queued", createdAt: ago(120) });
@@ -84,6 +160,10 @@ describe("operations endpoints: happy path", () => {
     expect(figures).toMatchObject({ queued: 2, running: 1, backlog: 3 });
     expect(figures.oldestQueuedAgeSeconds).toBeGreaterThanOrEqual(119);
     expect(figures.oldestQueuedAgeSeconds).toBeLessThan(180);
+    // The trainers' scaler reads `trainings.backlog`: queued and running runs, nothing finished.
+    expect(figures.trainings).toMatchObject({ queued: 2, running: 1, backlog: 3 });
+    expect(figures.trainings.oldestQueuedAgeSeconds).toBeGreaterThanOrEqual(399);
+    expect(figures.trainings.oldestQueuedAgeSeconds).toBeLessThan(460);
 
     const metrics = await worker.current.fetch("/internal/v1/metrics", { headers: auth });
     expect(metrics.status).toBe(200);
@@ -98,21 +178,23 @@ describe("operations endpoints: happy path", () => {
       'edge_jobs_finished_last_5m{status="failed"}': 2,
       edge_jobs_dead_lettered_last_1h: 1,
       edge_webhook_deliveries_failed_last_1h: 1,
+      'edge_trainings{status="queued"}': 2,
+      'edge_trainings{status="running"}': 1,
+      edge_trainings_failed_last_1h: 1,
+      'edge_model_evaluations{status="queued"}': 1,
+      'edge_model_evaluations{status="running"}': 1,
     });
     expect(found.get("edge_jobs_oldest_queued_age_seconds")).toBeGreaterThanOrEqual(119);
-    expect(found.size).toBe(7);
+    expect(found.get("edge_trainings_oldest_queued_age_seconds")).toBeGreaterThanOrEqual(399);
+    expect(found.size).toBe(13);
   });
 
   test("an empty queue reads as zero, not as a missing figure", async () => {
     const fresh = await startTestWorker({ vars: { OPERATIONS_CACHE_SECONDS: "0" } });
     try {
       const response = await fresh.fetch("/internal/v1/backlog", { headers: await operations() });
-      expect(BacklogSchema.parse(await response.json())).toEqual({
-        queued: 0,
-        running: 0,
-        backlog: 0,
-        oldestQueuedAgeSeconds: 0,
-      });
+      const empty = { queued: 0, running: 0, backlog: 0, oldestQueuedAgeSeconds: 0 };
+      expect(BacklogSchema.parse(await response.json())).toEqual({ ...empty, trainings: empty });
     } finally {
       await fresh.dispose();
     }

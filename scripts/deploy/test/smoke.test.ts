@@ -19,7 +19,8 @@ describe("deploy:smoke", () => {
     const { secrets } = await sharedServices();
     const { ok, lines } = await run(`${worker.current.origin}/`, secrets.operationsToken);
     expect(lines[0]).toStartWith("readiness, attempt 1: 200 database ok");
-    expect(lines[1]).toBe('backlog: 200 {"queued":0,"running":0,"backlog":0,"oldestQueuedAgeSeconds":0}');
+    const empty = { queued: 0, running: 0, backlog: 0, oldestQueuedAgeSeconds: 0 };
+    expect(lines[1]).toBe(`backlog: 200 ${JSON.stringify({ ...empty, trainings: empty })}`);
     expect(ok).toBe(true);
   });
 
