@@ -83,21 +83,76 @@ export function pixelSizeFromReference(line: ReferenceLine, aspect = 1): PixelSi
 }
 
 /**
- * A box's size on the part. `length` is the longer box side: the length of an indication running
- * along or across the weld (the usual case); a diagonal one can be up to √2 longer. `area` is the
- * box's area, an upper bound of the indication's own.
+ * What an indication measures on the film, in film pixels, found at detection time from the pixels
+ * inside its box (`inference/src/measure/extent.ts`). `line` joins the two points of the indication
+ * farthest apart (its maximum Feret diameter): a slanted crack's length, not its box's side or
+ * diagonal. `widthPx` is its extent across that line. `method` is `segmented` when the indication
+ * stood out from its local background, `box` when it did not and the box's sides stand in (longer
+ * side as the length, shorter as the width).
+ */
+export const ExtentSchema = z.object({
+  line: z.object({ x1: z.number(), y1: z.number(), x2: z.number(), y2: z.number() }),
+  widthPx: z.number().min(0),
+  method: z.enum(["segmented", "box"]),
+});
+export type Extent = z.infer<typeof ExtentSchema>;
+
+/**
+ * A detection's size on the part. `width` and `height` are its box's sides and `area` the box's
+ * area, an upper bound of the indication's own. `length` is the indication's longest extent and
+ * `breadth` its width across that length, measured on its own pixels when `measured` is true; else
+ * (a detection from before measurement, a box drawn or resized in review, no contrast) the longer
+ * and shorter box sides, which understate a diagonal indication's length by up to √2.
  */
 export const SizeMmSchema = z.object({
   width: z.number().min(0),
   height: z.number().min(0),
   length: z.number().min(0),
+  breadth: z.number().min(0),
+  measured: z.boolean(),
   area: z.number().min(0).meta({ description: "mm²" }),
 });
 export type SizeMm = z.infer<typeof SizeMmSchema>;
 
-/** The size of an xyxy pixel box under a pixel size. */
-export function sizeInMm(box: { x1: number; y1: number; x2: number; y2: number }, pixel: PixelSize): SizeMm {
+/** The length in mm of a line in film pixels, under a pixel size that may not be square. */
+export function lineMm(line: Extent["line"], pixel: PixelSize): number {
+  return Math.hypot((line.x2 - line.x1) * pixel.x, (line.y2 - line.y1) * pixel.y);
+}
+
+/** A length in pixels across `line` (perpendicular to it), in mm. */
+function acrossMm(line: Extent["line"], px: number, pixel: PixelSize): number {
+  const dx = line.x2 - line.x1;
+  const dy = line.y2 - line.y1;
+  const norm = Math.hypot(dx, dy) || 1;
+  return px * Math.hypot((dy / norm) * pixel.x, (dx / norm) * pixel.y);
+}
+
+/** The size of an xyxy pixel box, and of the indication measured in it when known, under a pixel size. */
+export function sizeInMm(
+  box: { x1: number; y1: number; x2: number; y2: number },
+  pixel: PixelSize,
+  extent?: Extent | null,
+): SizeMm {
   const width = Math.max(0, box.x2 - box.x1) * pixel.x;
   const height = Math.max(0, box.y2 - box.y1) * pixel.y;
-  return { width, height, length: Math.max(width, height), area: width * height };
+  const area = width * height;
+  if (extent?.method === "segmented") {
+    const length = lineMm(extent.line, pixel);
+    return {
+      width,
+      height,
+      length,
+      breadth: acrossMm(extent.line, extent.widthPx, pixel),
+      measured: true,
+      area,
+    };
+  }
+  return {
+    width,
+    height,
+    length: Math.max(width, height),
+    breadth: Math.min(width, height),
+    measured: false,
+    area,
+  };
 }

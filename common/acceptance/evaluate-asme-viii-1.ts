@@ -17,7 +17,7 @@ export function rangeLimitMm(ranges: readonly InchRange[], thicknessMm: number):
 
 /** Rounded: length at most three times the width (4-2(a)). */
 export function isRounded(indication: Indication): boolean {
-  const { length, width } = extentMm(indication.box);
+  const { length, width } = extentMm(indication);
   return withinLimit(length, ASME.shape.limits.roundedMaxLengthToWidth * width, "<=");
 }
 
@@ -48,7 +48,7 @@ function undercutFinding(t: number | undefined, indication: Indication): Finding
 
 /** A volumetric indication (pore, slag, tungsten): elongated by UW-51(b)(2), rounded by Appendix 4. */
 function volumetricFinding(t: number, indication: Indication, others: readonly Indication[]): Finding {
-  const { length } = extentMm(indication.box);
+  const { length } = extentMm(indication);
   if (!isRounded(indication)) {
     const limit = rangeLimitMm(ASME.elongatedLength.limits.ranges, t);
     return limitFinding(
@@ -121,7 +121,7 @@ function shareALine(indications: readonly Indication[]): boolean {
  */
 function alignedElongated(t: number, elongated: readonly Indication[]): Finding[] {
   const { aggregateFractionOfT, windowFactorOfT, spacingFactorOfLongest } = ASME.alignedElongated.limits;
-  let longest = new Map(elongated.map((each) => [each.id, extentMm(each.box).length]));
+  let longest = new Map(elongated.map((each) => [each.id, extentMm(each).length]));
   let groups: Indication[][] = [];
   for (let settled = false; !settled; ) {
     const current = longest;
@@ -134,7 +134,7 @@ function alignedElongated(t: number, elongated: readonly Indication[]): Finding[
     );
     const next = new Map(
       groups.flatMap((group) => {
-        const groupLongest = Math.max(...group.map((each) => extentMm(each.box).length));
+        const groupLongest = Math.max(...group.map((each) => extentMm(each).length));
         return group.map((each) => [each.id, groupLongest] as const);
       }),
     );
@@ -144,7 +144,7 @@ function alignedElongated(t: number, elongated: readonly Indication[]): Finding[
   return groups
     .filter((group) => group.length >= 2)
     .map((group) => {
-      const worst = worstWindow(group, windowFactorOfT * t, (each) => extentMm(each.box).length);
+      const worst = worstWindow(group, windowFactorOfT * t, (each) => extentMm(each).length);
       const limit = aggregateFractionOfT * t;
       const members = withinLimit(worst.total, limit, "<=") ? group : worst.members;
       const what = `aggregate length of ${group.length} indications in line, in ${windowFactorOfT}t`;
@@ -166,7 +166,7 @@ function alignedRounded(t: number, rounded: readonly Indication[]): Finding[] {
         .slice(i)
         .filter((each) => centreAlong(each.box) - centreAlong(first.box) <= windowFactorOfT * t);
       if (members.length < minCount) continue;
-      const sum = members.reduce((total, each) => total + extentMm(each.box).length, 0);
+      const sum = members.reduce((total, each) => total + extentMm(each).length, 0);
       const key = members.map((each) => each.id).join(",");
       const finding = limitFinding(
         ASME.alignedRounded,
@@ -260,7 +260,7 @@ export function evaluateAsmeViii1(weld: Weld, indications: readonly Indication[]
   );
   const relevance = rangeLimitMm(ASME.relevance.limits.ranges, t);
   const rounded = volumetric.filter(
-    (each) => isRounded(each) && !withinLimit(extentMm(each.box).length, relevance, "<="),
+    (each) => isRounded(each) && !withinLimit(extentMm(each).length, relevance, "<="),
   );
   const elongated = volumetric.filter((each) => !isRounded(each));
   return [

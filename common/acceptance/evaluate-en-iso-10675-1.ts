@@ -15,7 +15,7 @@ function indicationFindings(
   kind: ImperfectionKind,
 ): Finding[] {
   const t = weld.thicknessMm;
-  const { length, width } = extentMm(indication.box);
+  const { length, width } = extentMm(indication);
   const one = [indication];
   switch (kind) {
     case "crack":
@@ -91,7 +91,7 @@ function undercutFinding(level: EnLevel, t: number | undefined, indication: Indi
 function lackOfFusionTotal(level: EnLevel, indications: readonly Indication[]): Finding[] {
   const limits = EN.lackOfFusion.limits[level];
   if (limits === null || indications.length === 0) return [];
-  const worst = worstWindow(indications, limits.windowMm, (each) => extentMm(each.box).length);
+  const worst = worstWindow(indications, limits.windowMm, (each) => extentMm(each).length);
   const members = worst.total > limits.maxTotalMm ? worst.members : indications;
   return [
     limitFinding(
@@ -119,7 +119,7 @@ function porosityArea(level: EnLevel, weld: Weld, pores: readonly Indication[]):
     ];
   }
   const referenceMm = Math.min(EN.porosityArea.limits.referenceLengthMm, lengthMm);
-  const worst = worstWindow(pores, referenceMm, (pore) => ellipseAreaMm2(pore.box));
+  const worst = worstWindow(pores, referenceMm, (pore) => ellipseAreaMm2(pore));
   const percent = (100 * worst.total) / (referenceMm * widthMm);
   const limit = EN.porosityArea.limits.maxPercent[level][passes];
   const members = percent > limit ? worst.members : pores;
@@ -137,8 +137,7 @@ function porosityArea(level: EnLevel, weld: Weld, pores: readonly Indication[]):
 function groupedPorosity(pores: readonly Indication[]): Finding[] {
   const { minPores, gapFactorOfDiameter } = EN.groupedPorosity.limits;
   const linked = (a: Indication, b: Indication) =>
-    edgeDistanceMm(a.box, b.box) <=
-    gapFactorOfDiameter * Math.max(extentMm(a.box).length, extentMm(b.box).length);
+    edgeDistanceMm(a.box, b.box) <= gapFactorOfDiameter * Math.max(extentMm(a).length, extentMm(b).length);
   return linkedGroups(pores, linked)
     .filter((group) => group.length >= minPores)
     .map((group) =>

@@ -1,20 +1,32 @@
 import type { Indication, WeldBox } from "./schema";
 
 /**
- * An indication's size as the standards measure it on a film: its projected extent. `length` is
- * the larger box side (a pore's diameter d, an inclusion's length l), `width` the smaller (an
- * inclusion's width h). A box bounds the indication, so both are upper bounds.
+ * An indication's size as the standards measure it on a film: its projected extent. `length` (a
+ * pore's diameter d, an inclusion's length l) and `width` (an inclusion's width h) are the
+ * indication's own, measured on the film, where known; else the larger and smaller box sides,
+ * which understate a diagonal indication's length. `along` and `across` are the box's sides.
  */
-export function extentMm(box: WeldBox): { length: number; width: number; along: number; across: number } {
+export function extentMm(indication: Pick<Indication, "box" | "lengthMm" | "widthMm">): {
+  length: number;
+  width: number;
+  along: number;
+  across: number;
+} {
+  const { box } = indication;
   const along = box.x2 - box.x1;
   const across = box.y2 - box.y1;
-  return { length: Math.max(along, across), width: Math.min(along, across), along, across };
+  return {
+    length: indication.lengthMm ?? Math.max(along, across),
+    width: indication.widthMm ?? Math.min(along, across),
+    along,
+    across,
+  };
 }
 
-/** Projected area of a round indication: the ellipse inscribed in its box (a pore is round). */
-export function ellipseAreaMm2(box: WeldBox): number {
-  const { along, across } = extentMm(box);
-  return (Math.PI / 4) * along * across;
+/** Projected area of a round indication: the ellipse of its length and width (a pore is round). */
+export function ellipseAreaMm2(indication: Pick<Indication, "box" | "lengthMm" | "widthMm">): number {
+  const { length, width } = extentMm(indication);
+  return (Math.PI / 4) * length * width;
 }
 
 /** Edge-to-edge distance between two boxes (0 when they touch or overlap). */

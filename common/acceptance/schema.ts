@@ -59,6 +59,12 @@ export const IndicationSchema = z.object({
   /** The class name from the model's list (`porosity`, `crack`, ...), as on a detection. */
   label: z.string(),
   box: WeldBoxSchema,
+  /**
+   * The indication's own length (its longest extent) and width across it, measured on the film's
+   * pixels (`common/measurements.ts` `Extent`). Absent, the box's longer and shorter sides stand in.
+   */
+  lengthMm: z.number().min(0).optional(),
+  widthMm: z.number().min(0).optional(),
   /** Depth measured by other means (visual or profile gauge); radiography gives none. */
   depthMm: z.number().min(0).optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SharedErrorCodeSchema } from "../errors";
+import { ExtentSchema } from "../measurements";
 
 export const BoxSchema = z.object({
   x1: z.number(),
@@ -15,6 +16,11 @@ export const DetectionSchema = z.object({
   label: z.string(),
   score: z.number().min(0).max(1),
   box: BoxSchema,
+  /**
+   * The indication's own length and width, measured on the film's pixels in its box. Optional, so
+   * results from builds before measurement still parse.
+   */
+  extent: ExtentSchema.optional(),
 });
 export type Detection = z.infer<typeof DetectionSchema>;
 

@@ -189,6 +189,29 @@ describe("indicationFromDetection", () => {
       y2: 2,
     });
   });
+  test("a slanted slag line is judged on its measured length and width, not its box's sides", () => {
+    // Box 200 × 100 px at 0.1 mm: 20 × 10 mm. The inclusion runs corner to corner, 3 px wide.
+    const slanted = {
+      label: "slag_inclusion",
+      box: { x1: 0, y1: 0, x2: 200, y2: 100 },
+      extent: { line: { x1: 0, y1: 0, x2: 200, y2: 100 }, widthPx: 3, method: "segmented" as const },
+    };
+    const measured = indicationFromDetection("s1", slanted, { x: 0.1, y: 0.1 }, "x");
+    expect(measured.lengthMm).toBeCloseTo(Math.hypot(20, 10), 9);
+    expect(measured.widthMm).toBeCloseTo(0.3, 9);
+    // t = 21 mm, level 2: l ≤ t = 21 mm, h ≤ 0.3 t capped at 3 mm.
+    const verdict = evaluateWeld("en-iso-10675-1", 2, { thicknessMm: 21 }, [measured]);
+    const findings = verdict.indications[0]?.findings ?? [];
+    const width = findings.find((f) => f.explanation.includes("width"));
+    const length = findings.find((f) => f.explanation.includes("length"));
+    expect(width).toMatchObject({ outcome: "accept", measured: expect.closeTo(0.3, 9) });
+    expect(length).toMatchObject({ outcome: "reject", measured: expect.closeTo(Math.hypot(20, 10), 9) });
+    // By its box alone, the same inclusion would be 20 mm long (passing) and 10 mm wide.
+    const boxOnly = indicationFromDetection("s1", { ...slanted, extent: undefined }, { x: 0.1, y: 0.1 }, "x");
+    expect(boxOnly.lengthMm).toBeUndefined();
+    const unmeasured = { ...slanted, extent: { ...slanted.extent, method: "box" as const } };
+    expect(indicationFromDetection("s1", unmeasured, { x: 0.1, y: 0.1 }, "x").lengthMm).toBeUndefined();
+  });
   test("a vertical bead turns the box so x runs along it", () => {
     expect(indicationFromDetection("d1", detection, { x: 0.1, y: 0.05 }, "y").box).toEqual({
       x1: 1,

@@ -49,7 +49,19 @@ export function stubDetections(jobId: string): Detection[] {
   const seed = Number.parseInt(jobId.replaceAll("-", "").slice(-4), 16) % 100;
   return [
     { classId: 0, label: "porosity", score: 0.9, box: { x1: seed, y1: 10, x2: seed + 50, y2: 60 } },
-    { classId: 1, label: "crack", score: 0.6, box: { x1: 200, y1: seed, x2: 260, y2: seed + 30 } },
+    {
+      classId: 1,
+      label: "crack",
+      score: 0.6,
+      box: { x1: 200, y1: seed, x2: 260, y2: seed + 30 },
+      // A slanted crack measured in its box (as inference measures it); the pore has no extent, as
+      // a result from before measurement.
+      extent: {
+        line: { x1: 202, y1: seed + 2, x2: 258, y2: seed + 28 },
+        widthPx: 3,
+        method: "segmented",
+      },
+    },
   ];
 }
 

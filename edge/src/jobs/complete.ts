@@ -91,11 +91,13 @@ function insertDetections(finished: FinishedJob, found: Detection[]): SQL {
     y1: d.box.y1,
     x2: d.box.x2,
     y2: d.box.y2,
+    extent: d.extent ?? null,
   }));
-  return sql`insert into ${detections} (id, job_id, rank, class_id, label, score, x1, y1, x2, y2)
-    select d.id, ${finished.id}, d.rank, d.class_id, d.label, d.score, d.x1, d.y1, d.x2, d.y2
+  return sql`insert into ${detections} (id, job_id, rank, class_id, label, score, x1, y1, x2, y2, extent)
+    select d.id, ${finished.id}, d.rank, d.class_id, d.label, d.score, d.x1, d.y1, d.x2, d.y2, d.extent
     from ${finished}, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-      as d(id uuid, rank integer, class_id integer, label text, score real, x1 real, y1 real, x2 real, y2 real)
+      as d(id uuid, rank integer, class_id integer, label text, score real, x1 real, y1 real, x2 real, y2 real,
+        extent jsonb)
     returning id`;
 }
 

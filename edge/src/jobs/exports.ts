@@ -17,7 +17,7 @@ export type ExportItem = {
  * class ids; image and annotation ids are 1-based positions, with the platform ids kept alongside.
  * `info.detection_set` says whether the detections are the model's output or the reviewed set.
  * Where the pixel size is known, each image carries `pixel_size_mm` ({ x, y, source }) and each
- * annotation `size_mm` ({ width, height, length, area }, `common/measurements.ts`).
+ * annotation `size_mm` ({ width, height, length, breadth, measured, area }, `common/measurements.ts`).
  */
 export function toCoco(items: ExportItem[], set: "model" | "reviewed") {
   const categories = new Map<number, string>();
@@ -36,7 +36,7 @@ export function toCoco(items: ExportItem[], set: "model" | "reviewed") {
         area: width * height,
         iscrowd: 0,
         score: d.score,
-        ...(item.pixelSizeMm ? { size_mm: sizeInMm(d.box, item.pixelSizeMm) } : {}),
+        ...(item.pixelSizeMm ? { size_mm: sizeInMm(d.box, item.pixelSizeMm, d.extent) } : {}),
       });
     }
     return {
@@ -86,6 +86,9 @@ export const MEASUREMENT_COLUMNS = [
   "height_mm",
   "length_mm",
   "area_mm2",
+  // Added later, so at the end: the columns before keep their positions.
+  "breadth_mm",
+  "length_measured",
 ] as const;
 
 /**
@@ -97,11 +100,12 @@ export function toMeasurementsCsv(items: ExportItem[]): string {
   for (const item of items) {
     if (!item.pixelSizeMm) continue;
     item.detections.forEach((d, index) => {
-      const mm = sizeInMm(d.box, item.pixelSizeMm as ImagePixelSize);
+      const mm = sizeInMm(d.box, item.pixelSizeMm as ImagePixelSize, d.extent);
       const label = /[",\n]/.test(d.label) ? `"${d.label.replaceAll('"', '""')}"` : d.label;
       rows.push(
         [item.image.id, index + 1, d.classId, label, d.score.toFixed(6)]
-          .concat([mm.width, mm.height, mm.length, mm.area].map((v) => v.toFixed(4)))
+          .concat([mm.width, mm.height, mm.length, mm.area, mm.breadth].map((v) => v.toFixed(4)))
+          .concat(mm.measured ? "true" : "false")
           .join(","),
       );
     });

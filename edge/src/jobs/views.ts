@@ -37,7 +37,8 @@ export function toDetection(
     label: row.label,
     score: row.score,
     box,
-    sizeMm: pixel ? sizeInMm(box, pixel) : null,
+    ...(row.extent ? { extent: row.extent } : {}),
+    sizeMm: pixel ? sizeInMm(box, pixel, row.extent) : null,
     boxNormalized: {
       x1: row.x1 / image.width,
       y1: row.y1 / image.height,

@@ -1,4 +1,5 @@
 import type { Box, Detection } from "@common/contracts/detect-result";
+import type { Extent } from "@common/measurements";
 import type { Db, Tx } from "@db/client-worker";
 import { detections, jobReviews, type ReviewedState, reviewedDetections } from "@db/schema";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
@@ -58,7 +59,13 @@ export async function loadReviews(db: Db | Tx, jobIds: string[]): Promise<Map<st
   ]);
   for (const { jobId, version } of versions) (states.get(jobId) as JobReviewState).version = version;
   for (const { detection: d, review: r } of modelRows) {
-    const original: Detection = { classId: d.classId, label: d.label, score: d.score, box: boxOf(d) };
+    const original: Detection = {
+      classId: d.classId,
+      label: d.label,
+      score: d.score,
+      box: boxOf(d),
+      ...(d.extent ? { extent: d.extent } : {}),
+    };
     states.get(d.jobId)?.items.push({
       id: d.id,
       source: "model",
@@ -143,6 +150,22 @@ export function toJobReview(jobId: string, image: ImageDims & { id: string }, st
  */
 export const DRAWN_BOX_SCORE = 1;
 
+/**
+ * The indication's extent as measured at detection time, while its box is still the model's: a box
+ * a reviewer drew or resized has none, and its sizes come from the box.
+ */
+export function measuredExtent(item: Pick<ReviewItem, "box" | "original">): Extent | null {
+  const original = item.original;
+  if (!original?.extent) return null;
+  const { box } = item;
+  const same =
+    box.x1 === original.box.x1 &&
+    box.y1 === original.box.y1 &&
+    box.x2 === original.box.x2 &&
+    box.y2 === original.box.y2;
+  return same ? original.extent : null;
+}
+
 /** The reviewed set as detections: every indication not rejected, as reviewed. */
 export function reviewedDetectionViews(items: ReviewItem[], image: ImageDims): DetectionView[] {
   return items
@@ -152,6 +175,12 @@ export function reviewedDetectionViews(items: ReviewItem[], image: ImageDims): D
       label: item.label,
       score: item.original?.score ?? DRAWN_BOX_SCORE,
       box: item.box,
+      ...withExtent(item),
       boxNormalized: normalise(item.box, image),
     }));
 }
+
+const withExtent = (item: ReviewItem) => {
+  const extent = measuredExtent(item);
+  return extent ? { extent } : {};
+};

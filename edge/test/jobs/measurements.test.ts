@@ -62,21 +62,28 @@ describe("sizes in millimetres", () => {
     const job = await finishedJob(auth, { imageId: image.id });
     expect(job.pixelSizeMm).toEqual({ x: 0.05, y: 0.05, source: "upload" });
     const expected = stubDetections(job.id);
-    // porosity 50 × 50 px, crack 60 × 30 px (scripts/testing/stub-inference.ts).
+    // porosity 50 × 50 px, unmeasured; crack 60 × 30 px, measured 56 × 26 px corner to corner and
+    // 3 px wide (scripts/testing/stub-inference.ts).
     expect(job.detections?.map((d) => d.sizeMm)).toEqual([
       {
         width: expect.closeTo(2.5, 9),
         height: expect.closeTo(2.5, 9),
         length: expect.closeTo(2.5, 9),
+        breadth: expect.closeTo(2.5, 9),
+        measured: false,
         area: expect.closeTo(6.25, 9),
       },
       {
         width: expect.closeTo(3, 9),
         height: expect.closeTo(1.5, 9),
-        length: expect.closeTo(3, 9),
+        length: expect.closeTo(Math.hypot(56, 26) * 0.05, 9),
+        breadth: expect.closeTo(0.15, 9),
+        measured: true,
         area: expect.closeTo(4.5, 9),
       },
     ]);
+    expect(job.detections?.[1]?.extent).toEqual(expected[1]?.extent);
+    expect(job.detections?.[0]?.extent).toBeUndefined();
     expect(job.detections?.[0]?.box).toEqual(expected[0]?.box as (typeof expected)[number]["box"]);
 
     const coco = await readBody(await exportBatch(auth, [job.id], "coco"), CocoExportSchema);
@@ -84,7 +91,9 @@ describe("sizes in millimetres", () => {
     expect(coco.annotations[1]?.size_mm).toEqual({
       width: expect.closeTo(3, 9),
       height: expect.closeTo(1.5, 9),
-      length: expect.closeTo(3, 9),
+      length: expect.closeTo(Math.hypot(56, 26) * 0.05, 9),
+      breadth: expect.closeTo(0.15, 9),
+      measured: true,
       area: expect.closeTo(4.5, 9),
     });
 
@@ -93,7 +102,8 @@ describe("sizes in millimetres", () => {
       .trim()
       .split("\n");
     expect(csv[0]).toBe(MEASUREMENT_COLUMNS.join(","));
-    expect(csv[2]).toBe(`${image.id},2,1,crack,0.600000,3.0000,1.5000,3.0000,4.5000`);
+    expect(csv[1]).toBe(`${image.id},1,0,porosity,0.900000,2.5000,2.5000,2.5000,6.2500,2.5000,false`);
+    expect(csv[2]).toBe(`${image.id},2,1,crack,0.600000,3.0000,1.5000,3.0871,4.5000,0.1500,true`);
     // The YOLO lines themselves keep their standard six columns.
     expect(
       strFromU8(zip[`labels/${image.id}.txt`] as Uint8Array)
@@ -108,12 +118,35 @@ describe("sizes in millimetres", () => {
     const job = await finishedJob(auth, { imageId: image.id, pixelSizeMm: { x: 0.1, y: 0.2 } });
     expect(job.params.pixelSizeMm).toEqual({ x: 0.1, y: 0.2 });
     expect(job.pixelSizeMm).toEqual({ x: 0.1, y: 0.2, source: "job" });
+    // The crack's measured line, 56 × 26 px, and its 3 px width across it, under 0.1 × 0.2 mm pixels.
+    const across = { x: 26 / Math.hypot(56, 26), y: 56 / Math.hypot(56, 26) };
     expect(job.detections?.[1]?.sizeMm).toEqual({
       width: expect.closeTo(6, 9),
       height: expect.closeTo(6, 9),
-      length: expect.closeTo(6, 9),
+      length: expect.closeTo(Math.hypot(5.6, 5.2), 9),
+      breadth: expect.closeTo(3 * Math.hypot(across.x * 0.1, across.y * 0.2), 9),
+      measured: true,
       area: expect.closeTo(36, 9),
     });
+  });
+
+  test("calibrating the image afterwards gives its finished job sizes in mm", async () => {
+    const { auth } = await signedInUser(stack.worker);
+    const image = await readBody(await upload(auth), ImageSchema);
+    const job = await finishedJob(auth, { imageId: image.id });
+    expect(job.detections?.every((d) => d.sizeMm === null)).toBe(true);
+    const calibrated = await stack.worker.fetch(`/v1/images/${image.id}/calibration`, {
+      method: "PUT",
+      headers: { Authorization: auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ reference: { x1: 10, y1: 100, x2: 210, y2: 100, lengthMm: 20 } }),
+    });
+    expect(calibrated.status).toBe(200);
+    const read = await readBody(
+      await stack.worker.fetch(`/v1/jobs/${job.id}`, { headers: { Authorization: auth } }),
+      JobSchema,
+    );
+    expect(read.pixelSizeMm).toMatchObject({ x: 0.1, y: 0.1, source: "reference" });
+    expect(read.detections?.[1]?.sizeMm?.length).toBeCloseTo(Math.hypot(56, 26) * 0.1, 9);
   });
 
   test("without a pixel size there are no sizes: null in the API, absent from the exports", async () => {

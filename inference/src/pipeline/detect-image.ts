@@ -1,6 +1,7 @@
 import type { DetectParams } from "@common/contracts/detect-message";
 import type { Detection, StageTimings } from "@common/contracts/detect-result";
 import pLimit from "p-limit";
+import { measureExtent } from "../measure/extent";
 import type { Candidate } from "../model/decoders/types";
 import type { LayoutName } from "../model/layout";
 import type { OutputTensor } from "../model/runtime";
@@ -8,7 +9,7 @@ import type { TiledCandidate } from "../postprocess/tile-merge";
 import { decodeCandidates } from "./candidates";
 import { dedupeInput, mergeAcrossTiles } from "./merge";
 import { toImage } from "./placement";
-import type { Prepare } from "./prepare";
+import type { Prepare, PreparedImage } from "./prepare";
 import type { ModelRun, ModelRunner } from "./run";
 import { StageClock } from "./stage-timings";
 
@@ -48,8 +49,27 @@ function toDetection(candidate: Candidate, classNames: readonly string[]): Detec
 }
 
 /**
+ * Each detection with its indication's own length and width (`../measure/extent.ts`), measured on
+ * the film at its own size; the decode counts as decoding, the measuring as the image's other work.
+ */
+async function measured(
+  detections: Detection[],
+  prepared: PreparedImage,
+  clock: StageClock,
+  stage: "postprocessMs" | "tilingMs",
+): Promise<Detection[]> {
+  if (detections.length === 0) return detections;
+  const started = performance.now();
+  const film = await prepared.filmPixels();
+  clock.add("decodeMs", performance.now() - started);
+  return clock.time(stage, () =>
+    detections.map((detection) => ({ ...detection, extent: measureExtent(film, detection.box) })),
+  );
+}
+
+/**
  * One image through the rooms: prepare (decode, letterbox or tiles) → run (shared, batched model
- * runs) → candidates of each input, mapped back to image pixels → merge across tiles. An untiled
+ * runs) → candidates of each input, mapped back to image pixels → merge across tiles → measure. An untiled
  * image's own work is timed as pre- and postprocessing; a tiled image's as tiling.
  */
 export function createImageDetector(parts: ImageDetectorParts): DetectImage {
@@ -84,7 +104,8 @@ export function createImageDetector(parts: ImageDetectorParts): DetectImage {
     const kept = tiled
       ? clock.time("tilingMs", () => mergeAcrossTiles(found, params, agnostic, prepared.wholeImageMerge))
       : found;
-    const detections = kept.map((candidate) => toDetection(candidate, classNames));
+    const unmeasured = kept.map((candidate) => toDetection(candidate, classNames));
+    const detections = await measured(unmeasured, prepared, clock, after);
     const ran = [...runs.values()];
     return {
       width: prepared.width,

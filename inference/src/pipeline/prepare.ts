@@ -5,6 +5,7 @@ import type { IntensityOptions } from "../image/intensity-options";
 import { computeLetterbox, fillTensor, type Letterbox } from "../image/letterbox";
 import type { Pixels, Raster } from "../image/raster";
 import { fillTileTensor, planTiling, type TilePlan, type TilingSettings } from "../image/tiling";
+import type { GreyImage } from "../measure/extent";
 import type { WholeImageMergeSettings } from "./merge";
 import type { Placement } from "./placement";
 
@@ -36,6 +37,12 @@ export interface PreparedImage {
   inputs: ModelInput[];
   /** How a whole-image pass joins the tiles' boxes (the service's tiling settings). */
   wholeImageMerge: WholeImageMergeSettings;
+  /**
+   * One grey channel at the image's own size, intensity-mapped as the model's input is, for
+   * measuring what was found (`../measure/extent.ts`): the tiles' raster when it is that, else
+   * decoded again, in a decode slot, only when asked (an image with detections).
+   */
+  filmPixels(): Promise<GreyImage>;
 }
 
 /**
@@ -92,6 +99,8 @@ export function createPreparer(settings: PrepareSettings): Prepare {
       );
       const lb = computeLetterbox(image.width, image.height, inputWidth, inputHeight);
       const size = { width: image.width, height: image.height };
+      const decodeFilm = () =>
+        decodeSlot(() => decodeToSize(bytes, image.width, image.height, maxPixels, true, intensity));
       if (plan === null) {
         const pixels = await decodeResized(bytes, lb, maxPixels, grey, intensity);
         return {
@@ -100,6 +109,7 @@ export function createPreparer(settings: PrepareSettings): Prepare {
           tiled: false,
           inputs: [letterboxed(pixels, lb)],
           wholeImageMerge,
+          filmPixels: decodeFilm,
         };
       }
       admitTiled();
@@ -107,6 +117,15 @@ export function createPreparer(settings: PrepareSettings): Prepare {
       const raster = await decodeToSize(bytes, scaledWidth, scaledHeight, maxPixels, grey, intensity);
       const inputs = tiles(raster, plan);
       if (plan.wholeImage) inputs.push(letterboxed(await resizeRaster(raster, lb), lb));
-      return { ...size, decodeMs: performance.now() - started, tiled: true, inputs, wholeImageMerge };
+      const own = raster.channels === 1 && raster.width === image.width && raster.height === image.height;
+      const filmPixels = own ? async () => raster : decodeFilm;
+      return {
+        ...size,
+        decodeMs: performance.now() - started,
+        tiled: true,
+        inputs,
+        wholeImageMerge,
+        filmPixels,
+      };
     });
 }

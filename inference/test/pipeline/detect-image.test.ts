@@ -61,8 +61,21 @@ describe("one image through the rooms, without a model file", () => {
     );
     expect(result.width).toBe(128);
     expect(result.detections).toEqual([
-      { classId: 0, label: "pore", score: expect.closeTo(0.9, 5), box: { x1: 96, y1: 16, x2: 128, y2: 48 } },
-      { classId: 0, label: "pore", score: expect.closeTo(0.8, 5), box: { x1: 0, y1: 16, x2: 32, y2: 48 } },
+      {
+        classId: 0,
+        label: "pore",
+        score: expect.closeTo(0.9, 5),
+        box: { x1: 96, y1: 16, x2: 128, y2: 48 },
+        // A blank film has nothing to measure: the box's sides stand in, and say so.
+        extent: { line: { x1: 96, y1: 32, x2: 128, y2: 32 }, widthPx: 32, method: "box" },
+      },
+      {
+        classId: 0,
+        label: "pore",
+        score: expect.closeTo(0.8, 5),
+        box: { x1: 0, y1: 16, x2: 32, y2: 48 },
+        extent: { line: { x1: 0, y1: 32, x2: 32, y2: 32 }, widthPx: 32, method: "box" },
+      },
     ]);
     expect(result.batchSize).toBe(1);
     expect(runs).toEqual([1]);

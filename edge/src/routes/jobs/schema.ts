@@ -29,9 +29,13 @@ export const DetectionSchema = ResultDetectionSchema.extend({
   label: ResultDetectionSchema.shape.label.meta({ example: "porosity" }),
   box: BoxSchema.meta({ description: "Pixels of the original image, xyxy" }),
   boxNormalized: BoxSchema.meta({ description: "The box divided by image width and height" }),
+  extent: ResultDetectionSchema.shape.extent.meta({
+    description:
+      "The indication's longest extent (`line`, its ends in pixels: the maximum Feret diameter, not the box's side or diagonal) and width across it, measured on the film at detection time; `method: box` when it did not stand out from its background and the box's sides stand in. Absent from results measured before",
+  }),
   sizeMm: SizeMmSchema.nullable().meta({
     description:
-      "Width, height, length (the longer side) and area (mm²) of the box on the part; null when the pixel size is unknown",
+      "On the part: the box's width, height and area (mm²), and the indication's length and breadth (its width across the length), measured when `measured` is true, else the longer and shorter box sides; null when the pixel size is unknown",
   }),
 }).openapi("Detection");
 

@@ -1,0 +1,316 @@
+import type { Box } from "@common/contracts/detect-result";
+import type { Extent } from "@common/measurements";
+
+/** One grey channel of the film at its own size: the pixels an indication is measured on. */
+export interface GreyImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * How an indication is told from its surroundings. Its pixels are those deviating from the local
+ * background, on the side (darker or brighter) where the box deviates most, by at least half its
+ * peak deviation (its edge at half maximum, which a blurred edge's true position is) and by at
+ * least `minSigmas` times the background's noise. A peak under `minContrastSigmas` noise widths is
+ * no indication to measure: the box stands in.
+ */
+export const EXTENT_SETTINGS = {
+  /** Background ring around the box: this fraction of the box's larger side, at least `minRingPx`. */
+  ringFraction: 0.5,
+  minRingPx: 4,
+  minSigmas: 2.5,
+  minContrastSigmas: 4,
+  /** Noise never taken as below this many grey levels (a flat synthetic background has none). */
+  minNoise: 1,
+  /** A fragment (a broken crack) joins the indication when at least this fraction of its largest part. */
+  fragmentFraction: 0.15,
+};
+
+type Point = { x: number; y: number };
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? (sorted[Math.floor(sorted.length / 2)] as number) : 0;
+};
+
+/** A high percentile of values, robust to the odd hot pixel that a maximum would take. */
+const upper = (values: Float64Array, fraction: number): number => {
+  const sorted = Float64Array.from(values).sort();
+  return sorted.length
+    ? (sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number)
+    : 0;
+};
+
+/** The box in whole pixels, clipped to the image. */
+function pixelBox(box: Box, image: GreyImage) {
+  const x1 = Math.max(0, Math.floor(box.x1));
+  const y1 = Math.max(0, Math.floor(box.y1));
+  const x2 = Math.min(image.width, Math.ceil(box.x2));
+  const y2 = Math.min(image.height, Math.ceil(box.y2));
+  return { x1, y1, x2, y2 };
+}
+
+/** Background level and noise from a ring around the box (its border when the box fills the film). */
+function background(image: GreyImage, b: ReturnType<typeof pixelBox>) {
+  const ring = Math.max(
+    EXTENT_SETTINGS.minRingPx,
+    Math.round(EXTENT_SETTINGS.ringFraction * Math.max(b.x2 - b.x1, b.y2 - b.y1)),
+  );
+  const r = {
+    x1: Math.max(0, b.x1 - ring),
+    y1: Math.max(0, b.y1 - ring),
+    x2: Math.min(image.width, b.x2 + ring),
+    y2: Math.min(image.height, b.y2 + ring),
+  };
+  const values: number[] = [];
+  for (let y = r.y1; y < r.y2; y++) {
+    for (let x = r.x1; x < r.x2; x++) {
+      if (x >= b.x1 && x < b.x2 && y >= b.y1 && y < b.y2) continue;
+      values.push(image.data[y * image.width + x] as number);
+    }
+  }
+  if (values.length < 8) {
+    for (let x = b.x1; x < b.x2; x++) values.push(image.data[b.y1 * image.width + x] as number);
+    for (let x = b.x1; x < b.x2; x++) values.push(image.data[(b.y2 - 1) * image.width + x] as number);
+  }
+  const level = median(values);
+  const mad = median(values.map((v) => Math.abs(v - level)));
+  return { level, noise: Math.max(EXTENT_SETTINGS.minNoise, 1.4826 * mad) };
+}
+
+/** The box's pixels that belong to the indication, as a mask over the box; null when nothing stands out. */
+function segment(image: GreyImage, b: ReturnType<typeof pixelBox>) {
+  const { level, noise } = background(image, b);
+  const w = b.x2 - b.x1;
+  const h = b.y2 - b.y1;
+  const darker = new Float64Array(w * h);
+  const brighter = new Float64Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = image.data[(b.y1 + y) * image.width + b.x1 + x] as number;
+      darker[y * w + x] = level - v;
+      brighter[y * w + x] = v - level;
+    }
+  }
+  const peakDark = upper(darker, 0.99);
+  const peakBright = upper(brighter, 0.99);
+  const deviation = peakBright >= peakDark ? brighter : darker;
+  const peak = Math.max(peakDark, peakBright);
+  if (peak < EXTENT_SETTINGS.minContrastSigmas * noise) return null;
+  const threshold = Math.max(peak / 2, EXTENT_SETTINGS.minSigmas * noise);
+  const mask = new Uint8Array(w * h);
+  for (let i = 0; i < mask.length; i++) mask[i] = (deviation[i] as number) >= threshold ? 1 : 0;
+  return { mask, w, h, deviation, threshold };
+}
+
+/** Connected parts of a mask (8-neighbours), each as its pixels' indices. */
+function components(mask: Uint8Array, w: number, h: number): number[][] {
+  const seen = new Uint8Array(mask.length);
+  const parts: number[][] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || seen[start]) continue;
+    const part: number[] = [];
+    const stack = [start];
+    seen[start] = 1;
+    while (stack.length) {
+      const i = stack.pop() as number;
+      part.push(i);
+      const x = i % w;
+      const y = (i - x) / w;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+          const j = ny * w + nx;
+          if (mask[j] && !seen[j]) {
+            seen[j] = 1;
+            stack.push(j);
+          }
+        }
+      }
+    }
+    parts.push(part);
+  }
+  return parts;
+}
+
+/** Convex hull of points (Andrew's monotone chain), counter-clockwise. */
+function hull(points: Point[]): Point[] {
+  const sorted = [...points].sort((a, b) => a.x - b.x || a.y - b.y);
+  if (sorted.length < 3) return sorted;
+  const cross = (o: Point, a: Point, b: Point) => (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+  const lower: Point[] = [];
+  for (const p of sorted) {
+    while (lower.length >= 2 && cross(lower.at(-2) as Point, lower.at(-1) as Point, p) <= 0) lower.pop();
+    lower.push(p);
+  }
+  const upperChain: Point[] = [];
+  for (const p of sorted.reverse()) {
+    while (upperChain.length >= 2 && cross(upperChain.at(-2) as Point, upperChain.at(-1) as Point, p) <= 0)
+      upperChain.pop();
+    upperChain.push(p);
+  }
+  return [...lower.slice(0, -1), ...upperChain.slice(0, -1)];
+}
+
+/**
+ * The maximum Feret diameter of a set of points and the extent across `axis` (a unit vector; by
+ * default the diameter's own direction). Each point stands for a sample `step` pixels wide, so both
+ * gain one step (half of one at each end and each edge).
+ */
+export function feret(points: Point[], step = 1, axis?: Point): { a: Point; b: Point; widthPx: number } {
+  const corners = hull(points);
+  let best = { a: corners[0] as Point, b: corners[0] as Point, d: -1 };
+  for (let i = 0; i < corners.length; i++) {
+    for (let j = i + 1; j < corners.length; j++) {
+      const a = corners[i] as Point;
+      const b = corners[j] as Point;
+      const d = Math.hypot(b.x - a.x, b.y - a.y);
+      if (d > best.d) best = { a, b, d };
+    }
+  }
+  const along =
+    best.d > 0 ? { x: (best.b.x - best.a.x) / best.d, y: (best.b.y - best.a.y) / best.d } : { x: 1, y: 0 };
+  const across = axis ? { x: -axis.y, y: axis.x } : { x: -along.y, y: along.x };
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const p of corners) {
+    const t = p.x * across.x + p.y * across.y;
+    low = Math.min(low, t);
+    high = Math.max(high, t);
+  }
+  const half = step / 2;
+  return {
+    a: { x: best.a.x - half * along.x, y: best.a.y - half * along.y },
+    b: { x: best.b.x + half * along.x, y: best.b.y + half * along.y },
+    widthPx: high - low + step,
+  };
+}
+
+/** Sub-samples per pixel side where the indication's edges are placed; fewer for a large one. */
+const SUBSAMPLES = 4;
+/** Most sub-samples one indication is measured with (bounds the time a huge box takes). */
+const MAX_SAMPLES = 4_000_000;
+
+/**
+ * The indication's outline to a fraction of a pixel: the deviation from background, interpolated
+ * bilinearly between pixel centres, taken at the same threshold on a finer grid around the pixels
+ * found. Only each sample row's two ends are kept: they hold the hull.
+ */
+function outline(found: NonNullable<ReturnType<typeof segment>>, keep: Uint8Array, origin: Point) {
+  const { w, h, deviation, threshold } = found;
+  let count = 0;
+  for (const k of keep) count += k;
+  const f = Math.max(1, Math.min(SUBSAMPLES, Math.floor(Math.sqrt(MAX_SAMPLES / Math.max(1, 9 * count)))));
+  const at = (x: number, y: number) =>
+    deviation[Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))] as number;
+  const sample = (px: number, py: number) => {
+    const u = px - 0.5;
+    const v = py - 0.5;
+    const x0 = Math.floor(u);
+    const y0 = Math.floor(v);
+    const fx = u - x0;
+    const fy = v - y0;
+    const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
+    const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
+    return top * (1 - fy) + bottom * fy;
+  };
+  const near = (x: number, y: number) => {
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) {
+        const nx = x + dx;
+        const ny = y + dy;
+        if (nx >= 0 && ny >= 0 && nx < w && ny < h && keep[ny * w + nx]) return true;
+      }
+    return false;
+  };
+  const points: Point[] = [];
+  for (let y = 0; y < h; y++) {
+    const rows = Array.from({ length: f }, () => ({ low: Number.POSITIVE_INFINITY, high: -1 }));
+    for (let x = 0; x < w; x++) {
+      if (!near(x, y)) continue;
+      for (let j = 0; j < f; j++) {
+        const row = rows[j] as { low: number; high: number };
+        for (let i = 0; i < f; i++) {
+          const px = x + (i + 0.5) / f;
+          if (sample(px, y + (j + 0.5) / f) < threshold) continue;
+          row.low = Math.min(row.low, px);
+          row.high = Math.max(row.high, px);
+        }
+      }
+    }
+    rows.forEach((row, j) => {
+      if (row.high < 0) return;
+      const py = origin.y + y + (j + 0.5) / f;
+      points.push({ x: origin.x + row.low, y: py }, { x: origin.x + row.high, y: py });
+    });
+  }
+  return { points, step: 1 / f };
+}
+
+/**
+ * The direction an indication's pixels spread most (from their second moments). Its width is taken
+ * across this axis rather than across the Feret line: a straight crack's Feret line runs corner to
+ * corner of its square ends, tilted from its axis, and the extent across that tilt is twice its width.
+ */
+function principalAxis(keep: Uint8Array, w: number): Point {
+  let n = 0;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < keep.length; i++) {
+    if (!keep[i]) continue;
+    n++;
+    mx += i % w;
+    my += Math.floor(i / w);
+  }
+  mx /= n;
+  my /= n;
+  let xx = 0;
+  let yy = 0;
+  let xy = 0;
+  for (let i = 0; i < keep.length; i++) {
+    if (!keep[i]) continue;
+    const dx = (i % w) - mx;
+    const dy = Math.floor(i / w) - my;
+    xx += dx * dx;
+    yy += dy * dy;
+    xy += dx * dy;
+  }
+  const angle = Math.atan2(2 * xy, xx - yy) / 2;
+  return { x: Math.cos(angle), y: Math.sin(angle) };
+}
+
+/** The box's own sides, when nothing in it can be measured. */
+function boxExtent(box: Box): Extent {
+  const cx = (box.x1 + box.x2) / 2;
+  const cy = (box.y1 + box.y2) / 2;
+  const wide = box.x2 - box.x1 >= box.y2 - box.y1;
+  return {
+    line: wide ? { x1: box.x1, y1: cy, x2: box.x2, y2: cy } : { x1: cx, y1: box.y1, x2: cx, y2: box.y2 },
+    widthPx: wide ? box.y2 - box.y1 : box.x2 - box.x1,
+    method: "box",
+  };
+}
+
+/**
+ * An indication's length (its maximum Feret diameter) and width across it, from the film's pixels
+ * in its box: segmented against the local background around the box (`EXTENT_SETTINGS`); the
+ * largest part, with fragments of a broken indication, is measured.
+ */
+export function measureExtent(image: GreyImage, box: Box): Extent {
+  const b = pixelBox(box, image);
+  if (b.x2 - b.x1 < 1 || b.y2 - b.y1 < 1) return boxExtent(box);
+  const found = segment(image, b);
+  if (!found) return boxExtent(box);
+  const parts = components(found.mask, found.w, found.h).sort((p, q) => q.length - p.length);
+  const largest = parts[0]?.length ?? 0;
+  const kept = parts.filter((part) => part.length >= Math.max(1, EXTENT_SETTINGS.fragmentFraction * largest));
+  const keep = new Uint8Array(found.mask.length);
+  for (const part of kept) for (const i of part) keep[i] = 1;
+  const { points, step } = outline(found, keep, { x: b.x1, y: b.y1 });
+  if (points.length === 0) return boxExtent(box);
+  const { a, b: end, widthPx } = feret(points, step, principalAxis(keep, found.w));
+  return { line: { x1: a.x, y1: a.y, x2: end.x, y2: end.y }, widthPx, method: "segmented" };
+}
