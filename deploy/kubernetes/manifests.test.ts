@@ -8,7 +8,14 @@ import { createService, type Service } from "@inference/service";
 import { parse } from "yaml";
 import { validateManifest } from "./test/kubernetes-schemas";
 import { containerEnv, serviceConfig } from "./test/pod-config";
-import { kubectlMissing, type Manifest, OVERLAYS, only, renderOverlay } from "./test/render-overlay";
+import {
+  IDENTITY,
+  kubectlMissing,
+  type Manifest,
+  OVERLAYS,
+  only,
+  renderOverlay,
+} from "./test/render-overlay";
 
 // The kustomize overlays, rendered by kubectl as `kubectl apply -k` renders them, checked offline:
 // every object against the Kubernetes (or KEDA) schema of its kind, then the policies
@@ -16,11 +23,6 @@ import { kubectlMissing, type Manifest, OVERLAYS, only, renderOverlay } from "./
 
 if (kubectlMissing) console.warn("kubectl not found: the Kubernetes manifest checks are skipped");
 
-const IDENTITY = {
-  INFERENCE_EDGE_URL: "https://edge.test",
-  INFERENCE_CF_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
-  INFERENCE_CF_QUEUE_ID: "fedcba9876543210fedcba9876543210",
-};
 const BACKLOG_PATH = "/internal/v1/backlog";
 const prometheusJobs = (
   parse(await readFile(fileURLToPath(new URL("../prometheus/prometheus.yml", import.meta.url)), "utf8")) as {
@@ -53,18 +55,27 @@ const selects = (selector: Manifest, labels: Record<string, string>) => {
 describe.skipIf(kubectlMissing)("schema validation", () => {
   test.each(OVERLAYS)("%s: every rendered object is valid for its apiVersion and kind", (overlay) => {
     const manifests = manifestsOf(overlay);
-    expect(manifests.map((m) => m.kind).sort()).toEqual([
-      "ConfigMap",
-      "ConfigMap",
-      "Deployment",
+    // Generated ConfigMaps carry a content hash; the namespace is the overlay's.
+    const named = (m: Manifest) =>
+      m.kind === "Namespace"
+        ? m.kind
+        : `${m.kind} ${m.kind === "ConfigMap" ? m.metadata.name.replace(/-[a-z0-9]{10}$/, "") : m.metadata.name}`;
+    expect(manifests.map(named).sort()).toEqual([
+      "ConfigMap inference-edge",
+      "ConfigMap inference-settings",
+      "ConfigMap trainer-settings",
+      "Deployment inference",
       "Namespace",
-      "NetworkPolicy",
-      "PodDisruptionBudget",
-      "ScaledObject",
-      "Service",
-      "Service",
-      "ServiceAccount",
-      "TriggerAuthentication",
+      "NetworkPolicy inference",
+      "NetworkPolicy trainer",
+      "PodDisruptionBudget inference",
+      "ScaledJob trainer",
+      "ScaledObject inference",
+      "Service inference",
+      "Service inference-metrics",
+      "ServiceAccount inference",
+      "ServiceAccount trainer",
+      "TriggerAuthentication edge-operations",
     ]);
     for (const manifest of manifests) {
       expect(() => validateManifest(manifest), `${manifest.kind} ${manifest.metadata?.name}`).not.toThrow();
@@ -233,7 +244,7 @@ describe.skipIf(kubectlMissing).each(OVERLAYS)("%s overlay", (overlay) => {
 
   test("egress is DNS and HTTPS to Cloudflare only; ingress is the Prometheus scrape only", () => {
     const manifests = manifestsOf(overlay);
-    const policy = only(manifests, "NetworkPolicy");
+    const policy = only(manifests, "NetworkPolicy", "inference");
     expect(selects(policy.spec.podSelector, podLabels(manifests))).toBe(true);
     expect(policy.spec.policyTypes.sort()).toEqual(["Egress", "Ingress"]);
     for (const rule of policy.spec.egress as Manifest[]) {
