@@ -71,18 +71,39 @@ describe("workflows: what CI/CD does", () => {
     expect(ci.jobs.test?.steps?.map((step) => step.run).filter(Boolean)).toEqual([".ci/run"]);
   });
 
-  test("the image is built after the tests, tagged with the commit, and its digest is what deploys", async () => {
-    const ci = await read("ci-cd.yml");
-    const image = ci.jobs.image as Job;
-    expect(image.needs).toBe("test");
-    const build = image.steps?.find((step) => step.uses?.startsWith("docker/build-push-action"));
-    expect(build?.with).toMatchObject({ file: "inference/Dockerfile", push: true });
-    expect(String(build?.with?.tags)).toEndWith(`:${expression("github.sha")}`);
-    expect(image.outputs?.digest).toBe(expression("steps.build.outputs.digest"));
-    for (const name of ["staging", "production"]) {
-      expect(ci.jobs[name]?.with?.["image-digest"]).toBe(expression("needs.image.outputs.digest"));
-    }
-  });
+  // Each image: its job, its Dockerfile, the variable naming its repository, the deploy input.
+  const images = [
+    { job: "image", file: "inference/Dockerfile", repository: "INFERENCE_IMAGE", input: "image-digest" },
+    {
+      job: "trainer-image",
+      file: "inference/training/Dockerfile",
+      repository: "TRAINER_IMAGE",
+      input: "trainer-image-digest",
+    },
+  ];
+
+  test.each(images)(
+    "$job: built after the tests from $file, tagged with the commit, and its digest is what deploys",
+    async ({ job, file, repository, input }) => {
+      const ci = await read("ci-cd.yml");
+      const image = ci.jobs[job] as Job;
+      expect(image.needs).toBe("test");
+      expect(image.if).toBe("github.event_name == 'push'");
+      const build = image.steps?.find((step) => step.uses?.startsWith("docker/build-push-action"));
+      expect(build?.with).toMatchObject({ context: ".", file, push: true });
+      expect(String(build?.with?.tags)).toBe(
+        `${expression(`vars.${repository}`)}:${expression("github.sha")}`,
+      );
+      expect(image.outputs?.digest).toBe(expression("steps.build.outputs.digest"));
+      for (const name of ["staging", "production"]) {
+        expect(ci.jobs[name]?.needs).toContain(job);
+        expect(ci.jobs[name]?.with?.[input]).toBe(expression(`needs.${job}.outputs.digest`));
+      }
+      const deploy = await read("deploy.yml");
+      const inputs = (deploy.on.workflow_call as { inputs: Record<string, { required?: boolean }> }).inputs;
+      expect(inputs[input]?.required).toBe(true);
+    },
+  );
 
   test("main deploys staging, a v* tag deploys production, and nothing else deploys", async () => {
     const ci = await read("ci-cd.yml");
@@ -104,7 +125,7 @@ describe("workflows: what CI/CD does", () => {
     }
   });
 
-  test("a deploy migrates, then builds the web app and deploys the Worker, then the image by digest, then runs the smoke check", async () => {
+  test("a deploy migrates, then builds the web app and deploys the Worker, then both images by digest, then runs the smoke check", async () => {
     const deploy = await read("deploy.yml");
     const steps = deploy.jobs.deploy?.steps ?? [];
     const index = (pattern: RegExp) => steps.findIndex((step) => pattern.test(step.run ?? ""));
@@ -116,10 +137,20 @@ describe("workflows: what CI/CD does", () => {
     ];
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    const inference = steps[order[2] as number];
-    expect(inference?.env?.IMAGE).toBe(
+    const kubernetes = steps[order[2] as number];
+    expect(kubernetes?.env?.IMAGE).toBe(
       `${expression("vars.INFERENCE_IMAGE")}@${expression("inputs.image-digest")}`,
     );
-    expect(inference?.run).toContain("rollout status deployment/inference");
+    expect(kubernetes?.env?.TRAINER_IMAGE).toBe(
+      `${expression("vars.TRAINER_IMAGE")}@${expression("inputs.trainer-image-digest")}`,
+    );
+    // Both images are pinned before the one apply of the overlay, which holds both workloads.
+    const run = kubernetes?.run ?? "";
+    const apply = run.indexOf('kubectl apply -k "$OVERLAY"');
+    expect(run.indexOf('kustomize edit set image "defect-trainer=$TRAINER_IMAGE"')).toBeGreaterThan(-1);
+    expect(run.indexOf('kustomize edit set image "defect-trainer=$TRAINER_IMAGE"')).toBeLessThan(apply);
+    expect(run.indexOf('kustomize edit set image "defect-inference=$IMAGE"')).toBeLessThan(apply);
+    expect(run).toContain("rollout status deployment/inference");
+    expect(run).toContain("wait scaledjob/trainer --for=condition=Ready");
   });
 });
