@@ -2,7 +2,7 @@ import { type ModelFigures, percent } from "../viewer/model-figures";
 
 type Props = {
   figures: ModelFigures | null;
-  /** The viewer's confidence threshold. */
+  /** The confidence the boxes are filtered at: the viewer's threshold or the job's, the higher. */
   minScore: number;
   /** The class of the selected indication and its score, if one with a score is selected. */
   selected: { label: string; score: number } | null;

@@ -11,6 +11,8 @@ import { WindowControls } from "./window-controls";
 type Props = {
   minScore: number;
   onMinScore(value: number): void;
+  /** The confidence the job ran with: it kept no detection below it. */
+  jobConf: number;
   /** The model's accuracy figures, to say what a score means. */
   figures: ModelFigures | null;
   /** The selected indication's class and score, if it has one. */
@@ -55,7 +57,7 @@ export function ViewerControls(props: Props) {
       />
       <ConfidenceExplanation
         figures={props.figures}
-        minScore={props.minScore}
+        minScore={Math.max(props.minScore, props.jobConf)}
         selected={props.selectedScore}
       />
       <fieldset>

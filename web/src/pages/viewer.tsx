@@ -118,6 +118,7 @@ export function ViewerPage({ jobId }: { jobId: string }) {
           <ViewerControls
             minScore={view.minScore}
             onMinScore={view.setMinScore}
+            jobConf={job?.params.conf ?? 0}
             figures={figures}
             selectedScore={current?.score != null ? { label: current.label, score: current.score } : null}
             classes={classes}
