@@ -1,6 +1,7 @@
 import { useEffect, useState } from "hono/jsx/dom";
 import type { Session } from "./api/client";
 import { api } from "./api/instance";
+import { documentTitle, ownsTitle, sectionTitle } from "./document-title";
 import { ApiKeysPage } from "./pages/api-keys";
 import { DatasetPage, DatasetsPage } from "./pages/datasets";
 import { ImagesPage } from "./pages/images";
@@ -56,8 +57,9 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    document.title = session ? "Defect inspector" : "Sign in · Defect inspector";
-  }, [session]);
+    if (!session) document.title = documentTitle("Sign in");
+    else if (!ownsTitle(path)) document.title = sectionTitle(path);
+  }, [session, path]);
 
   if (resuming) return <p class="loading">Loading…</p>;
   if (!session) return <SignInPage mode={path === "/register" ? "register" : "sign-in"} />;

@@ -1,13 +1,26 @@
+import type { ClassChoice } from "../viewer/indications";
+
 type Props = {
-  classes: Array<{ classId: number; label: string }>;
+  /** The model's classes (`classChoices`); empty when neither the model nor the film names any. */
+  classes: ClassChoice[];
   drawClass: number;
   onDrawClass(classId: number): void;
   drawing: boolean;
   onDrawing(drawing: boolean): void;
 };
 
-/** Drawing a missed defect: pick its class, press Draw, drag a box on the film. */
+/** Drawing a missed defect: pick its class (one of the model's), press Draw, drag a box on the film. */
 export function DrawPanel({ classes, drawClass, onDrawClass, drawing, onDrawing }: Props) {
+  if (classes.length === 0) {
+    return (
+      <section aria-labelledby="draw-heading">
+        <h2 id="draw-heading">Missed defect</h2>
+        <p class="hint">
+          This job's model did not report its classes, so there is no class to give a drawn box.
+        </p>
+      </section>
+    );
+  }
   return (
     <section aria-labelledby="draw-heading">
       <h2 id="draw-heading">Missed defect</h2>

@@ -72,11 +72,26 @@ export function overlaysOf(shown: Indication[], selected: string | null): Overla
   }));
 }
 
-/** Class and label of a drawn box: the class chosen beside the Draw button. */
-export function drawTargetOf(
-  classes: ReadonlyArray<{ classId: number; label: string }>,
-  drawClass: number,
-): { classId: number; label: string } {
-  const chosen = classes.find((entry) => entry.classId === drawClass);
-  return chosen ? { classId: chosen.classId, label: chosen.label } : { classId: drawClass, label: "defect" };
+export type ClassChoice = { classId: number; label: string };
+
+/**
+ * The classes a reviewer may draw or relabel to: the model's own list (from its file, reported
+ * with the job's result), so a film with no detections still offers every class. Jobs from
+ * before models reported their classes fall back to the classes on the film. Never invented: an
+ * empty list means drawing is not offered.
+ */
+export function classChoices(
+  modelClasses: readonly string[] | null | undefined,
+  onFilm: ReadonlyArray<ClassChoice>,
+): ClassChoice[] {
+  if (modelClasses && modelClasses.length > 0) {
+    return modelClasses.map((label, classId) => ({ classId, label }));
+  }
+  return onFilm.map(({ classId, label }) => ({ classId, label }));
+}
+
+/** Class and label of a drawn box: the class chosen beside the Draw button, if it is a choice. */
+export function drawTargetOf(choices: ReadonlyArray<ClassChoice>, drawClass: number): ClassChoice | null {
+  const chosen = choices.find((entry) => entry.classId === drawClass) ?? choices[0];
+  return chosen ? { classId: chosen.classId, label: chosen.label } : null;
 }

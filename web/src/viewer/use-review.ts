@@ -16,12 +16,18 @@ export type Reviewing = {
   busy: boolean;
   /** Queues review actions; each goes against the version the one before left. */
   act(actions: ReviewAction[]): void;
+  /** Takes back the reviewer's last step, or takes again the last one undone (queued too). */
+  undo(): void;
+  redo(): void;
+  /** Steps that can be undone and redone. */
+  history: { undo: number; redo: number };
 };
 
 /** A job's review, read once `ready` (the job succeeded and its film is shown), and its changes. */
 export function useReview(jobId: string, ready: boolean, events: ReviewEvents): Reviewing {
   const [review, setReview] = useState<ReviewState | null>(null);
   const [busy, setBusy] = useState(false);
+  const [history, setHistory] = useState({ undo: 0, redo: 0 });
   const latest = useRef(events);
   latest.current = events;
   const queue = useMemo(
@@ -33,6 +39,7 @@ export function useReview(jobId: string, ready: boolean, events: ReviewEvents): 
         publish: setReview,
         onError: (error) => latest.current.onError(error),
         onBusy: setBusy,
+        onHistory: setHistory,
       }),
     [jobId],
   );
@@ -53,5 +60,12 @@ export function useReview(jobId: string, ready: boolean, events: ReviewEvents): 
     };
   }, [jobId, ready, queue]);
 
-  return { review, busy, act: (actions) => void queue.enqueue(actions) };
+  return {
+    review,
+    busy,
+    history,
+    act: (actions) => void queue.enqueue(actions),
+    undo: () => void queue.undo(),
+    redo: () => void queue.redo(),
+  };
 }
