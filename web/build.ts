@@ -4,7 +4,7 @@
  * with content hashes in their names, and an index.html that references the bundle and stylesheet. `--watch` rebuilds when web/src changes (used by `npm run dev`).
  */
 import { watch } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -31,6 +31,9 @@ const contentSecurityPolicy = [
   "form-action 'self'",
 ].join("; ");
 
+/** The tab's icon (web/src/favicon.svg), copied beside the bundle; `/favicon.ico` redirects to it. */
+export const FAVICON = "favicon.svg";
+
 function indexHtml(script: string, stylesheet: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -40,6 +43,7 @@ function indexHtml(script: string, stylesheet: string): string {
 <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy}">
 <meta name="referrer" content="no-referrer">
 <title>Defect inspector</title>
+<link rel="icon" href="${APP_BASE}${FAVICON}" type="image/svg+xml">
 <link rel="stylesheet" href="${APP_BASE}${stylesheet}">
 <script type="module" src="${APP_BASE}${script}"></script>
 </head>
@@ -107,6 +111,7 @@ export async function buildWebApp(): Promise<WebBuild> {
     if (name.endsWith(".css")) stylesheet = name;
   }
   if (!script || !stylesheet) throw new Error("web app build produced no script or no stylesheet");
+  await copyFile(join(webSource, FAVICON), join(webOutput, FAVICON));
   await writeFile(join(webOutput, "index.html"), indexHtml(script, stylesheet));
   await writeFile(assetHeadersFile, assetHeaders());
   return { script, stylesheet, outdir: webOutput };

@@ -92,6 +92,18 @@ describe("web app serving", () => {
     await script.body?.cancel();
   });
 
+  test("the tab has an icon: the page names it, and /favicon.ico leads to it (no 404 per load)", async () => {
+    const entry = await worker.current.fetch("/app/");
+    expect(await entry.text()).toContain('<link rel="icon" href="/app/favicon.svg" type="image/svg+xml">');
+    const icon = await worker.current.fetch("/app/favicon.svg");
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toContain("image/svg+xml");
+    expect(await icon.text()).toStartWith("<svg");
+    const legacy = await worker.current.fetch("/favicon.ico", { redirect: "manual" });
+    expect(legacy.status).toBe(301);
+    expect(legacy.headers.get("location")).toBe("/app/favicon.svg");
+  });
+
   test("a deep link loads the app, so a bookmarked viewer opens", async () => {
     const response = await worker.current.fetch(`/app/jobs/${crypto.randomUUID()}`);
     expect(response.status).toBe(200);

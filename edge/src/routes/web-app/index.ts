@@ -15,6 +15,8 @@ const APP_ENTRY = "/app/";
 export const webAppRouter = new Hono<AppEnv>()
   .get("/", (c) => c.redirect(APP_ENTRY, 302))
   .get("/app", (c) => c.redirect(APP_ENTRY, 301))
+  // Browsers ask for /favicon.ico on any page at the origin (the API docs, a JSON answer).
+  .get("/favicon.ico", (c) => c.redirect(`${APP_ENTRY}favicon.svg`, 301))
   .get("/app/*", async (c) => {
     // A missing file (a stale hashed bundle name) is a 404, not the page: browsers would run
     // HTML as a script otherwise.
