@@ -7,12 +7,13 @@ import { renderSample } from "@generator/sample";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
 import { readBody } from "@scripts/testing/responses";
-import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
+import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { decode } from "fast-png";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { STEP_OVERLAP } from "../src/viewer/geometry";
 import { sliderStep } from "../src/viewer/window-presets";
+import { audit } from "./accessibility-audit";
 import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
 
 beforeAll(async () => {
@@ -49,7 +50,7 @@ beforeAll(async () => {
   strip = await weldStrip();
 });
 
-async function openStrip(): Promise<{ page: Page; close(): Promise<void> }> {
+async function openStrip(): Promise<{ page: Page; jobId: string; close(): Promise<void> }> {
   const { user, auth } = await signedInUser(stack.worker);
   const jobId = await uploadAndDetect(stack.worker, auth, strip.png);
   const done = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=30`, { headers: { Authorization: auth } });
@@ -60,7 +61,7 @@ async function openStrip(): Promise<{ page: Page; close(): Promise<void> }> {
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator('[data-testid="film"][data-image-ready="true"]').waitFor();
-  return { page, close: () => context.close() };
+  return { page, jobId, close: () => context.close() };
 }
 
 const nextFrame = (page: Page) =>
@@ -72,18 +73,54 @@ async function visible(page: Page): Promise<Region> {
   return JSON.parse((await page.getByTestId("film").getAttribute("data-visible")) as string) as Region;
 }
 
+/** The CSS position on the page of an image point. */
+function screenPoint(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+  return inPage(
+    page,
+    `({ x, y }) => {
+      const canvas = document.querySelector('[data-testid="film"]');
+      const t = JSON.parse(canvas.dataset.transform);
+      const rect = canvas.getBoundingClientRect();
+      return { x: rect.left + x * t.scale + t.tx, y: rect.top + y * t.scale + t.ty };
+    }`,
+    { x, y },
+  );
+}
+
 const textOf = async (page: Page, testId: string) => Number(await page.getByTestId(testId).textContent());
 
 describe.skipIf(chromiumMissing)("a weld strip in the viewer", () => {
   test("opens at fit height, steps a screen at a time with overlap, and the overview moves the view", async () => {
     expect(strip.width).toBeGreaterThan(strip.height * 4);
-    const { page, close } = await openStrip();
+    const { page, jobId, close } = await openStrip();
     try {
       // Fit height: the strip's whole height fills the canvas, from its start.
       const first = await visible(page);
       expect(first).toMatchObject({ x1: 0, y1: 0, y2: strip.height });
       const screen = first.x2 - first.x1;
       expect(screen).toBeLessThan(strip.width / 3);
+
+      // Captions: on for both boxes in view, off for none, on hover only for the box under the pointer.
+      const captions = async () => {
+        await nextFrame(page);
+        return Number(await page.getByTestId("film").getAttribute("data-captions"));
+      };
+      expect(await captions()).toBe(2);
+      await page.getByLabel("Off", { exact: true }).check();
+      expect(await captions()).toBe(0);
+      await page.getByLabel("On hover", { exact: true }).check();
+      expect(await captions()).toBe(0);
+      const [porosity] = stubDetections(jobId);
+      if (!porosity) throw new Error("fake detections changed");
+      const at = await screenPoint(
+        page,
+        (porosity.box.x1 + porosity.box.x2) / 2,
+        (porosity.box.y1 + porosity.box.y2) / 2,
+      );
+      await page.mouse.move(at.x, at.y);
+      expect(await captions()).toBe(1);
+      await page.getByLabel("On", { exact: true }).check();
+      expect(await captions()).toBe(2);
 
       // Forward by key and by button: one screen less the overlap each time.
       await page.keyboard.press(".");
@@ -223,7 +260,7 @@ describe.skipIf(chromiumMissing)("a weld strip in the viewer", () => {
     }
   }, 90_000);
 
-  test("the shortcut help is readable: every key and meaning lies inside the panel", async () => {
+  test("the shortcut help is readable: every key and meaning lies inside the panel; the controls pass the audit", async () => {
     const { page, close } = await openStrip();
     try {
       await page.getByText("Keyboard shortcuts").click();
@@ -250,6 +287,9 @@ describe.skipIf(chromiumMissing)("a weld strip in the viewer", () => {
           .evaluate((element) => element.scrollWidth > element.clientWidth + 1);
         expect(clipped).toBe(false);
       }
+      // The new controls, the help and the confidence explanation open, pass the audit.
+      await page.getByText("What does confidence mean?").click();
+      expect(await audit(page)).toEqual([]);
       const pannable = await page
         .getByRole("complementary", { name: "Viewer controls" })
         .evaluate((element) => element.scrollWidth > element.clientWidth + 1);
