@@ -5,6 +5,7 @@ import type { Job } from "../src/api/types";
 import { CAPTION_HEIGHT, placeCaptions } from "../src/viewer/caption-layout";
 import { fitTransform, initialFit, STEP_OVERLAP, stepTransform, visibleRegion } from "../src/viewer/geometry";
 import { figuresSource, shippedFigures, versionFigures } from "../src/viewer/model-figures";
+import { keyLabel, SHORTCUTS, shortcutFor } from "../src/viewer/shortcuts";
 import {
   clampWindow,
   dragWindow,
@@ -45,6 +46,39 @@ describe("fitting and stepping along a weld strip", () => {
     const stepped = stepTransform(t, 1, image, CANVAS);
     expect(stepped.tx).toBe(t.tx);
     expect(stepped.ty).toBeCloseTo(t.ty - 600 * (1 - STEP_OVERLAP));
+  });
+});
+
+describe("strip shortcuts", () => {
+  const press = (key: string, target: unknown = null) =>
+    shortcutFor({ key, ctrlKey: false, metaKey: false, altKey: false, target });
+
+  test("page keys and . , step along the strip; f and h fit; a focused slider keeps its page keys", () => {
+    expect([press("PageDown"), press("."), press("PageUp"), press(",")]).toEqual([
+      "step-forward",
+      "step-forward",
+      "step-back",
+      "step-back",
+    ]);
+    expect([press("f"), press("h"), press("0")]).toEqual(["fit-width", "fit-height", "fit"]);
+    const slider = { tagName: "INPUT", type: "range" };
+    expect([press("PageDown", slider), press("Home", slider), press("ArrowLeft", slider)]).toEqual([
+      null,
+      null,
+      null,
+    ]);
+    expect(press(".", slider)).toBe("step-forward");
+    // A caption mode's radio button keeps its arrows but passes other keys on.
+    const radio = { tagName: "INPUT", type: "radio" };
+    expect([press("ArrowDown", radio), press("n", radio)]).toEqual([null, "next"]);
+    expect(press("5", { tagName: "INPUT", type: "number" })).toBeNull();
+  });
+
+  test("the help writes keys short enough for the panel, each key once", () => {
+    expect(keyLabel("ArrowLeft")).toBe("←");
+    expect(keyLabel("PageDown")).toBe("PgDn");
+    const keys = SHORTCUTS.flatMap((shortcut) => shortcut.keys);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });
 
