@@ -1,7 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { SHIPPED_MODEL_FIGURES, shippedModelFigures } from "@common/models/shipped-model-figures";
+import {
+  SHIPPED_MODEL_FIGURES,
+  type ShippedClassFigures,
+  shippedModelFigures,
+} from "@common/models/shipped-model-figures";
 
 const models = join(import.meta.dir, "..", "..", "inference", "models");
 
@@ -14,12 +18,12 @@ function measuredRows(card: string) {
     .slice(2)
     .filter((line) => line.startsWith("|"))
     .map((line) => {
-      const [name, ...numbers] = line
+      const [name = "", ...numbers] = line
         .split("|")
         .slice(1, -1)
         .map((cell) => cell.trim());
       const [objects, ap50, ap, precision, recall] = numbers.map(Number);
-      return { name, objects, ap50, ap, precision, recall };
+      return { name, objects, ap50, ap, precision, recall } as ShippedClassFigures;
     });
 }
 
