@@ -4,6 +4,7 @@ import { api } from "./api/instance";
 import { documentTitle, ownsTitle, sectionTitle } from "./document-title";
 import { ApiKeysPage } from "./pages/api-keys";
 import { DatasetPage, DatasetsPage } from "./pages/datasets";
+import { ImagePage } from "./pages/image";
 import { ImagesPage } from "./pages/images";
 import { JobsPage } from "./pages/jobs";
 import { ModelPage } from "./pages/model";
@@ -28,6 +29,8 @@ const sections = [
 function Page({ path }: { path: string }) {
   if (path === "/" || path === "/images") return <ImagesPage />;
   if (path === "/jobs") return <JobsPage />;
+  const image = /^\/images\/([0-9a-f-]{36})$/.exec(path);
+  if (image?.[1]) return <ImagePage id={image[1]} />;
   if (path === "/api-keys") return <ApiKeysPage />;
   if (path === "/reports") return <ReportsPage />;
   if (path === "/models") return <ModelsPage />;

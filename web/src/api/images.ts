@@ -8,9 +8,10 @@ import { pagedSource } from "./paged-source";
 import { segment, withQuery } from "./query-string";
 import type { Image } from "./types";
 
-/** `GET /v1/images`, newest first. */
-export const listImages = (query: { format?: z.input<typeof ImageFormatSchema> } = {}): PagedSource<Image> =>
-  pagedSource(withQuery("/v1/images", query));
+/** `GET /v1/images`, newest first; `q` finds a film by name, weld or part id. */
+export const listImages = (
+  query: { format?: z.input<typeof ImageFormatSchema>; q?: string } = {},
+): PagedSource<Image> => pagedSource(withQuery("/v1/images", query));
 
 /** `GET /v1/images/{id}`: the image's metadata. */
 export const getImage = (id: string) => api.call<Image>(`/v1/images/${segment(id)}`);

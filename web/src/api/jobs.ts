@@ -1,5 +1,6 @@
 /** The jobs endpoints the app calls, typed from the edge's jobs schemas. */
-import type { CreateJobsSchema, JobStatusSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
+import type { JobListQuerySchema } from "@edge/routes/jobs/list-query";
+import type { CreateJobsSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
 import type { DetectionSet } from "@edge/routes/reviews/schema";
 import type { z } from "zod";
 import { api } from "./instance";
@@ -9,13 +10,9 @@ import { segment, withQuery } from "./query-string";
 import type { Job } from "./types";
 
 export type CreateJobsBody = z.input<typeof CreateJobsSchema>;
-export type JobListQuery = {
-  status?: z.input<typeof JobStatusSchema>;
-  model?: string;
-  /** ISO date-times: jobs created at or after, at or before. */
-  createdAfter?: string;
-  createdBefore?: string;
-};
+/** `GET /v1/jobs`'s filters and order, as its route defines them (paging is the list's own). */
+export type JobListQuery = Omit<z.input<typeof JobListQuerySchema>, "limit" | "cursor">;
+export type JobSort = NonNullable<JobListQuery["sort"]>;
 export type JobExport = { format: "coco" | "yolo"; set: DetectionSet };
 
 /** `POST /v1/jobs`: one queued job per image. */
@@ -26,7 +23,7 @@ export const createJobs = (body: CreateJobsBody) =>
 export const getJob = (id: string, query: { wait?: number } = {}) =>
   api.call<Job>(withQuery(`/v1/jobs/${segment(id)}`, query));
 
-/** `GET /v1/jobs`, newest first, filtered. */
+/** `GET /v1/jobs`, filtered and sorted by the API (newest first by default). */
 export const listJobs = (query: JobListQuery = {}): PagedSource<Job> =>
   pagedSource(withQuery("/v1/jobs", query));
 

@@ -69,15 +69,22 @@ export async function uploadWithProgress<T>(
   }
 }
 
+/** The weld and part a film shows, kept with it (`weldId`, `partId` of `POST /v1/images`). */
+export type UploadFilmIds = { weldId?: string; partId?: string };
+
 /**
  * `POST /v1/images` with progress. The API decides the type from the bytes; the Content-Type only
  * has to say "a raw image body" (browsers rarely know .dcm files, so a DICONDE file often arrives
  * without a type).
  */
-export const uploadImage = (file: File, onProgress: (fraction: number) => void): Promise<Image> =>
+export const uploadImage = (
+  file: File,
+  onProgress: (fraction: number) => void,
+  film: UploadFilmIds = {},
+): Promise<Image> =>
   uploadWithProgress<Image>(
     {
-      path: withQuery("/v1/images", { filename: file.name }),
+      path: withQuery("/v1/images", { filename: file.name, weldId: film.weldId, partId: film.partId }),
       body: file,
       contentType: uploadContentType(file),
       created: 201,

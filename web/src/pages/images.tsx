@@ -2,28 +2,118 @@ import { DEFAULT_CONF, DEFAULT_IOU } from "@common/contracts/detect-defaults";
 import { useState } from "hono/jsx/dom";
 import { listImages } from "../api/images";
 import { createJobs } from "../api/jobs";
-import { uploadImage } from "../api/upload";
+import { type UploadFilmIds, uploadImage } from "../api/upload";
 import { usePagedList } from "../api/use-paged-list";
 import { describeFailure, ErrorMessage } from "../components/error-message";
+import { FilmIdentity, filmLabel } from "../components/film-identity";
+import { FilmThumbnail } from "../components/film-thumbnail";
 import { LoadMore } from "../components/load-more";
-import { navigate } from "../router";
+import { BASE, linkHandler, navigate, useRoute } from "../router";
 import { toggled } from "../toggled";
 
 type Upload = {
   id: number;
   name: string;
   progress: number;
-  state: "uploading" | "done" | "refused";
+  /** `checking`: every byte is sent and the API is checking and storing the file. */
+  state: "uploading" | "checking" | "done" | "refused";
   message?: string;
+};
+
+/** What an upload row says beside its bar. */
+const UPLOAD_STATE_TEXT: Record<Upload["state"], string> = {
+  uploading: "",
+  checking: "checking…",
+  done: "uploaded",
+  refused: "",
 };
 
 /** How many uploads run at once: enough to fill the link, few enough to show steady progress. */
 const PARALLEL_UPLOADS = 3;
 let nextUploadId = 0;
 
+function UploadList({ uploads }: { uploads: Upload[] }) {
+  if (uploads.length === 0) return null;
+  return (
+    <ul class="uploads" aria-label="Uploads">
+      {uploads.map((upload) => (
+        <li data-upload-state={upload.state}>
+          <span class="name">{upload.name}</span>
+          {upload.state !== "refused" && (
+            <progress max={1} value={upload.progress} aria-label={`Upload of ${upload.name}`} />
+          )}
+          {UPLOAD_STATE_TEXT[upload.state] && (
+            <span data-testid="upload-state">{UPLOAD_STATE_TEXT[upload.state]}</span>
+          )}
+          {upload.state === "refused" && (
+            <span class="error" role="alert">
+              Refused: {upload.message}
+            </span>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The weld and part the next dropped files show; kept with each of them. */
+function FilmIdsFields({
+  film,
+  onFilm,
+}: {
+  film: UploadFilmIds;
+  onFilm(change: (ids: UploadFilmIds) => UploadFilmIds): void;
+}) {
+  const field = (name: keyof UploadFilmIds) => (event: Event) => {
+    const value = (event.target as HTMLInputElement).value.trim();
+    onFilm((ids) => ({ ...ids, [name]: value || undefined }));
+  };
+  return (
+    <div class="inline-form">
+      <label htmlFor="upload-weld">Weld id</label>
+      <input
+        id="upload-weld"
+        maxLength={100}
+        placeholder="optional"
+        value={film.weldId ?? ""}
+        onInput={field("weldId")}
+      />
+      <label htmlFor="upload-part">Part id</label>
+      <input
+        id="upload-part"
+        maxLength={100}
+        placeholder="optional"
+        value={film.partId ?? ""}
+        onInput={field("partId")}
+      />
+    </div>
+  );
+}
+
+/** Finds films by name, weld or part id (`GET /v1/images?q=`); the text lives in the URL. */
+function ImageSearch({ text }: { text: string }) {
+  return (
+    <form
+      class="inline-form"
+      aria-label="Search images"
+      onSubmit={(event: Event) => {
+        event.preventDefault();
+        const q = String(new FormData(event.target as HTMLFormElement).get("q") ?? "").trim();
+        navigate(q ? `/images?${new URLSearchParams({ q })}` : "/images");
+      }}
+    >
+      <label htmlFor="image-search">Film, weld or part</label>
+      <input id="image-search" name="q" type="search" maxLength={100} value={text} />
+      <button type="submit">Search</button>
+    </form>
+  );
+}
+
 export function ImagesPage() {
   const [uploads, setUploads] = useState<Upload[]>([]);
-  const images = usePagedList(listImages());
+  const { query } = useRoute();
+  const images = usePagedList(listImages({ q: query.get("q")?.trim().slice(0, 100) || undefined }));
+  const [film, setFilm] = useState<UploadFilmIds>({});
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dragging, setDragging] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -33,6 +123,8 @@ export function ImagesPage() {
 
   async function uploadAll(files: File[]) {
     const queue = files.map((file) => ({ file, id: nextUploadId++ }));
+    // The weld and part typed when the files were dropped go with every one of them.
+    const ids = { ...film };
     setUploads((list) => [
       ...queue.map(({ file, id }) => ({ id, name: file.name, progress: 0, state: "uploading" as const })),
       ...list,
@@ -41,13 +133,18 @@ export function ImagesPage() {
       for (let item = queue.shift(); item; item = queue.shift()) {
         const { file, id } = item;
         try {
-          const image = await uploadImage(file, (progress) => update(id, { progress }));
+          const image = await uploadImage(
+            file,
+            (progress) => update(id, { progress, state: progress >= 1 ? "checking" : "uploading" }),
+            ids,
+          );
           update(id, { state: "done", progress: 1 });
           // The newest image goes on top, as the API's newest-first order would put it.
           images.update((list) => [image, ...list]);
           setSelected((set) => new Set(set).add(image.id));
         } catch (failure) {
-          update(id, { state: "refused", message: describeFailure(failure) });
+          // A refused file was not stored, however many of its bytes were sent: no full bar.
+          update(id, { state: "refused", progress: 0, message: describeFailure(failure) });
         }
       }
     };
@@ -95,6 +192,7 @@ export function ImagesPage() {
         onDrop={onDrop}
       >
         <p>Drop radiographs or surface images here (JPEG, PNG, TIFF, WebP, DICONDE; 8 or 16 bit), or</p>
+        <FilmIdsFields film={film} onFilm={setFilm} />
         <label htmlFor="file-input" class="button">
           Choose files
         </label>
@@ -111,22 +209,7 @@ export function ImagesPage() {
           }}
         />
       </section>
-      {uploads.length > 0 && (
-        <ul class="uploads" aria-label="Uploads">
-          {uploads.map((upload) => (
-            <li data-upload-state={upload.state}>
-              <span class="name">{upload.name}</span>
-              <progress max={1} value={upload.progress} aria-label={`Upload of ${upload.name}`} />
-              {upload.state === "done" && <span>uploaded</span>}
-              {upload.state === "refused" && (
-                <span class="error" role="alert">
-                  Refused: {upload.message}
-                </span>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+      <UploadList uploads={uploads} />
       <form onSubmit={startJobs} class="inline-form" aria-labelledby="start-heading">
         <h2 id="start-heading">Detect defects in the selected images</h2>
         <label htmlFor="model">Model</label>
@@ -158,6 +241,7 @@ export function ImagesPage() {
         </button>
       </form>
       <ErrorMessage error={error} />
+      <ImageSearch text={query.get("q") ?? ""} />
       <table>
         <caption>Your images (newest first)</caption>
         <thead>
@@ -165,7 +249,7 @@ export function ImagesPage() {
             <th scope="col">
               <span class="visually-hidden">Selected</span>
             </th>
-            <th scope="col">File</th>
+            <th scope="col">Film</th>
             <th scope="col">Format</th>
             <th scope="col">Size</th>
             <th scope="col">Uploaded</th>
@@ -182,7 +266,16 @@ export function ImagesPage() {
                   aria-label={`Select ${image.filename ?? image.id}`}
                 />
               </td>
-              <td>{image.filename ?? image.id}</td>
+              <td class="film-column">
+                <a
+                  href={`${BASE}/images/${image.id}`}
+                  onClick={linkHandler(`/images/${image.id}`)}
+                  aria-label={`Image page of ${filmLabel(image)}`}
+                >
+                  <FilmThumbnail image={image} alt="" />
+                </a>
+                <FilmIdentity image={image} />
+              </td>
               <td>
                 {image.format.toUpperCase()} {image.bitDepth}-bit
               </td>

@@ -5,6 +5,7 @@ import { createReport, listReports, type ReportHeader, type ReportVerdict } from
 import type { Report } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { ErrorMessage } from "../components/error-message";
+import { jobPickerLabel } from "../components/film-identity";
 import { LoadMore } from "../components/load-more";
 import { TableHead } from "../components/table-head";
 import { useRoute } from "../router";
@@ -80,8 +81,7 @@ export function ReportsPage() {
                 checked={chosen.has(job.id)}
                 onChange={() => setChosen((set) => toggled(set, job.id))}
               />
-              {new Date(job.createdAt).toLocaleString()} · {job.model.requested} · {job.image.width}×
-              {job.image.height}
+              {jobPickerLabel(job)}
             </label>
           ))}
           <LoadMore list={jobs} noun="succeeded jobs" />
