@@ -114,6 +114,23 @@ export const SizeMmSchema = z.object({
 });
 export type SizeMm = z.infer<typeof SizeMmSchema>;
 
+/**
+ * A detection's measured extent for a box that may since have changed: the measurement describes
+ * the model's box only, so a box a reviewer drew or resized has none (its sizes come from the box).
+ */
+export function extentForBox(
+  box: { x1: number; y1: number; x2: number; y2: number },
+  original: { box: { x1: number; y1: number; x2: number; y2: number }; extent?: Extent } | null | undefined,
+): Extent | null {
+  if (!original?.extent) return null;
+  const same =
+    box.x1 === original.box.x1 &&
+    box.y1 === original.box.y1 &&
+    box.x2 === original.box.x2 &&
+    box.y2 === original.box.y2;
+  return same ? original.extent : null;
+}
+
 /** The length in mm of a line in film pixels, under a pixel size that may not be square. */
 export function lineMm(line: Extent["line"], pixel: PixelSize): number {
   return Math.hypot((line.x2 - line.x1) * pixel.x, (line.y2 - line.y1) * pixel.y);

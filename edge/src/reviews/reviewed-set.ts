@@ -1,5 +1,5 @@
 import type { Box, Detection } from "@common/contracts/detect-result";
-import type { Extent } from "@common/measurements";
+import { type Extent, extentForBox } from "@common/measurements";
 import type { Db, Tx } from "@db/client-worker";
 import { detections, jobReviews, type ReviewedState, reviewedDetections } from "@db/schema";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
@@ -154,17 +154,8 @@ export const DRAWN_BOX_SCORE = 1;
  * The indication's extent as measured at detection time, while its box is still the model's: a box
  * a reviewer drew or resized has none, and its sizes come from the box.
  */
-export function measuredExtent(item: Pick<ReviewItem, "box" | "original">): Extent | null {
-  const original = item.original;
-  if (!original?.extent) return null;
-  const { box } = item;
-  const same =
-    box.x1 === original.box.x1 &&
-    box.y1 === original.box.y1 &&
-    box.x2 === original.box.x2 &&
-    box.y2 === original.box.y2;
-  return same ? original.extent : null;
-}
+export const measuredExtent = (item: Pick<ReviewItem, "box" | "original">): Extent | null =>
+  extentForBox(item.box, item.original);
 
 /** The reviewed set as detections: every indication not rejected, as reviewed. */
 export function reviewedDetectionViews(items: ReviewItem[], image: ImageDims): DetectionView[] {

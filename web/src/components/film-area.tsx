@@ -1,4 +1,4 @@
-import type { RefObject } from "hono/jsx/dom";
+import type { Child, RefObject } from "hono/jsx/dom";
 import type { Job } from "../api/types";
 import type { FilmView } from "../viewer/film-view";
 import { OverviewMapCanvas } from "./overview-map";
@@ -12,13 +12,24 @@ type Props = {
   job: Job | null;
   /** The film view once mounted, for the overview map. */
   view: FilmView | null;
+  /** Laid over the film (the measuring layer). */
+  children?: Child;
 };
 
 /**
  * The film's canvas, with the job's state over it until the job has succeeded, and the overview
  * map of the whole film under it once the film is shown.
  */
-export function FilmArea({ canvasRef, title, imageReady, reviewable, shownCount, job, view }: Props) {
+export function FilmArea({
+  canvasRef,
+  title,
+  imageReady,
+  reviewable,
+  shownCount,
+  job,
+  view,
+  children,
+}: Props) {
   return (
     <div class="film-area">
       <canvas
@@ -32,6 +43,7 @@ export function FilmArea({ canvasRef, title, imageReady, reviewable, shownCount,
         aria-label={`${title} with ${shownCount} detections shown`}
         tabIndex={0}
       />
+      {children}
       {imageReady && <OverviewMapCanvas view={view} />}
       {job && job.status !== "succeeded" && (
         <p class="film-status" role="status">

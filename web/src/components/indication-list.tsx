@@ -6,10 +6,12 @@ type Props = {
   total: number;
   selected: string | null;
   onSelect(key: string): void;
+  /** Length × width of each indication by key (`viewer/measure-sizes.ts`). */
+  sizes?: ReadonlyMap<string, string>;
 };
 
 /** The indications shown, in rank order; picking one selects its box on the film. */
-export function IndicationList({ shown, total, selected, onSelect }: Props) {
+export function IndicationList({ shown, total, selected, onSelect, sizes }: Props) {
   return (
     <section aria-labelledby="indications-heading">
       <h2 id="indications-heading">
@@ -27,6 +29,7 @@ export function IndicationList({ shown, total, selected, onSelect }: Props) {
             >
               <span class="swatch" style={`background:${classColour(item.classId)}`} aria-hidden="true" />
               {item.label} {scoreText(item)} · {item.decision}
+              {sizes?.has(item.key) && <span class="indication-size"> · {sizes.get(item.key)}</span>}
             </button>
           </li>
         ))}

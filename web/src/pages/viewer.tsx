@@ -4,6 +4,8 @@ import { ErrorMessage } from "../components/error-message";
 import { ExportPanel } from "../components/export-panel";
 import { FilmArea } from "../components/film-area";
 import { IndicationList } from "../components/indication-list";
+import { MeasureOverlay } from "../components/measure-overlay";
+import { MeasurePanel } from "../components/measure-panel";
 import { ResultModel } from "../components/result-model";
 import { ReviewPanel, ReviewSummary } from "../components/review-panel";
 import { ViewerControls } from "../components/viewer-controls";
@@ -11,9 +13,11 @@ import { documentTitle, useDocumentTitle } from "../document-title";
 import type { CaptionMode } from "../viewer/caption-layout";
 import { windowUnits } from "../viewer/film";
 import { classChoices, drawTargetOf, keyInReview, overlaysOf } from "../viewer/indications";
+import { indicationSizes } from "../viewer/measure-sizes";
 import { useFilm } from "../viewer/use-film";
 import { useFilmView } from "../viewer/use-film-view";
 import { useIndications } from "../viewer/use-indications";
+import { useMeasure } from "../viewer/use-measure";
 import { useModelFigures } from "../viewer/use-model-figures";
 import { useReview } from "../viewer/use-review";
 import { useViewerKeys } from "../viewer/use-viewer-keys";
@@ -70,6 +74,7 @@ export function ViewerPage({ jobId }: { jobId: string }) {
       onResize: (itemId, box) => act([{ type: "resize", itemId, box }]),
     },
   });
+  const measuring = useMeasure(canvasRef, filmView, windowing?.film ?? null, job, film.image, setError);
   useViewerKeys({
     view: viewRef,
     order: shown.map((item) => item.key),
@@ -107,7 +112,9 @@ export function ViewerPage({ jobId }: { jobId: string }) {
           shownCount={shown.length}
           job={job}
           view={filmView}
-        />
+        >
+          <MeasureOverlay refs={measuring.refs} />
+        </FilmArea>
         <aside class="side-panel" aria-label="Viewer controls">
           <ErrorMessage error={error} />
           {job && (
@@ -142,6 +149,7 @@ export function ViewerPage({ jobId }: { jobId: string }) {
             total={view.indications.length}
             selected={selected}
             onSelect={setSelected}
+            sizes={indicationSizes(job, review?.review ?? null, measuring.pixel)}
           />
           {review && current && <ReviewPanel indication={current} classes={choices} onAct={act} />}
           {review && (
@@ -164,6 +172,7 @@ export function ViewerPage({ jobId }: { jobId: string }) {
               onDrawing={setDrawing}
             />
           )}
+          {imageReady && <MeasurePanel measuring={measuring} />}
           {job?.status === "succeeded" && <ExportPanel jobId={jobId} onError={setError} />}
         </aside>
       </div>

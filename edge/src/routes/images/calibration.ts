@@ -2,10 +2,8 @@ import {
   FilmPixelSizeSourceSchema,
   type ImagePixelSize,
   MIN_REFERENCE_PIXELS,
-  PixelSizeMmInputSchema,
   PixelSizeSchema,
   pixelSizeFromReference,
-  ReferenceLineSchema,
   referencePixels,
 } from "@common/measurements";
 import type { Db } from "@db/client-worker";
@@ -13,23 +11,12 @@ import { images } from "@db/schema";
 import { ApiError } from "@edge/errors";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
+import { CalibrationRequestSchema } from "./calibration-schema";
 import { ownedImage } from "./owned";
 import { ImageIdParamSchema, ImageSchema, toImage } from "./schema";
-
-/** One of two ways to calibrate: a stated pixel size, or a reference of known length drawn on the film. */
-export const CalibrationRequestSchema = z
-  .union([
-    z.object({ pixelSizeMm: PixelSizeMmInputSchema }).strict(),
-    z.object({ reference: ReferenceLineSchema }).strict(),
-  ])
-  .openapi("CalibrationRequest", {
-    description:
-      "`pixelSizeMm`: mm per pixel (a number, or `{ x, y }`), recorded as `stated`. `reference`: a line in film pixels along something of known length (an IQI wire, a marker) and that length in mm, recorded as `reference`",
-    example: { reference: { x1: 120, y1: 40, x2: 620, y2: 40, lengthMm: 50 } },
-  });
 
 const responses = {
   200: { description: "The image, calibrated", content: { "application/json": { schema: ImageSchema } } },
