@@ -6,7 +6,7 @@ import {
   SourceSchema,
   WeldSchema,
 } from "./acceptance/schema";
-import { ImagePixelSizeSchema, PixelSizeSchema } from "./measurements";
+import { FilmPixelSizeSourceSchema, PixelSizeSchema } from "./measurements";
 
 /**
  * What an inspection report states beyond its header (issue #23): how the films were taken
@@ -134,6 +134,10 @@ export const VerdictOverrideSchema = z
   .strict();
 export type VerdictOverride = z.infer<typeof VerdictOverrideSchema>;
 
+/** A film's own calibration, from its DICONDE header. */
+export const FilmCalibrationSchema = PixelSizeSchema.extend({ source: FilmPixelSizeSourceSchema });
+export type FilmCalibration = z.infer<typeof FilmCalibrationSchema>;
+
 /** The rule that decided an outcome, as the report prints it. */
 export const DecidingRuleSchema = z.object({ id: z.string(), source: SourceSchema });
 
@@ -169,7 +173,7 @@ export const FilmAssessmentSchema = z.object({
   reviewVersion: z.number().int(),
   pixelSizeMm: PixelSizeSchema.nullable(),
   /** The film's own calibration (DICONDE spacing) that a stated pixel size overrode, if any. */
-  calibrationOverridden: ImagePixelSizeSchema.nullable(),
+  calibrationOverridden: FilmCalibrationSchema.nullable(),
   datum: z.enum(["left edge", "top edge"]),
   verdict: OutcomeSchema,
   missingFields: z.array(z.string()),

@@ -1,12 +1,13 @@
 import type { AcceptanceCriterion, Outcome } from "@common/acceptance";
 import type {
+  FilmCalibration,
   Personnel,
   ReportAssessment,
   ReportWeld,
   Technique,
   VerdictOverride,
 } from "@common/inspection-report";
-import type { ImagePixelSize, PixelSize, PixelSizeSource } from "@common/measurements";
+import type { PixelSize, PixelSizeSource } from "@common/measurements";
 import { bigint, index, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamptz, updatedAt } from "./columns";
 import { users } from "./users";
@@ -47,7 +48,7 @@ export type ReportJob = {
   pixelSizeMm: PixelSize | null;
   pixelSizeSource: ReportPixelSizeSource | null;
   /** The image's own calibration (DICONDE spacing) that the pixel size above overrides, if any. */
-  calibrationOverridden?: ImagePixelSize | null;
+  calibrationOverridden?: FilmCalibration | null;
 };
 
 /**

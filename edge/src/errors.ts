@@ -47,6 +47,8 @@ const apiOnlyStatus = {
   precondition_failed: 412,
   precondition_required: 428,
   report_not_ready: 409,
+  // A report is issued over reviewed indications only: some are still pending.
+  review_pending: 409,
   review_limit_reached: 409,
   email_taken: 409,
   webhook_limit_reached: 409,

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, mock, test } from "bun:test";
+import { reportBody } from "@scripts/testing/report-fixtures";
 import { ApiFailure, createApiClient } from "../src/api/client";
 
 type Call = { method: string; path: string; headers: Headers; body: unknown };
@@ -46,7 +47,7 @@ describe("typed endpoints: requests", () => {
   test("each sends its method, path and JSON body as the edge route expects", async () => {
     await createJobs({ imageIds: [jobId], conf: 0.3, iou: 0.5 });
     await getJob(jobId, { wait: 25 });
-    await createReport({ jobIds: [jobId], verdict: "repair", header: { customer: "Acme" } });
+    await createReport(reportBody([jobId], { header: { customer: "Acme" } }));
     await createApiKey({ name: "line-3", scopes: ["jobs:read"] });
     answer = () => new Response(null, { status: 204 });
     await revokeApiKey(jobId);
@@ -56,7 +57,7 @@ describe("typed endpoints: requests", () => {
       {
         method: "POST",
         path: "/v1/reports",
-        body: { jobIds: [jobId], verdict: "repair", header: { customer: "Acme" } },
+        body: reportBody([jobId], { header: { customer: "Acme" } }),
       },
       { method: "POST", path: "/v1/api-keys", body: { name: "line-3", scopes: ["jobs:read"] } },
       { method: "DELETE", path: `/v1/api-keys/${jobId}`, body: null },

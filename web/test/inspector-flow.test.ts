@@ -17,6 +17,7 @@ import { buildWebApp } from "../build";
 import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
 import { acrossEdge, CRACK_RGB, edgeIn, grey, noEdge, POROSITY_RGB, pixelAt, setRange } from "./film-canvas";
 import { weldFilm } from "./films";
+import { fillTechniqueAndPersonnel } from "./report-form";
 
 const screenshots = join(repoRoot, "docs/screenshots");
 /** Poppler renders a page of the PDF for the README (CI installs it; skipped with a notice without). */
@@ -239,10 +240,11 @@ describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
       // A PDF report over the reviewed job.
       await page.getByRole("link", { name: "Create a PDF report with this job" }).click();
       await page.getByRole("heading", { name: "Reports", exact: true }).waitFor();
-      await page.getByLabel("Verdict", { exact: true }).selectOption("repair");
       await page.getByLabel("Weld", { exact: true }).fill("W-17");
-      await page.getByLabel("Inspector", { exact: true }).fill("J. Smith (Level 2)");
-      await page.getByRole("button", { name: "Create report" }).click();
+      await page.getByLabel("Thickness t (mm)").fill("10");
+      await fillTechniqueAndPersonnel(page);
+      await page.locator("[data-verdict]").waitFor();
+      await page.getByRole("button", { name: "Issue report" }).click();
       const ready = page.locator('tr[data-status="ready"]');
       await ready.waitFor({ timeout: 60_000 });
       await page.screenshot({ path: join(screenshots, "reports.png") });

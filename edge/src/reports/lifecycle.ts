@@ -44,6 +44,13 @@ export async function gatherReport(db: Db, report: ReportRow): Promise<ReportInp
       throw new ReportInputError(`job ${jobId} was deleted or has no result any more`);
     }
     const review = reviews.get(jobId) ?? { version: 0, items: [] };
+    // The verdict was derived from the review as it was at issue; a PDF of a later one would contradict it.
+    const issuedAt = report.reviewVersions?.[jobId];
+    if (issuedAt !== undefined && issuedAt !== review.version) {
+      throw new ReportInputError(
+        `the review of job ${jobId} changed since the report was issued (version ${issuedAt} → ${review.version}); issue a new report`,
+      );
+    }
     return {
       jobId,
       imageId: row.image.id,
@@ -65,6 +72,13 @@ export async function gatherReport(db: Db, report: ReportRow): Promise<ReportInp
     createdAt: report.createdAt,
     header: report.header,
     verdict: report.verdict,
+    derivedVerdict: report.derivedVerdict,
+    verdictOverride: report.verdictOverride,
+    acceptance: report.acceptance,
+    weld: report.weld,
+    technique: report.technique,
+    personnel: report.personnel,
+    assessment: report.assessment,
     images: imagesOut,
   };
 }

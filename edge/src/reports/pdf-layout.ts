@@ -1,6 +1,6 @@
 import { type PDFDocument, type PDFFont, type PDFPage, rgb } from "pdf-lib";
 import type { ReportInput } from "./report-input";
-import { fitted, printable } from "./text";
+import { fitted, printable, wrapped } from "./text";
 
 /** Page geometry, colours and the text cursor shared by the report's page builders. */
 
@@ -63,6 +63,17 @@ export class Writer {
     this.ensure(size + 4);
     this.y -= size + 3;
     this.text(value, MARGIN, size, options);
+  }
+
+  /** `value` word-wrapped over as many lines as it needs, from `indent` points in. */
+  paragraph(value: string, size = 9, options: { bold?: boolean; colour?: typeof INK; indent?: number } = {}) {
+    const indent = options.indent ?? 0;
+    const font = options.bold ? this.fonts.bold : this.fonts.regular;
+    for (const line of wrapped(font, value, size, CONTENT_WIDTH - indent)) {
+      this.ensure(size + 4);
+      this.y -= size + 3;
+      this.text(line, MARGIN + indent, size, options);
+    }
   }
 
   rule() {

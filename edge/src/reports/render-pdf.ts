@@ -1,4 +1,5 @@
 import { PDFDocument } from "pdf-lib";
+import { assessmentSection } from "./assessment-section";
 import { coverPage } from "./cover-page";
 import { EMBEDDABLE_FORMATS, type Embedded, embedImage, type NotEmbedded } from "./embed-image";
 import { embedReportFonts, type ReportFontFiles } from "./fonts";
@@ -14,8 +15,9 @@ export type RenderedReport = {
 };
 
 /**
- * Renders a report: a cover page (header fields, model identity, per-class counts of the reviewed
- * set, verdict), then one section per image with the radiograph, its reviewed boxes and its table.
+ * Renders a report: a cover page (header fields, acceptance criterion, weld and technique, model
+ * identity, per-class counts of the reviewed set, verdict, signatures), the acceptance assessment
+ * per film, then one section per image with the radiograph, its reviewed boxes and its table.
  * Images are read one at a time and embedded within the limits (`RenderLimits`).
  */
 export async function renderReportPdf(
@@ -32,6 +34,7 @@ export async function renderReportPdf(
   const fonts = await embedReportFonts(doc, fontFiles);
   const w = new Writer(doc, fonts);
   coverPage(w, input);
+  if (input.assessment) assessmentSection(w, input.assessment);
   let embeddedBytes = 0;
   let decodedPixels = 0;
   for (const [index, image] of input.images.entries()) {

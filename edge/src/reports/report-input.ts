@@ -1,5 +1,5 @@
 import type { PixelSize } from "@common/measurements";
-import type { ReportHeader, ReportPixelSizeSource } from "@db/schema";
+import type { ReportHeader, ReportPixelSizeSource, reports } from "@db/schema";
 import type { ReviewItem } from "../reviews/reviewed-set";
 
 /** One image section of a report: the job, its image, its reviewed indications. */
@@ -21,12 +21,26 @@ export type ReportImage = {
   items: ReviewItem[];
 };
 
-/** Everything a report's PDF shows, gathered before rendering. */
-export type ReportInput = {
+type ReportRow = typeof reports.$inferSelect;
+
+/**
+ * Everything a report's PDF shows, gathered before rendering. The acceptance fields are null on
+ * reports made before verdicts were derived.
+ */
+export type ReportInput = Pick<
+  ReportRow,
+  | "verdict"
+  | "derivedVerdict"
+  | "verdictOverride"
+  | "acceptance"
+  | "weld"
+  | "technique"
+  | "personnel"
+  | "assessment"
+> & {
   number: string;
   createdAt: Date;
   header: ReportHeader;
-  verdict: "accept" | "repair" | "reject" | "cannot_evaluate";
   images: ReportImage[];
 };
 

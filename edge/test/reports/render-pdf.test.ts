@@ -2,8 +2,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { assessReport } from "@edge/reports/assessment";
+import { techniqueFields } from "@edge/reports/document-text";
 import { renderReportPdf } from "@edge/reports/render-pdf";
 import type { ReportImage, ReportInput } from "@edge/reports/report-input";
+import type { ReviewItem } from "@edge/reviews/reviewed-set";
 import { readReportFonts } from "@scripts/testing/report-fonts";
 import sharp, { type Sharp } from "sharp";
 
@@ -45,13 +48,22 @@ async function render(
   images: Array<ReturnType<typeof image>>,
   limits = { maxEmbeddedBytes: 1 << 24, maxDecodedPixels: 1 << 24 },
   header: ReportInput["header"] = {},
+  document: Partial<ReportInput> = {},
 ) {
   const input: ReportInput = {
     number: "RPT-00007",
     createdAt: new Date("2026-11-30T12:00:00Z"),
     header,
     verdict: "accept",
+    derivedVerdict: null,
+    verdictOverride: null,
+    acceptance: null,
+    weld: null,
+    technique: null,
+    personnel: null,
+    assessment: null,
     images,
+    ...document,
   };
   const rendered = await renderReportPdf(
     input,
@@ -154,14 +166,139 @@ describe.skipIf(!poppler)("embedding stored images", () => {
   test("names in Latin, Cyrillic and Greek print as written; glyphs the font lacks as ?; the font is subset", async () => {
     const out = await render([image("a.png", "png", await bytesOf(grey().png()))], undefined, {
       customer: "Šťastný Svařování 溶接",
-      inspector: "Zoë Ünal",
       partId: "Дмитрий Шостакович · Ελένη Παπαδοπούλου ≤ 3 mm",
     });
     const text = out.text();
-    expect(text).toContain("Zoë Ünal");
     expect(text).toContain("Šťastný Svařování ??");
     expect(text).toContain("Дмитрий Шостакович · Ελένη Παπαδοπούλου ≤ 3 mm");
     // Subset: the two DejaVu files are 1.4 MB; the page carries only the glyphs it prints.
     expect(out.rendered.pdf.length).toBeLessThan(200_000);
+  });
+});
+
+const reviewItem = (
+  classId: number,
+  label: string,
+  box: ReviewItem["box"],
+  decision: ReviewItem["decision"] = "accepted",
+): ReviewItem => ({
+  id: crypto.randomUUID(),
+  source: "model",
+  original: { classId, label, score: 0.9, box },
+  rowId: null,
+  decision,
+  classId,
+  label,
+  box,
+  note: null,
+  updatedAt: null,
+  updatedBy: null,
+});
+
+describe.skipIf(!poppler)("a report an auditor signs", () => {
+  test("pdftotext finds the criterion, weld, technique, assessment table, override, warning and signatures", async () => {
+    const items = [
+      reviewItem(0, "porosity", { x1: 100, y1: 50, x2: 125, y2: 75 }),
+      reviewItem(2, "crack", { x1: 200, y1: 40, x2: 260, y2: 45 }, "rejected"),
+      reviewItem(0, "porosity", { x1: 250, y1: 50, x2: 285, y2: 85 }),
+    ];
+    const acceptance = { standard: "en-iso-10675-1", level: 2 } as const;
+    const weld = { thicknessMm: 10, lengthMm: 100, widthMm: 12, passes: "multiple", axis: "x" } as const;
+    const film = image("weld-17.png", "png", await bytesOf(grey().png()));
+    const pixel = { x: 0.1, y: 0.1 };
+    const assessment = assessReport(acceptance, weld, "W-17", [
+      {
+        ...film,
+        pixelSizeMm: pixel,
+        calibrationOverridden: { x: 0.2, y: 0.2, source: "dicom_pixel_spacing" },
+        items,
+      },
+    ]);
+    expect(assessment.verdict).toBe("reject");
+    const out = await render(
+      [{ ...film, items, pixelSizeMm: pixel, pixelSizeSource: "report" }],
+      undefined,
+      { weldId: "W-17", customer: "Acme Pipelines" },
+      {
+        verdict: "accept",
+        derivedVerdict: assessment.verdict,
+        verdictOverride: { verdict: "accept", reason: "Pore 3 re-measured at 2.9 mm on the original film." },
+        acceptance,
+        weld,
+        technique: {
+          testingClass: "B",
+          arrangement: "SWSI",
+          source: { kind: "x-ray", voltageKv: 250, focalSpotMm: 3 },
+          sfdMm: 700,
+          detector: { kind: "film", system: "EN ISO 11699-1 C5, Pb 0.1 mm", density: 2.8 },
+          iqi: { type: "iso-19232-1-wire", position: "source-side", sensitivity: "W13" },
+        },
+        personnel: {
+          inspector: {
+            name: "Zoë Ünal",
+            certificationScheme: "EN ISO 9712",
+            level: "2",
+            certificateNumber: "12345",
+          },
+          reviewer: {
+            name: "Дмитрий Шостакович",
+            certificationScheme: "ASNT SNT-TC-1A",
+            level: "3",
+            certificateNumber: "R-99",
+          },
+        },
+        assessment,
+      },
+    );
+    const text = out.text().replace(/\s+/g, " ");
+    for (const expected of [
+      "Standard: EN ISO 10675-1:2016, acceptance level 2",
+      "Thickness t: 10 mm",
+      "Weld length per film: 100 mm",
+      "Weld width: 12 mm",
+      "Passes: multiple",
+      "Weld axis: along the film's width (datum: the film's left edge)",
+      "Technique (EN ISO 17636-2, ASME V Article 2)",
+      "Testing class: class B",
+      "Arrangement: SWSI",
+      "Source: X-ray tube, 250 kV, focal spot 3 mm",
+      "SFD: 700 mm",
+      "Film system: EN ISO 11699-1 C5, Pb 0.1 mm",
+      "Optical density: 2.8",
+      "IQI: ISO 19232-1 wire IQI, source side",
+      "IQI sensitivity: W13",
+      "VERDICT: ACCEPT",
+      "Derived verdict: reject, from the assessment of 2 reviewed indication(s) against EN ISO 10675-1:2016, acceptance level 2",
+      "Reviewer's override: accept instead of reject",
+      "Reason: Pore 3 re-measured at 2.9 mm on the original film.",
+      "Inspector: Zoë Ünal, EN ISO 9712 level 2, certificate 12345",
+      "Reviewer: Дмитрий Шостакович, ASNT SNT-TC-1A level 3, certificate R-99",
+      "ACCEPTANCE ASSESSMENT",
+      "Film 1 of 1: weld-17.png: reject",
+      "Location: mm along the weld from the film's left edge (the indication's position in pixels × the pixel size)",
+      "WARNING: the stated pixel size 0.1×0.1 mm overrides the film's own calibration 0.2×0.2 mm (dicom_pixel_spacing)",
+      "# ISO 6520-1 Class Along weld mm Length mm Width mm Review Assessment",
+      "1 2011 0 porosity 10.00–12.50 2.50 2.50 accepted accept",
+      "3 2011 0 porosity 25.00–28.50 3.50 3.50 accepted reject",
+      "Rule: EN ISO 10675-1:2016, Table 1, porosity and gas pores (2011, 2012): single pore d (en-iso-10675-1.single-pore): pore diameter d 3.5 mm beyond the limit (<= 3 mm)",
+    ]) {
+      expect(text).toContain(expected);
+    }
+    expect(text.match(/Signature:/g)).toHaveLength(2);
+    expect(text.match(/Date:/g)).toHaveLength(2);
+  });
+
+  test("a digital detector states its SRb, an isotope its name", () => {
+    const fields = techniqueFields({
+      source: { kind: "isotope", isotope: "Se-75" },
+      sfdMm: 500,
+      detector: { kind: "digital", detector: "DDA 200 µm", srbUm: 130 },
+      iqi: { type: "astm-e1025-hole", position: "film-side", sensitivity: "2-2T" },
+    });
+    expect(fields).toContainEqual(["Source", "Se-75"]);
+    expect(fields).toContainEqual(["SRb", "130 µm"]);
+    expect(fields).toContainEqual(["Detector", "DDA 200 µm"]);
+    expect(fields).toContainEqual(["IQI", "ASTM E1025 hole IQI, film side"]);
+    expect(fields).toContainEqual(["Testing class", "not stated"]);
   });
 });

@@ -4,9 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { images, jobs, reports } from "@db/schema";
-import { ReportPageSchema, ReportSchema } from "@edge/routes/reports/schema";
+import { ReportAssessmentResponseSchema, ReportPageSchema, ReportSchema } from "@edge/routes/reports/schema";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { DEFAULT_PARAMS, eventually, insertImage, insertJob, MODEL } from "@scripts/testing/job-fixtures";
+import { acceptAll, PERSONNEL, reportBody, TECHNIQUE } from "@scripts/testing/report-fixtures";
 import { readError } from "@scripts/testing/responses";
 import { getReview, review, succeededJob } from "@scripts/testing/review-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
@@ -50,6 +51,8 @@ const worker = useTestWorker({
 });
 
 const GREY = 128;
+/** The lifecycle report's pages: cover, acceptance assessment, one per image. */
+const PAGES = 4;
 /** A uniform grey radiograph stand-in, so the drawn boxes are easy to find in a page render. */
 const greyImage = (format: "png" | "jpeg") => {
   const image = sharp(Buffer.alloc(640 * 480, GREY), { raw: { width: 640, height: 480, channels: 1 } });
@@ -67,6 +70,21 @@ function createReport(auth: string, body: unknown) {
     headers: json(auth),
     body: JSON.stringify(body),
   });
+}
+
+function assess(auth: string, body: unknown) {
+  return worker.current.fetch("/v1/reports/assessment", {
+    method: "POST",
+    headers: json(auth),
+    body: JSON.stringify(body),
+  });
+}
+
+/** A succeeded job with both its detections accepted, ready to be reported on. */
+async function reviewedJob(session: { auth: string; user: { id: string } }) {
+  const job = await succeededJob(worker.current, session.user.id);
+  await acceptAll(worker.current, session.auth, job.jobId);
+  return job;
 }
 
 async function readReport(auth: string, id: string) {
@@ -117,22 +135,21 @@ async function arrangeReadyReport() {
       note: "seen on the film, missed by the model",
     },
   ]);
-  const created = await createReport(session.auth, {
-    jobIds: [weld.jobId, casting.jobId],
-    header: {
-      customer: "Acme Pipelines",
-      partId: "P-2231",
-      weldId: "W-17",
-      inspectionMethod: "RT",
-      technique: "DWSI 250 kV",
-      inspectionDate: "2026-11-30",
-      inspector: "J. Smith",
-      reviewer: "A. Jones",
-      remarks: "Root pass re-inspected after grinding.",
-    },
-    verdict: "repair",
-    pixelSizeMmByJob: { [weld.jobId]: 0.1 },
-  });
+  await acceptAll(worker.current, session.auth, casting.jobId);
+  const created = await createReport(
+    session.auth,
+    reportBody([weld.jobId, casting.jobId], {
+      header: {
+        customer: "Acme Pipelines",
+        partId: "P-2231",
+        weldId: "W-17",
+        inspectionMethod: "RT",
+        inspectionDate: "2026-11-30",
+        remarks: "Root pass re-inspected after grinding.",
+      },
+      pixelSizeMmByJob: { [weld.jobId]: 0.1 },
+    }),
+  );
   expect(created.status).toBe(202);
   const queued = ReportSchema.parse(await created.json());
   expect(created.headers.get("location")).toBe(`/v1/reports/${queued.id}`);
@@ -154,24 +171,35 @@ const ready = () => {
 describe("report lifecycle through the reports queue", () => {
   test("POST answers 202 queued with a number; the consumer renders it, stores it and records its sha256", async () => {
     const { queued, ready: report, download, pdf } = await ready();
+    // Weld: the accepted 9.95 mm pore is over 0.3 t = 3 mm (reject); the drawn undercut has no
+    // depth (cannot be evaluated). Casting: no pixel size (cannot be evaluated). Any reject wins.
     expect(queued).toMatchObject({
       status: "queued",
       number: "RPT-00001",
-      verdict: "repair",
+      verdict: "reject",
+      derivedVerdict: "reject",
+      verdictOverride: null,
+      acceptance: { standard: "en-iso-10675-1", level: 2 },
+      technique: TECHNIQUE,
       sha256: null,
       pdfUrl: null,
     });
+    expect(queued.assessment?.films.map((film) => film.verdict)).toEqual(["reject", "cannot_evaluate"]);
+    expect(queued.assessment?.films[0]?.indications.map((each) => [each.label, each.outcome])).toEqual([
+      ["porosity", "reject"],
+      ["undercut", "cannot_evaluate"],
+    ]);
     expect(queued.jobs[0]).toMatchObject({ pixelSizeMm: { x: 0.1, y: 0.1 }, pixelSizeSource: "report" });
     expect(queued.jobs[1]).toMatchObject({ pixelSizeMm: null, pixelSizeSource: null });
     expect(report.status).toBe("ready");
     expect(report.error).toBeNull();
     expect(report.attempts).toBe(1);
-    expect(report.pageCount).toBe(3);
+    expect(report.pageCount).toBe(PAGES);
     expect(report.detectionSet).toBe("reviewed");
-    expect(report.reviewVersions).toEqual({
-      [queued.jobs[0]?.jobId as string]: 1,
-      [queued.jobs[1]?.jobId as string]: 0,
-    });
+    // Taken when the report was issued; the PDF is rendered from those versions.
+    const versions = { [queued.jobs[0]?.jobId as string]: 1, [queued.jobs[1]?.jobId as string]: 1 };
+    expect(queued.reviewVersions).toEqual(versions);
+    expect(report.reviewVersions).toEqual(versions);
     expect(download.status).toBe(200);
     expect(download.headers.get("content-type")).toBe("application/pdf");
     expect(download.headers.get("content-disposition")).toBe('attachment; filename="RPT-00001.pdf"');
@@ -207,26 +235,31 @@ describe("report lifecycle through the reports queue", () => {
         "Acme Pipelines",
         "P-2231",
         "W-17",
-        "DWSI 250 kV",
         "2026-11-30",
-        "J. Smith",
-        "A. Jones",
+        "Inspector: J. Smith, EN ISO 9712 level 2, certificate 12345",
+        "Reviewer: A. Jones, EN ISO 9712 level 3, certificate 67890",
         "Root pass re-inspected after grinding.",
         `sha256 ${MODEL.sha256}`,
         `${MODEL.name} version ${MODEL.version}`,
-        "VERDICT: REPAIR",
+        "VERDICT: REJECT",
         "Note: seen on the film, missed by the model",
-        "RPT-00001 · page 3 of 3",
+        `RPT-00001 · page ${PAGES} of ${PAGES}`,
       ]) {
         expect(text).toContain(expected);
       }
+      const flat = text.replace(/\s+/g, " ");
+      expect(flat).toContain("Standard: EN ISO 10675-1:2016, acceptance level 2");
+      expect(flat).toContain("Source: X-ray tube, 250 kV, focal spot 3 mm");
+      expect(flat).toContain("1 2011 0 porosity 1.05–11.00 9.95 6.05 accepted reject");
+      expect(flat).toContain("3 5011 4 undercut 40.00–56.00 16.00 12.00 accepted cannot be evaluated");
+      expect(flat).toContain("Pixel size unknown: no size in mm, so no indication can be evaluated.");
       const lines = text.split("\n").map((line) => line.trim().split(/\s{2,}/));
       // Per-class counts of the reviewed set: weld (porosity accepted, crack rejected, undercut
-      // drawn) and casting (porosity and crack pending).
-      expect(lines).toContainEqual(["0 porosity", "1", "1", "2"]);
-      expect(lines).toContainEqual(["2 crack", "0", "1", "1"]);
+      // drawn) and casting (porosity and crack accepted).
+      expect(lines).toContainEqual(["0 porosity", "2", "0", "2"]);
+      expect(lines).toContainEqual(["2 crack", "1", "0", "1"]);
       expect(lines).toContainEqual(["4 undercut", "1", "0", "1"]);
-      expect(lines).toContainEqual(["All classes", "2", "2", "4"]);
+      expect(lines).toContainEqual(["All classes", "4", "0", "4"]);
       // The weld's table, with millimetres (pixel size 0.1 mm).
       expect(lines).toContainEqual([
         "1",
@@ -266,7 +299,7 @@ describe("report lifecycle through the reports queue", () => {
         "99.5×60.5",
         "0.91",
         "model",
-        "pending",
+        "accepted",
       ]);
     },
   );
@@ -275,7 +308,7 @@ describe("report lifecycle through the reports queue", () => {
     "pdftoppm renders the reviewed boxes in their colours over the radiograph, rejected ones not at all",
     async () => {
       const { path } = await ready();
-      const weld = await renderedImage(path, 2);
+      const weld = await renderedImage(path, PAGES - 1);
       // Accepted porosity: a red left edge, grey inside.
       expect(weld.near(10.5, 50, red)).toBe(true);
       expect(weld.near(60, 50, red)).toBe(false);
@@ -283,10 +316,10 @@ describe("report lifecycle through the reports queue", () => {
       expect(weld.near(560, 360, red)).toBe(true);
       // The rejected crack is not drawn.
       expect(weld.near(300, 67, (rgb) => !neutral(rgb))).toBe(false);
-      // The casting (JPEG) was not reviewed: its detections are drawn in the pending colour.
-      const casting = await renderedImage(path, 3);
-      expect(casting.near(10.5, 50, orange)).toBe(true);
-      expect(casting.near(10.5, 50, red)).toBe(false);
+      // The casting (JPEG): its accepted detections are drawn too, not in the pending colour.
+      const casting = await renderedImage(path, PAGES);
+      expect(casting.near(10.5, 50, red)).toBe(true);
+      expect(casting.near(10.5, 50, orange)).toBe(false);
     },
   );
 });
@@ -359,90 +392,109 @@ describe("owner only", () => {
     expect(mine.items.map((r) => r.id)).toContain(report.id);
   });
 
-  test("reports cannot name another user's jobs (404)", async () => {
+  test("reports and assessments cannot name another user's jobs (404)", async () => {
     const { weld } = await ready();
     const intruder = await signedInUser(worker.current);
-    const response = await createReport(intruder.auth, { jobIds: [weld.jobId], verdict: "accept" });
-    expect(response.status).toBe(404);
-    expect((await readError(response)).details).toEqual({ jobIds: [weld.jobId] });
+    for (const response of [
+      await createReport(intruder.auth, reportBody([weld.jobId])),
+      await assess(intruder.auth, {
+        jobIds: [weld.jobId],
+        acceptance: { standard: "asme-viii-1", level: "uw-51" },
+      }),
+    ]) {
+      expect(response.status).toBe(404);
+      const error = await readError(response);
+      expect(error.code).toBe("not_found");
+      expect(error.details).toEqual({ jobIds: [weld.jobId] });
+    }
   });
 });
 
 describe("pixel sizes", () => {
   test("the request's pixel size wins, else the job's, else the image's (DICONDE), else none", async () => {
-    const { user, auth } = await signedInUser(worker.current);
-    const fromImage = await succeededJob(worker.current, user.id);
+    const session = await signedInUser(worker.current);
+    const { auth } = session;
+    const fromImage = await reviewedJob(session);
     await worker.current.db
       .update(images)
       .set({ pixelSizeMm: { x: 0.2, y: 0.25, source: "dicom_pixel_spacing" } })
       .where(eq(images.id, fromImage.imageId));
-    const fromJob = await succeededJob(worker.current, user.id);
+    const fromJob = await reviewedJob(session);
     await worker.current.db
       .update(jobs)
       .set({ params: { ...DEFAULT_PARAMS, pixelSizeMm: { x: 0.05, y: 0.05 } } })
       .where(eq(jobs.id, fromJob.jobId));
-    const unknown = await succeededJob(worker.current, user.id);
-    const overridden = await succeededJob(worker.current, user.id);
+    const unknown = await reviewedJob(session);
+    const overridden = await reviewedJob(session);
     await worker.current.db
       .update(images)
       .set({ pixelSizeMm: { x: 0.2, y: 0.2, source: "upload" } })
       .where(eq(images.id, overridden.imageId));
-    const response = await worker.current.fetch("/v1/reports", {
-      method: "POST",
-      headers: json(auth),
-      body: JSON.stringify({
-        jobIds: [fromImage.jobId, fromJob.jobId, unknown.jobId],
-        verdict: "accept",
-      }),
-    });
+    const response = await createReport(auth, reportBody([fromImage.jobId, fromJob.jobId, unknown.jobId]));
     expect(response.status).toBe(202);
-    expect(
-      ReportSchema.parse(await response.json()).jobs.map((j) => [j.pixelSizeMm, j.pixelSizeSource]),
-    ).toEqual([
+    const report = ReportSchema.parse(await response.json());
+    expect(report.jobs.map((j) => [j.pixelSizeMm, j.pixelSizeSource])).toEqual([
       [{ x: 0.2, y: 0.25 }, "dicom_pixel_spacing"],
       [{ x: 0.05, y: 0.05 }, "job"],
       [null, null],
     ]);
-    const given = await createReport(auth, {
-      jobIds: [overridden.jobId],
-      verdict: "accept",
-      pixelSizeMmByJob: { [overridden.jobId]: { x: 0.11, y: 0.12 } },
-    });
+    // The job's own parameter overrides the image's DICONDE spacing: kept, so the report warns.
+    expect(report.jobs.map((j) => j.calibrationOverridden)).toEqual([null, null, null]);
+    const given = await createReport(
+      auth,
+      reportBody([overridden.jobId], { pixelSizeMmByJob: { [overridden.jobId]: { x: 0.11, y: 0.12 } } }),
+    );
     expect(ReportSchema.parse(await given.json()).jobs[0]).toEqual({
       jobId: overridden.jobId,
       pixelSizeMm: { x: 0.11, y: 0.12 },
       pixelSizeSource: "report",
+      // An upload's stated size is no calibration of the film's own.
+      calibrationOverridden: null,
     });
+  });
+
+  test("a stated pixel size that overrides a film's DICONDE spacing is recorded for the warning", async () => {
+    const session = await signedInUser(worker.current);
+    const film = await reviewedJob(session);
+    await worker.current.db
+      .update(images)
+      .set({ pixelSizeMm: { x: 0.2, y: 0.25, source: "dicom_pixel_spacing" } })
+      .where(eq(images.id, film.imageId));
+    const response = await createReport(session.auth, reportBody([film.jobId], { pixelSizeMm: 0.1 }));
+    expect(response.status).toBe(202);
+    const report = ReportSchema.parse(await response.json());
+    const overridden = { x: 0.2, y: 0.25, source: "dicom_pixel_spacing" } as const;
+    expect(report.jobs[0]?.calibrationOverridden).toEqual(overridden);
+    expect(report.assessment?.films[0]?.calibrationOverridden).toEqual(overridden);
   });
 });
 
 describe("numbers", () => {
   test("concurrent reports of one owner get distinct consecutive numbers; another owner starts at 1", async () => {
     const a = await signedInUser(worker.current);
-    const job = await succeededJob(worker.current, a.user.id);
+    const job = await reviewedJob(a);
     const answers = await Promise.all(
-      Array.from({ length: 4 }, () => createReport(a.auth, { jobIds: [job.jobId], verdict: "accept" })),
+      Array.from({ length: 4 }, () => createReport(a.auth, reportBody([job.jobId]))),
     );
     const numbers = await Promise.all(answers.map(async (r) => ReportSchema.parse(await r.json()).number));
     expect(numbers.sort()).toEqual(["RPT-00001", "RPT-00002", "RPT-00003", "RPT-00004"]);
     const b = await signedInUser(worker.current);
-    const other = await succeededJob(worker.current, b.user.id);
-    const first = ReportSchema.parse(
-      await (await createReport(b.auth, { jobIds: [other.jobId], verdict: "reject" })).json(),
-    );
+    const other = await reviewedJob(b);
+    const first = ReportSchema.parse(await (await createReport(b.auth, reportBody([other.jobId]))).json());
     expect(first.number).toBe("RPT-00001");
   });
 
   test("a retried request with its Idempotency-Key gets the same report, not a second number", async () => {
-    const { auth, user } = await signedInUser(worker.current);
-    const job = await succeededJob(worker.current, user.id);
+    const session = await signedInUser(worker.current);
+    const { auth, user } = session;
+    const job = await reviewedJob(session);
     const send = (body: unknown) =>
       worker.current.fetch("/v1/reports", {
         method: "POST",
         headers: { ...json(auth), "Idempotency-Key": "weld-17-report" },
         body: JSON.stringify(body),
       });
-    const body = { jobIds: [job.jobId], verdict: "repair" };
+    const body = reportBody([job.jobId]);
     const first = await send(body);
     const again = await send(body);
     expect(first.status).toBe(202);
@@ -455,7 +507,7 @@ describe("numbers", () => {
     const rows = await worker.current.db.select().from(reports).where(eq(reports.ownerId, user.id));
     expect(rows).toHaveLength(1);
 
-    const other = await send({ ...body, verdict: "reject" });
+    const other = await send({ ...body, header: { remarks: "another body" } });
     expect(other.status).toBe(409);
     expect((await readError(other)).code).toBe("idempotency_key_reused");
   });
@@ -487,6 +539,29 @@ describe("failures", () => {
     expect((await readError(pdf)).code).toBe("report_not_ready");
   });
 
+  test("a report whose review changed after it was issued fails rather than contradict its verdict", async () => {
+    const session = await signedInUser(worker.current);
+    const job = await reviewedJob(session);
+    const [row] = await worker.current.db
+      .insert(reports)
+      .values({
+        ownerId: session.user.id,
+        sequence: 1,
+        jobs: [{ jobId: job.jobId, pixelSizeMm: null, pixelSizeSource: null }],
+        header: {},
+        verdict: "accept",
+        reviewVersions: { [job.jobId]: 0 },
+      })
+      .returning();
+    const queue = await worker.current.mf.getQueueProducer("REPORT_QUEUE");
+    await queue.send({ version: 1, reportId: row?.id });
+    const failed = await settled(session.auth, row?.id as string);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toContain(
+      `the review of job ${job.jobId} changed since the report was issued (version 0 → 1)`,
+    );
+  });
+
   test("a report not rendered yet is 409 report_not_ready", async () => {
     const { user, auth } = await signedInUser(worker.current);
     const [row] = await worker.current.db
@@ -503,46 +578,163 @@ describe("failures", () => {
 
 describe("bad input", () => {
   test.each([
-    ["no jobs", { jobIds: [], verdict: "accept" }],
-    ["an unknown verdict", { jobIds: ["JOB"], verdict: "maybe" }],
-    ["an unknown header field", { jobIds: ["JOB"], verdict: "accept", header: { colour: "red" } }],
+    ["no jobs", { jobIds: [] }],
+    ["a typed verdict (verdicts are derived)", { verdict: "accept" }],
+    ["an override without a reason", { verdictOverride: { verdict: "accept" } }],
+    ["an override with a blank reason", { verdictOverride: { verdict: "accept", reason: "   " } }],
+    ["an override to cannot_evaluate", { verdictOverride: { verdict: "cannot_evaluate", reason: "why" } }],
+    ["an over-long override reason", { verdictOverride: { verdict: "accept", reason: "x".repeat(2001) } }],
+    ["an unknown standard", { acceptance: { standard: "api-1104", level: 1 } }],
+    ["a level the standard lacks", { acceptance: { standard: "en-iso-10675-1", level: 4 } }],
+    ["ASME with an ISO level", { acceptance: { standard: "asme-viii-1", level: 2 } }],
+    ["a zero thickness", { weld: { thicknessMm: 0 } }],
+    ["an unknown weld field", { weld: { depthMm: 3 } }],
+    ["no technique", { technique: undefined }],
+    ["a technique without an IQI", { technique: { ...TECHNIQUE, iqi: undefined } }],
     [
-      "a date that is not a date",
-      { jobIds: ["JOB"], verdict: "accept", header: { inspectionDate: "30/11/2026" } },
+      "an isotope the report does not know",
+      { technique: { ...TECHNIQUE, source: { kind: "isotope", isotope: "Cs-137" } } },
     ],
-    ["a negative pixel size", { jobIds: ["JOB"], verdict: "accept", pixelSizeMm: -0.1 }],
     [
-      "a pixel size for a job not in the report",
-      { jobIds: ["JOB"], verdict: "accept", pixelSizeMmByJob: { [crypto.randomUUID()]: 0.1 } },
+      "a film density over 6",
+      { technique: { ...TECHNIQUE, detector: { kind: "film", system: "C5", density: 7 } } },
     ],
-    ["an over-long field", { jobIds: ["JOB"], verdict: "accept", header: { customer: "x".repeat(201) } }],
-  ])("%s is 400 validation_failed", async (_name, body) => {
-    const { user, auth } = await signedInUser(worker.current);
-    const { jobId } = await succeededJob(worker.current, user.id);
-    const response = await createReport(
-      auth,
-      JSON.parse(JSON.stringify(body).replaceAll('"JOB"', `"${jobId}"`)),
-    );
+    ["no inspector", { personnel: { reviewer: PERSONNEL.reviewer } }],
+    [
+      "an over-long inspector name",
+      { personnel: { inspector: { ...PERSONNEL.inspector, name: "x".repeat(201) } } },
+    ],
+    ["a certification level 4", { personnel: { inspector: { ...PERSONNEL.inspector, level: "4" } } }],
+    ["a header technique (structured now)", { header: { technique: "DWSI 250 kV" } }],
+    ["a date that is not a date", { header: { inspectionDate: "30/11/2026" } }],
+    ["a negative pixel size", { pixelSizeMm: -0.1 }],
+    ["a pixel size for a job not in the report", { pixelSizeMmByJob: { [crypto.randomUUID()]: 0.1 } }],
+    ["an over-long field", { header: { customer: "x".repeat(201) } }],
+  ])("%s is 400 validation_failed", async (_name, overrides) => {
+    const session = await signedInUser(worker.current);
+    const { jobId } = await reviewedJob(session);
+    const response = await createReport(session.auth, { ...reportBody([jobId]), ...overrides });
     expect(response.status).toBe(400);
     expect((await readError(response)).code).toBe("validation_failed");
+    const rows = await worker.current.db.select().from(reports).where(eq(reports.ownerId, session.user.id));
+    expect(rows).toHaveLength(0);
   });
 
   test("more jobs than REPORT_MAX_JOBS is 400 too_many_images; a job without a result is 409", async () => {
-    const { user, auth } = await signedInUser(worker.current);
+    const session = await signedInUser(worker.current);
+    const { user, auth } = session;
     const jobIds = await Promise.all(
-      Array.from({ length: 4 }, async () => (await succeededJob(worker.current, user.id)).jobId),
+      Array.from({ length: 4 }, async () => (await reviewedJob(session)).jobId),
     );
-    const tooMany = await createReport(auth, { jobIds, verdict: "accept" });
+    const tooMany = await createReport(auth, reportBody(jobIds));
     expect(tooMany.status).toBe(400);
     expect((await readError(tooMany)).code).toBe("too_many_images");
     const image = await insertImage(worker.current, user.id);
     const queuedJob = await insertJob(worker.current, user.id, image.id);
-    const unfinished = await createReport(auth, { jobIds: [jobIds[0], queuedJob], verdict: "accept" });
+    const unfinished = await createReport(auth, reportBody([jobIds[0] as string, queuedJob]));
     expect(unfinished.status).toBe(409);
     expect((await readError(unfinished)).details).toEqual({ jobIds: [queuedJob] });
     const list = ReportPageSchema.parse(
       await (await worker.current.fetch("/v1/reports", { headers: { Authorization: auth } })).json(),
     );
     expect(list.items).toHaveLength(0);
+  });
+});
+
+describe("issuing", () => {
+  test("refused with 409 review_pending, naming how many, while any indication is pending", async () => {
+    const session = await signedInUser(worker.current);
+    const done = await reviewedJob(session);
+    const open = await succeededJob(worker.current, session.user.id);
+    const [porosity] = (await getReview(worker.current, session.auth, open.jobId)).review.items;
+    await review(worker.current, session.auth, open.jobId, [{ type: "accept", itemId: porosity?.id }]);
+    const refused = await createReport(session.auth, reportBody([done.jobId, open.jobId]));
+    expect(refused.status).toBe(409);
+    const error = await readError(refused);
+    expect(error.code).toBe("review_pending");
+    expect(error.message).toContain("1 indication(s) still pending review");
+    expect(error.details).toEqual({ pending: 1, jobs: [{ jobId: open.jobId, pending: 1 }] });
+    expect(
+      await worker.current.db.select().from(reports).where(eq(reports.ownerId, session.user.id)),
+    ).toEqual([]);
+
+    // The assessment is still there to see; issuing works once the last one is reviewed.
+    const preview = await assess(session.auth, {
+      jobIds: [done.jobId, open.jobId],
+      acceptance: { standard: "en-iso-10675-1", level: 2 },
+    });
+    expect(preview.status).toBe(200);
+    expect(ReportAssessmentResponseSchema.parse(await preview.json()).pending).toBe(1);
+    await acceptAll(worker.current, session.auth, open.jobId);
+    expect((await createReport(session.auth, reportBody([done.jobId, open.jobId]))).status).toBe(202);
+  });
+
+  test("the verdict is derived; an override with its reason replaces it and both are kept", async () => {
+    const session = await signedInUser(worker.current);
+    const job = await reviewedJob(session);
+    // No pixel size anywhere: nothing can be measured, so the derived verdict cannot be "accept".
+    const derived = ReportSchema.parse(
+      await (await createReport(session.auth, reportBody([job.jobId]))).json(),
+    );
+    expect(derived).toMatchObject({
+      verdict: "cannot_evaluate",
+      derivedVerdict: "cannot_evaluate",
+      verdictOverride: null,
+    });
+    expect(derived.assessment?.missingFields).toEqual(["pixelSizeMm"]);
+
+    const override = {
+      verdict: "accept",
+      reason: "Sized on the original film with a calibrated scale.",
+    } as const;
+    const response = await createReport(session.auth, reportBody([job.jobId], { verdictOverride: override }));
+    expect(response.status).toBe(202);
+    const overridden = ReportSchema.parse(await response.json());
+    expect(overridden).toMatchObject({
+      verdict: "accept",
+      derivedVerdict: "cannot_evaluate",
+      verdictOverride: override,
+    });
+    expect(await readReport(session.auth, overridden.id)).toMatchObject({ verdictOverride: override });
+  });
+
+  test("POST /v1/reports/assessment grades without storing; missing weld inputs never give accept", async () => {
+    const session = await signedInUser(worker.current);
+    const job = await reviewedJob(session);
+    const body = {
+      jobIds: [job.jobId],
+      acceptance: { standard: "en-iso-10675-1", level: 2 },
+      pixelSizeMm: 0.01,
+    };
+    // Porosity 0.995 × 0.605 mm; the crack is rejected at any level.
+    const withoutT = ReportAssessmentResponseSchema.parse(await (await assess(session.auth, body)).json());
+    expect(withoutT.verdict).toBe("reject");
+    expect(withoutT.films[0]?.indications.map((each) => [each.iso6520?.code, each.outcome])).toEqual([
+      ["2011", "cannot_evaluate"],
+      ["100", "reject"],
+    ]);
+    expect(withoutT.missingFields).toContain("thicknessMm");
+    const [, crack] = (await getReview(worker.current, session.auth, job.jobId)).review.items;
+    await review(worker.current, session.auth, job.jobId, [{ type: "reject", itemId: crack?.id }]);
+    const porosityOnly = ReportAssessmentResponseSchema.parse(
+      await (await assess(session.auth, body)).json(),
+    );
+    expect(porosityOnly.verdict).toBe("cannot_evaluate");
+    const withT = ReportAssessmentResponseSchema.parse(
+      await (
+        await assess(session.auth, {
+          ...body,
+          weld: { thicknessMm: 10, lengthMm: 100, widthMm: 12, passes: "single" },
+        })
+      ).json(),
+    );
+    expect(withT.verdict).toBe("accept");
+    expect(withT.films[0]?.indications[0]?.rule?.id).toBe("en-iso-10675-1.single-pore");
+    expect(
+      await worker.current.db.select().from(reports).where(eq(reports.ownerId, session.user.id)),
+    ).toEqual([]);
+    const bad = await assess(session.auth, { ...body, acceptance: { standard: "asme-viii-1", level: 3 } });
+    expect(bad.status).toBe(400);
+    expect((await readError(bad)).code).toBe("validation_failed");
   });
 });

@@ -1,38 +1,77 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { useEffect, useRef, useState } from "hono/jsx/dom";
 import { downloadReportPdf } from "../api/download";
 import { listJobs } from "../api/jobs";
-import { createReport, listReports, type ReportHeader, type ReportVerdict } from "../api/reports";
+import { assessReport, createReport, listReports, type ReportAssessment } from "../api/reports";
 import type { Report } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { ErrorMessage } from "../components/error-message";
 import { jobPickerLabel } from "../components/film-identity";
 import { LoadMore } from "../components/load-more";
+import { ReportAssessmentView } from "../components/report-assessment";
+import { assessBody, createBody, HEADER_FIELDS } from "../components/report-body";
+import {
+  AcceptanceFieldset,
+  PersonnelFieldset,
+  TechniqueFieldset,
+  TextField,
+} from "../components/report-fields";
 import { TableHead } from "../components/table-head";
 import { useRoute } from "../router";
 import { toggled } from "../toggled";
 
-const VERDICTS = ["accept", "repair", "reject"] as const satisfies readonly ReportVerdict[];
-const HEADER_FIELDS = [
-  { name: "customer", label: "Customer" },
-  { name: "partId", label: "Part" },
-  { name: "weldId", label: "Weld" },
-  { name: "inspectionId", label: "Inspection" },
-  { name: "inspectionMethod", label: "Method" },
-  { name: "technique", label: "Technique" },
-  { name: "inspector", label: "Inspector" },
-  { name: "reviewer", label: "Reviewer" },
-] as const satisfies ReadonlyArray<{ name: keyof ReportHeader; label: string }>;
 /** Reports render on a queue; their status is read again at this pace until it settles. */
 const POLL_MS = 1000;
+/** The assessment is asked again this long after the last change to the form. */
+const ASSESS_DELAY_MS = 300;
 
 const settled = (report: Report) => report.status === "ready" || report.status === "failed";
+
+/** The assessment of the chosen jobs under the form's criterion, asked again as the form changes. */
+function useAssessment(chosen: Set<string>) {
+  const form = useRef<HTMLFormElement | null>(null);
+  const [assessment, setAssessment] = useState<ReportAssessment | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const asked = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  function reassess() {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(async () => {
+      const ticket = ++asked.current;
+      if (!form.current || chosen.size === 0) {
+        setAssessment(null);
+        return;
+      }
+      try {
+        const result = await assessReport(assessBody(new FormData(form.current), [...chosen]));
+        if (ticket === asked.current) {
+          setAssessment(result);
+          setError(null);
+        }
+      } catch (failure) {
+        if (ticket === asked.current) {
+          setAssessment(null);
+          setError(failure);
+        }
+      }
+    }, ASSESS_DELAY_MS);
+  }
+  useEffect(() => {
+    reassess();
+    return () => clearTimeout(timer.current);
+  }, [[...chosen].join(",")]);
+  return { form, assessment, error, reassess };
+}
 
 export function ReportsPage() {
   const { query } = useRoute();
   const jobs = usePagedList(listJobs({ status: "succeeded" }));
   const reports = usePagedList(listReports());
   const [chosen, setChosen] = useState<Set<string>>(new Set(query.getAll("job")));
+  const [standard, setStandard] = useState("en-iso-10675-1");
+  const [override, setOverride] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const { form, assessment, error: assessError, reassess } = useAssessment(chosen);
 
   const rendering = reports.items.some((report) => !settled(report));
   useEffect(() => {
@@ -40,25 +79,19 @@ export function ReportsPage() {
     const timer = setInterval(() => reports.reload(), POLL_MS);
     return () => clearInterval(timer);
   }, [rendering]);
+  useEffect(reassess, [standard]);
 
-  async function create(event: Event) {
+  const pending = assessment?.pending ?? 0;
+  const canIssue = chosen.size > 0 && assessment !== null && pending === 0;
+
+  async function issue(event: Event) {
     event.preventDefault();
-    const form = new FormData(event.target as HTMLFormElement);
-    const header: ReportHeader = {};
-    for (const field of [...HEADER_FIELDS.map((entry) => entry.name), "remarks"] as const) {
-      const value = String(form.get(field) ?? "").trim();
-      if (value) header[field] = value;
-    }
-    const pixelSize = Number(form.get("pixelSizeMm"));
+    if (!canIssue) return;
     setError(null);
     try {
-      const report = await createReport({
-        jobIds: [...chosen],
-        // The select offers VERDICTS only.
-        verdict: String(form.get("verdict")) as ReportVerdict,
-        header,
-        ...(pixelSize > 0 ? { pixelSizeMm: pixelSize } : {}),
-      });
+      const report = await createReport(
+        createBody(new FormData(event.target as HTMLFormElement), [...chosen]),
+      );
       reports.update((list) => [report, ...list]);
     } catch (failure) {
       setError(failure);
@@ -68,9 +101,18 @@ export function ReportsPage() {
   return (
     <section>
       <h1>Reports</h1>
-      <form onSubmit={create} aria-labelledby="new-report-heading">
+      <form
+        ref={form}
+        onSubmit={issue}
+        onInput={reassess}
+        onChange={reassess}
+        aria-labelledby="new-report-heading"
+      >
         <h2 id="new-report-heading">New inspection report</h2>
-        <p class="hint">The report shows each job's reviewed set: review the detections first.</p>
+        <p class="hint">
+          The report shows each job's reviewed set and derives its verdict from it: review the detections
+          first.
+        </p>
         <fieldset>
           <legend>Jobs ({chosen.size} chosen)</legend>
           {jobs.loaded && jobs.items.length === 0 && <p>No succeeded jobs yet.</p>}
@@ -86,27 +128,71 @@ export function ReportsPage() {
           ))}
           <LoadMore list={jobs} noun="succeeded jobs" />
         </fieldset>
-        <div class="inline-form">
-          <label htmlFor="verdict">Verdict</label>
-          <select id="verdict" name="verdict" required>
-            {VERDICTS.map((verdict) => (
-              <option value={verdict}>{verdict}</option>
+        <AcceptanceFieldset standard={standard} onStandard={setStandard} />
+        <TechniqueFieldset />
+        <PersonnelFieldset />
+        <fieldset>
+          <legend>Report header</legend>
+          <div class="inline-form">
+            {HEADER_FIELDS.map((field) => (
+              <TextField name={field.name} label={field.label} />
             ))}
-          </select>
-          {HEADER_FIELDS.map((field) => (
-            <>
-              <label htmlFor={`report-${field.name}`}>{field.label}</label>
-              <input id={`report-${field.name}`} name={field.name} maxLength={200} />
-            </>
-          ))}
-          <label htmlFor="pixel-size">Pixel size (mm)</label>
-          <input id="pixel-size" name="pixelSizeMm" type="number" min={0} max={10} step="any" />
-        </div>
-        <label htmlFor="remarks">Remarks</label>
-        <textarea id="remarks" name="remarks" rows={2} maxLength={2000} />
+            <div>
+              <label htmlFor="report-inspectionDate">Inspection date</label>
+              <input id="report-inspectionDate" name="inspectionDate" type="date" />
+            </div>
+          </div>
+          <label htmlFor="report-remarks">Remarks</label>
+          <textarea id="report-remarks" name="remarks" rows={2} maxLength={2000} />
+        </fieldset>
+        <ErrorMessage error={assessError} />
+        {assessment && <ReportAssessmentView assessment={assessment} />}
+        <fieldset>
+          <legend>Verdict</legend>
+          <label class="check">
+            <input
+              type="checkbox"
+              name="override"
+              checked={override}
+              onChange={() => setOverride(!override)}
+            />
+            Override the derived verdict (the reason is printed on the report)
+          </label>
+          {override && (
+            <div class="inline-form">
+              <div>
+                <label htmlFor="report-overrideVerdict">Reviewer's verdict</label>
+                <select id="report-overrideVerdict" name="overrideVerdict">
+                  <option value="accept">accept</option>
+                  <option value="reject">reject</option>
+                </select>
+              </div>
+              <div>
+                <label htmlFor="report-overrideReason">Reason for the override</label>
+                <textarea
+                  id="report-overrideReason"
+                  name="overrideReason"
+                  rows={2}
+                  maxLength={2000}
+                  required
+                />
+              </div>
+            </div>
+          )}
+        </fieldset>
+        {pending > 0 && (
+          <p class="error" role="alert" id="issue-blocked">
+            {pending} indication{pending === 1 ? " is" : "s are"} still pending review: accept or reject{" "}
+            {pending === 1 ? "it" : "them"} in the viewer before issuing.
+          </p>
+        )}
         <div class="button-row">
-          <button type="submit" disabled={chosen.size === 0}>
-            Create report
+          <button
+            type="submit"
+            disabled={!canIssue}
+            aria-describedby={pending > 0 ? "issue-blocked" : undefined}
+          >
+            Issue report
           </button>
         </div>
       </form>
@@ -118,7 +204,10 @@ export function ReportsPage() {
           {reports.items.map((report) => (
             <tr data-report-id={report.id} data-status={report.status}>
               <td>{report.number}</td>
-              <td>{report.verdict}</td>
+              <td>
+                {report.verdict}
+                {report.verdictOverride && <span class="hint"> (override of {report.derivedVerdict})</span>}
+              </td>
               <td>{report.jobs.length}</td>
               <td>
                 {report.status}

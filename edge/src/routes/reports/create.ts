@@ -1,46 +1,31 @@
-import type { ImagePixelSize, PixelSize } from "@common/measurements";
-import { images, type JobParams, jobs, type ReportJob, reportCounters, reports } from "@db/schema";
+import { reportCounters, reports } from "@db/schema";
 import { ApiError, queueUnavailable } from "@edge/errors";
 import { IdempotencyHeaderSchema, idempotently } from "@edge/idempotency";
 import { requireScope } from "@edge/middleware/authenticate";
 import { createRouter, errorResponse } from "@edge/openapi";
 import { enqueueReport } from "@edge/reports/report-message";
+import { type AssessedRequest, assessRequest } from "@edge/reports/report-request";
 import { toReport } from "@edge/reports/views";
 import { createRoute } from "@hono/zod-openapi";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { authErrorResponses, bearerSecurity } from "../common-responses";
 import { CreateReportSchema, ReportSchema } from "./schema";
-
-/**
- * A job's pixel size in the report, most specific first: the request's for this job, the
- * request's for all, the job's own parameter, the image's (DICONDE or given at upload).
- */
-function reportJob(
-  jobId: string,
-  body: { pixelSizeMm?: PixelSize; pixelSizeMmByJob?: Record<string, PixelSize> },
-  job: { params: JobParams; imagePixelSize: ImagePixelSize | null },
-): ReportJob {
-  const requested = body.pixelSizeMmByJob?.[jobId] ?? body.pixelSizeMm;
-  if (requested) return { jobId, pixelSizeMm: requested, pixelSizeSource: "report" };
-  if (job.params.pixelSizeMm) return { jobId, pixelSizeMm: job.params.pixelSizeMm, pixelSizeSource: "job" };
-  if (job.imagePixelSize) {
-    const { source, x, y } = job.imagePixelSize;
-    return { jobId, pixelSizeMm: { x, y }, pixelSizeSource: source };
-  }
-  return { jobId, pixelSizeMm: null, pixelSizeSource: null };
-}
 
 const route = createRoute({
   method: "post",
   path: "/",
   tags: ["Reports"],
-  summary: "Create a PDF inspection report",
+  summary: "Issue a PDF inspection report",
   description: [
-    "Queues a report over one or more succeeded jobs (at most REPORT_MAX_JOBS), showing each job's",
-    "reviewed set. Answers 202 with the report, `status: queued`, and its number (unique per owner);",
-    "follow `Location` until `status` is `ready` (or `failed`, with `error`), or subscribe to the",
-    "`report.ready` webhook. Send `Idempotency-Key` to make retries safe: the same key and body",
-    "return the same report (no second number), another body under the key is refused. Needs `jobs:write`.",
+    "Issues a report over one or more succeeded jobs (films of one weld, at most REPORT_MAX_JOBS) and",
+    "queues its PDF. The verdict is derived: each job's reviewed indications are measured in mm and",
+    "graded against `acceptance` with the `weld` inputs (see `POST /v1/reports/assessment`); a",
+    "`verdictOverride` replaces it only with a reason, and both are printed. Refused with",
+    "`409 review_pending` while any indication of the jobs is still pending review. Answers 202 with",
+    "the report, `status: queued`, and its number (unique per owner); follow `Location` until `status`",
+    "is `ready` (or `failed`, with `error`), or subscribe to the `report.ready` webhook. Send",
+    "`Idempotency-Key` to make retries safe: the same key and body return the same report (no second",
+    "number), another body under the key is refused. Needs `jobs:write`.",
   ].join(" "),
   security: bearerSecurity,
   request: {
@@ -49,44 +34,42 @@ const route = createRoute({
   },
   responses: {
     202: { description: "Queued", content: { "application/json": { schema: ReportSchema } } },
-    400: errorResponse("Invalid body (`validation_failed`, `malformed_json`, `too_many_images`)"),
+    400: errorResponse(
+      "Invalid body (`validation_failed`: also an override without a reason; `malformed_json`, `too_many_images`)",
+    ),
     404: errorResponse("A job is not among yours (`not_found`)"),
     409: errorResponse(
-      "A job has not succeeded (`job_not_finished`), or Idempotency-Key reused with another body or still in progress",
+      "Indications still pending review (`review_pending`, with `details.pending` and per job), a job has not succeeded (`job_not_finished`), or Idempotency-Key reused with another body or still in progress",
     ),
     503: errorResponse("Nothing was created: the queue is unavailable (`queue_unavailable`)"),
     ...authErrorResponses,
   },
 });
 
+/** Refuses to issue over indications nobody has reviewed yet. */
+function requireReviewed({ assessment }: AssessedRequest): void {
+  if (assessment.pending === 0) return;
+  const jobs = assessment.films
+    .map((film) => ({
+      jobId: film.jobId,
+      pending: film.indications.filter((each) => each.decision === "pending").length,
+    }))
+    .filter((film) => film.pending > 0);
+  throw new ApiError(
+    "review_pending",
+    `${assessment.pending} indication(s) still pending review: accept or reject them before issuing`,
+    { details: { pending: assessment.pending, jobs } },
+  );
+}
+
 export const createReport = createRouter().openapi(route, async (c) => {
   const principal = requireScope(c, "jobs:write");
   const body = c.req.valid("json");
-  const jobIds = [...new Set(body.jobIds)];
-  const limit = c.var.config.REPORT_MAX_JOBS;
-  if (jobIds.length > limit) {
-    throw new ApiError("too_many_images", `At most ${limit} jobs per report; got ${jobIds.length}`);
-  }
-  const stray = Object.keys(body.pixelSizeMmByJob ?? {}).filter((id) => !jobIds.includes(id));
-  if (stray.length) {
-    throw new ApiError("validation_failed", "pixelSizeMmByJob names jobs not in jobIds", {
-      details: { jobIds: stray },
-    });
-  }
-  const found = await c.var.db
-    .select({ id: jobs.id, status: jobs.status, params: jobs.params, imagePixelSize: images.pixelSizeMm })
-    .from(jobs)
-    .innerJoin(images, eq(images.id, jobs.imageId))
-    .where(and(eq(jobs.ownerId, principal.userId), inArray(jobs.id, jobIds)));
-  const byId = new Map(found.map((job) => [job.id, job]));
-  const missing = jobIds.filter((id) => !byId.has(id));
-  if (missing.length) throw new ApiError("not_found", "Job not found", { details: { jobIds: missing } });
-  const unfinished = found.filter((job) => job.status !== "succeeded").map((job) => job.id);
-  if (unfinished.length) {
-    throw new ApiError("job_not_finished", "Reports cover succeeded jobs only", {
-      details: { jobIds: unfinished },
-    });
-  }
+  const assessed = await assessRequest(c.var.db, principal.userId, c.var.config.REPORT_MAX_JOBS, {
+    ...body,
+    weldId: body.header.weldId,
+  });
+  requireReviewed(assessed);
 
   const { body: created, replayed } = await idempotently(
     c.var.db,
@@ -95,11 +78,20 @@ export const createReport = createRouter().openapi(route, async (c) => {
     `POST /v1/reports\n${JSON.stringify(body)}`,
     202,
     async () => {
+      const derivedVerdict = assessed.assessment.verdict;
       const values = {
         ownerId: principal.userId,
-        jobs: jobIds.map((jobId) => reportJob(jobId, body, byId.get(jobId) as (typeof found)[number])),
+        jobs: assessed.jobs,
         header: body.header,
-        verdict: body.verdict,
+        acceptance: body.acceptance,
+        weld: body.weld,
+        technique: body.technique,
+        personnel: body.personnel,
+        assessment: assessed.assessment,
+        reviewVersions: assessed.reviewVersions,
+        derivedVerdict,
+        verdictOverride: body.verdictOverride ?? null,
+        verdict: body.verdictOverride?.verdict ?? derivedVerdict,
       };
       // The counter row is locked until commit, so concurrent requests get consecutive numbers.
       const report = await c.var.db.interactiveTransaction(async (tx) => {
@@ -124,7 +116,7 @@ export const createReport = createRouter().openapi(route, async (c) => {
         await c.var.db.delete(reports).where(eq(reports.id, report.id));
         throw queueUnavailable("The report", error);
       }
-      c.var.logger.info("report queued", { reportId: report.id, jobs: jobIds.length });
+      c.var.logger.info("report queued", { reportId: report.id, jobs: assessed.jobs.length });
       return toReport(report);
     },
   );

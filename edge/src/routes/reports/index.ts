@@ -2,6 +2,7 @@ import { authenticate } from "@edge/middleware/authenticate";
 import { database } from "@edge/middleware/database";
 import { rateLimit } from "@edge/middleware/rate-limit";
 import { createRouter } from "@edge/openapi";
+import { assessReport } from "./assess";
 import { createReport } from "./create";
 import { downloadReport } from "./download";
 import { getReport } from "./get";
@@ -13,6 +14,7 @@ const readOrWrite = rateLimit((c) => (c.req.method === "GET" ? "read" : "write")
 export const reportsRouter = createRouter();
 reportsRouter.use("*", database(), authenticate(), readOrWrite);
 reportsRouter
+  .route("/", assessReport)
   .route("/", createReport)
   .route("/", listReports)
   .route("/", getReport)

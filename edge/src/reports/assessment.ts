@@ -1,0 +1,156 @@
+import {
+  type AcceptanceCriterion,
+  evaluateWeld,
+  type Finding,
+  type Indication,
+  type IndicationResult,
+  indicationFromDetection,
+  type Weld,
+} from "@common/acceptance";
+import { combineOutcomes } from "@common/acceptance/verdict";
+import type {
+  AssessedIndication,
+  FilmAssessment,
+  FilmCalibration,
+  ReportAssessment,
+  ReportWeld,
+} from "@common/inspection-report";
+import type { PixelSize } from "@common/measurements";
+import type { ReviewItem } from "../reviews/reviewed-set";
+
+/** One film of a report as the assessment sees it: its reviewed indications and its pixel size. */
+export type FilmInput = {
+  jobId: string;
+  filename: string | null;
+  reviewVersion: number;
+  pixelSizeMm: PixelSize | null;
+  calibrationOverridden: FilmCalibration | null;
+  items: ReadonlyArray<Pick<ReviewItem, "id" | "decision" | "classId" | "label" | "box">>;
+};
+
+const NO_PIXEL_SIZE = "the film's pixel size is unknown, so no size can be measured in mm";
+
+function evaluate(criterion: AcceptanceCriterion, weld: Weld, indications: Indication[]) {
+  return criterion.standard === "en-iso-10675-1"
+    ? evaluateWeld("en-iso-10675-1", criterion.level, weld, indications)
+    : evaluateWeld("asme-viii-1", criterion.level, weld, indications);
+}
+
+/** The finding that decided an indication's outcome, as the report names it. */
+function decidingFinding(result: IndicationResult): Finding | undefined {
+  return result.findings.find(
+    (finding) => finding.ruleId === result.decidedBy && finding.outcome === result.outcome,
+  );
+}
+
+/**
+ * One film graded on its own: its indications measured in mm from its datum (the left edge, or
+ * the top edge for a weld running down the film) and evaluated against the criterion with the
+ * report's weld inputs. Rejected indications are not part of the reviewed set; pending ones are
+ * assessed as if accepted and flagged.
+ */
+export function assessFilm(
+  criterion: AcceptanceCriterion,
+  weld: ReportWeld,
+  weldId: string | undefined,
+  film: FilmInput,
+): FilmAssessment {
+  const datum = weld.axis === "x" ? "left edge" : "top edge";
+  const numbered = film.items
+    .map((item, index) => ({ item, number: index + 1 }))
+    .filter(({ item }) => item.decision !== "rejected");
+  const base = {
+    jobId: film.jobId,
+    filename: film.filename,
+    reviewVersion: film.reviewVersion,
+    pixelSizeMm: film.pixelSizeMm,
+    calibrationOverridden: film.calibrationOverridden,
+    datum,
+  } as const;
+  const pixel = film.pixelSizeMm;
+  if (!pixel) {
+    return {
+      ...base,
+      verdict: numbered.length === 0 ? "accept" : "cannot_evaluate",
+      missingFields: numbered.length === 0 ? [] : ["pixelSizeMm"],
+      indications: numbered.map(({ item, number }) => ({
+        ...identity(item, number),
+        iso6520: null,
+        alongMm: null,
+        lengthMm: null,
+        widthMm: null,
+        outcome: "cannot_evaluate",
+        rule: null,
+        explanation: NO_PIXEL_SIZE,
+      })),
+      weldFindings: [],
+    };
+  }
+  const indications = numbered.map(({ item }) => indicationFromDetection(item.id, item, pixel, weld.axis));
+  const { axis: _axis, ...inputs } = weld;
+  const verdict = evaluate(criterion, { ...inputs, ...(weldId ? { id: weldId } : {}) }, indications);
+  const results = new Map(verdict.indications.map((result) => [result.indicationId, result]));
+  return {
+    ...base,
+    verdict: verdict.verdict,
+    missingFields: verdict.missingFields,
+    indications: numbered.map(({ item, number }, index) => {
+      const box = (indications[index] as Indication).box;
+      const result = results.get(item.id) as IndicationResult;
+      const decided = decidingFinding(result);
+      const along = box.x2 - box.x1;
+      const across = box.y2 - box.y1;
+      return {
+        ...identity(item, number),
+        iso6520: result.iso6520,
+        alongMm: { from: box.x1, to: box.x2 },
+        lengthMm: Math.max(along, across),
+        widthMm: Math.min(along, across),
+        outcome: result.outcome,
+        rule: decided ? { id: decided.ruleId, source: decided.source } : null,
+        explanation: decided?.explanation ?? "no rule of the standard applies",
+      };
+    }),
+    weldFindings: verdict.weldFindings.map((finding) => ({
+      rule: { id: finding.ruleId, source: finding.source },
+      outcome: finding.outcome,
+      explanation: finding.explanation,
+    })),
+  };
+}
+
+function identity(
+  item: FilmInput["items"][number],
+  number: number,
+): Pick<AssessedIndication, "itemId" | "number" | "classId" | "label" | "decision"> {
+  return {
+    itemId: item.id,
+    number,
+    classId: item.classId,
+    label: item.label,
+    decision: item.decision === "pending" ? "pending" : "accepted",
+  };
+}
+
+/**
+ * A report's assessment: each film graded, and the weld's verdict derived from theirs (any reject
+ * wins, then any that cannot be evaluated). Never "accept" where an input a rule needs is missing.
+ */
+export function assessReport(
+  criterion: AcceptanceCriterion,
+  weld: ReportWeld,
+  weldId: string | undefined,
+  films: readonly FilmInput[],
+): ReportAssessment {
+  const assessed = films.map((film) => assessFilm(criterion, weld, weldId, film));
+  return {
+    acceptance: criterion,
+    verdict: combineOutcomes(assessed.map((film) => film.verdict)),
+    pending: films.reduce(
+      (sum, film) => sum + film.items.filter((item) => item.decision === "pending").length,
+      0,
+    ),
+    missingFields: [...new Set(assessed.flatMap((film) => film.missingFields))],
+    films: assessed,
+  };
+}
