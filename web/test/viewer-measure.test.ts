@@ -4,7 +4,7 @@
  * and each indication's measured length and width in the list.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { ImageSchema } from "@edge/routes/images/schema";
+import { ImagePageSchema, ImageSchema } from "@edge/routes/images/schema";
 import { JobSchema } from "@edge/routes/jobs/schema";
 import { writeDiconde } from "@generator/diconde";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
@@ -76,6 +76,32 @@ async function lastLength(page: Page): Promise<{ value: number; text: string }> 
   const text = (await page.getByTestId("measurements").locator("li").last().textContent()) ?? "";
   return { value: Number.parseFloat(text), text };
 }
+
+describe.skipIf(chromiumMissing)("a pixel size stated at upload", () => {
+  test("goes with the uploaded file", async () => {
+    const { user, auth } = await signedInUser(stack.worker);
+    const { context, page } = await newPage(browser.current, stack.worker.origin);
+    try {
+      await page.goto("/app/images");
+      await page.getByLabel("Email").fill(user.email);
+      await page.getByLabel("Password").fill(user.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByLabel("Pixel size (mm)").fill("0.2");
+      const png = encodePng({ width: WIDTH, height: HEIGHT, data: values, depth: 16, channels: 1 });
+      await page
+        .locator("#file-input")
+        .setInputFiles({ name: "plate-3.png", mimeType: "image/png", buffer: Buffer.from(png) });
+      await page.locator('li[data-upload-state="done"]').waitFor();
+      const list = await stack.worker.fetch("/v1/images", { headers: { Authorization: auth } });
+      const [image] = (await readBody(list, ImagePageSchema)).items;
+      expect(image?.filename).toBe("plate-3.png");
+      expect(image?.pixelSizeMm).toEqual({ x: 0.2, y: 0.2, source: "upload" });
+      expect(pageErrors(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
 
 describe.skipIf(chromiumMissing)("measuring on the film", () => {
   test("a DICONDE film with 0.1 mm spacing: a known length within one pixel, readout, zoom and scale bar", async () => {

@@ -80,11 +80,16 @@ export type UploadFilmIds = { weldId?: string; partId?: string };
 export const uploadImage = (
   file: File,
   onProgress: (fraction: number) => void,
-  film: UploadFilmIds = {},
+  film: UploadFilmIds & { pixelSizeMm?: number } = {},
 ): Promise<Image> =>
   uploadWithProgress<Image>(
     {
-      path: withQuery("/v1/images", { filename: file.name, weldId: film.weldId, partId: film.partId }),
+      path: withQuery("/v1/images", {
+        filename: file.name,
+        weldId: film.weldId,
+        partId: film.partId,
+        pixelSizeMm: film.pixelSizeMm,
+      }),
       body: file,
       contentType: uploadContentType(file),
       created: 201,

@@ -8,6 +8,7 @@ import { describeFailure, ErrorMessage } from "../components/error-message";
 import { FilmIdentity, filmLabel } from "../components/film-identity";
 import { FilmThumbnail } from "../components/film-thumbnail";
 import { LoadMore } from "../components/load-more";
+import { UploadPixelSize } from "../components/upload-pixel-size";
 import { BASE, linkHandler, navigate, useRoute } from "../router";
 import { toggled } from "../toggled";
 
@@ -117,6 +118,7 @@ export function ImagesPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dragging, setDragging] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [pixelSize, setPixelSize] = useState<number | undefined>(undefined);
 
   const update = (id: number, change: Partial<Upload>) =>
     setUploads((list) => list.map((upload) => (upload.id === id ? { ...upload, ...change } : upload)));
@@ -124,7 +126,7 @@ export function ImagesPage() {
   async function uploadAll(files: File[]) {
     const queue = files.map((file) => ({ file, id: nextUploadId++ }));
     // The weld and part typed when the files were dropped go with every one of them.
-    const ids = { ...film };
+    const ids = { ...film, pixelSizeMm: pixelSize };
     setUploads((list) => [
       ...queue.map(({ file, id }) => ({ id, name: file.name, progress: 0, state: "uploading" as const })),
       ...list,
@@ -192,7 +194,6 @@ export function ImagesPage() {
         onDrop={onDrop}
       >
         <p>Drop radiographs or surface images here (JPEG, PNG, TIFF, WebP, DICONDE; 8 or 16 bit), or</p>
-        <FilmIdsFields film={film} onFilm={setFilm} />
         <label htmlFor="file-input" class="button">
           Choose files
         </label>
@@ -208,6 +209,8 @@ export function ImagesPage() {
             input.value = "";
           }}
         />
+        <FilmIdsFields film={film} onFilm={setFilm} />
+        <UploadPixelSize onValue={setPixelSize} />
       </section>
       <UploadList uploads={uploads} />
       <form onSubmit={startJobs} class="inline-form" aria-labelledby="start-heading">
