@@ -222,7 +222,7 @@ describe.skipIf(chromiumMissing)("sessions, API keys and accessibility in Chromi
       await page.getByLabel("Status").selectOption("failed");
       await page.getByRole("button", { name: "Filter" }).click();
       await page.waitForURL("**/app/jobs?status=failed");
-      await page.getByText("No jobs yet").waitFor();
+      await page.getByText("No job matches these filters.").waitFor();
       expect(await page.locator("tr[data-job-id]").count()).toBe(0);
       await page.getByLabel("Status").selectOption("succeeded");
       await page.getByRole("button", { name: "Filter" }).click();

@@ -1,7 +1,7 @@
 import { useEffect } from "hono/jsx/dom";
 import { followJobEvents } from "../api/event-stream";
 import { api } from "../api/instance";
-import { type JobListQuery, type JobSort, listJobs } from "../api/jobs";
+import { getJob, type JobListQuery, type JobSort, listJobs } from "../api/jobs";
 import type { Job, JobStatus } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
 import { FilmIdentity, filmLabel } from "../components/film-identity";
@@ -128,9 +128,19 @@ export function JobsPage() {
           return { ...job, status: event.job.status, error: event.job.error };
         }),
       );
-      // A job not listed (a new one), or one that may now leave the filter or gain review
-      // counts: read the list again, as many jobs as are shown, so the pages the user loaded stay.
-      if (!shown || filtered || event.job.status === "succeeded") jobs.reload();
+      // A job not listed (a new one), or one that may now leave the filter: read the list again,
+      // as many jobs as are shown, so the pages the user loaded stay.
+      if (!shown || filtered) jobs.reload();
+      else if (event.job.status === "succeeded") {
+        // Just finished, nobody has reviewed it yet: every detection is pending.
+        getJob(event.job.id).then(
+          (job) => {
+            const review = { pending: job.detections?.length ?? 0, accepted: 0, rejected: 0 };
+            jobs.update((list) => list.map((entry) => (entry.id === job.id ? { ...entry, review } : entry)));
+          },
+          () => {},
+        );
+      }
     });
   }, [source.path]);
 
