@@ -6,6 +6,7 @@ import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
+import { audit } from "./accessibility-audit";
 import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
 import { fillTechniqueAndPersonnel } from "./report-form";
 
@@ -113,6 +114,11 @@ describe.skipIf(chromiumMissing)("the report page in Chromium", () => {
 
       await fillTechniqueAndPersonnel(page);
       await page.getByLabel("Weld", { exact: true }).fill("W-17 Łódź");
+      // Every field of the form, the override's included, is labelled; the table is readable.
+      await page.getByLabel(/^Override the derived verdict/).check();
+      await page.getByLabel("Reason for the override").waitFor();
+      expect(await audit(page)).toEqual([]);
+      await page.getByLabel(/^Override the derived verdict/).uncheck();
       expect(await issue.isDisabled()).toBe(false);
       await issue.click();
       const row = page.locator('tr[data-report-id][data-status="ready"]');
