@@ -132,6 +132,7 @@ describe.skipIf(chromiumMissing)("measuring on the film", () => {
       );
       expect(await page.getByTestId("scale-bar").textContent()).toMatch(/^Scale bar \d+(\.\d+)? mm$/);
 
+      const view = await page.getByTestId("film").getAttribute("data-transform");
       // Pixel centres (40, 200) to (280, 20): 240 × 180 px, 300 px, 30 mm at 0.1 mm.
       await page.getByRole("button", { name: "Length", exact: true }).click();
       await drag(page, { x: 40.5, y: 200.5 }, { x: 280.5, y: 20.5 });
@@ -139,8 +140,24 @@ describe.skipIf(chromiumMissing)("measuring on the film", () => {
       expect(measured.text).toEndWith(" mm");
       expect(Math.abs(measured.value - 30)).toBeLessThanOrEqual(0.1);
 
-      // The drag measured; it neither panned the film nor selected a box.
+      // A polyline along two sides: 60 px then 80 px, 14 mm; a double-click ends it.
+      await page.getByRole("button", { name: "Polyline", exact: true }).click();
+      for (const [x, y] of [
+        [40.5, 40.5],
+        [100.5, 40.5],
+      ] as const) {
+        const at = await onPage(page, x, y);
+        await page.mouse.click(at.x, at.y);
+      }
+      const end = await onPage(page, 100.5, 120.5);
+      await page.mouse.dblclick(end.x, end.y);
+      const polyline = await lastLength(page);
+      expect(polyline.text).toBe("14.00 mm");
+      await expect(page.getByTestId("measurements").locator("li").count()).resolves.toBe(2);
+
+      // The drags and clicks measured; they neither panned the film nor selected a box.
       await expect(page.locator('[aria-pressed="true"].indication').count()).resolves.toBe(0);
+      expect(await page.getByTestId("film").getAttribute("data-transform")).toBe(view);
 
       // Each indication's length and width in mm: the crack as measured at detection (56 × 26 px
       // corner to corner, 3 px wide: scripts/testing/stub-inference.ts), the pore by its box.
