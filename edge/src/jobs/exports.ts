@@ -12,26 +12,47 @@ export type ExportItem = {
 };
 
 /**
+ * COCO category ids for the labels of a set of jobs: each label keeps its class id, unless
+ * another label already holds that id (jobs of models with other class lists, or a box drawn
+ * before reviewers' classes came from the model); that label then gets a fresh id past every
+ * class id, so no label is ever renamed to another's ("0 defect" does not turn porosity into
+ * "defect").
+ */
+function categoryIds(items: ExportItem[]) {
+  const categories = new Map<number, string>();
+  const known = new Map<string, number>();
+  let next = Math.max(-1, ...items.flatMap((item) => item.detections.map((d) => d.classId))) + 1;
+  const categoryOf = (classId: number, label: string): number => {
+    const key = `${classId}\u0000${label}`;
+    const id = known.get(key) ?? (categories.has(classId) ? next++ : classId);
+    known.set(key, id);
+    categories.set(id, label);
+    return id;
+  };
+  return { categoryOf, categories };
+}
+
+/**
  * COCO detection results with their ground structure: `images`, `annotations` (bbox as
  * [x, y, width, height] in pixels, with `score`) and `categories`. Category ids are the model's
- * class ids; image and annotation ids are 1-based positions, with the platform ids kept alongside.
+ * class ids (see `categoryIds` for two labels under one id); image and annotation ids are 1-based
+ * positions, with the platform ids kept alongside.
  * `info.detection_set` says whether the detections are the model's output or the reviewed set.
  * Where the pixel size is known, each image carries `pixel_size_mm` ({ x, y, source }) and each
  * annotation `size_mm` ({ width, height, length, breadth, measured, area }, `common/measurements.ts`).
  */
 export function toCoco(items: ExportItem[], set: "model" | "reviewed") {
-  const categories = new Map<number, string>();
+  const { categoryOf, categories } = categoryIds(items);
   const annotations: Array<Record<string, unknown>> = [];
   const cocoImages = items.map((item, index) => {
     const imageId = index + 1;
     for (const d of item.detections) {
-      categories.set(d.classId, d.label);
       const width = d.box.x2 - d.box.x1;
       const height = d.box.y2 - d.box.y1;
       annotations.push({
         id: annotations.length + 1,
         image_id: imageId,
-        category_id: d.classId,
+        category_id: categoryOf(d.classId, d.label),
         bbox: [d.box.x1, d.box.y1, width, height],
         area: width * height,
         iscrowd: 0,
