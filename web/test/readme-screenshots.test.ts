@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { shippedModelFigures } from "@common/models/shipped-model-figures";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { JobSchema, QueuedJobsSchema } from "@edge/routes/jobs/schema";
-import { encodePng } from "@generator/png";
+import { DEFAULT_PIXEL_SIZE_MM, encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample, type Sample } from "@generator/sample";
 import { iou } from "@inference/postprocess/boxes";
@@ -41,9 +41,13 @@ function filmWithDefects(defects: number, options: { imgsz: number; large?: bool
   }
 }
 
-/** Uploads a film under a file name, runs the shipped model on it and waits for the result. */
-async function detect(auth: string, bytes: Uint8Array, filename: string): Promise<Job> {
-  const upload = await stack.worker.fetch(`/v1/images?filename=${filename}`, {
+/**
+ * Uploads a film under a file name and weld id, at the generator's pixel size (so the viewer
+ * measures in mm), runs the shipped model on it and waits for the result.
+ */
+async function detect(auth: string, bytes: Uint8Array, filename: string, weldId: string): Promise<Job> {
+  const query = new URLSearchParams({ filename, weldId, pixelSizeMm: String(DEFAULT_PIXEL_SIZE_MM) });
+  const upload = await stack.worker.fetch(`/v1/images?${query}`, {
     method: "POST",
     headers: { Authorization: auth, "Content-Type": "image/png", "Content-Length": String(bytes.length) },
     body: bytes,
@@ -83,7 +87,7 @@ describe.skipIf(chromiumMissing)("README screenshots: the shipped model's detect
   test("a generated film: the model's boxes, one accepted, and what its confidence means", async () => {
     const { user, auth } = await signedInUser(stack.worker);
     const sample = filmWithDefects(3, { imgsz: 320 });
-    const job = await detect(auth, await encodePng(sample.image, 8), "weld-0042.png");
+    const job = await detect(auth, await encodePng(sample.image, 8), "weld-0042.png", "W-17");
     // The boxes on the screenshot are the model's findings on this film.
     expect(found(sample, job)).toBeGreaterThanOrEqual(2);
     const figures = shippedModelFigures(job.model.sha256);
@@ -131,7 +135,12 @@ describe.skipIf(chromiumMissing)("README screenshots: the shipped model's detect
   test("a 16-bit weld strip: fit height, the overview map and the model's boxes along it", async () => {
     const { user, auth } = await signedInUser(stack.worker);
     const sample = filmWithDefects(6, { imgsz: 320, large: true });
-    const job = await detect(auth, await encodePng(sample.image, 16, "detector"), "weld-strip-0007.png");
+    const job = await detect(
+      auth,
+      await encodePng(sample.image, 16, "detector"),
+      "weld-strip-0007.png",
+      "W-18",
+    );
     expect(found(sample, job)).toBeGreaterThanOrEqual(sample.labels.length / 2);
 
     const { context, page } = await newPage(browser.current, stack.worker.origin);
