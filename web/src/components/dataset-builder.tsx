@@ -7,6 +7,7 @@ import { usePagedList } from "../api/use-paged-list";
 import { navigate, useRoute } from "../router";
 import { toggled } from "../toggled";
 import { ErrorMessage } from "./error-message";
+import { filmLabel } from "./film-identity";
 import { LoadMore } from "./load-more";
 import { ResultModel } from "./result-model";
 import { TableHead } from "./table-head";
@@ -103,7 +104,7 @@ function JobChoices({ jobs, reviews, chosen, toggle }: PickerProps) {
         <div class="check-row" data-job-id={job.id}>
           <label class="check">
             <input type="checkbox" checked={chosen.has(job.id)} onChange={() => toggle(job.id)} />
-            {new Date(job.createdAt).toLocaleString()} · {job.image.width}×{job.image.height} ·{" "}
+            {filmLabel(job.image)} · {new Date(job.createdAt).toLocaleString()} ·{" "}
             {reviewText(reviews.get(job.id))}
           </label>
           <span class="hint">
