@@ -30,7 +30,7 @@ const shown = (value: number) => (Number.isInteger(value) ? String(value) : valu
  */
 export function WindowControls(props: Props) {
   const { window, range } = props;
-  if (!window || !range) return <fieldset class="window-controls" />;
+  if (!window || !range) return null;
   const step = sliderStep(range);
   const set = (change: Partial<WindowLevel>) => props.onWindow(clampWindow({ ...window, ...change }, range));
   // A typed number is applied when the field is left or Enter is pressed, and only if it is one.
