@@ -39,7 +39,9 @@ async function reviewerWithJob(page: Page, detections: ReturnType<typeof detecti
   const credentials = await registerThroughUi(page);
   const [user] = await worker.current.db.select().from(users).where(eq(users.email, credentials.email));
   const ownerId = user?.id as string;
-  const image = await insertImage(worker.current, ownerId, { bytes: new Uint8Array(await imageFixtures.png(640, 480)) });
+  const image = await insertImage(worker.current, ownerId, {
+    bytes: new Uint8Array(await imageFixtures.png(640, 480)),
+  });
   await worker.current.db
     .update(images)
     .set({ filename: "weld-0042.png", weldId: "W-17" })
@@ -159,6 +161,23 @@ describe.skipIf(chromiumMissing)("reviewing by keyboard in Chromium", () => {
       await page.getByRole("button", { name: /^Bulk accept: 2 pending/ }).click();
       await saved(page);
       expect((await decisions(auth, jobId)).slice(6, 8)).toEqual(["accepted", "accepted"]);
+
+      // Keys with no pause at all, in one task (no render between them): each decision still goes
+      // to the indication "n" moved to, before the page has rendered that selection.
+      await page.getByRole("button", { name: /^porosity 0\.95/ }).click();
+      await page.getByTestId("review-panel").waitFor();
+      await inPage(
+        page,
+        `(keys) => { for (const key of keys) document.body.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true })); }`,
+        ["r", "n", "r", "n", "r"],
+      );
+      await saved(page);
+      expect((await decisions(auth, jobId)).slice(0, 4)).toEqual([
+        "rejected",
+        "rejected",
+        "rejected",
+        "accepted",
+      ]);
       expect(pageErrors(page)).toEqual([]);
     } finally {
       await context.close();
