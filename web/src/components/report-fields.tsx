@@ -342,3 +342,32 @@ export function PersonnelFieldset() {
     </fieldset>
   );
 }
+
+/** The reviewer's verdict in place of the derived one: only with a reason, which the PDF prints. */
+export function OverrideFieldset() {
+  const [override, setOverride] = useState(false);
+  return (
+    <fieldset>
+      <legend>Verdict</legend>
+      <label class="check">
+        <input type="checkbox" name="override" checked={override} onChange={() => setOverride(!override)} />
+        Override the derived verdict (the reason is printed on the report)
+      </label>
+      {override && (
+        <div class="inline-form">
+          <div>
+            <label htmlFor="report-overrideVerdict">Reviewer's verdict</label>
+            <select id="report-overrideVerdict" name="overrideVerdict">
+              <option value="accept">accept</option>
+              <option value="reject">reject</option>
+            </select>
+          </div>
+          <div>
+            <label htmlFor="report-overrideReason">Reason for the override</label>
+            <textarea id="report-overrideReason" name="overrideReason" rows={2} maxLength={2000} required />
+          </div>
+        </div>
+      )}
+    </fieldset>
+  );
+}

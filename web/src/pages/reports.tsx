@@ -11,6 +11,7 @@ import { ReportAssessmentView } from "../components/report-assessment";
 import { assessBody, createBody, HEADER_FIELDS } from "../components/report-body";
 import {
   AcceptanceFieldset,
+  OverrideFieldset,
   PersonnelFieldset,
   TechniqueFieldset,
   TextField,
@@ -32,35 +33,53 @@ function useAssessment(chosen: Set<string>) {
   const [assessment, setAssessment] = useState<ReportAssessment | null>(null);
   const [error, setError] = useState<unknown>(null);
   const asked = useRef(0);
+  const lastBody = useRef("");
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   function reassess() {
     clearTimeout(timer.current);
     timer.current = setTimeout(async () => {
-      const ticket = ++asked.current;
       if (!form.current || chosen.size === 0) {
+        ++asked.current;
+        lastBody.current = "";
         setAssessment(null);
         return;
       }
+      // Typing in a field the assessment does not read (a name, the technique) asks nothing.
+      const body = assessBody(new FormData(form.current), [...chosen]);
+      if (JSON.stringify(body) === lastBody.current) return;
+      lastBody.current = JSON.stringify(body);
+      const ticket = ++asked.current;
       try {
-        const result = await assessReport(assessBody(new FormData(form.current), [...chosen]));
+        const result = await assessReport(body);
         if (ticket === asked.current) {
           setAssessment(result);
           setError(null);
         }
       } catch (failure) {
         if (ticket === asked.current) {
+          lastBody.current = "";
           setAssessment(null);
           setError(failure);
         }
       }
     }, ASSESS_DELAY_MS);
   }
+  /** Asks again even if the form is unchanged: the reviews may have changed meanwhile. */
+  function refresh() {
+    lastBody.current = "";
+    reassess();
+  }
+  // Back from reviewing in the viewer (another tab or window): the pending count may have changed.
+  useEffect(() => {
+    window.addEventListener("focus", refresh);
+    return () => window.removeEventListener("focus", refresh);
+  }, [[...chosen].join(",")]);
   useEffect(() => {
     reassess();
     return () => clearTimeout(timer.current);
   }, [[...chosen].join(",")]);
-  return { form, assessment, error, reassess };
+  return { form, assessment, error, reassess, refresh };
 }
 
 export function ReportsPage() {
@@ -69,9 +88,8 @@ export function ReportsPage() {
   const reports = usePagedList(listReports());
   const [chosen, setChosen] = useState<Set<string>>(new Set(query.getAll("job")));
   const [standard, setStandard] = useState("en-iso-10675-1");
-  const [override, setOverride] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const { form, assessment, error: assessError, reassess } = useAssessment(chosen);
+  const { form, assessment, error: assessError, reassess, refresh } = useAssessment(chosen);
 
   const rendering = reports.items.some((report) => !settled(report));
   useEffect(() => {
@@ -147,39 +165,7 @@ export function ReportsPage() {
         </fieldset>
         <ErrorMessage error={assessError} />
         {assessment && <ReportAssessmentView assessment={assessment} />}
-        <fieldset>
-          <legend>Verdict</legend>
-          <label class="check">
-            <input
-              type="checkbox"
-              name="override"
-              checked={override}
-              onChange={() => setOverride(!override)}
-            />
-            Override the derived verdict (the reason is printed on the report)
-          </label>
-          {override && (
-            <div class="inline-form">
-              <div>
-                <label htmlFor="report-overrideVerdict">Reviewer's verdict</label>
-                <select id="report-overrideVerdict" name="overrideVerdict">
-                  <option value="accept">accept</option>
-                  <option value="reject">reject</option>
-                </select>
-              </div>
-              <div>
-                <label htmlFor="report-overrideReason">Reason for the override</label>
-                <textarea
-                  id="report-overrideReason"
-                  name="overrideReason"
-                  rows={2}
-                  maxLength={2000}
-                  required
-                />
-              </div>
-            </div>
-          )}
-        </fieldset>
+        <OverrideFieldset />
         {pending > 0 && (
           <p class="error" role="alert" id="issue-blocked">
             {pending} indication{pending === 1 ? " is" : "s are"} still pending review: accept or reject{" "}
@@ -187,6 +173,9 @@ export function ReportsPage() {
           </p>
         )}
         <div class="button-row">
+          <button type="button" onClick={refresh} disabled={chosen.size === 0}>
+            Assess again
+          </button>
           <button
             type="submit"
             disabled={!canIssue}

@@ -8,7 +8,10 @@ import { downloadReport } from "./download";
 import { getReport } from "./get";
 import { listReports } from "./list";
 
-const readOrWrite = rateLimit((c) => (c.req.method === "GET" ? "read" : "write"));
+// An assessment stores nothing (the web form asks for one as the inspector types): a read.
+const readOrWrite = rateLimit((c) =>
+  c.req.method === "GET" || c.req.path.endsWith("/assessment") ? "read" : "write",
+);
 
 /** `/v1/reports`: PDF inspection reports. */
 export const reportsRouter = createRouter();
