@@ -3,7 +3,7 @@ import type { Extent } from "@common/measurements";
 
 /** One grey channel of the film at its own size: the pixels an indication is measured on. */
 export interface GreyImage {
-  data: Uint8Array;
+  data: ArrayLike<number>;
   width: number;
   height: number;
 }
@@ -16,7 +16,7 @@ export interface GreyImage {
  * no indication to measure: the box stands in.
  */
 export const EXTENT_SETTINGS = {
-  /** Background ring around the box: this fraction of the box's larger side, at least `minRingPx`. */
+  /** Background ring around the box: this fraction of the box's shorter side, at least `minRingPx`. */
   ringFraction: 0.5,
   minRingPx: 4,
   minSigmas: 2.5,
@@ -42,8 +42,10 @@ const upper = (values: Float64Array, fraction: number): number => {
     : 0;
 };
 
+type PixelBox = { x1: number; y1: number; x2: number; y2: number };
+
 /** The box in whole pixels, clipped to the image. */
-function pixelBox(box: Box, image: GreyImage) {
+function pixelBox(box: Box, image: GreyImage): PixelBox {
   const x1 = Math.max(0, Math.floor(box.x1));
   const y1 = Math.max(0, Math.floor(box.y1));
   const x2 = Math.min(image.width, Math.ceil(box.x2));
@@ -51,36 +53,88 @@ function pixelBox(box: Box, image: GreyImage) {
   return { x1, y1, x2, y2 };
 }
 
-/** Background level and noise from a ring around the box (its border when the box fills the film). */
-function background(image: GreyImage, b: ReturnType<typeof pixelBox>) {
-  const ring = Math.max(
+/** A ring as wide as half the box's shorter side: close enough for a plane to fit a curved weld profile. */
+const ringPx = (b: PixelBox) =>
+  Math.max(
     EXTENT_SETTINGS.minRingPx,
-    Math.round(EXTENT_SETTINGS.ringFraction * Math.max(b.x2 - b.x1, b.y2 - b.y1)),
+    Math.round(EXTENT_SETTINGS.ringFraction * Math.min(b.x2 - b.x1, b.y2 - b.y1)),
   );
+
+/** Least-squares plane v = a + b·x + c·y through samples (Cramer's rule on the normal equations). */
+function fitPlane(xs: number[], ys: number[], vs: number[]): (x: number, y: number) => number {
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  let sv = 0;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  let sxv = 0;
+  let syv = 0;
+  for (let i = 0; i < vs.length; i++) {
+    const x = xs[i] as number;
+    const y = ys[i] as number;
+    const v = vs[i] as number;
+    n++;
+    sx += x;
+    sy += y;
+    sv += v;
+    sxx += x * x;
+    syy += y * y;
+    sxy += x * y;
+    sxv += x * v;
+    syv += y * v;
+  }
+  const det = (m: number[]) =>
+    (m[0] as number) * ((m[4] as number) * (m[8] as number) - (m[5] as number) * (m[7] as number)) -
+    (m[1] as number) * ((m[3] as number) * (m[8] as number) - (m[5] as number) * (m[6] as number)) +
+    (m[2] as number) * ((m[3] as number) * (m[7] as number) - (m[4] as number) * (m[6] as number));
+  const matrix = [n, sx, sy, sx, sxx, sxy, sy, sxy, syy];
+  const d = det(matrix);
+  const flat = n ? sv / n : 0;
+  // Samples on one line (a ring clipped to a row) fix no plane: a flat level stands in.
+  if (Math.abs(d) < 1e-9 * Math.max(1, n) ** 3) return () => flat;
+  const a = det([sv, sx, sy, sxv, sxx, sxy, syv, sxy, syy]) / d;
+  const b = det([n, sv, sy, sx, sxv, sxy, sy, syv, syy]) / d;
+  const c = det([n, sx, sv, sx, sxx, sxv, sy, sxy, syv]) / d;
+  return (x, y) => a + b * x + c * y;
+}
+
+/**
+ * The background under the box and its noise, from a ring around the box (its border when the box
+ * fills the film): a plane fitted to the ring, as a weld's density changes across and along it,
+ * and the ring's robust spread about that plane.
+ */
+function background(image: GreyImage, b: PixelBox) {
+  const ring = ringPx(b);
   const r = {
     x1: Math.max(0, b.x1 - ring),
     y1: Math.max(0, b.y1 - ring),
     x2: Math.min(image.width, b.x2 + ring),
     y2: Math.min(image.height, b.y2 + ring),
   };
-  const values: number[] = [];
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const vs: number[] = [];
+  const add = (x: number, y: number) => {
+    xs.push(x);
+    ys.push(y);
+    vs.push(image.data[y * image.width + x] as number);
+  };
   for (let y = r.y1; y < r.y2; y++) {
-    for (let x = r.x1; x < r.x2; x++) {
-      if (x >= b.x1 && x < b.x2 && y >= b.y1 && y < b.y2) continue;
-      values.push(image.data[y * image.width + x] as number);
-    }
+    for (let x = r.x1; x < r.x2; x++) if (x < b.x1 || x >= b.x2 || y < b.y1 || y >= b.y2) add(x, y);
   }
-  if (values.length < 8) {
-    for (let x = b.x1; x < b.x2; x++) values.push(image.data[b.y1 * image.width + x] as number);
-    for (let x = b.x1; x < b.x2; x++) values.push(image.data[(b.y2 - 1) * image.width + x] as number);
+  if (vs.length < 8) {
+    for (let x = b.x1; x < b.x2; x++) add(x, b.y1);
+    for (let x = b.x1; x < b.x2; x++) add(x, b.y2 - 1);
   }
-  const level = median(values);
-  const mad = median(values.map((v) => Math.abs(v - level)));
-  return { level, noise: Math.max(EXTENT_SETTINGS.minNoise, 1.4826 * mad) };
+  const level = fitPlane(xs, ys, vs);
+  const residuals = vs.map((v, i) => Math.abs(v - level(xs[i] as number, ys[i] as number)));
+  return { level, noise: Math.max(EXTENT_SETTINGS.minNoise, 1.4826 * median(residuals)) };
 }
 
 /** The box's pixels that belong to the indication, as a mask over the box; null when nothing stands out. */
-function segment(image: GreyImage, b: ReturnType<typeof pixelBox>) {
+function segment(image: GreyImage, b: PixelBox) {
   const { level, noise } = background(image, b);
   const w = b.x2 - b.x1;
   const h = b.y2 - b.y1;
@@ -89,8 +143,9 @@ function segment(image: GreyImage, b: ReturnType<typeof pixelBox>) {
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const v = image.data[(b.y1 + y) * image.width + b.x1 + x] as number;
-      darker[y * w + x] = level - v;
-      brighter[y * w + x] = v - level;
+      const under = level(b.x1 + x, b.y1 + y);
+      darker[y * w + x] = under - v;
+      brighter[y * w + x] = v - under;
     }
   }
   const peakDark = upper(darker, 0.99);
@@ -294,23 +349,64 @@ function boxExtent(box: Box): Extent {
   };
 }
 
-/**
- * An indication's length (its maximum Feret diameter) and width across it, from the film's pixels
- * in its box: segmented against the local background around the box (`EXTENT_SETTINGS`); the
- * largest part, with fragments of a broken indication, is measured.
- */
-export function measureExtent(image: GreyImage, box: Box): Extent {
-  const b = pixelBox(box, image);
-  if (b.x2 - b.x1 < 1 || b.y2 - b.y1 < 1) return boxExtent(box);
+/** The box's indication measured on `image`, whose pixel (0, 0) is the film's `offset`; null when none stands out. */
+function measureIn(image: GreyImage, b: PixelBox, offset: Point): Extent | null {
   const found = segment(image, b);
-  if (!found) return boxExtent(box);
+  if (!found) return null;
   const parts = components(found.mask, found.w, found.h).sort((p, q) => q.length - p.length);
   const largest = parts[0]?.length ?? 0;
   const kept = parts.filter((part) => part.length >= Math.max(1, EXTENT_SETTINGS.fragmentFraction * largest));
   const keep = new Uint8Array(found.mask.length);
   for (const part of kept) for (const i of part) keep[i] = 1;
-  const { points, step } = outline(found, keep, { x: b.x1, y: b.y1 });
-  if (points.length === 0) return boxExtent(box);
+  const { points, step } = outline(found, keep, { x: offset.x + b.x1, y: offset.y + b.y1 });
+  if (points.length === 0) return null;
   const { a, b: end, widthPx } = feret(points, step, principalAxis(keep, found.w));
   return { line: { x1: a.x, y1: a.y, x2: end.x, y2: end.y }, widthPx, method: "segmented" };
+}
+
+/**
+ * The box with its background ring, each pixel the mean of its 3 × 3 neighbourhood: film grain
+ * drops to a third while an indication two or more pixels across keeps most of its contrast.
+ */
+function smoothedRegion(image: GreyImage, b: PixelBox): { crop: GreyImage; offset: Point } {
+  const ring = ringPx(b);
+  const x1 = Math.max(0, b.x1 - ring);
+  const y1 = Math.max(0, b.y1 - ring);
+  const width = Math.min(image.width, b.x2 + ring) - x1;
+  const height = Math.min(image.height, b.y2 + ring) - y1;
+  const data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      let count = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const row = y1 + y + dy;
+        if (row < 0 || row >= image.height) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const column = x1 + x + dx;
+          if (column < 0 || column >= image.width) continue;
+          sum += image.data[row * image.width + column] as number;
+          count++;
+        }
+      }
+      data[y * width + x] = sum / count;
+    }
+  }
+  return { crop: { data, width, height }, offset: { x: x1, y: y1 } };
+}
+
+/**
+ * An indication's length (its maximum Feret diameter) and width across it, from the film's pixels
+ * in its box: segmented against the local background around the box (`EXTENT_SETTINGS`); the
+ * largest part, with fragments of a broken indication, is measured. One too faint against the
+ * film's grain pixel by pixel is looked for again on the film smoothed over 3 × 3 pixels.
+ */
+export function measureExtent(image: GreyImage, box: Box): Extent {
+  const b = pixelBox(box, image);
+  if (b.x2 - b.x1 < 1 || b.y2 - b.y1 < 1) return boxExtent(box);
+  const direct = measureIn(image, b, { x: 0, y: 0 });
+  if (direct) return direct;
+  const { crop, offset } = smoothedRegion(image, b);
+  const local = { x1: b.x1 - offset.x, y1: b.y1 - offset.y, x2: b.x2 - offset.x, y2: b.y2 - offset.y };
+  return measureIn(crop, local, offset) ?? boxExtent(box);
 }
