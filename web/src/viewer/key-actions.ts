@@ -30,6 +30,9 @@ export type KeyTargets = {
   decide: ((decision: "accept" | "reject") => void) | null;
   /** Whether there is a review to draw boxes into. */
   reviewable: boolean;
+  /** Undo and redo of review changes; null or absent without a review. */
+  undo?: (() => void) | null;
+  redo?: (() => void) | null;
 };
 
 const stepScore = (value: number, delta: number) =>
@@ -63,5 +66,7 @@ export function keyActions(view: KeyView, targets: KeyTargets): Record<ShortcutA
     draw: () => targets.reviewable && targets.setDrawing((drawing) => !drawing),
     accept: () => targets.decide?.("accept"),
     reject: () => targets.decide?.("reject"),
+    undo: () => targets.undo?.(),
+    redo: () => targets.redo?.(),
   };
 }

@@ -19,7 +19,9 @@ export type ShortcutAction =
   | "deselect"
   | "draw"
   | "accept"
-  | "reject";
+  | "reject"
+  | "undo"
+  | "redo";
 
 export const SHORTCUTS: Array<{ keys: string[]; action: ShortcutAction; help: string }> = [
   { keys: ["+", "="], action: "zoom-in", help: "Zoom in" },
@@ -39,6 +41,9 @@ export const SHORTCUTS: Array<{ keys: string[]; action: ShortcutAction; help: st
   { keys: ["d"], action: "draw", help: "Draw a missed defect" },
   { keys: ["a"], action: "accept", help: "Accept the selected detection" },
   { keys: ["r"], action: "reject", help: "Reject the selected detection" },
+  // Read by `historyKey` (use-viewer-keys), which also takes Cmd on a Mac and Ctrl+Y.
+  { keys: ["Ctrl+Z"], action: "undo", help: "Undo the last review change" },
+  { keys: ["Ctrl+Shift+Z"], action: "redo", help: "Redo the change undone" },
 ];
 
 /** How a key is written in the help: arrows as arrows, so the list fits the side panel. */
