@@ -108,7 +108,7 @@ export function assessFilm(
         widthMm: Math.min(along, across),
         outcome: result.outcome,
         rule: decided ? { id: decided.ruleId, source: decided.source } : null,
-        explanation: decided?.explanation ?? "no rule of the standard applies",
+        explanation: explanation(result),
       };
     }),
     weldFindings: verdict.weldFindings.map((finding) => ({
@@ -117,6 +117,19 @@ export function assessFilm(
       explanation: finding.explanation,
     })),
   };
+}
+
+/**
+ * Why the indication has its outcome: every check of it that came out the same way, the deciding
+ * one first (a slag line passes on its width and its length; a pore may fail on its size and its
+ * group's area).
+ */
+function explanation(result: IndicationResult): string {
+  const same = result.findings.filter((finding) => finding.outcome === result.outcome);
+  const decided = decidingFinding(result);
+  const ordered = decided ? [decided, ...same.filter((finding) => finding !== decided)] : same;
+  const texts = [...new Set(ordered.map((finding) => finding.explanation))];
+  return texts.length ? texts.join("; ") : "no rule of the standard applies";
 }
 
 function identity(

@@ -96,6 +96,10 @@ describe("EN ISO 10675-1 acceptance level 2, worked by hand", () => {
         rule: "en-iso-10675-1.single-pore",
       },
     ]);
+    // The slag passes two checks: both are given.
+    expect(only?.indications[1]?.explanation).toBe(
+      "inclusion width h 2 mm within the limit (<= 3 mm); inclusion length l 8 mm within the limit (<= 10 mm)",
+    );
     const rejected = only?.indications[2];
     expect(rejected?.rule?.source.clause).toContain("Table 1");
     expect(rejected?.explanation).toContain("beyond the limit (<= 3 mm)");

@@ -466,6 +466,17 @@ describe("pixel sizes", () => {
     const overridden = { x: 0.2, y: 0.25, source: "dicom_pixel_spacing" } as const;
     expect(report.jobs[0]?.calibrationOverridden).toEqual(overridden);
     expect(report.assessment?.films[0]?.calibrationOverridden).toEqual(overridden);
+
+    // A size stated on the image itself that replaced its DICONDE spacing warns just the same.
+    const stated = await reviewedJob(session);
+    await worker.current.db
+      .update(images)
+      .set({ pixelSizeMm: { x: 0.1, y: 0.1, source: "stated", overrides: overridden } })
+      .where(eq(images.id, stated.imageId));
+    const fromImage = ReportSchema.parse(
+      await (await createReport(session.auth, reportBody([stated.jobId]))).json(),
+    );
+    expect(fromImage.jobs[0]).toMatchObject({ pixelSizeSource: "stated", calibrationOverridden: overridden });
   });
 });
 
