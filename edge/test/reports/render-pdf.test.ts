@@ -3,7 +3,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assessReport } from "@edge/reports/assessment";
-import { techniqueFields } from "@edge/reports/document-text";
 import { renderReportPdf } from "@edge/reports/render-pdf";
 import type { ReportImage, ReportInput } from "@edge/reports/report-input";
 import type { ReviewItem } from "@edge/reviews/reviewed-set";
@@ -288,17 +287,59 @@ describe.skipIf(!poppler)("a report an auditor signs", () => {
     expect(text.match(/Date:/g)).toHaveLength(2);
   });
 
-  test("a digital detector states its SRb, an isotope its name", () => {
-    const fields = techniqueFields({
-      source: { kind: "isotope", isotope: "Se-75" },
-      sfdMm: 500,
-      detector: { kind: "digital", detector: "DDA 200 µm", srbUm: 130 },
-      iqi: { type: "astm-e1025-hole", position: "film-side", sensitivity: "2-2T" },
-    });
-    expect(fields).toContainEqual(["Source", "Se-75"]);
-    expect(fields).toContainEqual(["SRb", "130 µm"]);
-    expect(fields).toContainEqual(["Detector", "DDA 200 µm"]);
-    expect(fields).toContainEqual(["IQI", "ASTM E1025 hole IQI, film side"]);
-    expect(fields).toContainEqual(["Testing class", "not stated"]);
+  test("a digital detector prints its SRb, an isotope its name; ASME and a missing input are stated", async () => {
+    const acceptance = { standard: "asme-viii-1", level: "uw-51" } as const;
+    const weld = { thicknessMm: 12, axis: "y" } as const;
+    const film = image("dda.png", "png", await bytesOf(grey().png()));
+    const items = [reviewItem(0, "porosity", { x1: 100, y1: 50, x2: 125, y2: 75 })];
+    const assessment = assessReport(acceptance, weld, undefined, [
+      { ...film, pixelSizeMm: { x: 0.1, y: 0.1 }, calibrationOverridden: null, items },
+    ]);
+    const out = await render(
+      [{ ...film, items }],
+      undefined,
+      {},
+      {
+        verdict: assessment.verdict,
+        derivedVerdict: assessment.verdict,
+        acceptance,
+        weld,
+        technique: {
+          source: { kind: "isotope", isotope: "Se-75" },
+          sfdMm: 500,
+          detector: { kind: "digital", detector: "DDA 200 µm", srbUm: 130 },
+          iqi: { type: "astm-e1025-hole", position: "film-side", sensitivity: "2-2T" },
+        },
+        personnel: {
+          inspector: {
+            name: "J. Smith",
+            certificationScheme: "ASNT SNT-TC-1A",
+            level: "2",
+            certificateNumber: "A-1",
+          },
+        },
+        assessment,
+      },
+    );
+    const text = out.text().replace(/\s+/g, " ");
+    for (const expected of [
+      "Standard: ASME BPVC Section VIII, Division 1, UW-51(b) with Mandatory Appendix 4",
+      "Appendix 4 charts: not given",
+      "Weld axis: along the film's height (datum: the film's top edge)",
+      "Source: Se-75",
+      "SFD: 500 mm",
+      "Detector: DDA 200 µm",
+      "SRb: 130 µm",
+      "IQI: ASTM E1025 hole IQI, film side",
+      "IQI sensitivity: 2-2T",
+      "Testing class: not stated",
+      "VERDICT: CANNOT BE EVALUATED",
+      "Missing inputs: roundedIndicationCharts",
+      "Location: mm along the weld from the film's top edge",
+      "Reviewer: none named",
+    ]) {
+      expect(text).toContain(expected);
+    }
+    expect(text.match(/Signature:/g)).toHaveLength(1);
   });
 });
