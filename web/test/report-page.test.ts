@@ -53,6 +53,8 @@ describe.skipIf(chromiumMissing)("the report page in Chromium", () => {
       expect(await issue.isDisabled()).toBe(true);
       expect(await issue.getAttribute("aria-describedby")).toBe("issue-blocked");
       expect(await page.locator('tr[data-decision="pending"]').count()).toBe(2);
+      const toReview = blocked.getByRole("link", { name: /^Review film 1 \(.*\): 2 pending$/ });
+      expect(await toReview.getAttribute("href")).toBe(`/app/jobs/${jobId}`);
 
       const session = await login(worker.current, credentials);
       const auth = `Bearer ${session.accessToken}`;

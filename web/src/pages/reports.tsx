@@ -17,7 +17,7 @@ import {
   TextField,
 } from "../components/report-fields";
 import { TableHead } from "../components/table-head";
-import { useRoute } from "../router";
+import { BASE, useRoute } from "../router";
 import { toggled } from "../toggled";
 
 /** Reports render on a queue; their status is read again at this pace until it settles. */
@@ -80,6 +80,38 @@ function useAssessment(chosen: Set<string>) {
     return () => clearTimeout(timer.current);
   }, [[...chosen].join(",")]);
   return { form, assessment, error, reassess, refresh };
+}
+
+/**
+ * Why the report cannot be issued yet, with a link to each film still to review. The viewer opens
+ * in a new tab so the form is kept; coming back asks for the assessment again.
+ */
+function PendingReview({ assessment }: { assessment: ReportAssessment }) {
+  const { pending } = assessment;
+  const films = assessment.films
+    .map((film, index) => ({
+      film,
+      index,
+      count: film.indications.filter((each) => each.decision === "pending").length,
+    }))
+    .filter(({ count }) => count > 0);
+  return (
+    <div class="error" role="alert" id="issue-blocked">
+      <p>
+        {pending} indication{pending === 1 ? " is" : "s are"} still pending review: accept or reject{" "}
+        {pending === 1 ? "it" : "them"} in the viewer before issuing.
+      </p>
+      <ul>
+        {films.map(({ film, index, count }) => (
+          <li>
+            <a href={`${BASE}/jobs/${film.jobId}`} target="_blank" rel="noopener">
+              Review film {index + 1} ({film.filename ?? film.jobId}): {count} pending
+            </a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
 }
 
 export function ReportsPage() {
@@ -166,12 +198,7 @@ export function ReportsPage() {
         <ErrorMessage error={assessError} />
         {assessment && <ReportAssessmentView assessment={assessment} />}
         <OverrideFieldset />
-        {pending > 0 && (
-          <p class="error" role="alert" id="issue-blocked">
-            {pending} indication{pending === 1 ? " is" : "s are"} still pending review: accept or reject{" "}
-            {pending === 1 ? "it" : "them"} in the viewer before issuing.
-          </p>
-        )}
+        {pending > 0 && assessment && <PendingReview assessment={assessment} />}
         <div class="button-row">
           <button type="button" onClick={refresh} disabled={chosen.size === 0}>
             Assess again
