@@ -25,6 +25,11 @@ export const EXTENT_SETTINGS = {
   minNoise: 1,
   /** A fragment (a broken crack) joins the indication when at least this fraction of its largest part. */
   fragmentFraction: 0.15,
+  /**
+   * Largest box measured, in pixels (a 500 × 500 box takes about a quarter of a second); a larger
+   * one keeps its box's sides, flagged, so a few huge boxes cannot hold a job up for seconds.
+   */
+  maxBoxPixels: 250_000,
 };
 
 type Point = { x: number; y: number };
@@ -59,6 +64,10 @@ const ringPx = (b: PixelBox) =>
     EXTENT_SETTINGS.minRingPx,
     Math.round(EXTENT_SETTINGS.ringFraction * Math.min(b.x2 - b.x1, b.y2 - b.y1)),
   );
+
+/** The film's level under each pixel without the indication, and the noise about it. */
+type Background = { level(x: number, y: number): number; noise: number };
+type BackgroundModel = (image: GreyImage, b: PixelBox) => Background;
 
 /** Least-squares plane v = a + b·x + c·y through samples (Cramer's rule on the normal equations). */
 function fitPlane(xs: number[], ys: number[], vs: number[]): (x: number, y: number) => number {
@@ -103,9 +112,9 @@ function fitPlane(xs: number[], ys: number[], vs: number[]): (x: number, y: numb
 /**
  * The background under the box and its noise, from a ring around the box (its border when the box
  * fills the film): a plane fitted to the ring, as a weld's density changes across and along it,
- * and the ring's robust spread about that plane.
+ * and the ring's robust spread about that plane. Faint pores stand out best against it.
  */
-function background(image: GreyImage, b: PixelBox) {
+function planeBackground(image: GreyImage, b: PixelBox): Background {
   const ring = ringPx(b);
   const r = {
     x1: Math.max(0, b.x1 - ring),
@@ -133,9 +142,83 @@ function background(image: GreyImage, b: PixelBox) {
   return { level, noise: Math.max(EXTENT_SETTINGS.minNoise, 1.4826 * median(residuals)) };
 }
 
+/** Largest median window side: wide enough for a pore a fifth of a film's height on a small film. */
+const MAX_WINDOW_PX = 41;
+
+/**
+ * The median of the k × k window around each pixel of `r` (clipped to the film), by a histogram slid
+ * along each row (Huang's algorithm). Values are taken as grey levels 0–255.
+ */
+function medianFiltered(image: GreyImage, r: PixelBox, k: number): Float32Array {
+  const half = (k - 1) >> 1;
+  const w = r.x2 - r.x1;
+  const out = new Float32Array(w * (r.y2 - r.y1));
+  const level = (x: number, y: number) =>
+    Math.min(255, Math.max(0, Math.round(image.data[y * image.width + x] as number)));
+  for (let y = r.y1; y < r.y2; y++) {
+    const top = Math.max(0, y - half);
+    const bottom = Math.min(image.height - 1, y + half);
+    const histogram = new Uint32Array(256);
+    let count = 0;
+    const column = (x: number, sign: 1 | -1) => {
+      if (x < 0 || x >= image.width) return;
+      for (let yy = top; yy <= bottom; yy++) {
+        const bin = level(x, yy);
+        histogram[bin] = (histogram[bin] as number) + sign;
+      }
+      count += sign * (bottom - top + 1);
+    };
+    for (let x = r.x1 - half; x <= r.x1 + half; x++) column(x, 1);
+    for (let x = r.x1; x < r.x2; x++) {
+      if (x > r.x1) {
+        column(x - half - 1, -1);
+        column(x + half, 1);
+      }
+      let seen = 0;
+      let value = 0;
+      while (value < 255 && seen + (histogram[value] as number) <= count / 2)
+        seen += histogram[value++] as number;
+      out[(y - r.y1) * w + (x - r.x1)] = value;
+    }
+  }
+  return out;
+}
+
+/**
+ * The background under each pixel of the box and its noise: the median of a window twice the box's
+ * shorter side (an indication fills less than half of it, so the median is the film around it, and
+ * it follows the weld's density across a bead edge as a plane cannot), and the robust spread of a
+ * ring around the box about it. Thin cracks along a bead's edge stand out best against it.
+ */
+function medianBackground(image: GreyImage, b: PixelBox): Background {
+  const ring = ringPx(b);
+  const r = {
+    x1: Math.max(0, b.x1 - ring),
+    y1: Math.max(0, b.y1 - ring),
+    x2: Math.min(image.width, b.x2 + ring),
+    y2: Math.min(image.height, b.y2 + ring),
+  };
+  const k = Math.min(MAX_WINDOW_PX, 2 * Math.min(b.x2 - b.x1, b.y2 - b.y1) + 1) | 1;
+  const filtered = medianFiltered(image, r, Math.max(7, k));
+  const w = r.x2 - r.x1;
+  const level = (x: number, y: number) => filtered[(y - r.y1) * w + (x - r.x1)] as number;
+  const residuals: number[] = [];
+  for (let y = r.y1; y < r.y2; y++) {
+    for (let x = r.x1; x < r.x2; x++) {
+      if (x >= b.x1 && x < b.x2 && y >= b.y1 && y < b.y2) continue;
+      residuals.push(Math.abs((image.data[y * image.width + x] as number) - level(x, y)));
+    }
+  }
+  if (residuals.length < 8) {
+    for (let x = b.x1; x < b.x2; x++)
+      residuals.push(Math.abs((image.data[b.y1 * image.width + x] as number) - level(x, b.y1)));
+  }
+  return { level, noise: Math.max(EXTENT_SETTINGS.minNoise, 1.4826 * median(residuals)) };
+}
+
 /** The box's pixels that belong to the indication, as a mask over the box; null when nothing stands out. */
-function segment(image: GreyImage, b: PixelBox) {
-  const { level, noise } = background(image, b);
+function segment(image: GreyImage, b: PixelBox, model: BackgroundModel) {
+  const { level, noise } = model(image, b);
   const w = b.x2 - b.x1;
   const h = b.y2 - b.y1;
   const darker = new Float64Array(w * h);
@@ -350,8 +433,8 @@ function boxExtent(box: Box): Extent {
 }
 
 /** The box's indication measured on `image`, whose pixel (0, 0) is the film's `offset`; null when none stands out. */
-function measureIn(image: GreyImage, b: PixelBox, offset: Point): Extent | null {
-  const found = segment(image, b);
+function measureIn(image: GreyImage, b: PixelBox, offset: Point, model: BackgroundModel): Extent | null {
+  const found = segment(image, b, model);
   if (!found) return null;
   const parts = components(found.mask, found.w, found.h).sort((p, q) => q.length - p.length);
   const largest = parts[0]?.length ?? 0;
@@ -403,10 +486,13 @@ function smoothedRegion(image: GreyImage, b: PixelBox): { crop: GreyImage; offse
  */
 export function measureExtent(image: GreyImage, box: Box): Extent {
   const b = pixelBox(box, image);
-  if (b.x2 - b.x1 < 1 || b.y2 - b.y1 < 1) return boxExtent(box);
-  const direct = measureIn(image, b, { x: 0, y: 0 });
+  const area = (b.x2 - b.x1) * (b.y2 - b.y1);
+  if (b.x2 - b.x1 < 1 || b.y2 - b.y1 < 1 || area > EXTENT_SETTINGS.maxBoxPixels) return boxExtent(box);
+  const origin = { x: 0, y: 0 };
+  const direct =
+    measureIn(image, b, origin, medianBackground) ?? measureIn(image, b, origin, planeBackground);
   if (direct) return direct;
   const { crop, offset } = smoothedRegion(image, b);
   const local = { x1: b.x1 - offset.x, y1: b.y1 - offset.y, x2: b.x2 - offset.x, y2: b.y2 - offset.y };
-  return measureIn(crop, local, offset) ?? boxExtent(box);
+  return measureIn(crop, local, offset, planeBackground) ?? boxExtent(box);
 }
