@@ -17,6 +17,16 @@ const worker = useTestWorker({
   vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
 });
 const browser = useBrowser();
+/** Holds back the page's handling of every PNG upload's answer until `releaseUploads()`. */
+const HOLD_PNG_UPLOADS = `() => {
+  const held = new Promise((resolve) => { window.releaseUploads = resolve; });
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (body) {
+    const onload = this.onload;
+    if (body instanceof Blob && body.type === "image/png") this.onload = (event) => held.then(() => onload.call(this, event));
+    return send.call(this, body);
+  };
+}`;
 
 /** A succeeded job (two pending detections) on a real 640×480 film with the given identity. */
 async function filmJob(ownerId: string, film: { filename: string; weldId?: string }) {
@@ -113,11 +123,22 @@ describe.skipIf(chromiumMissing)("the worklist in Chromium", () => {
     const { context, page } = await newPage(browser.current, worker.current.origin);
     try {
       await registerThroughUi(page);
+      // The API takes a while to check a large file once its bytes are sent: the answer to the PNG's
+      // upload is held back in the page until released, and meanwhile its row says so.
+      await page.addInitScript(`(${HOLD_PNG_UPLOADS})()`);
+      await page.reload();
+      await page.getByTestId("drop-zone").waitFor();
       await page.getByLabel("Weld id").fill("W-99");
+      const png = await imageFixtures.png(64, 48);
       await dropFiles(page, [
-        { name: "weld-7.png", type: "image/png", bytes: await imageFixtures.png(64, 48) },
+        { name: "weld-7.png", type: "image/png", bytes: png },
         { name: "drawing.svg", type: "image/svg+xml", bytes: await imageFixtures.svg() },
       ]);
+      const checking = page.locator('li[data-upload-state="checking"]');
+      await checking.waitFor();
+      expect(await checking.getByTestId("upload-state").textContent()).toBe("checking…");
+      expect(await checking.locator("progress").getAttribute("value")).toBe("1");
+      await inPage(page, "() => window.releaseUploads()");
       await page.locator('li[data-upload-state="done"]').waitFor();
       const refused = page.locator('li[data-upload-state="refused"]');
       await refused.waitFor();

@@ -30,6 +30,8 @@ function sendFile<T>(
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
+    // Every byte is sent (even where progress was not computable): the API is now checking it.
+    xhr.upload.onload = () => onProgress(1);
     xhr.onerror = () => reject(new ApiFailure(0, "network_error", "The upload could not reach the server"));
     xhr.onload = () => {
       let body: unknown;
