@@ -15,7 +15,12 @@ export function ReportAssessmentView({ assessment }: { assessment: ReportAssessm
   return (
     <section aria-labelledby="assessment-heading">
       <h3 id="assessment-heading">Derived verdict</h3>
-      <p class="notice" data-verdict={assessment.verdict}>
+      {/* The notice's green frame says "fine"; a verdict that is not an acceptance is framed red. */}
+      <p
+        class="notice"
+        style={assessment.verdict === "accept" ? undefined : "border-color: var(--error)"}
+        data-verdict={assessment.verdict}
+      >
         <strong>{OUTCOME[assessment.verdict].toUpperCase()}</strong> under{" "}
         {CRITERIA[assessment.acceptance.standard]}
         {assessment.acceptance.standard === "en-iso-10675-1"
