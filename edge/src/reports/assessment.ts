@@ -7,6 +7,7 @@ import {
   indicationFromDetection,
   type Weld,
 } from "@common/acceptance";
+import { extentMm } from "@common/acceptance/geometry";
 import { combineOutcomes } from "@common/acceptance/verdict";
 import type {
   AssessedIndication,
@@ -15,7 +16,7 @@ import type {
   ReportAssessment,
   ReportWeld,
 } from "@common/inspection-report";
-import type { PixelSize } from "@common/measurements";
+import { extentForBox, type PixelSize } from "@common/measurements";
 import type { ReviewItem } from "../reviews/reviewed-set";
 
 /** One film of a report as the assessment sees it: its reviewed indications and its pixel size. */
@@ -25,7 +26,10 @@ export type FilmInput = {
   reviewVersion: number;
   pixelSizeMm: PixelSize | null;
   calibrationOverridden: FilmCalibration | null;
-  items: ReadonlyArray<Pick<ReviewItem, "id" | "decision" | "classId" | "label" | "box">>;
+  /** With the model's `original` where known: its measured extent sizes an unchanged box. */
+  items: ReadonlyArray<
+    Pick<ReviewItem, "id" | "decision" | "classId" | "label" | "box"> & Partial<Pick<ReviewItem, "original">>
+  >;
 };
 
 const NO_PIXEL_SIZE = "the film's pixel size is unknown, so no size can be measured in mm";
@@ -86,7 +90,11 @@ export function assessFilm(
       weldFindings: [],
     };
   }
-  const indications = numbered.map(({ item }) => indicationFromDetection(item.id, item, pixel, weld.axis));
+  // Each indication's length and width as measured on the film where its box is still the model's.
+  const indications = numbered.map(({ item }) => {
+    const extent = extentForBox(item.box, item.original);
+    return indicationFromDetection(item.id, { ...item, ...(extent ? { extent } : {}) }, pixel, weld.axis);
+  });
   const { axis: _axis, ...inputs } = weld;
   const verdict = evaluate(criterion, { ...inputs, ...(weldId ? { id: weldId } : {}) }, indications);
   const results = new Map(verdict.indications.map((result) => [result.indicationId, result]));
@@ -95,17 +103,17 @@ export function assessFilm(
     verdict: verdict.verdict,
     missingFields: verdict.missingFields,
     indications: numbered.map(({ item, number }, index) => {
-      const box = (indications[index] as Indication).box;
+      const indication = indications[index] as Indication;
+      const { box } = indication;
+      const size = extentMm(indication);
       const result = results.get(item.id) as IndicationResult;
       const decided = decidingFinding(result);
-      const along = box.x2 - box.x1;
-      const across = box.y2 - box.y1;
       return {
         ...identity(item, number),
         iso6520: result.iso6520,
         alongMm: { from: box.x1, to: box.x2 },
-        lengthMm: Math.max(along, across),
-        widthMm: Math.min(along, across),
+        lengthMm: size.length,
+        widthMm: size.width,
         outcome: result.outcome,
         rule: decided ? { id: decided.ruleId, source: decided.source } : null,
         explanation: explanation(result),

@@ -181,3 +181,31 @@ describe("ASME VIII-1 UW-51(b) with Appendix 4, worked by hand", () => {
     expect(assessment.missingFields).toEqual(["roundedIndicationCharts"]);
   });
 });
+
+describe("measured sizes", () => {
+  /*
+   * A slag line slanted corner to corner of a 200 × 100 px box at 0.1 mm: its box's sides are
+   * 20 × 10 mm, but the indication itself, measured on the film at detection, is √(20² + 10²) =
+   * 22.36 mm long and 0.3 mm wide. With t = 21 mm at level 2: l ≤ t = 21 mm fails, h ≤ 3 mm passes.
+   */
+  const weld: ReportWeld = { thicknessMm: 21, lengthMm: 100, widthMm: 12, passes: "multiple", axis: "x" };
+  const box = { x1: 0, y1: 0, x2: 200, y2: 100 };
+  const extent = { line: { x1: 0, y1: 0, x2: 200, y2: 100 }, widthPx: 3, method: "segmented" as const };
+  const original = { classId: 0, label: "slag_inclusion", score: 0.8, box, extent };
+  const level2 = { standard: "en-iso-10675-1", level: 2 } as const;
+
+  test("an unchanged model box is sized and graded by the indication measured in it", () => {
+    const slanted = { ...item("slag_inclusion", box), original };
+    const [row] = assessReport(level2, weld, undefined, [film([slanted])]).films[0]?.indications ?? [];
+    expect(row?.lengthMm).toBeCloseTo(Math.hypot(20, 10), 9);
+    expect(row?.widthMm).toBeCloseTo(0.3, 9);
+    expect(row?.outcome).toBe("reject");
+  });
+
+  test("a box a reviewer resized is sized by its sides", () => {
+    const resized = { ...item("slag_inclusion", { ...box, x2: 150 }), original };
+    const [row] = assessReport(level2, weld, undefined, [film([resized])]).films[0]?.indications ?? [];
+    expect(row?.lengthMm).toBeCloseTo(15, 9);
+    expect(row?.widthMm).toBeCloseTo(10, 9);
+  });
+});
