@@ -76,18 +76,19 @@ function fakeServer(ids = ["a", "b", "c"]) {
   const history: Array<{ undo: number; redo: number }> = [];
   let inFlight = 0;
   let mostInFlight = 0;
+  async function send(etag: string, actions: ReviewAction[]) {
+    sent.push({ etag, actions });
+    inFlight++;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    await Bun.sleep(2);
+    inFlight--;
+    if (etag !== `"${version}"`) throw new ApiFailure(412, "precondition_failed", "The review changed");
+    items = actions.reduce(applied, items);
+    version++;
+    return snapshot();
+  }
   const queue = createReviewQueue({
-    async send(etag, actions) {
-      sent.push({ etag, actions });
-      inFlight++;
-      mostInFlight = Math.max(mostInFlight, inFlight);
-      await Bun.sleep(2);
-      inFlight--;
-      if (etag !== `"${version}"`) throw new ApiFailure(412, "precondition_failed", "The review changed");
-      items = actions.reduce(applied, items);
-      version++;
-      return snapshot();
-    },
+    send,
     reload: async () => snapshot(),
     isStale: (error) => error instanceof ApiFailure && error.status === 412,
     publish: () => {},
@@ -98,6 +99,8 @@ function fakeServer(ids = ["a", "b", "c"]) {
   queue.set(snapshot());
   return {
     queue,
+    send,
+    snapshot,
     sent,
     errors,
     busy,
@@ -224,5 +227,36 @@ describe("review action queue", () => {
     });
     await queue.enqueue([accept("a")]);
     await queue.undo();
+  });
+});
+
+describe("a large undo", () => {
+  test("is sent in parts of at most the per-request limit, and is one step to redo", async () => {
+    const ids = Array.from({ length: 7 }, (_, n) => `i${n}`);
+    const server = fakeServer(ids);
+    const queue = createReviewQueue(
+      {
+        send: (etag, actions) => {
+          if (actions.length > 3) throw new Error(`${actions.length} actions in one request`);
+          return server.send(etag, actions);
+        },
+        reload: async () => server.snapshot(),
+        isStale: () => false,
+        publish: () => {},
+        onError: (error) => error !== null && server.errors.push(error),
+        onBusy: () => {},
+        onHistory: (value) => server.history.push(value),
+      },
+      3,
+    );
+    queue.set(server.snapshot());
+    await queue.enqueue([{ type: "accept-pending", minScore: 0 }]);
+    expect(server.decisions().every((entry) => entry.endsWith(":accepted"))).toBe(true);
+    await queue.undo();
+    expect(server.errors).toEqual([]);
+    expect(server.decisions().every((entry) => entry.endsWith(":pending"))).toBe(true);
+    expect(server.history.at(-1)).toEqual({ undo: 0, redo: 1 });
+    await queue.redo();
+    expect(server.decisions().every((entry) => entry.endsWith(":accepted"))).toBe(true);
   });
 });

@@ -73,9 +73,14 @@ export class ReviewConflict extends Error {
   }
 }
 
+/** Whether an indication is already where a step takes it (`null`: a drawn box taken back). */
+const reached = (current: ItemState, to: ItemState | null) =>
+  to ? sameState(current, to) : current.decision === "rejected";
+
 /**
  * The actions that move the review from one side of a step to the other (`undo`: after → before),
- * provided each indication is still as the step left it; otherwise a `ReviewConflict`.
+ * provided each indication is still as the step left it, or already where it goes (an undo sent
+ * in parts, or someone else did the same); otherwise a `ReviewConflict`.
  */
 export function replayStep(review: JobReview, step: HistoryStep, direction: "undo" | "redo"): ReviewAction[] {
   const now = itemStates(review);
@@ -83,9 +88,9 @@ export function replayStep(review: JobReview, step: HistoryStep, direction: "und
   for (const change of step.changes) {
     const [from, to] = direction === "undo" ? [change.after, change.before] : [change.before, change.after];
     const current = now.get(change.itemId);
-    const expected = from ?? { decision: "rejected" as const };
+    if (current !== undefined && reached(current, to)) continue;
     const unchanged =
-      current !== undefined && (from ? sameState(current, from) : current.decision === expected.decision);
+      current !== undefined && (from ? sameState(current, from) : current.decision === "rejected");
     if (!unchanged) {
       throw new ReviewConflict(
         `Cannot ${direction}: ${current?.label ?? "an indication"} was changed by someone else meanwhile`,

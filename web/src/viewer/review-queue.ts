@@ -37,6 +37,12 @@ export type ReviewQueue = {
   redo(): Promise<void>;
 };
 
+/**
+ * Actions the app sends in one request: the API's default REVIEW_MAX_ACTIONS_PER_REQUEST. Only an
+ * undo or redo of a large step (a bulk accept of hundreds) needs more, and is sent in parts.
+ */
+export const REVIEW_ACTIONS_PER_REQUEST = 100;
+
 /** How often a request is sent again after someone else's change made its version stale. */
 export const STALE_RETRIES = 3;
 
@@ -74,7 +80,10 @@ const labelOf = (state: ReviewState, actions: ReviewAction[]) => {
  * action is reported as not applied, never dropped in silence. Each successful step is kept for
  * undo and redo, which replay the inverse through the same queue.
  */
-export function createReviewQueue(events: ReviewQueueEvents): ReviewQueue {
+export function createReviewQueue(
+  events: ReviewQueueEvents,
+  maxActions = REVIEW_ACTIONS_PER_REQUEST,
+): ReviewQueue {
   let state: ReviewState | null = null;
   let tail: Promise<void> = Promise.resolve();
   let waiting = 0;
@@ -111,8 +120,20 @@ export function createReviewQueue(events: ReviewQueueEvents): ReviewQueue {
     history();
   }
 
+  /**
+   * Sends an intent's actions: a user's as one request (one step), an undo or redo at most
+   * `maxActions` at a time, re-planned after each part. True when the intent is done.
+   */
+  async function sendPart(intent: Intent, basis: ReviewState, actions: ReviewAction[]): Promise<boolean> {
+    const mine = intent.kind === "actions";
+    const next = await events.send(basis.etag, mine ? actions : actions.slice(0, maxActions));
+    if (mine) record(intent, basis, next);
+    set(next);
+    return mine;
+  }
+
   async function run(intent: Intent) {
-    for (let attempt = 0; state && attempt <= STALE_RETRIES; attempt++) {
+    for (let stale = 0; state && stale <= STALE_RETRIES; ) {
       const basis: ReviewState = state;
       let planned: ReturnType<typeof plan>;
       try {
@@ -123,14 +144,16 @@ export function createReviewQueue(events: ReviewQueueEvents): ReviewQueue {
         history();
         throw conflict;
       }
-      if (!planned || planned.actions.length === 0) return;
-      try {
-        const next = await events.send(basis.etag, planned.actions);
-        record(intent, basis, next);
-        set(next);
+      if (!planned) return;
+      if (planned.actions.length === 0) {
+        if (intent.kind !== "actions") record(intent, basis, basis);
         return;
+      }
+      try {
+        if (await sendPart(intent, basis, planned.actions)) return;
       } catch (failure) {
         if (!events.isStale(failure)) throw failure;
+        stale++;
         const fresh = await events.reload();
         set(fresh);
         if (intent.kind === "actions" && !stillApplies(planned.actions, basis, fresh)) {
