@@ -111,7 +111,15 @@ describe("API documentation", () => {
       expect.arrayContaining(["Detection", "Job", "CreateJobs", "QueuedJobs", "JobPage", "Error"]),
     );
     const detection = schemas.Detection?.properties ?? {};
-    expect(Object.keys(detection)).toEqual(["classId", "label", "score", "box", "boxNormalized", "sizeMm"]);
+    expect(Object.keys(detection)).toEqual([
+      "classId",
+      "label",
+      "score",
+      "box",
+      "extent",
+      "boxNormalized",
+      "sizeMm",
+    ]);
     expect(detection.label?.example).toBe("porosity");
     const job = schemas.Job?.properties ?? {};
     expect(job.status?.enum).toEqual(["queued", "running", "succeeded", "failed"]);

@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { ImageSchema } from "@edge/routes/images/schema";
 import { createApiKey, signedInUser } from "@scripts/testing/auth-fixtures";
 import { DICOM_FIXTURE_SPACING, imageFixtures } from "@scripts/testing/image-fixtures";
+import { OpenApiDocumentSchema } from "@scripts/testing/openapi-document";
 import { expectError, readBody } from "@scripts/testing/responses";
 import { useTestWorker } from "@scripts/testing/test-worker";
 
@@ -134,6 +135,16 @@ describe("calibration: refused", () => {
     const bearer = `Bearer ${key}`;
     await expectError(await calibrate(bearer, image.id, { pixelSizeMm: 0.1 }), 403, "insufficient_scope");
     await expectError(await uncalibrate(bearer, image.id), 403, "insufficient_scope");
+  });
+});
+
+describe("calibration: documented", () => {
+  test("both methods are in the API document, with the request's two forms", async () => {
+    const doc = await readBody(await worker.current.fetch("/openapi.json"), OpenApiDocumentSchema);
+    const path = doc.paths["/v1/images/{id}/calibration"];
+    expect(path?.put).toBeDefined();
+    expect(path?.delete).toBeDefined();
+    expect(JSON.stringify(doc.components?.schemas?.CalibrationRequest)).toContain("lengthMm");
   });
 });
 
