@@ -8,7 +8,7 @@ export type ResultModel = { name: string; label: string };
  * production version when the job is created); a shipped model by its name, with the version the
  * inference service reported once it ran.
  */
-export function resultModelOf(model: Pick<Job["model"], "requested" | "version">): ResultModel {
+export function resultModelOf(model: Omit<Job["model"], "classes">): ResultModel {
   const at = model.requested.lastIndexOf("@");
   if (at > 0) return { name: model.requested.slice(0, at), label: model.requested };
   const label = model.version ? `${model.requested} ${model.version}` : model.requested;
