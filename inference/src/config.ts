@@ -62,6 +62,8 @@ export const ConfigSchema = z
     TILING_MAX_TILES: int(1, 1024),
     /** Tiles of one image queued for the model at once; 0: two batches (2 × MAX_BATCH). */
     TILES_IN_FLIGHT: int(0, 0),
+    /** Largest box whose indication is measured on the film, pixels; larger ones keep their box's sides. */
+    MEASURE_MAX_BOX_PIXELS: int(0, 250_000),
     /** 16-bit images without a window: these percentiles of their values become black and white. */
     INTENSITY_LOW_PERCENTILE: z.coerce.number().min(0).max(50).default(DEFAULT_PERCENTILES.low),
     INTENSITY_HIGH_PERCENTILE: z.coerce.number().min(50).max(100).default(DEFAULT_PERCENTILES.high),

@@ -99,6 +99,7 @@ export async function createService(
       maxTiles: config.TILING_MAX_TILES,
     },
     tilesInFlight: config.TILES_IN_FLIGHT,
+    measureMaxBoxPixels: config.MEASURE_MAX_BOX_PIXELS,
     intensity: {
       percentiles: { low: config.INTENSITY_LOW_PERCENTILE, high: config.INTENSITY_HIGH_PERCENTILE },
       levels: { black: config.INTENSITY_BLACK_LEVEL, white: config.INTENSITY_WHITE_LEVEL },

@@ -26,8 +26,9 @@ export const EXTENT_SETTINGS = {
   /** A fragment (a broken crack) joins the indication when at least this fraction of its largest part. */
   fragmentFraction: 0.15,
   /**
-   * Largest box measured, in pixels (a 500 × 500 box takes about a quarter of a second); a larger
-   * one keeps its box's sides, flagged, so a few huge boxes cannot hold a job up for seconds.
+   * Largest box measured by default, in pixels (a 500 × 500 box takes about a quarter of a second;
+   * the service's `MEASURE_MAX_BOX_PIXELS`); a larger one keeps its box's sides, flagged, so a few
+   * huge boxes cannot hold a job up for seconds.
    */
   maxBoxPixels: 250_000,
 };
@@ -484,10 +485,14 @@ function smoothedRegion(image: GreyImage, b: PixelBox): { crop: GreyImage; offse
  * largest part, with fragments of a broken indication, is measured. One too faint against the
  * film's grain pixel by pixel is looked for again on the film smoothed over 3 × 3 pixels.
  */
-export function measureExtent(image: GreyImage, box: Box): Extent {
+export function measureExtent(
+  image: GreyImage,
+  box: Box,
+  limits: { maxBoxPixels: number } = { maxBoxPixels: EXTENT_SETTINGS.maxBoxPixels },
+): Extent {
   const b = pixelBox(box, image);
   const area = (b.x2 - b.x1) * (b.y2 - b.y1);
-  if (b.x2 - b.x1 < 1 || b.y2 - b.y1 < 1 || area > EXTENT_SETTINGS.maxBoxPixels) return boxExtent(box);
+  if (b.x2 - b.x1 < 1 || b.y2 - b.y1 < 1 || area > limits.maxBoxPixels) return boxExtent(box);
   const origin = { x: 0, y: 0 };
   const direct =
     measureIn(image, b, origin, medianBackground) ?? measureIn(image, b, origin, planeBackground);

@@ -6,6 +6,7 @@ import { defaultDecodeConcurrency } from "../cpu-budget";
 import { InferenceError } from "../errors";
 import { DEFAULT_INTENSITY, type IntensityOptions } from "../image/intensity-options";
 import { DEFAULT_TILING_SETTINGS, type TilingSettings } from "../image/tiling";
+import { EXTENT_SETTINGS } from "../measure/extent";
 import { createImageDetector, type ImageDetections } from "../pipeline/detect-image";
 import { createPreparer } from "../pipeline/prepare";
 import { createModelRunner } from "../pipeline/run";
@@ -75,6 +76,8 @@ export interface DetectorOptions extends SessionOptions {
   tiling?: Partial<TilingSettings>;
   /** Tiles of one image queued for the model at once (default: two batches). */
   tilesInFlight?: number;
+  /** Largest box whose indication is measured on the film, pixels (default `EXTENT_SETTINGS.maxBoxPixels`). */
+  measureMaxBoxPixels?: number;
   /** How 16-bit images without a window are mapped to 8 bits (default `DEFAULT_INTENSITY`). */
   intensity?: Partial<IntensityOptions>;
   onBatch?: (model: string, size: number, runMs: number) => void;
@@ -137,6 +140,7 @@ export async function loadDetector(path: string, options: DetectorOptions = {}):
     layout: output.layout,
     classNames,
     inputsInFlight: Math.max(1, options.tilesInFlight || 2 * maxBatch),
+    measureMaxBoxPixels: options.measureMaxBoxPixels ?? EXTENT_SETTINGS.maxBoxPixels,
   });
 
   return {

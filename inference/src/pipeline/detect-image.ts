@@ -31,6 +31,8 @@ export interface ImageDetectorParts {
   classNames: readonly string[];
   /** Inputs of one image queued for the model at once. */
   inputsInFlight: number;
+  /** Largest box whose indication is measured, pixels (`../measure/extent.ts`). */
+  measureMaxBoxPixels: number;
 }
 
 export type DetectImage = (
@@ -57,13 +59,17 @@ async function measured(
   prepared: PreparedImage,
   clock: StageClock,
   stage: "postprocessMs" | "tilingMs",
+  maxBoxPixels: number,
 ): Promise<Detection[]> {
   if (detections.length === 0) return detections;
   const started = performance.now();
   const film = await prepared.filmPixels();
   clock.add("decodeMs", performance.now() - started);
   return clock.time(stage, () =>
-    detections.map((detection) => ({ ...detection, extent: measureExtent(film, detection.box) })),
+    detections.map((detection) => ({
+      ...detection,
+      extent: measureExtent(film, detection.box, { maxBoxPixels }),
+    })),
   );
 }
 
@@ -105,7 +111,7 @@ export function createImageDetector(parts: ImageDetectorParts): DetectImage {
       ? clock.time("tilingMs", () => mergeAcrossTiles(found, params, agnostic, prepared.wholeImageMerge))
       : found;
     const unmeasured = kept.map((candidate) => toDetection(candidate, classNames));
-    const detections = await measured(unmeasured, prepared, clock, after);
+    const detections = await measured(unmeasured, prepared, clock, after, parts.measureMaxBoxPixels);
     const ran = [...runs.values()];
     return {
       width: prepared.width,

@@ -46,6 +46,7 @@ function detector(runs: number[]) {
     layout: "ultralytics",
     classNames: ["pore"],
     inputsInFlight: 16,
+    measureMaxBoxPixels: 250_000,
   });
 }
 
