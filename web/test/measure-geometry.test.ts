@@ -12,7 +12,7 @@ import {
   valueAt,
   zoomPercent,
 } from "../src/viewer/measure-geometry";
-import { indicationSizes } from "../src/viewer/measure-sizes";
+import { indicationMeasures } from "../src/viewer/measure-sizes";
 
 describe("lengths on the film", () => {
   test("points snap to the centre of the pixel under them, within the film", () => {
@@ -97,10 +97,10 @@ describe("each indication's size in the list", () => {
     const item = (id: string, itemBox: typeof box) =>
       ({ id, box: itemBox, original }) as unknown as JobReview["items"][number];
     const review = { items: [item("kept", box), item("resized", { ...box, x2: 80 })] } as JobReview;
-    const sizes = indicationSizes(null, review, { x: 0.1, y: 0.1 });
-    expect(sizes.get("kept")).toBe("L 6.17 × W 0.30 mm");
-    expect(sizes.get("resized")).toBe("L 8.00 × W 3.00 mm (box)");
+    const sizes = indicationMeasures(null, review, { x: 0.1, y: 0.1 });
+    expect(sizes.get("kept")).toEqual({ text: "L 6.17 × W 0.30 mm", extent });
+    expect(sizes.get("resized")).toEqual({ text: "L 8.00 × W 3.00 mm (box)", extent: null });
     const job = { detections: [original] } as unknown as Job;
-    expect(indicationSizes(job, null, null).get("detection-0")).toBe("L 62 × W 3 px");
+    expect(indicationMeasures(job, null, null).get("detection-0")?.text).toBe("L 62 × W 3 px");
   });
 });

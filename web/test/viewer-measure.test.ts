@@ -10,11 +10,11 @@ import { writeDiconde } from "@generator/diconde";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { uploadAndDetect } from "@scripts/testing/job-fixtures";
 import { readBody } from "@scripts/testing/responses";
-import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
+import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
-import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
+import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
 
 beforeAll(async () => {
   await buildWebApp();
@@ -69,6 +69,22 @@ async function drag(page: Page, from: { x: number; y: number }, to: { x: number;
   await page.mouse.down();
   await page.mouse.move(b.x, b.y, { steps: 8 });
   await page.mouse.up();
+}
+
+/** The measuring layer's pixel at a page point (RGB), after its next frame. */
+async function overlayPixel(page: Page, at: { x: number; y: number }): Promise<number[]> {
+  return inPage(
+    page,
+    `async ({ x, y }) => {
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      const overlay = document.querySelector(".measure-overlay");
+      const rect = overlay.getBoundingClientRect();
+      const r = devicePixelRatio;
+      const px = overlay.getContext("2d").getImageData(Math.round((x - rect.left) * r), Math.round((y - rect.top) * r), 1, 1).data;
+      return [px[0], px[1], px[2]];
+    }`,
+    at,
+  );
 }
 
 /** The last length listed, as a number, and the text it came from. */
@@ -164,6 +180,21 @@ describe.skipIf(chromiumMissing)("measuring on the film", () => {
       const sizes = await page.locator(".indication-size").allTextContents();
       expect(sizes).toContain(` · L ${(Math.hypot(56, 26) * 0.1).toFixed(2)} × W 0.30 mm`);
       expect(sizes).toContain(" · L 5.00 × W 5.00 mm (box)");
+
+      // Picking the crack draws the line measured in it along it, in a colour of its own.
+      await page.locator(".indication", { hasText: "crack" }).click();
+      const [, crack] = stubDetections(job.jobId);
+      const line = crack?.extent?.line;
+      if (!line) throw new Error("the stand-in's crack has no measured line");
+      const along = await Promise.all(
+        [0.2, 0.35, 0.5, 0.65, 0.8].map(async (t) => {
+          const at = await onPage(page, line.x1 + t * (line.x2 - line.x1), line.y1 + t * (line.y2 - line.y1));
+          return overlayPixel(page, at);
+        }),
+      );
+      expect(
+        along.some(([r, g, b]) => (r as number) > 200 && (g as number) < 120 && (b as number) > 180),
+      ).toBe(true);
       expect(pageErrors(page)).toEqual([]);
     } finally {
       await context.close();

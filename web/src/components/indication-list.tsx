@@ -7,7 +7,7 @@ type Props = {
   selected: string | null;
   onSelect(key: string): void;
   /** Length × width of each indication by key (`viewer/measure-sizes.ts`). */
-  sizes?: ReadonlyMap<string, string>;
+  sizes?: ReadonlyMap<string, { text: string }>;
 };
 
 /** The indications shown, in rank order; picking one selects its box on the film. */
@@ -29,7 +29,7 @@ export function IndicationList({ shown, total, selected, onSelect, sizes }: Prop
             >
               <span class="swatch" style={`background:${classColour(item.classId)}`} aria-hidden="true" />
               {item.label} {scoreText(item)} · {item.decision}
-              {sizes?.has(item.key) && <span class="indication-size"> · {sizes.get(item.key)}</span>}
+              {sizes?.has(item.key) && <span class="indication-size"> · {sizes.get(item.key)?.text}</span>}
             </button>
           </li>
         ))}

@@ -13,7 +13,6 @@ import { documentTitle, useDocumentTitle } from "../document-title";
 import type { CaptionMode } from "../viewer/caption-layout";
 import { windowUnits } from "../viewer/film";
 import { classChoices, drawTargetOf, keyInReview, overlaysOf } from "../viewer/indications";
-import { indicationSizes } from "../viewer/measure-sizes";
 import { useFilm } from "../viewer/use-film";
 import { useFilmView } from "../viewer/use-film-view";
 import { useIndications } from "../viewer/use-indications";
@@ -74,7 +73,7 @@ export function ViewerPage({ jobId }: { jobId: string }) {
       onResize: (itemId, box) => act([{ type: "resize", itemId, box }]),
     },
   });
-  const measuring = useMeasure(canvasRef, filmView, windowing?.film ?? null, job, film.image, setError);
+  const measuring = useMeasure({ canvasRef, view: filmView, film, review, selected, onError: setError });
   useViewerKeys({
     view: viewRef,
     order: shown.map((item) => item.key),
@@ -149,7 +148,7 @@ export function ViewerPage({ jobId }: { jobId: string }) {
             total={view.indications.length}
             selected={selected}
             onSelect={setSelected}
-            sizes={indicationSizes(job, review?.review ?? null, measuring.pixel)}
+            sizes={measuring.measures}
           />
           {review && current && <ReviewPanel indication={current} classes={choices} onAct={act} />}
           {review && (

@@ -1,4 +1,4 @@
-import type { PixelSize } from "@common/measurements";
+import type { Extent, PixelSize } from "@common/measurements";
 import type { Film } from "./film";
 import type { FilmView } from "./film-view";
 import {
@@ -27,6 +27,8 @@ export type MeasureState = {
 
 const MEASURE_COLOUR = "#00e5ff";
 const REFERENCE_COLOUR = "#ffd400";
+/** The selected indication's measured length: a colour no class uses. */
+const HIGHLIGHT_COLOUR = "#ff4fd8";
 
 /**
  * Measuring over the film: a transparent canvas laid over the film's canvas, redrawn with every
@@ -42,6 +44,7 @@ export class MeasureLayer {
   private draft: Point[] | null = null;
   private dragging = false;
   private reference: [Point, Point] | null = null;
+  private highlight: { line: Extent["line"]; label: string } | null = null;
   private nextId = 1;
   private frame = 0;
   private readonly unsubscribe: () => void;
@@ -81,6 +84,12 @@ export class MeasureLayer {
     this.canvas.dataset.measureTool = tool;
     this.canvas.style.cursor = tool === "none" ? "" : "crosshair";
     this.changed();
+  }
+
+  /** The selected indication's measured length, drawn along it. */
+  setHighlight(highlight: { line: Extent["line"]; label: string } | null): void {
+    this.highlight = highlight;
+    this.requestDraw();
   }
 
   clearMeasurements(): void {
@@ -226,6 +235,7 @@ export class MeasureLayer {
     for (const measurement of this.measurements)
       this.drawPath(context, measurement.points, MEASURE_COLOUR, false);
     if (this.reference) this.drawPath(context, this.reference, REFERENCE_COLOUR, false, "reference");
+    if (this.highlight) this.drawHighlight(context, this.highlight);
     if (this.draft) {
       const colour = this.tool === "reference" ? REFERENCE_COLOUR : MEASURE_COLOUR;
       this.drawPath(context, this.draft, colour, true);
@@ -258,6 +268,23 @@ export class MeasureLayer {
     const length = pathLength(points, prefix ? null : this.pixel);
     const label = `${prefix ? `${prefix} ` : ""}${lengthText(length, !prefix && this.pixel !== null)}`;
     this.drawLabel(context, label, last.x + 8, last.y - 8, colour);
+  }
+
+  private drawHighlight(
+    context: CanvasRenderingContext2D,
+    { line, label }: NonNullable<MeasureLayer["highlight"]>,
+  ) {
+    const a = this.view.toScreen(line.x1, line.y1);
+    const b = this.view.toScreen(line.x2, line.y2);
+    context.strokeStyle = HIGHLIGHT_COLOUR;
+    context.lineWidth = 2;
+    context.setLineDash([3, 3]);
+    context.beginPath();
+    context.moveTo(a.x, a.y);
+    context.lineTo(b.x, b.y);
+    context.stroke();
+    context.setLineDash([]);
+    this.drawLabel(context, label, Math.max(a.x, b.x) + 8, Math.max(a.y, b.y) + 16, HIGHLIGHT_COLOUR);
   }
 
   private drawLabel(context: CanvasRenderingContext2D, text: string, x: number, y: number, colour: string) {

@@ -1,10 +1,12 @@
 import type { ImagePixelSize } from "@common/measurements";
 import { type RefObject, useEffect, useRef, useState } from "hono/jsx/dom";
 import { type CalibrationRequest, calibrateImage, removeCalibration } from "../api/calibration";
-import type { Image, Job } from "../api/types";
-import type { Film } from "./film";
+import type { ReviewState } from "../api/reviews";
+import type { Image } from "../api/types";
 import type { FilmView } from "./film-view";
 import { MeasureLayer, type MeasureState, type MeasureTool, type Readout } from "./measure-layer";
+import { type IndicationMeasure, indicationMeasures } from "./measure-sizes";
+import type { FilmState } from "./use-film";
 
 export type MeasureRefs = {
   overlay: RefObject<HTMLCanvasElement | null>;
@@ -13,7 +15,19 @@ export type MeasureRefs = {
   scaleBar: RefObject<HTMLElement | null>;
 };
 
+export type MeasureInput = {
+  canvasRef: RefObject<HTMLCanvasElement | null>;
+  view: FilmView | null;
+  /** The job, its image as loaded, and the decoded film. */
+  film: Pick<FilmState, "job" | "image" | "windowing">;
+  review: ReviewState | null;
+  selected: string | null;
+  onError(error: unknown): void;
+};
+
 export type Measuring = MeasureState & {
+  /** Each indication's size as listed, and the line measured in it, by indication key. */
+  measures: Map<string, IndicationMeasure>;
   refs: MeasureRefs;
   tool: MeasureTool;
   setTool(tool: MeasureTool): void;
@@ -30,14 +44,16 @@ export type Measuring = MeasureState & {
  * The measuring layer over the film view: tools, the measurements taken, the reference line and
  * the image's calibration, which this page can change (`PUT /v1/images/{id}/calibration`).
  */
-export function useMeasure(
-  canvasRef: RefObject<HTMLCanvasElement | null>,
-  view: FilmView | null,
-  film: Film | null,
-  job: Job | null,
-  loaded: Image | null,
-  onError: (error: unknown) => void,
-): Measuring {
+export function useMeasure({
+  canvasRef,
+  view,
+  film: loading,
+  review,
+  selected,
+  onError,
+}: MeasureInput): Measuring {
+  const { job, image: loaded } = loading;
+  const film = loading.windowing?.film ?? null;
   const refs: MeasureRefs = {
     overlay: useRef<HTMLCanvasElement>(null),
     cursor: useRef<HTMLElement>(null),
@@ -52,6 +68,11 @@ export function useMeasure(
   const pixel: ImagePixelSize | null = job?.params.pixelSizeMm
     ? { ...job.params.pixelSizeMm, source: "job" }
     : (image?.pixelSizeMm ?? null);
+  const measures = indicationMeasures(job, review?.review ?? null, pixel);
+  const picked = selected ? measures.get(selected) : undefined;
+  // The selected indication's measured line is drawn along it, with its size.
+  const highlight =
+    picked?.extent?.method === "segmented" ? { line: picked.extent.line, label: picked.text } : null;
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -67,9 +88,11 @@ export function useMeasure(
   }, [view]);
   useEffect(() => layerRef.current?.setFilm(film), [film, view]);
   useEffect(() => layerRef.current?.setPixel(pixel), [pixel?.x, pixel?.y, view]);
+  useEffect(() => layerRef.current?.setHighlight(highlight), [JSON.stringify(highlight), view]);
 
   return {
     ...state,
+    measures,
     refs,
     tool,
     pixel,
