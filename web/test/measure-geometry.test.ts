@@ -1,6 +1,6 @@
 /** Issue #23: the viewer's measuring arithmetic, without a browser. */
 import { describe, expect, test } from "bun:test";
-import type { Job, JobReview } from "../src/api/types";
+import { extentForBox } from "@common/measurements";
 import type { Film } from "../src/viewer/film";
 import {
   indicationSize,
@@ -12,7 +12,6 @@ import {
   valueAt,
   zoomPercent,
 } from "../src/viewer/measure-geometry";
-import { indicationMeasures } from "../src/viewer/measure-sizes";
 
 describe("lengths on the film", () => {
   test("points snap to the centre of the pixel under them, within the film", () => {
@@ -93,14 +92,13 @@ describe("each indication's size in the list", () => {
   });
 
   test("a reviewer's resized box loses the measurement made on the model's", () => {
-    const original = { classId: 1, label: "crack", score: 0.6, box, extent };
-    const item = (id: string, itemBox: typeof box) =>
-      ({ id, box: itemBox, original }) as unknown as JobReview["items"][number];
-    const review = { items: [item("kept", box), item("resized", { ...box, x2: 80 })] } as JobReview;
-    const sizes = indicationMeasures(null, review, { x: 0.1, y: 0.1 });
-    expect(sizes.get("kept")).toEqual({ text: "L 6.17 × W 0.30 mm", extent });
-    expect(sizes.get("resized")).toEqual({ text: "L 8.00 × W 3.00 mm (box)", extent: null });
-    const job = { detections: [original] } as unknown as Job;
-    expect(indicationMeasures(job, null, null).get("detection-0")?.text).toBe("L 62 × W 3 px");
+    const original = { box, extent };
+    const pixel = { x: 0.1, y: 0.1 };
+    const kept = indicationSize(box, extentForBox(box, original), pixel);
+    expect(indicationSizeText(kept)).toBe("L 6.17 × W 0.30 mm");
+    const resizedBox = { ...box, x2: 80 };
+    const resized = indicationSize(resizedBox, extentForBox(resizedBox, original), pixel);
+    expect(indicationSizeText(resized)).toBe("L 8.00 × W 3.00 mm (box)");
+    expect(indicationSizeText(indicationSize(box, extent, null))).toBe("L 62 × W 3 px");
   });
 });
