@@ -73,6 +73,8 @@ test.skipIf(prometheus === null)(
           finishedLast5m: { succeeded: 5, failed: 0 },
           deadLetteredLast1h: 0,
           webhookDeliveriesFailedLast1h: 0,
+          trainings: { queued: 0, running: 0, oldestQueuedAgeSeconds: 0, failedLast1h: 0 },
+          evaluations: { queued: 0, running: 0 },
         });
         return new Response(body, { headers: { "content-type": contentType } });
       },
