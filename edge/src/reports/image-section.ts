@@ -1,6 +1,6 @@
 import { type PixelSize, sizeInMm } from "@common/measurements";
 import { concatTransformationMatrix, drawObject, popGraphicsState, pushGraphicsState, rgb } from "pdf-lib";
-import type { ReviewItem } from "../reviews/reviewed-set";
+import { measuredExtent, type ReviewItem } from "../reviews/reviewed-set";
 import type { Embedded, NotEmbedded } from "./embed-image";
 import {
   CONTENT_WIDTH,
@@ -18,9 +18,13 @@ import { fitted } from "./text";
 
 const fmt = (value: number, digits = 1) => value.toFixed(digits);
 
-const mmSize = (box: ReviewItem["box"], pixel: PixelSize) => {
-  const { width, height } = sizeInMm(box, pixel);
-  return `${fmt(width, 2)}×${fmt(height, 2)}`;
+/**
+ * The indication's length × width in mm: its measured extent (a slanted crack's own length) while
+ * its box is the model's, else its box's longer × shorter side, marked `*` (explained under the table).
+ */
+const mmSize = (item: ReviewItem, pixel: PixelSize) => {
+  const size = sizeInMm(item.box, pixel, measuredExtent(item));
+  return `${fmt(size.length, 2)}×${fmt(size.breadth, 2)}${size.measured ? "" : "*"}`;
 };
 
 /** Draws the radiograph (or its frame) scaled into the content width, with the reviewed boxes. */
@@ -130,8 +134,8 @@ export function imageSection(
         [440, 75],
       ];
   const headings = mm
-    ? ["#", "Class", "Position x1,y1-x2,y2 px", "Size px", "Size mm", "Score", "Source", "Decision"]
-    : ["#", "Class", "Position x1,y1-x2,y2 px", "Size px", "Score", "Source", "Decision"];
+    ? ["#", "Class", "Position x1,y1-x2,y2 px", "Box px", "L×W mm", "Score", "Source", "Decision"]
+    : ["#", "Class", "Position x1,y1-x2,y2 px", "Box px", "Score", "Source", "Decision"];
   const heading = () => w.row(headings, columns, { bold: true });
   heading();
   if (image.items.length === 0) w.row(["", "No indications"], columns);
@@ -147,7 +151,7 @@ export function imageSection(
       `${item.classId} ${item.label}`,
       `${fmt(x1)},${fmt(y1)}-${fmt(x2)},${fmt(y2)}`,
       size,
-      ...(mm ? [mmSize(item.box, mm)] : []),
+      ...(mm ? [mmSize(item, mm)] : []),
       item.original ? item.original.score.toFixed(2) : "-",
       item.source === "model" ? "model" : "reviewer",
       item.decision,
@@ -158,4 +162,12 @@ export function imageSection(
       w.text(`Note: ${item.note}`, MARGIN + 18, 7, { colour: MUTED });
     }
   });
+  if (mm && image.items.length > 0) {
+    w.y -= 4;
+    w.paragraph(
+      "L×W: the indication's longest extent and its width across it, measured on the film; * from its box's sides (drawn or resized in review, or too faint to measure).",
+      7,
+      { colour: MUTED },
+    );
+  }
 }

@@ -194,6 +194,38 @@ const reviewItem = (
   updatedBy: null,
 });
 
+describe.skipIf(!poppler)("indication sizes in the image table", () => {
+  test("a measured extent prints its own length × width; a resized box its sides, marked *", async () => {
+    // A slanted crack: its box is 30 × 40 px, its measured line (0,0)-(30,40) is 50 px long.
+    const crackBox = { x1: 100, y1: 50, x2: 130, y2: 90 };
+    const crack: ReviewItem = {
+      ...reviewItem(1, "crack", crackBox),
+      original: {
+        classId: 1,
+        label: "crack",
+        score: 0.9,
+        box: crackBox,
+        extent: { line: { x1: 100, y1: 50, x2: 130, y2: 90 }, widthPx: 4, method: "segmented" },
+      },
+    };
+    // Resized in review: the measurement described the model's box, so the new box's sides stand in.
+    const resized: ReviewItem = {
+      ...crack,
+      id: crypto.randomUUID(),
+      box: { x1: 200, y1: 50, x2: 230, y2: 70 },
+    };
+    const film = image("weld-18.png", "png", await bytesOf(grey().png()));
+    const out = await render([
+      { ...film, items: [crack, resized], pixelSizeMm: { x: 0.1, y: 0.1 }, pixelSizeSource: "report" },
+    ]);
+    const text = out.text().replace(/\s+/g, " ");
+    expect(text).toContain("L×W mm");
+    expect(text).toContain("5.00×0.40 ");
+    expect(text).toContain("3.00×2.00*");
+    expect(text).toContain("L×W: the indication's longest extent and its width across it");
+  });
+});
+
 describe.skipIf(!poppler)("a report an auditor signs", () => {
   test("pdftotext finds the criterion, weld, technique, assessment table, override, warning and signatures", async () => {
     const items = [
