@@ -1,5 +1,6 @@
 import type { Detection } from "../contracts/detect-result";
-import { type PixelSize, sizeInMm } from "../measurements";
+import { sizeInMm } from "../measurement-math";
+import type { PixelSize } from "../measurements";
 import type { Indication } from "./schema";
 
 /**

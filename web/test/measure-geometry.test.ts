@@ -1,6 +1,6 @@
 /** Issue #23: the viewer's measuring arithmetic, without a browser. */
 import { describe, expect, test } from "bun:test";
-import { extentForBox } from "@common/measurements";
+import { extentForBox } from "@common/measurement-math";
 import type { Film } from "../src/viewer/film";
 import {
   indicationSize,

@@ -1,4 +1,5 @@
-import { type ImagePixelSize, sizeInMm } from "@common/measurements";
+import { sizeInMm } from "@common/measurement-math";
+import type { ImagePixelSize } from "@common/measurements";
 import { strToU8, zipSync } from "fflate";
 import type { DetectionView } from "./views";
 

@@ -1,5 +1,6 @@
 import type { Box, Detection } from "@common/contracts/detect-result";
-import { type ImagePixelSize, type PixelSize, type SizeMm, sizeInMm } from "@common/measurements";
+import { sizeInMm } from "@common/measurement-math";
+import type { ImagePixelSize, PixelSize, SizeMm } from "@common/measurements";
 import type { detections, images, jobs } from "@db/schema";
 
 type JobRow = typeof jobs.$inferSelect;

@@ -16,7 +16,8 @@ import type {
   ReportAssessment,
   ReportWeld,
 } from "@common/inspection-report";
-import { extentForBox, type PixelSize } from "@common/measurements";
+import { extentForBox } from "@common/measurement-math";
+import type { PixelSize } from "@common/measurements";
 import type { ReviewItem } from "../reviews/reviewed-set";
 
 /** One film of a report as the assessment sees it: its reviewed indications and its pixel size. */

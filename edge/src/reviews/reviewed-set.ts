@@ -1,5 +1,6 @@
 import type { Box, Detection } from "@common/contracts/detect-result";
-import { type Extent, extentForBox } from "@common/measurements";
+import { extentForBox } from "@common/measurement-math";
+import type { Extent } from "@common/measurements";
 import type { Db, Tx } from "@db/client-worker";
 import { detections, jobReviews, type ReviewedState, reviewedDetections } from "@db/schema";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";

@@ -1,6 +1,6 @@
 /** Issue #23: an indication's own length and width, measured on synthetic films of known geometry. */
 import { describe, expect, test } from "bun:test";
-import { lineMm, sizeInMm } from "@common/measurements";
+import { lineMm, sizeInMm } from "@common/measurement-math";
 import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";

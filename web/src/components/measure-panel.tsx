@@ -1,4 +1,5 @@
-import { MIN_REFERENCE_PIXELS, type PixelSizeSource } from "@common/measurements";
+import { MIN_REFERENCE_PIXELS } from "@common/measurement-math";
+import type { PixelSizeSource } from "@common/measurements";
 import { lengthText, pathLength } from "../viewer/measure-geometry";
 import type { MeasureTool } from "../viewer/measure-layer";
 import type { Measuring } from "../viewer/use-measure";

@@ -1,4 +1,5 @@
-import { type Extent, lineMm, type PixelSize, type SizeMm, sizeInMm } from "@common/measurements";
+import { lineMm, sizeInMm } from "@common/measurement-math";
+import type { Extent, PixelSize, SizeMm } from "@common/measurements";
 import type { Film } from "./film";
 
 /**

@@ -1,5 +1,6 @@
 import type { Box } from "@common/contracts/detect-result";
-import { type Extent, extentForBox, type PixelSize } from "@common/measurements";
+import { extentForBox } from "@common/measurement-math";
+import type { Extent, PixelSize } from "@common/measurements";
 import type { Job, JobReview } from "../api/types";
 import { JOB_DETECTION_KEY } from "./indications";
 import { indicationSize, indicationSizeText } from "./measure-geometry";

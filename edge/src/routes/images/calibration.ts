@@ -1,11 +1,5 @@
-import {
-  FilmPixelSizeSourceSchema,
-  type ImagePixelSize,
-  MIN_REFERENCE_PIXELS,
-  PixelSizeSchema,
-  pixelSizeFromReference,
-  referencePixels,
-} from "@common/measurements";
+import { MIN_REFERENCE_PIXELS, pixelSizeFromReference, referencePixels } from "@common/measurement-math";
+import { FilmPixelSizeSourceSchema, type ImagePixelSize, PixelSizeSchema } from "@common/measurements";
 import type { Db } from "@db/client-worker";
 import { images } from "@db/schema";
 import { ApiError } from "@edge/errors";
