@@ -31,6 +31,10 @@ export function useFullStack(options: FullStackOptions): {
     // Images are read by presigned URL from the local stand-in of R2's S3 API, as in production.
     worker = await startTestWorker({
       r2S3: true,
+      // Whole-system tests check results, not admission (edge/test/jobs/admission.test.ts does):
+      // with a trainer beside inference on a busy 2-core machine a strip takes seconds, and the
+      // default 6 s wait budget refused their batches of a few films.
+      vars: { ADMISSION_MAX_WAIT_SECONDS: "600" },
       ...(options.detectMaxRetries === undefined ? {} : { detectMaxRetries: options.detectMaxRetries }),
     });
     service = await createService(

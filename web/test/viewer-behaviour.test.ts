@@ -137,7 +137,10 @@ describe.skipIf(chromiumMissing)("the viewer in Chromium", () => {
       await page.getByRole("button", { name: /^Reject/ }).click();
       const alert = page.getByRole("alert");
       await alert.waitFor();
-      expect(await alert.textContent()).toContain("precondition_failed");
+      // The queue reloaded on the 412 and did not apply the reject over the other decision.
+      expect(await alert.textContent()).toContain(
+        "porosity was changed by someone else meanwhile; your reject was not applied",
+      );
       // The page now shows the other reviewer's decision; rejecting again applies to it.
       await page
         .getByTestId("decision")

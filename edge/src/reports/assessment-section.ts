@@ -100,7 +100,7 @@ export function assessmentSection(w: Writer, assessment: ReportAssessment): void
   w.line("ACCEPTANCE ASSESSMENT", 14, { bold: true });
   w.paragraph(`${criterionText(assessment.acceptance)}: ${OUTCOME_TEXT[assessment.verdict]}`, 10);
   w.paragraph(
-    "Sizes are the indication's extent on the film; length is the longer side, width the shorter. Rejected indications are not part of the reviewed set.",
+    "Length is the indication's longest extent measured on the film and width its extent across it; a box drawn or resized in review, or an indication too faint to measure, is sized by its box's longer and shorter sides. Rejected indications are not part of the reviewed set.",
     8,
     { colour: MUTED },
   );

@@ -1,4 +1,5 @@
-import { type PixelSize, sizeInMm } from "@common/measurements";
+import { sizeInMm } from "@common/measurement-math";
+import type { PixelSize } from "@common/measurements";
 import { concatTransformationMatrix, drawObject, popGraphicsState, pushGraphicsState, rgb } from "pdf-lib";
 import { measuredExtent, type ReviewItem } from "../reviews/reviewed-set";
 import type { Embedded, NotEmbedded } from "./embed-image";
