@@ -55,3 +55,17 @@ export async function setRange(page: Page, selector: string, value: number) {
     { selector, value },
   );
 }
+
+/** The CSS position on the page of an image point, for pointer input. */
+export function screenPoint(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+  return inPage(
+    page,
+    `({ x, y }) => {
+      const canvas = document.querySelector('[data-testid="film"]');
+      const t = JSON.parse(canvas.dataset.transform);
+      const rect = canvas.getBoundingClientRect();
+      return { x: rect.left + x * t.scale + t.tx, y: rect.top + y * t.scale + t.ty };
+    }`,
+    { x, y },
+  );
+}

@@ -24,3 +24,6 @@ export async function weldFilm(): Promise<{
     valueAt: (x, y) => data[(Math.floor(y) * info.width + Math.floor(x)) * info.channels] as number,
   };
 }
+
+/** A film big enough for the stand-in inference's boxes (up to x 260, y 129). */
+export const STUB_FILM = { width: 320, height: 240 } as const;

@@ -14,8 +14,19 @@ import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stu
 import { asc, eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
-import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
-import { acrossEdge, CRACK_RGB, edgeIn, grey, noEdge, POROSITY_RGB, pixelAt, setRange } from "./film-canvas";
+import { dropFiles } from "./app-steps";
+import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import {
+  acrossEdge,
+  CRACK_RGB,
+  edgeIn,
+  grey,
+  noEdge,
+  POROSITY_RGB,
+  pixelAt,
+  screenPoint,
+  setRange,
+} from "./film-canvas";
 import { weldFilm } from "./films";
 import { fillTechniqueAndPersonnel } from "./report-form";
 
@@ -33,40 +44,8 @@ const stack = useWorkerWithStubInference({
 });
 const browser = useBrowser();
 
-/** The CSS position on the page of an image point, for pointer input. */
-function screenPoint(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  return inPage(
-    page,
-    `({ x, y }) => {
-      const canvas = document.querySelector('[data-testid="film"]');
-      const t = JSON.parse(canvas.dataset.transform);
-      const rect = canvas.getBoundingClientRect();
-      return { x: rect.left + x * t.scale + t.tx, y: rect.top + y * t.scale + t.ty };
-    }`,
-    { x, y },
-  );
-}
-
 async function visibleCount(page: Page): Promise<string | null> {
   return page.getByTestId("film").getAttribute("data-visible-detections");
-}
-
-/** Drops files on the drop zone as a user's drag and drop does (a real DataTransfer of Files). */
-async function dropFiles(page: Page, files: Array<{ name: string; type: string; bytes: Buffer }>) {
-  await inPage(
-    page,
-    `(files) => {
-      const transfer = new DataTransfer();
-      for (const file of files) {
-        const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
-        transfer.items.add(new File([bytes], file.name, { type: file.type }));
-      }
-      const zone = document.querySelector('[data-testid="drop-zone"]');
-      zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }`,
-    files.map((file) => ({ name: file.name, type: file.type, base64: file.bytes.toString("base64") })),
-  );
 }
 
 describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {

@@ -18,9 +18,9 @@ import { repoRoot } from "@scripts/local-stack/settings";
 import { useFullStack } from "@scripts/system-tests/full-stack-fixture";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { readBody } from "@scripts/testing/responses";
-import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { STEP_OVERLAP } from "../src/viewer/geometry";
+import { openViewer } from "./app-steps";
 import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
 
 const screenshots = join(repoRoot, "docs/screenshots");
@@ -73,14 +73,6 @@ function found(sample: Sample, job: Job): number {
   return sample.labels.filter((label) =>
     job.detections?.some((d) => d.classId === label.classId && iou(d.box, label.box) >= 0.5),
   ).length;
-}
-
-async function openViewer(page: Page, user: { email: string; password: string }, jobId: string) {
-  await page.goto(`/app/jobs/${jobId}`);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator('[data-testid="film"][data-image-ready="true"][data-reviewable="true"]').waitFor();
 }
 
 describe.skipIf(chromiumMissing)("README screenshots: the shipped model's detections in the viewer", () => {

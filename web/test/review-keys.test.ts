@@ -10,6 +10,7 @@ import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { historyKey } from "../src/viewer/history-keys";
 import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import { screenPoint } from "./film-canvas";
 
 beforeAll(async () => {
   await buildWebApp();
@@ -62,20 +63,6 @@ const decisions = async (auth: string, jobId: string): Promise<string[]> =>
 
 /** Waits until every queued review action has been answered. */
 const saved = (page: Page) => page.locator('[data-testid="review-saving"][data-busy="false"]').waitFor();
-
-/** The CSS position on the page of an image point, for pointer input. */
-function screenPoint(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  return inPage(
-    page,
-    `({ x, y }) => {
-      const canvas = document.querySelector('[data-testid="film"]');
-      const t = JSON.parse(canvas.dataset.transform);
-      const rect = canvas.getBoundingClientRect();
-      return { x: rect.left + x * t.scale + t.tx, y: rect.top + y * t.scale + t.ty };
-    }`,
-    { x, y },
-  );
-}
 
 describe("undo and redo keys", () => {
   const key = (key: string, modifiers: Partial<{ ctrlKey: boolean; metaKey: boolean; shiftKey: boolean }>) =>

@@ -1,14 +1,13 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { JobSchema } from "@edge/routes/jobs/schema";
 import { JobReviewSchema } from "@edge/routes/reviews/schema";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
-import { uploadAndDetect } from "@scripts/testing/job-fixtures";
 import { readBody } from "@scripts/testing/responses";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { DECODE_MEASURE } from "../src/viewer/film-format";
+import { finishedJob, openViewer } from "./app-steps";
 import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
 
 beforeAll(async () => {
@@ -22,19 +21,8 @@ const browser = useBrowser();
 /** A user with one finished job, made through the API as a scanner would. */
 async function userWithJob(width: number, height: number) {
   const { user, auth } = await signedInUser(stack.worker);
-  const jobId = await uploadAndDetect(stack.worker, auth, await imageFixtures.png(width, height));
-  const done = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=30`, { headers: { Authorization: auth } });
-  expect((await readBody(done, JobSchema)).status).toBe("succeeded");
-  return { user, auth, jobId };
-}
-
-/** Signs in through the form, then opens the job's viewer by its deep link. */
-async function openViewer(page: Page, user: { email: string; password: string }, jobId: string) {
-  await page.goto(`/app/jobs/${jobId}`);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator('[data-testid="film"][data-image-ready="true"][data-reviewable="true"]').waitFor();
+  const job = await finishedJob(stack.worker, auth, await imageFixtures.png(width, height));
+  return { user, auth, jobId: job.id };
 }
 
 /**

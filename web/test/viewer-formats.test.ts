@@ -7,17 +7,16 @@ import {
   type WindowLevel,
   windowFromBounds,
 } from "@common/imaging/intensity";
-import { JobSchema } from "@edge/routes/jobs/schema";
 import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
-import { uploadAndDetect } from "@scripts/testing/job-fixtures";
-import { readBody } from "@scripts/testing/responses";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
 import { buildWebApp } from "../build";
+import { finishedJob, openViewer } from "./app-steps";
 import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
 import { acrossEdge, CRACK_RGB, edgeIn, grey, POROSITY_RGB, pixelAt } from "./film-canvas";
+import { STUB_FILM } from "./films";
 
 beforeAll(async () => {
   await buildWebApp();
@@ -27,9 +26,7 @@ const stack = useWorkerWithStubInference({
 });
 const browser = useBrowser();
 
-/** Big enough for the stand-in inference's boxes (up to x 260, y 129). */
-const WIDTH = 320;
-const HEIGHT = 240;
+const { width: WIDTH, height: HEIGHT } = STUB_FILM;
 /** Away from every box and caption. */
 const PROBE = { x: 150, y: 200 };
 
@@ -88,18 +85,10 @@ describe.skipIf(chromiumMissing)("the viewer shows every uploaded format with it
     test(`${name}: the shared mapping of each stored value, boxes in place`, async () => {
       const upload = await make();
       const { user, auth } = await signedInUser(stack.worker);
-      const jobId = await uploadAndDetect(stack.worker, auth, upload.file);
-      const done = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=30`, {
-        headers: { Authorization: auth },
-      });
-      expect((await readBody(done, JobSchema)).status).toBe("succeeded");
+      const jobId = (await finishedJob(stack.worker, auth, upload.file)).id;
       const { context, page } = await newPage(browser.current, stack.worker.origin);
       try {
-        await page.goto(`/app/jobs/${jobId}`);
-        await page.getByLabel("Email").fill(user.email);
-        await page.getByLabel("Password").fill(user.password);
-        await page.getByRole("button", { name: "Sign in" }).click();
-        await page.locator('[data-testid="film"][data-image-ready="true"][data-reviewable="true"]').waitFor();
+        await openViewer(page, user, jobId);
 
         // The controls open on the expected window, in the film's stored units.
         const initial = expectedDefault(upload);

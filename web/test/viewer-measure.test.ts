@@ -5,16 +5,16 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { ImagePageSchema, ImageSchema } from "@edge/routes/images/schema";
-import { JobSchema } from "@edge/routes/jobs/schema";
 import { writeDiconde } from "@generator/diconde";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
-import { uploadAndDetect } from "@scripts/testing/job-fixtures";
 import { readBody } from "@scripts/testing/responses";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
+import { finishedJob, openViewer, signInAt } from "./app-steps";
 import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { STUB_FILM } from "./films";
 
 beforeAll(async () => {
   await buildWebApp();
@@ -24,28 +24,15 @@ const stack = useWorkerWithStubInference({
 });
 const browser = useBrowser();
 
-/** Big enough for the stand-in inference's boxes (up to x 260, y 129). */
-const WIDTH = 320;
-const HEIGHT = 240;
+const { width: WIDTH, height: HEIGHT } = STUB_FILM;
 const values = Uint16Array.from({ length: WIDTH * HEIGHT }, (_, i) => 20_000 + ((i * 7919) % 40_000));
 
 type Job = { jobId: string; imageId: string; auth: string; user: { email: string; password: string } };
 
 async function detected(file: Uint8Array): Promise<Job> {
   const { user, auth } = await signedInUser(stack.worker);
-  const jobId = await uploadAndDetect(stack.worker, auth, file);
-  const done = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=30`, { headers: { Authorization: auth } });
-  const job = await readBody(done, JobSchema);
-  expect(job.status).toBe("succeeded");
-  return { jobId, imageId: job.image.id, auth, user };
-}
-
-async function openViewer(page: Page, job: Job) {
-  await page.goto(`/app/jobs/${job.jobId}`);
-  await page.getByLabel("Email").fill(job.user.email);
-  await page.getByLabel("Password").fill(job.user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator('[data-testid="film"][data-image-ready="true"]').waitFor();
+  const job = await finishedJob(stack.worker, auth, file);
+  return { jobId: job.id, imageId: job.image.id, auth, user };
 }
 
 /** Where a film point is on the page, from the transform the film view publishes. */
@@ -98,10 +85,7 @@ describe.skipIf(chromiumMissing)("a pixel size stated at upload", () => {
     const { user, auth } = await signedInUser(stack.worker);
     const { context, page } = await newPage(browser.current, stack.worker.origin);
     try {
-      await page.goto("/app/images");
-      await page.getByLabel("Email").fill(user.email);
-      await page.getByLabel("Password").fill(user.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await signInAt(page, "/app/images", user);
       await page.getByLabel("Pixel size (mm)").fill("0.2");
       const png = encodePng({ width: WIDTH, height: HEIGHT, data: values, depth: 16, channels: 1 });
       await page
@@ -131,7 +115,7 @@ describe.skipIf(chromiumMissing)("measuring on the film", () => {
     const job = await detected(file);
     const { context, page } = await newPage(browser.current, stack.worker.origin);
     try {
-      await openViewer(page, job);
+      await openViewer(page, job.user, job.jobId, { reviewable: false });
       await expect(page.getByTestId("calibration").textContent()).resolves.toContain(
         "Pixel 0.1 × 0.1 mm, from DICONDE Pixel Spacing",
       );
@@ -206,7 +190,7 @@ describe.skipIf(chromiumMissing)("measuring on the film", () => {
     const job = await detected(png);
     const { context, page } = await newPage(browser.current, stack.worker.origin);
     try {
-      await openViewer(page, job);
+      await openViewer(page, job.user, job.jobId, { reviewable: false });
       await expect(page.getByTestId("calibration").textContent()).resolves.toContain("Not calibrated");
       expect(await page.getByTestId("scale-bar").textContent()).toContain("px (uncalibrated)");
 

@@ -1,12 +1,9 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { histogramOf, percentileBounds, windowFromBounds } from "@common/imaging/intensity";
-import { JobSchema } from "@edge/routes/jobs/schema";
 import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";
 import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
-import { uploadAndDetect } from "@scripts/testing/job-fixtures";
-import { readBody } from "@scripts/testing/responses";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { decode } from "fast-png";
 import type { Page } from "playwright-core";
@@ -14,7 +11,9 @@ import { buildWebApp } from "../build";
 import { STEP_OVERLAP } from "../src/viewer/geometry";
 import { sliderStep } from "../src/viewer/window-presets";
 import { audit } from "./accessibility-audit";
+import { finishedJob, openViewer } from "./app-steps";
 import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { screenPoint } from "./film-canvas";
 
 beforeAll(async () => {
   await buildWebApp();
@@ -52,15 +51,9 @@ beforeAll(async () => {
 
 async function openStrip(): Promise<{ page: Page; jobId: string; close(): Promise<void> }> {
   const { user, auth } = await signedInUser(stack.worker);
-  const jobId = await uploadAndDetect(stack.worker, auth, strip.png);
-  const done = await stack.worker.fetch(`/v1/jobs/${jobId}?wait=30`, { headers: { Authorization: auth } });
-  expect((await readBody(done, JobSchema)).status).toBe("succeeded");
+  const jobId = (await finishedJob(stack.worker, auth, strip.png)).id;
   const { context, page } = await newPage(browser.current, stack.worker.origin);
-  await page.goto(`/app/jobs/${jobId}`);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator('[data-testid="film"][data-image-ready="true"]').waitFor();
+  await openViewer(page, user, jobId, { reviewable: false });
   return { page, jobId, close: () => context.close() };
 }
 
@@ -71,20 +64,6 @@ const nextFrame = (page: Page) =>
 async function visible(page: Page): Promise<Region> {
   await nextFrame(page);
   return JSON.parse((await page.getByTestId("film").getAttribute("data-visible")) as string) as Region;
-}
-
-/** The CSS position on the page of an image point. */
-function screenPoint(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  return inPage(
-    page,
-    `({ x, y }) => {
-      const canvas = document.querySelector('[data-testid="film"]');
-      const t = JSON.parse(canvas.dataset.transform);
-      const rect = canvas.getBoundingClientRect();
-      return { x: rect.left + x * t.scale + t.tx, y: rect.top + y * t.scale + t.ty };
-    }`,
-    { x, y },
-  );
 }
 
 const textOf = async (page: Page, testId: string) => Number(await page.getByTestId(testId).textContent());

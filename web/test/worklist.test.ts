@@ -8,6 +8,7 @@ import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
+import { dropFiles } from "./app-steps";
 import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
 
 beforeAll(async () => {
@@ -44,23 +45,6 @@ async function filmJob(ownerId: string, film: { filename: string; weldId?: strin
 
 const shownJobs = (page: Page) =>
   page.locator("tr[data-job-id]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-job-id")));
-
-/** Drops files on the drop zone as a user's drag and drop does (a real DataTransfer of Files). */
-async function dropFiles(page: Page, files: Array<{ name: string; type: string; bytes: Buffer }>) {
-  await inPage(
-    page,
-    `(files) => {
-      const transfer = new DataTransfer();
-      for (const file of files) {
-        const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
-        transfer.items.add(new File([bytes], file.name, { type: file.type }));
-      }
-      const zone = document.querySelector('[data-testid="drop-zone"]');
-      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }`,
-    files.map((file) => ({ name: file.name, type: file.type, base64: file.bytes.toString("base64") })),
-  );
-}
 
 describe.skipIf(chromiumMissing)("the worklist in Chromium", () => {
   test("jobs: film identity, thumbnails, search, needs review, sorting; the image page lists its jobs", async () => {
