@@ -66,6 +66,17 @@ const ringPx = (b: PixelBox) =>
     Math.round(EXTENT_SETTINGS.ringFraction * Math.min(b.x2 - b.x1, b.y2 - b.y1)),
   );
 
+/** The box and the ring around it, clipped to the film. */
+function withRing(image: GreyImage, b: PixelBox): PixelBox {
+  const ring = ringPx(b);
+  return {
+    x1: Math.max(0, b.x1 - ring),
+    y1: Math.max(0, b.y1 - ring),
+    x2: Math.min(image.width, b.x2 + ring),
+    y2: Math.min(image.height, b.y2 + ring),
+  };
+}
+
 /** The film's level under each pixel without the indication, and the noise about it. */
 type Background = { level(x: number, y: number): number; noise: number };
 type BackgroundModel = (image: GreyImage, b: PixelBox) => Background;
@@ -116,13 +127,7 @@ function fitPlane(xs: number[], ys: number[], vs: number[]): (x: number, y: numb
  * and the ring's robust spread about that plane. Faint pores stand out best against it.
  */
 function planeBackground(image: GreyImage, b: PixelBox): Background {
-  const ring = ringPx(b);
-  const r = {
-    x1: Math.max(0, b.x1 - ring),
-    y1: Math.max(0, b.y1 - ring),
-    x2: Math.min(image.width, b.x2 + ring),
-    y2: Math.min(image.height, b.y2 + ring),
-  };
+  const r = withRing(image, b);
   const xs: number[] = [];
   const ys: number[] = [];
   const vs: number[] = [];
@@ -192,13 +197,7 @@ function medianFiltered(image: GreyImage, r: PixelBox, k: number): Float32Array 
  * ring around the box about it. Thin cracks along a bead's edge stand out best against it.
  */
 function medianBackground(image: GreyImage, b: PixelBox): Background {
-  const ring = ringPx(b);
-  const r = {
-    x1: Math.max(0, b.x1 - ring),
-    y1: Math.max(0, b.y1 - ring),
-    x2: Math.min(image.width, b.x2 + ring),
-    y2: Math.min(image.height, b.y2 + ring),
-  };
+  const r = withRing(image, b);
   const k = Math.min(MAX_WINDOW_PX, 2 * Math.min(b.x2 - b.x1, b.y2 - b.y1) + 1) | 1;
   const filtered = medianFiltered(image, r, Math.max(7, k));
   const w = r.x2 - r.x1;
@@ -453,11 +452,9 @@ function measureIn(image: GreyImage, b: PixelBox, offset: Point, model: Backgrou
  * drops to a third while an indication two or more pixels across keeps most of its contrast.
  */
 function smoothedRegion(image: GreyImage, b: PixelBox): { crop: GreyImage; offset: Point } {
-  const ring = ringPx(b);
-  const x1 = Math.max(0, b.x1 - ring);
-  const y1 = Math.max(0, b.y1 - ring);
-  const width = Math.min(image.width, b.x2 + ring) - x1;
-  const height = Math.min(image.height, b.y2 + ring) - y1;
+  const { x1, y1, x2, y2 } = withRing(image, b);
+  const width = x2 - x1;
+  const height = y2 - y1;
   const data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
