@@ -1,14 +1,12 @@
-import type { WindowLevel } from "@common/imaging/intensity";
 import { CAPTION_MODES, type CaptionMode } from "../viewer/caption-layout";
 import { classColour } from "../viewer/detections";
 import type { FitKind } from "../viewer/geometry";
 import type { ModelFigures } from "../viewer/model-figures";
 import { keyLabel, SHORTCUTS } from "../viewer/shortcuts";
-import type { PresetWindow, ValueRange } from "../viewer/window-presets";
 import { ConfidenceExplanation } from "./confidence-explanation";
-import { WindowControls } from "./window-controls";
+import { WindowControls, type WindowControlsProps } from "./window-controls";
 
-type Props = {
+type Props = WindowControlsProps & {
   minScore: number;
   onMinScore(value: number): void;
   /** The confidence the job ran with: it kept no detection below it. */
@@ -20,16 +18,6 @@ type Props = {
   classes: Array<{ classId: number; label: string; count: number }>;
   hidden: ReadonlySet<number>;
   onToggleClass(classId: number): void;
-  /** The window in the film's own values; null until the film is decoded. */
-  window: WindowLevel | null;
-  /** The values the film holds. */
-  range: ValueRange | null;
-  /** What the window's numbers are, e.g. "16-bit stored values". */
-  units: string;
-  presets: PresetWindow[];
-  onWindow(value: WindowLevel): void;
-  onAutoWindow(): void;
-  onResetWindow(): void;
   onZoom(factor: number): void;
   onFit(kind: FitKind): void;
   onStep(direction: 1 | -1): void;

@@ -7,7 +7,8 @@ import {
   type ValueRange,
 } from "../viewer/window-presets";
 
-type Props = {
+/** Window/level state and actions, as the viewer hands them to its controls. */
+export type WindowControlsProps = {
   /** The window in the film's own values; null until the film is decoded. */
   window: WindowLevel | null;
   /** The values the film holds: the sliders' and fields' bounds. */
@@ -24,11 +25,52 @@ const numberFrom = (event: Event) => Number((event.target as HTMLInputElement).v
 const same = (a: WindowLevel, b: WindowLevel) => a.center === b.center && a.width === b.width;
 const shown = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
 
+/** One of the window's two numbers: a slider over its range and a field for the exact value. */
+function SliderEntry(props: {
+  part: keyof WindowLevel;
+  label: string;
+  min: number;
+  max: number;
+  step: number;
+  value: number;
+  onSlide(value: number): void;
+  onTyped(event: Event): void;
+}) {
+  const id = `window-${props.part}`;
+  return (
+    <>
+      <label htmlFor={id}>
+        {props.label} <output data-testid={`${id}-value`}>{shown(props.value)}</output>
+      </label>
+      <div class="slider-entry">
+        <input
+          id={id}
+          type="range"
+          min={props.min}
+          max={props.max}
+          step={props.step}
+          value={String(props.value)}
+          onInput={(event: Event) => props.onSlide(numberFrom(event))}
+        />
+        <input
+          type="number"
+          aria-label={`${props.label} value`}
+          data-testid={`${id}-entry`}
+          min={props.min}
+          max={props.max}
+          value={shown(props.value)}
+          onChange={props.onTyped}
+        />
+      </div>
+    </>
+  );
+}
+
 /**
  * Window/level: sliders over the film's own values, exact numbers, presets from its histogram.
  * Right-dragging on the film does the same (`FilmView`).
  */
-export function WindowControls(props: Props) {
+export function WindowControls(props: WindowControlsProps) {
   const { window, range } = props;
   if (!window || !range) return null;
   const step = sliderStep(range);
@@ -41,52 +83,26 @@ export function WindowControls(props: Props) {
   return (
     <fieldset class="window-controls">
       <legend>Window / level</legend>
-      <label htmlFor="window-center">
-        Level <output data-testid="window-center-value">{shown(window.center)}</output>
-      </label>
-      <div class="slider-entry">
-        <input
-          id="window-center"
-          type="range"
-          min={range.min}
-          max={range.max}
-          step={step}
-          value={String(window.center)}
-          onInput={(event: Event) => set({ center: numberFrom(event) })}
-        />
-        <input
-          type="number"
-          aria-label="Level value"
-          data-testid="window-center-entry"
-          min={range.min}
-          max={range.max}
-          value={shown(window.center)}
-          onChange={typed("center")}
-        />
-      </div>
-      <label htmlFor="window-width">
-        Width <output data-testid="window-width-value">{shown(window.width)}</output>
-      </label>
-      <div class="slider-entry">
-        <input
-          id="window-width"
-          type="range"
-          min={1}
-          max={maxWidth(range)}
-          step={step}
-          value={String(window.width)}
-          onInput={(event: Event) => set({ width: numberFrom(event) })}
-        />
-        <input
-          type="number"
-          aria-label="Width value"
-          data-testid="window-width-entry"
-          min={1}
-          max={maxWidth(range)}
-          value={shown(window.width)}
-          onChange={typed("width")}
-        />
-      </div>
+      <SliderEntry
+        part="center"
+        label="Level"
+        min={range.min}
+        max={range.max}
+        step={step}
+        value={window.center}
+        onSlide={(value) => set({ center: value })}
+        onTyped={typed("center")}
+      />
+      <SliderEntry
+        part="width"
+        label="Width"
+        min={1}
+        max={maxWidth(range)}
+        step={step}
+        value={window.width}
+        onSlide={(value) => set({ width: value })}
+        onTyped={typed("width")}
+      />
       <p class="hint" data-testid="window-units">
         In {props.units}; the film holds {shown(range.min)}–{shown(range.max)}. Right-drag on the film: across
         for width, up and down for level.
