@@ -6,11 +6,10 @@ import { usePagedList } from "../api/use-paged-list";
 import { ErrorMessage } from "../components/error-message";
 import { filmIds, filmName } from "../components/film-identity";
 import { FilmThumbnail } from "../components/film-thumbnail";
+import { JobRow } from "../components/job-row";
 import { LoadMore } from "../components/load-more";
-import { ResultModel } from "../components/result-model";
 import { TableHead } from "../components/table-head";
 import { documentTitle, useDocumentTitle } from "../document-title";
-import { BASE, linkHandler } from "../router";
 
 function pixelSizeText(image: Image): string {
   const size = image.pixelSizeMm;
@@ -78,21 +77,7 @@ export function ImagePage({ id }: { id: string }) {
         <TableHead columns={["Created", "Model", "Status", "Review"]} actions="Open" />
         <tbody>
           {jobs.items.map((job) => (
-            <tr data-job-id={job.id} data-status={job.status}>
-              <td>{new Date(job.createdAt).toLocaleString()}</td>
-              <td>
-                <ResultModel model={job.model} />
-              </td>
-              <td>
-                <span class={`status status-${job.status}`}>{job.status}</span>
-              </td>
-              <td>{reviewText(job)}</td>
-              <td>
-                <a href={`${BASE}/jobs/${job.id}`} onClick={linkHandler(`/jobs/${job.id}`)}>
-                  Open viewer
-                </a>
-              </td>
-            </tr>
+            <JobRow job={job} review={reviewText(job)} />
           ))}
         </tbody>
       </table>

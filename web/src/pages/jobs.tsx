@@ -4,12 +4,13 @@ import { api } from "../api/instance";
 import { getJob, type JobListQuery, type JobSort, listJobs } from "../api/jobs";
 import type { Job, JobStatus } from "../api/types";
 import { usePagedList } from "../api/use-paged-list";
+import { AppLink } from "../components/app-link";
 import { FilmIdentity, filmLabel } from "../components/film-identity";
 import { FilmThumbnail } from "../components/film-thumbnail";
+import { JobRow } from "../components/job-row";
 import { LoadMore } from "../components/load-more";
-import { ResultModel } from "../components/result-model";
 import { TableHead } from "../components/table-head";
-import { BASE, linkHandler, navigate, useRoute } from "../router";
+import { navigate, useRoute } from "../router";
 
 const STATUSES: JobStatus[] = ["queued", "running", "succeeded", "failed"];
 const SORTS: Array<{ value: JobSort; label: string }> = [
@@ -156,38 +157,23 @@ export function JobsPage() {
         <TableHead columns={["Film", "Created", "Model", "Status", "Review"]} actions="Open" />
         <tbody>
           {jobs.items.map((job) => (
-            <tr data-job-id={job.id} data-status={job.status}>
-              <td class="film-column">
-                <a
-                  href={`${BASE}/images/${job.image.id}`}
-                  onClick={linkHandler(`/images/${job.image.id}`)}
-                  aria-label={`Image page of ${filmLabel(job.image)}`}
-                >
-                  <FilmThumbnail image={job.image} alt="" />
-                </a>
-                <FilmIdentity image={job.image} />
-                <span class="hint">
-                  {" "}
-                  {job.image.width} × {job.image.height}
-                </span>
-              </td>
-              <td>{new Date(job.createdAt).toLocaleString()}</td>
-              <td data-testid="job-model">
-                <ResultModel model={job.model} />
-              </td>
-              <td>
-                <span class={`status status-${job.status}`}>{job.status}</span>
-                {job.error && <span class="hint"> {job.error}</span>}
-              </td>
-              <td>
-                <ReviewCounts job={job} />
-              </td>
-              <td>
-                <a href={`${BASE}/jobs/${job.id}`} onClick={linkHandler(`/jobs/${job.id}`)}>
-                  Open viewer
-                </a>
-              </td>
-            </tr>
+            <JobRow
+              job={job}
+              film={
+                <td class="film-column">
+                  <AppLink to={`/images/${job.image.id}`} label={`Image page of ${filmLabel(job.image)}`}>
+                    <FilmThumbnail image={job.image} alt="" />
+                  </AppLink>
+                  <FilmIdentity image={job.image} />
+                  <span class="hint">
+                    {" "}
+                    {job.image.width} × {job.image.height}
+                  </span>
+                </td>
+              }
+              statusNote={job.error && <span class="hint"> {job.error}</span>}
+              review={<ReviewCounts job={job} />}
+            />
           ))}
         </tbody>
       </table>
