@@ -1,5 +1,6 @@
 import type { WindowLevel } from "@common/imaging/intensity";
 import { CAPTION_HEIGHT, type CaptionMode, placeCaptions } from "./caption-layout";
+import { pixelRatio, sizeToDevicePixels } from "./device-pixels";
 import { type Film, renderFilm } from "./film";
 import type { Box } from "./geometry";
 import {
@@ -315,12 +316,7 @@ export class FilmView {
   private readonly contextMenu = (event: Event) => event.preventDefault();
 
   private resizeToLayout(): void {
-    const ratio = devicePixelRatio || 1;
-    const width = Math.round(this.canvas.clientWidth * ratio);
-    const height = Math.round(this.canvas.clientHeight * ratio);
-    if (this.canvas.width === width && this.canvas.height === height) return;
-    this.canvas.width = width;
-    this.canvas.height = height;
+    if (!sizeToDevicePixels(this.canvas, this.canvas.clientWidth, this.canvas.clientHeight)) return;
     // Stepping keeps the fit's scale, so a strip read at fit height still fills a resized canvas.
     const fit = this.pendingFit ?? this.fitted;
     if (fit) this.fitTo(fit);
@@ -339,7 +335,7 @@ export class FilmView {
   private draw(): void {
     const context = this.canvas.getContext("2d");
     if (!context) return;
-    const ratio = devicePixelRatio || 1;
+    const ratio = pixelRatio();
     const { scale, tx, ty } = this.t;
     context.setTransform(1, 0, 0, 1, 0, 0);
     context.fillStyle = "#111";

@@ -1,4 +1,5 @@
 import type { Extent, PixelSize } from "@common/measurements";
+import { pixelRatio, sizeToDevicePixels } from "./device-pixels";
 import type { Film } from "./film";
 import type { FilmView } from "./film-view";
 import {
@@ -218,15 +219,14 @@ export class MeasureLayer {
 
   private draw(): void {
     const { overlay, canvas } = this;
-    const ratio = devicePixelRatio || 1;
+    const ratio = pixelRatio();
     const width = canvas.clientWidth;
     const height = canvas.clientHeight;
     overlay.style.left = `${canvas.offsetLeft}px`;
     overlay.style.top = `${canvas.offsetTop}px`;
     overlay.style.width = `${width}px`;
     overlay.style.height = `${height}px`;
-    if (overlay.width !== Math.round(width * ratio)) overlay.width = Math.round(width * ratio);
-    if (overlay.height !== Math.round(height * ratio)) overlay.height = Math.round(height * ratio);
+    sizeToDevicePixels(overlay, width, height);
     const context = overlay.getContext("2d");
     if (!context) return;
     context.setTransform(ratio, 0, 0, ratio, 0, 0);

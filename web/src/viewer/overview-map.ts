@@ -1,3 +1,4 @@
+import { pixelRatio, sizeToDevicePixels } from "./device-pixels";
 import type { FilmView } from "./film-view";
 
 /** The overview's largest size, CSS pixels: a weld strip spans the width, a square film stays small. */
@@ -47,13 +48,8 @@ export class OverviewMap {
     if (!scale) return;
     const width = Math.max(1, Math.round(image.width * scale));
     const height = Math.max(1, Math.round(image.height * scale));
-    const ratio = devicePixelRatio || 1;
-    if (
-      this.canvas.width !== Math.round(width * ratio) ||
-      this.canvas.height !== Math.round(height * ratio)
-    ) {
-      this.canvas.width = Math.round(width * ratio);
-      this.canvas.height = Math.round(height * ratio);
+    const ratio = pixelRatio();
+    if (sizeToDevicePixels(this.canvas, width, height)) {
       this.canvas.style.width = `${width}px`;
       this.canvas.style.height = `${height}px`;
       this.version = -1;
