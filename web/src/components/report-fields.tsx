@@ -94,6 +94,13 @@ export function SelectField({
   );
 }
 
+/** Acceptance levels of EN ISO 10675-1, and the certification levels of EN ISO 9712 and SNT-TC-1A. */
+const LEVEL_OPTIONS = [
+  ["1", "Level 1"],
+  ["2", "Level 2"],
+  ["3", "Level 3"],
+] as const;
+
 export const STANDARDS = [
   ["en-iso-10675-1", "EN ISO 10675-1 (steel, nickel, titanium welds)"],
   ["asme-viii-1", "ASME VIII-1 UW-51 with Appendix 4"],
@@ -126,17 +133,7 @@ export function AcceptanceFieldset({
           onChange={onStandard}
         />
         {!asme && (
-          <SelectField
-            key="level"
-            name="level"
-            label="Acceptance level"
-            value="2"
-            options={[
-              ["1", "Level 1"],
-              ["2", "Level 2"],
-              ["3", "Level 3"],
-            ]}
-          />
+          <SelectField key="level" name="level" label="Acceptance level" value="2" options={LEVEL_OPTIONS} />
         )}
         <NumberField key="thicknessMm" name="thicknessMm" label="Thickness t (mm)" max={1000} />
         <NumberField key="lengthMm" name="lengthMm" label="Weld length per film (mm)" max={100000} />
@@ -297,12 +294,6 @@ export function TechniqueFieldset() {
   );
 }
 
-const LEVEL_OPTIONS = [
-  ["1", "Level 1"],
-  ["2", "Level 2"],
-  ["3", "Level 3"],
-] as const;
-
 function PersonFields({ who, required }: { who: "inspector" | "reviewer"; required: boolean }) {
   const title = who === "inspector" ? "Inspector" : "Reviewer";
   return (
@@ -355,17 +346,17 @@ export function OverrideFieldset() {
       </label>
       {override && (
         <div class="inline-form">
-          <div>
-            <label htmlFor="report-overrideVerdict">Reviewer's verdict</label>
-            <select id="report-overrideVerdict" name="overrideVerdict">
-              <option value="accept">accept</option>
-              <option value="reject">reject</option>
-            </select>
-          </div>
-          <div>
-            <label htmlFor="report-overrideReason">Reason for the override</label>
+          <SelectField
+            name="overrideVerdict"
+            label="Reviewer's verdict"
+            options={[
+              ["accept", "accept"],
+              ["reject", "reject"],
+            ]}
+          />
+          <Field name="overrideReason" label="Reason for the override">
             <textarea id="report-overrideReason" name="overrideReason" rows={2} maxLength={2000} required />
-          </div>
+          </Field>
         </div>
       )}
     </fieldset>
