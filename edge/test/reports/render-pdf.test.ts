@@ -6,6 +6,7 @@ import { assessReport } from "@edge/reports/assessment";
 import { renderReportPdf } from "@edge/reports/render-pdf";
 import type { ReportImage, ReportInput } from "@edge/reports/report-input";
 import type { ReviewItem } from "@edge/reviews/reviewed-set";
+import { TECHNIQUE } from "@scripts/testing/report-fixtures";
 import { readReportFonts } from "@scripts/testing/report-fonts";
 import sharp, { type Sharp } from "sharp";
 
@@ -256,14 +257,7 @@ describe.skipIf(!poppler)("a report an auditor signs", () => {
         verdictOverride: { verdict: "accept", reason: "Pore 3 re-measured at 2.9 mm on the original film." },
         acceptance,
         weld,
-        technique: {
-          testingClass: "B",
-          arrangement: "SWSI",
-          source: { kind: "x-ray", voltageKv: 250, focalSpotMm: 3 },
-          sfdMm: 700,
-          detector: { kind: "film", system: "EN ISO 11699-1 C5, Pb 0.1 mm", density: 2.8 },
-          iqi: { type: "iso-19232-1-wire", position: "source-side", sensitivity: "W13" },
-        },
+        technique: TECHNIQUE,
         personnel: {
           inspector: {
             name: "Zoë Ünal",
