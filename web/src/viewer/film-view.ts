@@ -17,6 +17,7 @@ import {
   type Transform,
   visibleRegion,
 } from "./geometry";
+import { NextFrame } from "./next-frame";
 import { dragWindow, type ValueRange } from "./window-presets";
 
 /** One box drawn over the film, in image pixels. */
@@ -70,7 +71,10 @@ export class FilmView {
   private captions: CaptionMode = "on";
   private hovered: string | null = null;
   private drag: Drag | null = null;
-  private frame = 0;
+  private readonly frame = new NextFrame(() => {
+    this.draw();
+    for (const listener of this.listeners) listener(this);
+  });
   private mode: "select" | "draw" = "select";
   /** The fit to apply once the canvas is laid out (set by a new image). */
   private pendingFit: FitKind | "initial" | null = null;
@@ -207,7 +211,7 @@ export class FilmView {
   }
 
   dispose(): void {
-    cancelAnimationFrame(this.frame);
+    this.frame.cancel();
     this.listeners.clear();
     this.resizeObserver.disconnect();
     this.canvas.removeEventListener("pointerdown", this.pointerDown);
@@ -324,12 +328,7 @@ export class FilmView {
   }
 
   private requestDraw(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-      for (const listener of this.listeners) listener(this);
-    });
+    this.frame.request();
   }
 
   private draw(): void {

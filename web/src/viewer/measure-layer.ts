@@ -11,6 +11,7 @@ import {
   valueAt,
   zoomPercent,
 } from "./measure-geometry";
+import { NextFrame } from "./next-frame";
 
 /** Where the pointer's pixel and value, and the zoom, are written (often: not through page state). */
 export type Readout = { cursor: HTMLElement; zoom: HTMLElement; scaleBar: HTMLElement };
@@ -47,7 +48,7 @@ export class MeasureLayer {
   private reference: [Point, Point] | null = null;
   private highlight: { line: Extent["line"]; label: string } | null = null;
   private nextId = 1;
-  private frame = 0;
+  private readonly frame = new NextFrame(() => this.draw());
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -105,7 +106,7 @@ export class MeasureLayer {
   }
 
   dispose(): void {
-    cancelAnimationFrame(this.frame);
+    this.frame.cancel();
     this.unsubscribe();
     this.canvas.removeEventListener("pointerdown", this.pointerDown, { capture: true });
     this.canvas.removeEventListener("pointermove", this.pointerMove, { capture: true });
@@ -210,11 +211,7 @@ export class MeasureLayer {
   }
 
   private requestDraw(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
+    this.frame.request();
   }
 
   private draw(): void {
