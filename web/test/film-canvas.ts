@@ -69,3 +69,14 @@ export function screenPoint(page: Page, x: number, y: number): Promise<{ x: numb
     { x, y },
   );
 }
+
+/** Presses at one image point and releases at another, passing halfway between, as a hand drags. */
+export async function dragOnFilm(page: Page, from: { x: number; y: number }, to: { x: number; y: number }) {
+  const start = await screenPoint(page, from.x, from.y);
+  const end = await screenPoint(page, to.x, to.y);
+  await page.mouse.move(start.x, start.y);
+  await page.mouse.down();
+  await page.mouse.move((start.x + end.x) / 2, (start.y + end.y) / 2);
+  await page.mouse.move(end.x, end.y);
+  await page.mouse.up();
+}

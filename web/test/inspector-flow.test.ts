@@ -19,6 +19,7 @@ import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } f
 import {
   acrossEdge,
   CRACK_RGB,
+  dragOnFilm,
   edgeIn,
   grey,
   noEdge,
@@ -120,13 +121,7 @@ describe.skipIf(chromiumMissing)("the inspector's web app in Chromium", () => {
         .filter({ hasText: /^rejected$/ })
         .waitFor();
       await page.getByRole("button", { name: /^Draw a box/ }).click();
-      const from = await screenPoint(page, 100, 150);
-      const to = await screenPoint(page, 140, 190);
-      await page.mouse.move(from.x, from.y);
-      await page.mouse.down();
-      await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2);
-      await page.mouse.move(to.x, to.y);
-      await page.mouse.up();
+      await dragOnFilm(page, { x: 100, y: 150 }, { x: 140, y: 190 });
       await page.getByRole("button", { name: /drawn · accepted/ }).waitFor();
       expect(await visibleCount(page)).toBe("3");
 

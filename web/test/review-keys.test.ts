@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { historyKey } from "../src/viewer/history-keys";
 import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
-import { screenPoint } from "./film-canvas";
+import { dragOnFilm } from "./film-canvas";
 
 beforeAll(async () => {
   await buildWebApp();
@@ -179,13 +179,7 @@ describe.skipIf(chromiumMissing)("reviewing by keyboard in Chromium", () => {
       expect(options).toEqual(MODEL_CLASSES);
       await page.getByLabel("Class of the new box").selectOption({ label: "slag_inclusion" });
       await page.keyboard.press("d");
-      const from = await screenPoint(page, 100, 150);
-      const to = await screenPoint(page, 160, 200);
-      await page.mouse.move(from.x, from.y);
-      await page.mouse.down();
-      await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2);
-      await page.mouse.move(to.x, to.y);
-      await page.mouse.up();
+      await dragOnFilm(page, { x: 100, y: 150 }, { x: 160, y: 200 });
       await page.getByRole("button", { name: /^slag_inclusion drawn · accepted/ }).waitFor();
       const { review } = await getReview(worker.current, auth, jobId);
       expect(review.items.map((item) => [item.source, item.classId, item.label])).toEqual([
