@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "bun:test";
 import { existsSync } from "node:fs";
-import { STRONG_PASSWORD, uniqueEmail } from "@scripts/testing/auth-fixtures";
+import { GENEROUS_AUTH_LIMITS, STRONG_PASSWORD, uniqueEmail } from "@scripts/testing/auth-fixtures";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium (CI installs it); another build can be named by CHROMIUM_PATH. No download, ever. */
@@ -8,6 +8,16 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const chromiumMissing = !existsSync(chromiumPath);
 if (chromiumMissing)
   console.warn(`browser tests skipped: no Chromium at ${chromiumPath} (set CHROMIUM_PATH)`);
+
+/**
+ * Worker settings for browser tests: sign-in and sign-up limits lifted, and read and write rate
+ * limits well above the requests a page makes in one test.
+ */
+export const BROWSER_TEST_VARS = {
+  ...GENEROUS_AUTH_LIMITS,
+  RATE_LIMIT_READ: "5000/60s",
+  RATE_LIMIT_WRITE: "1000/60s",
+};
 
 /** A laptop screen: the size the app is meant to be usable on. */
 export const LAPTOP_VIEWPORT = { width: 1366, height: 768 };

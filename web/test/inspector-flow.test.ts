@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { mapValue, resolveMapping } from "@common/imaging/intensity";
 import { reviewEvents } from "@db/schema";
 import { repoRoot } from "@scripts/local-stack/settings";
-import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { CocoExportSchema } from "@scripts/testing/coco-export";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { expectError, parseBody } from "@scripts/testing/responses";
@@ -15,7 +15,14 @@ import { asc, eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { dropFiles } from "./app-steps";
-import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import {
+  BROWSER_TEST_VARS,
+  chromiumMissing,
+  newPage,
+  pageErrors,
+  registerThroughUi,
+  useBrowser,
+} from "./browser";
 import {
   acrossEdge,
   CRACK_RGB,
@@ -41,7 +48,7 @@ beforeAll(async () => {
   await mkdir(screenshots, { recursive: true });
 });
 const stack = useWorkerWithStubInference({
-  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+  vars: BROWSER_TEST_VARS,
 });
 const browser = useBrowser();
 

@@ -1,19 +1,25 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { users } from "@db/schema";
-import { GENEROUS_AUTH_LIMITS } from "@scripts/testing/auth-fixtures";
 import { insertImage, insertJob, postResult, succeededResult } from "@scripts/testing/job-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { PAGE_SIZE } from "../src/api/paged-list";
-import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import {
+  BROWSER_TEST_VARS,
+  chromiumMissing,
+  newPage,
+  pageErrors,
+  registerThroughUi,
+  useBrowser,
+} from "./browser";
 
 beforeAll(async () => {
   await buildWebApp();
 });
 const worker = useTestWorker({
-  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+  vars: BROWSER_TEST_VARS,
 });
 const browser = useBrowser();
 

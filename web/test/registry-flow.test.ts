@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "@scripts/local-stack/settings";
-import { GENEROUS_AUTH_LIMITS, login } from "@scripts/testing/auth-fixtures";
+import { login } from "@scripts/testing/auth-fixtures";
 import { expectError } from "@scripts/testing/responses";
 import { settleEvaluation, shadowedJobs } from "@scripts/testing/stub-evaluations";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
@@ -10,7 +10,14 @@ import { stubTrainer } from "@scripts/testing/stub-trainer";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { audit } from "./accessibility-audit";
-import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import {
+  BROWSER_TEST_VARS,
+  chromiumMissing,
+  newPage,
+  pageErrors,
+  registerThroughUi,
+  useBrowser,
+} from "./browser";
 import { promote, reviewedJobs, uploadModelVersion, yoloArchive } from "./registry-fixtures";
 
 const screenshots = join(repoRoot, "docs/screenshots");
@@ -19,12 +26,7 @@ beforeAll(async () => {
   await mkdir(screenshots, { recursive: true });
 });
 const stack = useWorkerWithStubInference({
-  vars: {
-    ...GENEROUS_AUTH_LIMITS,
-    RATE_LIMIT_READ: "5000/60s",
-    RATE_LIMIT_WRITE: "1000/60s",
-    TRAINING_MAX_EPOCHS: "20",
-  },
+  vars: { ...BROWSER_TEST_VARS, TRAINING_MAX_EPOCHS: "20" },
 });
 const browser = useBrowser();
 

@@ -1,20 +1,27 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { reports, users } from "@db/schema";
-import { GENEROUS_AUTH_LIMITS, login } from "@scripts/testing/auth-fixtures";
+import { login } from "@scripts/testing/auth-fixtures";
 import { getReview, review, succeededJob } from "@scripts/testing/review-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { audit } from "./accessibility-audit";
-import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import {
+  BROWSER_TEST_VARS,
+  chromiumMissing,
+  newPage,
+  pageErrors,
+  registerThroughUi,
+  useBrowser,
+} from "./browser";
 import { fillTechniqueAndPersonnel } from "./report-form";
 
 beforeAll(async () => {
   await buildWebApp();
 });
 const worker = useTestWorker({
-  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+  vars: BROWSER_TEST_VARS,
   queueConsumers: { reports: { max_batch_timeout: 0.1 } },
 });
 const browser = useBrowser();

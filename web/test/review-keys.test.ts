@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { images, users } from "@db/schema";
-import { GENEROUS_AUTH_LIMITS, login } from "@scripts/testing/auth-fixtures";
+import { login } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { insertImage, insertJob, MODEL, postResult, succeededResult } from "@scripts/testing/job-fixtures";
 import { getReview, postReviewActions } from "@scripts/testing/review-fixtures";
@@ -9,14 +9,22 @@ import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { historyKey } from "../src/viewer/history-keys";
-import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import {
+  BROWSER_TEST_VARS,
+  chromiumMissing,
+  inPage,
+  newPage,
+  pageErrors,
+  registerThroughUi,
+  useBrowser,
+} from "./browser";
 import { dragOnFilm } from "./film-canvas";
 
 beforeAll(async () => {
   await buildWebApp();
 });
 const worker = useTestWorker({
-  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+  vars: BROWSER_TEST_VARS,
 });
 const browser = useBrowser();
 

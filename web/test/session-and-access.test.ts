@@ -1,22 +1,25 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { GENEROUS_AUTH_LIMITS } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { REFRESH_TOKEN_KEY } from "../src/api/client";
 import { audit } from "./accessibility-audit";
-import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import {
+  BROWSER_TEST_VARS,
+  chromiumMissing,
+  inPage,
+  newPage,
+  pageErrors,
+  registerThroughUi,
+  useBrowser,
+} from "./browser";
 
 beforeAll(async () => {
   await buildWebApp();
 });
 const stack = useWorkerWithStubInference({
-  vars: {
-    ...GENEROUS_AUTH_LIMITS,
-    RATE_LIMIT_READ: "5000/60s",
-    RATE_LIMIT_WRITE: "1000/60s",
-  },
+  vars: BROWSER_TEST_VARS,
 });
 const browser = useBrowser();
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { JobReviewSchema } from "@edge/routes/reviews/schema";
-import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { readBody } from "@scripts/testing/responses";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
@@ -8,13 +8,13 @@ import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { DECODE_MEASURE } from "../src/viewer/film-format";
 import { finishedJob, openViewer } from "./app-steps";
-import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { BROWSER_TEST_VARS, chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
 
 beforeAll(async () => {
   await buildWebApp();
 });
 const stack = useWorkerWithStubInference({
-  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+  vars: BROWSER_TEST_VARS,
 });
 const browser = useBrowser();
 

@@ -8,13 +8,13 @@ import {
   windowFromBounds,
 } from "@common/imaging/intensity";
 import { TRANSFER_SYNTAX_UIDS, writeDiconde } from "@generator/diconde";
-import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
 import { buildWebApp } from "../build";
 import { finishedJob, openViewer } from "./app-steps";
-import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
+import { BROWSER_TEST_VARS, chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
 import { acrossEdge, CRACK_RGB, edgeIn, grey, POROSITY_RGB, pixelAt } from "./film-canvas";
 import { STUB_FILM } from "./films";
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   await buildWebApp();
 });
 const stack = useWorkerWithStubInference({
-  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+  vars: BROWSER_TEST_VARS,
 });
 const browser = useBrowser();
 

@@ -6,21 +6,21 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { ImagePageSchema, ImageSchema } from "@edge/routes/images/schema";
 import { writeDiconde } from "@generator/diconde";
-import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { readBody } from "@scripts/testing/responses";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
 import type { Page } from "playwright-core";
 import { buildWebApp } from "../build";
 import { finishedJob, openViewer, signInAt } from "./app-steps";
-import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { BROWSER_TEST_VARS, chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
 import { STUB_FILM } from "./films";
 
 beforeAll(async () => {
   await buildWebApp();
 });
 const stack = useWorkerWithStubInference({
-  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+  vars: BROWSER_TEST_VARS,
 });
 const browser = useBrowser();
 

@@ -3,7 +3,7 @@ import { histogramOf, percentileBounds, windowFromBounds } from "@common/imaging
 import { encodePng } from "@generator/png";
 import { deriveSeed } from "@generator/prng";
 import { renderSample } from "@generator/sample";
-import { GENEROUS_AUTH_LIMITS, signedInUser } from "@scripts/testing/auth-fixtures";
+import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { decode } from "fast-png";
 import type { Page } from "playwright-core";
@@ -12,14 +12,14 @@ import { STEP_OVERLAP } from "../src/viewer/geometry";
 import { sliderStep } from "../src/viewer/window-presets";
 import { audit } from "./accessibility-audit";
 import { finishedJob, openViewer } from "./app-steps";
-import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { BROWSER_TEST_VARS, chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
 import { screenPoint } from "./film-canvas";
 
 beforeAll(async () => {
   await buildWebApp();
 });
 const stack = useWorkerWithStubInference({
-  vars: { ...GENEROUS_AUTH_LIMITS, RATE_LIMIT_READ: "5000/60s", RATE_LIMIT_WRITE: "1000/60s" },
+  vars: BROWSER_TEST_VARS,
 });
 const browser = useBrowser();
 
