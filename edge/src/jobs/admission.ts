@@ -271,7 +271,23 @@ export function assertAdmissible(limits: AdmissionLimits, counts: BacklogCounts)
  */
 export function fastRefusal(db: Db, config: Config, requested: number): ApiError | null {
   const figures = cachedDrainFigures(db, config.ADMISSION_CACHE_SECONDS);
-  if (!figures) return null;
+  return figures ? refusalByFigures(figures, config, requested) : null;
+}
+
+/**
+ * The refusal the isolate's drain measurement calls for, reading it first when it is older than
+ * `ADMISSION_CACHE_SECONDS` (one statement a period per isolate, shared by the requests waiting
+ * for it, and reused by the counted path). Null when caching is off (0), when the read fails (the
+ * counted path then meets the same failure and answers it), or when the figures admit the job.
+ */
+export async function measuredRefusal(db: Db, config: Config, requested: number): Promise<ApiError | null> {
+  if (config.ADMISSION_CACHE_SECONDS === 0) return null;
+  const figures = await drainFigures(db, config.ADMISSION_CACHE_SECONDS).catch(() => null);
+  return figures ? refusalByFigures(figures, config, requested) : null;
+}
+
+/** Every rule but the owner's share (it needs the owner's count) against the system's figures. */
+function refusalByFigures(figures: DrainFigures, config: Config, requested: number): ApiError | null {
   const limits = admissionLimits(figures, config);
   const counts = { unfinished: figures.queued + figures.running, ownerUnfinished: 0, requested };
   const reason = refusalReason(limits, counts);
