@@ -1,7 +1,8 @@
 import { afterAll, beforeAll } from "bun:test";
 import { existsSync } from "node:fs";
-import { GENEROUS_AUTH_LIMITS, STRONG_PASSWORD, uniqueEmail } from "@scripts/testing/auth-fixtures";
+import { STRONG_PASSWORD, uniqueEmail } from "@scripts/testing/auth-fixtures";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { buildWebApp } from "../build";
 
 /** Debian's Chromium (CI installs it); another build can be named by CHROMIUM_PATH. No download, ever. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -9,23 +10,17 @@ export const chromiumMissing = !existsSync(chromiumPath);
 if (chromiumMissing)
   console.warn(`browser tests skipped: no Chromium at ${chromiumPath} (set CHROMIUM_PATH)`);
 
-/**
- * Worker settings for browser tests: sign-in and sign-up limits lifted, and read and write rate
- * limits well above the requests a page makes in one test.
- */
-export const BROWSER_TEST_VARS = {
-  ...GENEROUS_AUTH_LIMITS,
-  RATE_LIMIT_READ: "5000/60s",
-  RATE_LIMIT_WRITE: "1000/60s",
-};
-
 /** A laptop screen: the size the app is meant to be usable on. */
 export const LAPTOP_VIEWPORT = { width: 1366, height: 768 };
 
-/** One headless Chromium for the file, started before its tests and closed after. */
+/**
+ * The web app built and one headless Chromium for the file, before its tests (and before the Worker
+ * the file starts next, which serves the built files); the browser is closed after them.
+ */
 export function useBrowser(): { readonly current: Browser } {
   let browser: Browser | undefined;
   beforeAll(async () => {
+    await buildWebApp();
     if (chromiumMissing) return;
     browser = await chromium.launch({
       executablePath: chromiumPath,

@@ -13,16 +13,8 @@ import { runCommand } from "@scripts/testing/run-command";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { asc, eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { dropFiles } from "./app-steps";
-import {
-  BROWSER_TEST_VARS,
-  chromiumMissing,
-  newPage,
-  pageErrors,
-  registerThroughUi,
-  useBrowser,
-} from "./browser";
+import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
 import {
   acrossEdge,
   CRACK_RGB,
@@ -37,6 +29,7 @@ import {
 } from "./film-canvas";
 import { weldFilm } from "./films";
 import { fillTechniqueAndPersonnel } from "./report-form";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
 const screenshots = join(repoRoot, "docs/screenshots");
 /** Poppler renders a page of the PDF for the README (CI installs it; skipped with a notice without). */
@@ -44,13 +37,10 @@ const pdftoppm = Bun.which("pdftoppm");
 if (!pdftoppm)
   console.warn("inspector-flow.test.ts: pdftoppm not found; the report page screenshot is skipped");
 beforeAll(async () => {
-  await buildWebApp();
   await mkdir(screenshots, { recursive: true });
 });
-const stack = useWorkerWithStubInference({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const stack = useWorkerWithStubInference({ vars: BROWSER_TEST_VARS });
 
 async function visibleCount(page: Page): Promise<string | null> {
   return page.getByTestId("film").getAttribute("data-visible-detections");

@@ -1,27 +1,15 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { users } from "@db/schema";
 import { insertImage, insertJob, postResult, succeededResult } from "@scripts/testing/job-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { PAGE_SIZE } from "../src/api/paged-list";
-import {
-  BROWSER_TEST_VARS,
-  chromiumMissing,
-  newPage,
-  pageErrors,
-  registerThroughUi,
-  useBrowser,
-} from "./browser";
+import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
-const worker = useTestWorker({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const worker = useTestWorker({ vars: BROWSER_TEST_VARS });
 
 /** Newest first, as the API orders its lists: by UUIDv7 id, descending. */
 const newestFirst = (ids: string[]) => ids.toSorted().reverse();

@@ -18,18 +18,16 @@ import { repoRoot } from "@scripts/local-stack/settings";
 import { useFullStack } from "@scripts/system-tests/full-stack-fixture";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { readBody } from "@scripts/testing/responses";
-import { buildWebApp } from "../build";
 import { STEP_OVERLAP } from "../src/viewer/geometry";
 import { openViewer } from "./app-steps";
 import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
 
 const screenshots = join(repoRoot, "docs/screenshots");
 beforeAll(async () => {
-  await buildWebApp();
   await mkdir(screenshots, { recursive: true });
 });
-const stack = useFullStack({ intraOpThreads: 2 });
 const browser = useBrowser();
+const stack = useFullStack({ intraOpThreads: 2 });
 
 type Job = ReturnType<typeof JobSchema.parse>;
 

@@ -8,27 +8,19 @@ import { settleEvaluation, shadowedJobs } from "@scripts/testing/stub-evaluation
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { stubTrainer } from "@scripts/testing/stub-trainer";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { audit } from "./accessibility-audit";
-import {
-  BROWSER_TEST_VARS,
-  chromiumMissing,
-  newPage,
-  pageErrors,
-  registerThroughUi,
-  useBrowser,
-} from "./browser";
+import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
 import { promote, reviewedJobs, uploadModelVersion, yoloArchive } from "./registry-fixtures";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
 const screenshots = join(repoRoot, "docs/screenshots");
 beforeAll(async () => {
-  await buildWebApp();
   await mkdir(screenshots, { recursive: true });
 });
+const browser = useBrowser();
 const stack = useWorkerWithStubInference({
   vars: { ...BROWSER_TEST_VARS, TRAINING_MAX_EPOCHS: "20" },
 });
-const browser = useBrowser();
 
 const MODEL = "weld-line3";
 

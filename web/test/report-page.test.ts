@@ -1,30 +1,20 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { reports, users } from "@db/schema";
 import { login } from "@scripts/testing/auth-fixtures";
 import { getReview, review, succeededJob } from "@scripts/testing/review-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { audit } from "./accessibility-audit";
-import {
-  BROWSER_TEST_VARS,
-  chromiumMissing,
-  newPage,
-  pageErrors,
-  registerThroughUi,
-  useBrowser,
-} from "./browser";
+import { chromiumMissing, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
 import { fillTechniqueAndPersonnel } from "./report-form";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
+const browser = useBrowser();
 const worker = useTestWorker({
   vars: BROWSER_TEST_VARS,
   queueConsumers: { reports: { max_batch_timeout: 0.1 } },
 });
-const browser = useBrowser();
 
 /**
  * One film with a slag line and a pore, 0.1 mm per pixel (the weld along the film's width):

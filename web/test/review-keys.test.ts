@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { images, users } from "@db/schema";
 import { login } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
@@ -7,26 +7,13 @@ import { getReview, postReviewActions } from "@scripts/testing/review-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { historyKey } from "../src/viewer/history-keys";
-import {
-  BROWSER_TEST_VARS,
-  chromiumMissing,
-  inPage,
-  newPage,
-  pageErrors,
-  registerThroughUi,
-  useBrowser,
-} from "./browser";
+import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
 import { dragOnFilm } from "./film-canvas";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
-const worker = useTestWorker({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const worker = useTestWorker({ vars: BROWSER_TEST_VARS });
 
 const MODEL_CLASSES = ["porosity", "crack", "slag_inclusion"];
 const KEY_INTERVAL_MS = 50;

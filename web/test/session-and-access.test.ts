@@ -1,27 +1,14 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { REFRESH_TOKEN_KEY } from "../src/api/client";
 import { audit } from "./accessibility-audit";
-import {
-  BROWSER_TEST_VARS,
-  chromiumMissing,
-  inPage,
-  newPage,
-  pageErrors,
-  registerThroughUi,
-  useBrowser,
-} from "./browser";
+import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
-const stack = useWorkerWithStubInference({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const stack = useWorkerWithStubInference({ vars: BROWSER_TEST_VARS });
 
 /** What has focus: its role-ish tag and its name, for comparing focus orders. */
 const FOCUSED = `() => {

@@ -1,22 +1,17 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { JobReviewSchema } from "@edge/routes/reviews/schema";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { readBody } from "@scripts/testing/responses";
 import { useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { DECODE_MEASURE } from "../src/viewer/film-format";
 import { finishedJob, openViewer } from "./app-steps";
-import { BROWSER_TEST_VARS, chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
-const stack = useWorkerWithStubInference({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const stack = useWorkerWithStubInference({ vars: BROWSER_TEST_VARS });
 
 /** A user with one finished job, made through the API as a scanner would. */
 async function userWithJob(width: number, height: number) {

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   histogramOf,
   type IntensityInfo,
@@ -12,19 +12,14 @@ import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
-import { buildWebApp } from "../build";
 import { finishedJob, openViewer } from "./app-steps";
-import { BROWSER_TEST_VARS, chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
+import { chromiumMissing, newPage, pageErrors, useBrowser } from "./browser";
 import { acrossEdge, CRACK_RGB, edgeIn, grey, POROSITY_RGB, pixelAt } from "./film-canvas";
 import { STUB_FILM } from "./films";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
-const stack = useWorkerWithStubInference({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const stack = useWorkerWithStubInference({ vars: BROWSER_TEST_VARS });
 
 const { width: WIDTH, height: HEIGHT } = STUB_FILM;
 /** Away from every box and caption. */

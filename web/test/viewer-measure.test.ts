@@ -3,7 +3,7 @@
  * PNG calibrated by a reference line), the pointer's pixel and stored value, zoom and scale bar,
  * and each indication's measured length and width in the list.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ImagePageSchema, ImageSchema } from "@edge/routes/images/schema";
 import { writeDiconde } from "@generator/diconde";
 import { signedInUser } from "@scripts/testing/auth-fixtures";
@@ -11,18 +11,13 @@ import { readBody } from "@scripts/testing/responses";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { encode as encodePng } from "fast-png";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { finishedJob, openViewer, signInAt } from "./app-steps";
-import { BROWSER_TEST_VARS, chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
 import { STUB_FILM } from "./films";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
-const stack = useWorkerWithStubInference({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const stack = useWorkerWithStubInference({ vars: BROWSER_TEST_VARS });
 
 const { width: WIDTH, height: HEIGHT } = STUB_FILM;
 const values = Uint16Array.from({ length: WIDTH * HEIGHT }, (_, i) => 20_000 + ((i * 7919) % 40_000));

@@ -7,21 +7,16 @@ import { signedInUser } from "@scripts/testing/auth-fixtures";
 import { stubDetections, useWorkerWithStubInference } from "@scripts/testing/stub-inference";
 import { decode } from "fast-png";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { STEP_OVERLAP } from "../src/viewer/geometry";
 import { sliderStep } from "../src/viewer/window-presets";
 import { audit } from "./accessibility-audit";
 import { finishedJob, openViewer } from "./app-steps";
-import { BROWSER_TEST_VARS, chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
+import { chromiumMissing, inPage, newPage, pageErrors, useBrowser } from "./browser";
 import { screenPoint } from "./film-canvas";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
-const stack = useWorkerWithStubInference({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const stack = useWorkerWithStubInference({ vars: BROWSER_TEST_VARS });
 
 /**
  * A long weld strip from the project's film generator as a digital detector writes it: 16-bit

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { images, users } from "@db/schema";
 import { login } from "@scripts/testing/auth-fixtures";
 import { imageFixtures } from "@scripts/testing/image-fixtures";
@@ -7,25 +7,12 @@ import { getReview, postReviewActions } from "@scripts/testing/review-fixtures";
 import { useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
-import { buildWebApp } from "../build";
 import { dropFiles } from "./app-steps";
-import {
-  BROWSER_TEST_VARS,
-  chromiumMissing,
-  inPage,
-  newPage,
-  pageErrors,
-  registerThroughUi,
-  useBrowser,
-} from "./browser";
+import { chromiumMissing, inPage, newPage, pageErrors, registerThroughUi, useBrowser } from "./browser";
+import { BROWSER_TEST_VARS } from "./worker-vars";
 
-beforeAll(async () => {
-  await buildWebApp();
-});
-const worker = useTestWorker({
-  vars: BROWSER_TEST_VARS,
-});
 const browser = useBrowser();
+const worker = useTestWorker({ vars: BROWSER_TEST_VARS });
 /** Holds back the page's handling of every PNG upload's answer until `releaseUploads()`. */
 const HOLD_PNG_UPLOADS = `() => {
   const held = new Promise((resolve) => { window.releaseUploads = resolve; });
