@@ -101,6 +101,64 @@ const LEVEL_OPTIONS = [
   ["3", "Level 3"],
 ] as const;
 
+/* The other choices of the form's selects: the value sent, then the text shown. */
+const PASSES = [
+  ["", "not given"],
+  ["single", "single-pass"],
+  ["multiple", "multi-pass"],
+] as const;
+
+const APPENDIX_4_CHARTS = [
+  ["", "not compared"],
+  ["within", "within the charts"],
+  ["exceeds", "exceeds the charts"],
+] as const;
+
+const WELD_AXES = [
+  ["x", "the film's width (datum: left edge)"],
+  ["y", "the film's height (datum: top edge)"],
+] as const;
+
+const TESTING_CLASSES = [
+  ["", "not stated (ASME)"],
+  ["A", "Class A (basic)"],
+  ["B", "Class B (improved)"],
+] as const;
+
+const ARRANGEMENTS = [
+  ["", "not stated"],
+  ["SWSI", "single wall, single image"],
+  ["DWSI", "double wall, single image"],
+  ["DWDI", "double wall, double image"],
+] as const;
+
+const SOURCE_KINDS = [
+  ["x-ray", "X-ray tube"],
+  ["isotope", "Gamma-ray isotope"],
+] as const;
+
+const DETECTOR_KINDS = [
+  ["film", "Film"],
+  ["digital", "Digital detector (DDA, CR)"],
+] as const;
+
+const IQI_TYPES = [
+  ["iso-19232-1-wire", "ISO 19232-1 wire"],
+  ["iso-19232-2-step-hole", "ISO 19232-2 step/hole"],
+  ["astm-e747-wire", "ASTM E747 wire"],
+  ["astm-e1025-hole", "ASTM E1025 hole"],
+] as const;
+
+const IQI_POSITIONS = [
+  ["source-side", "source side"],
+  ["film-side", "film side"],
+] as const;
+
+const VERDICTS = [
+  ["accept", "accept"],
+  ["reject", "reject"],
+] as const;
+
 export const STANDARDS = [
   ["en-iso-10675-1", "EN ISO 10675-1 (steel, nickel, titanium welds)"],
   ["asme-viii-1", "ASME VIII-1 UW-51 with Appendix 4"],
@@ -138,37 +196,11 @@ export function AcceptanceFieldset({
         <NumberField key="thicknessMm" name="thicknessMm" label="Thickness t (mm)" max={1000} />
         <NumberField key="lengthMm" name="lengthMm" label="Weld length per film (mm)" max={100000} />
         <NumberField key="widthMm" name="widthMm" label="Weld width (mm)" max={1000} />
-        <SelectField
-          key="passes"
-          name="passes"
-          label="Passes"
-          options={[
-            ["", "not given"],
-            ["single", "single-pass"],
-            ["multiple", "multi-pass"],
-          ]}
-        />
+        <SelectField key="passes" name="passes" label="Passes" options={PASSES} />
         {asme && (
-          <SelectField
-            key="charts"
-            name="charts"
-            label="Appendix 4 charts"
-            options={[
-              ["", "not compared"],
-              ["within", "within the charts"],
-              ["exceeds", "exceeds the charts"],
-            ]}
-          />
+          <SelectField key="charts" name="charts" label="Appendix 4 charts" options={APPENDIX_4_CHARTS} />
         )}
-        <SelectField
-          key="axis"
-          name="axis"
-          label="Weld runs along"
-          options={[
-            ["x", "the film's width (datum: left edge)"],
-            ["y", "the film's height (datum: top edge)"],
-          ]}
-        />
+        <SelectField key="axis" name="axis" label="Weld runs along" options={WELD_AXES} />
         <NumberField
           key="pixelSizeMm"
           name="pixelSizeMm"
@@ -189,37 +221,15 @@ export function TechniqueFieldset() {
     <fieldset>
       <legend>Technique (EN ISO 17636-2, ASME V Article 2)</legend>
       <div class="inline-form">
-        <SelectField
-          key="testingClass"
-          name="testingClass"
-          label="Testing class"
-          options={[
-            ["", "not stated (ASME)"],
-            ["A", "Class A (basic)"],
-            ["B", "Class B (improved)"],
-          ]}
-        />
-        <SelectField
-          key="arrangement"
-          name="arrangement"
-          label="Arrangement"
-          options={[
-            ["", "not stated"],
-            ["SWSI", "single wall, single image"],
-            ["DWSI", "double wall, single image"],
-            ["DWDI", "double wall, double image"],
-          ]}
-        />
+        <SelectField key="testingClass" name="testingClass" label="Testing class" options={TESTING_CLASSES} />
+        <SelectField key="arrangement" name="arrangement" label="Arrangement" options={ARRANGEMENTS} />
         <SelectField
           key="sourceKind"
           name="sourceKind"
           label="Source"
           value={source}
           onChange={setSource}
-          options={[
-            ["x-ray", "X-ray tube"],
-            ["isotope", "Gamma-ray isotope"],
-          ]}
+          options={SOURCE_KINDS}
         />
         {source === "x-ray" ? (
           <NumberField key="voltageKv" name="voltageKv" label="Tube voltage (kV)" max={1000} required />
@@ -239,10 +249,7 @@ export function TechniqueFieldset() {
           label="Detector"
           value={detector}
           onChange={setDetector}
-          options={[
-            ["film", "Film"],
-            ["digital", "Digital detector (DDA, CR)"],
-          ]}
+          options={DETECTOR_KINDS}
         />
         {detector === "film" ? (
           <>
@@ -261,26 +268,8 @@ export function TechniqueFieldset() {
             />
           </>
         )}
-        <SelectField
-          key="iqiType"
-          name="iqiType"
-          label="IQI type"
-          options={[
-            ["iso-19232-1-wire", "ISO 19232-1 wire"],
-            ["iso-19232-2-step-hole", "ISO 19232-2 step/hole"],
-            ["astm-e747-wire", "ASTM E747 wire"],
-            ["astm-e1025-hole", "ASTM E1025 hole"],
-          ]}
-        />
-        <SelectField
-          key="iqiPosition"
-          name="iqiPosition"
-          label="IQI position"
-          options={[
-            ["source-side", "source side"],
-            ["film-side", "film side"],
-          ]}
-        />
+        <SelectField key="iqiType" name="iqiType" label="IQI type" options={IQI_TYPES} />
+        <SelectField key="iqiPosition" name="iqiPosition" label="IQI position" options={IQI_POSITIONS} />
         <TextField
           key="iqiSensitivity"
           name="iqiSensitivity"
@@ -346,14 +335,7 @@ export function OverrideFieldset() {
       </label>
       {override && (
         <div class="inline-form">
-          <SelectField
-            name="overrideVerdict"
-            label="Reviewer's verdict"
-            options={[
-              ["accept", "accept"],
-              ["reject", "reject"],
-            ]}
-          />
+          <SelectField name="overrideVerdict" label="Reviewer's verdict" options={VERDICTS} />
           <Field name="overrideReason" label="Reason for the override">
             <textarea id="report-overrideReason" name="overrideReason" rows={2} maxLength={2000} required />
           </Field>
