@@ -8,6 +8,7 @@
  * them, and a lookup that began before such a forget is not stored; other isolates see the
  * change within the time to live.
  */
+import { sharedResult } from "../shared-promise";
 import type { Role, Scope } from "./scopes";
 
 type Entry<T> = { value: T; userId: string; storedAt: number };
@@ -47,7 +48,7 @@ export class CallerCache<T> {
    */
   load(key: string, lookup: () => Promise<T>): Promise<T> {
     const pending = this.loading.get(key);
-    if (pending) return pending;
+    if (pending) return sharedResult(pending);
     const started = lookup();
     this.loading.set(key, started);
     const done = () => {

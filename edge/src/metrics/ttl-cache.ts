@@ -1,3 +1,5 @@
+import { sharedResult } from "../shared-promise";
+
 type Entry<T> = { value: Promise<T>; expiresAt: number };
 
 /**
@@ -12,6 +14,8 @@ export function createTtlCache<K extends object, T>(
   const entries = new WeakMap<K, Entry<T>>();
   return function cached(key: K, ttlMs: number): Promise<T> {
     const entry = entries.get(key);
+    // Still loading (expiresAt is set when it settles): another request's work, awaited in ours.
+    if (entry && entry.expiresAt === Number.POSITIVE_INFINITY) return sharedResult(entry.value);
     if (entry && now() < entry.expiresAt) return entry.value;
     const fresh: Entry<T> = { value: load(key), expiresAt: Number.POSITIVE_INFINITY };
     entries.set(key, fresh);

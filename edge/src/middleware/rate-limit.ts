@@ -4,6 +4,7 @@ import type { RateLimitSetting } from "../config";
 import type { RateLimitDecision, RateLimitGrant } from "../durable-objects";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
+import { settledWithin } from "../shared-promise";
 
 /** Route classes with their own limits (see docs/api.md, "Rate limits"). */
 export type RateLimitPolicy = "auth_ip" | "auth_account" | "read" | "write";
@@ -75,8 +76,7 @@ export class LocalAllowance {
         return local;
       }
       const pending = size > 1 ? this.inFlight.get(bucket) : undefined;
-      if (!pending) break;
-      await pending.catch(() => undefined);
+      if (!pending || !(await settledWithin(pending, IN_FLIGHT_WAIT_MS))) break;
     }
     return await this.ask(bucket, size, take, intervalMs, true);
   }
@@ -169,6 +169,9 @@ function bounded<V>(map: Map<string, V>): Map<string, V> {
   }
   return map;
 }
+
+/** Longest wait for another request's limiter call; past it the request asks the limiter itself. */
+const IN_FLIGHT_WAIT_MS = 2_000;
 
 /** This isolate's allowance, shared by every request it serves. */
 const allowance = new LocalAllowance();

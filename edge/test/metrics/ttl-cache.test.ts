@@ -23,10 +23,12 @@ describe("ttl cache", () => {
     const second = cached(key, 5_000);
     expect(calls()).toBe(1);
     now += 60_000; // a slow load: the TTL has not started yet
-    expect(cached(key, 5_000)).toBe(first);
+    const during = cached(key, 5_000);
+    expect(calls()).toBe(1);
     pending[0]?.resolve(7);
     expect(await first).toBe(7);
     expect(await second).toBe(7);
+    expect(await during).toBe(7);
     now += 4_999;
     expect(await cached(key, 5_000)).toBe(7);
     expect(calls()).toBe(1);
