@@ -73,7 +73,7 @@ export function countLine(raw: string): boolean {
   const pattern = WORKERD_ERROR_PATTERNS.find((p) => line.includes(p));
   if (pattern === undefined && !OTHER_ERROR.test(line)) return false;
   bump(counts.errors, pattern ?? "other error line");
-  if (counts.samples.length < 5) counts.samples.push(line.slice(0, 300));
+  if (counts.samples.length < 5) counts.samples.push(line.slice(0, 3000));
   return true;
 }
 
