@@ -275,14 +275,27 @@ export function fastRefusal(db: Db, config: Config, requested: number): ApiError
 }
 
 /**
- * The refusal the isolate's drain measurement calls for, reading it first when it is older than
- * `ADMISSION_CACHE_SECONDS` (one statement a period per isolate, shared by the requests waiting
- * for it, and reused by the counted path). Null when caching is off (0), when the read fails (the
- * counted path then meets the same failure and answers it), or when the figures admit the job.
+ * The refusal the isolate's drain measurement calls for. A measurement older than
+ * `ADMISSION_CACHE_SECONDS` but younger than twice that still decides, while `background` reads
+ * the next one (so no creation waits for the read that renews it each period); an older one, or
+ * none, is read first (one statement, shared by the requests that come meanwhile, and reused by the
+ * counted path). Null when caching is off (0), when the read fails (the counted path then meets
+ * the same failure and answers it), or when the figures admit the job.
  */
-export async function measuredRefusal(db: Db, config: Config, requested: number): Promise<ApiError | null> {
-  if (config.ADMISSION_CACHE_SECONDS === 0) return null;
-  const figures = await drainFigures(db, config.ADMISSION_CACHE_SECONDS).catch(() => null);
+export async function measuredRefusal(
+  db: Db,
+  config: Config,
+  requested: number,
+  background: (work: Promise<unknown>) => void,
+): Promise<ApiError | null> {
+  const period = config.ADMISSION_CACHE_SECONDS;
+  if (period === 0) return null;
+  const recent = cachedDrainFigures(db, 2 * period);
+  if (recent) {
+    if (!cachedDrainFigures(db, period)) background(drainFigures(db, period).catch(() => null));
+    return refusalByFigures(recent, config, requested);
+  }
+  const figures = await drainFigures(db, period).catch(() => null);
   return figures ? refusalByFigures(figures, config, requested) : null;
 }
 
