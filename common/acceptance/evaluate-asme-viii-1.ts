@@ -1,7 +1,7 @@
 import { ASME_VIII_1 as ASME, type InchRange } from "./asme-viii-1";
-import { limitFinding, missingFinding, plainFinding } from "./findings";
+import { limitFinding, missingFinding, plainFinding, unmappedClassFinding } from "./findings";
 import { centreAlong, edgeDistanceMm, extentMm, gapAlongMm, linkedGroups, worstWindow } from "./geometry";
-import { type ImperfectionKind, iso6520ForLabel, UNMAPPED_CLASS_RULE } from "./iso-6520-1";
+import { type ImperfectionKind, iso6520ForLabel } from "./iso-6520-1";
 import type { Finding, Indication, Weld } from "./schema";
 import { inchesToMm, mmToInches, withinLimit } from "./units";
 
@@ -241,16 +241,7 @@ export function evaluateAsmeViii1(weld: Weld, indications: readonly Indication[]
   const kinds = new Map(indications.map((each) => [each.id, iso6520ForLabel(each.label)?.kind]));
   const perIndication = indications.flatMap((indication) => {
     const kind = kinds.get(indication.id);
-    if (kind === undefined) {
-      return [
-        missingFinding(
-          UNMAPPED_CLASS_RULE,
-          [indication],
-          [],
-          `class "${indication.label}" has no ISO 6520-1 mapping`,
-        ),
-      ];
-    }
+    if (kind === undefined) return [unmappedClassFinding(indication)];
     return indicationFindings(weld, indication, kind, indications);
   });
   const t = weld.thicknessMm;

@@ -1,7 +1,13 @@
 import { EN_ISO_10675_1 as EN, type EnLevel } from "./en-iso-10675-1";
-import { limitFinding, missingFinding, missingWeldFields, plainFinding } from "./findings";
+import {
+  limitFinding,
+  missingFinding,
+  missingWeldFields,
+  plainFinding,
+  unmappedClassFinding,
+} from "./findings";
 import { edgeDistanceMm, ellipseAreaMm2, extentMm, linkedGroups, worstWindow } from "./geometry";
-import { type ImperfectionKind, iso6520ForLabel, UNMAPPED_CLASS_RULE } from "./iso-6520-1";
+import { type ImperfectionKind, iso6520ForLabel } from "./iso-6520-1";
 import { thicknessLimitMm } from "./rule-types";
 import type { Finding, Indication, Weld } from "./schema";
 
@@ -161,16 +167,7 @@ export function evaluateEnIso10675(
     indications.filter((each) => wanted.includes(kinds.get(each.id) as ImperfectionKind));
   const perIndication = indications.flatMap((indication) => {
     const kind = kinds.get(indication.id);
-    if (kind === undefined) {
-      return [
-        missingFinding(
-          UNMAPPED_CLASS_RULE,
-          [indication],
-          [],
-          `class "${indication.label}" has no ISO 6520-1 mapping`,
-        ),
-      ];
-    }
+    if (kind === undefined) return [unmappedClassFinding(indication)];
     return indicationFindings(level, weld, indication, kind);
   });
   const pores = ofKind("gas_pore");

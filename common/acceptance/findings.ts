@@ -1,3 +1,4 @@
+import { UNMAPPED_CLASS_RULE } from "./iso-6520-1";
 import type { RuleData } from "./rule-types";
 import type { Finding, Indication, Weld, WeldField } from "./schema";
 import { withinLimit } from "./units";
@@ -68,4 +69,14 @@ export function missingFinding(
 /** The weld fields among `fields` that are absent. */
 export function missingWeldFields(weld: Weld, fields: readonly WeldField[]): WeldField[] {
   return fields.filter((field) => weld[field] === undefined);
+}
+
+/** An indication whose class has no ISO 6520-1 mapping: no acceptance row applies, so it cannot be graded. */
+export function unmappedClassFinding(indication: Indication): Finding {
+  return missingFinding(
+    UNMAPPED_CLASS_RULE,
+    [indication],
+    [],
+    `class "${indication.label}" has no ISO 6520-1 mapping`,
+  );
 }
