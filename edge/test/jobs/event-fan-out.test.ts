@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import type { JobEventsRpc } from "@edge/durable-objects";
 import type { JobEvent } from "@edge/jobs/events";
 import { JobSchema } from "@edge/routes/jobs/schema";
 import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
+import { jobEventsHub } from "@scripts/testing/job-events-hub";
 import {
   eventually,
   insertImage,
@@ -53,11 +53,7 @@ const ReconnectSchema = z.object({
 
 /** The owner's hub, as the test Worker's binding reaches it. */
 async function hubOf(ownerId: string) {
-  // Miniflare types the namespace without its class; the calls below are the RPC interface's.
-  const namespace = (await worker.current.mf.getDurableObjectNamespace(
-    "JOB_EVENTS",
-  )) as unknown as DurableObjectNamespace<JobEventsRpc>;
-  const stub = namespace.get(namespace.idFromName(ownerId));
+  const stub = await jobEventsHub(worker.current, ownerId);
   return {
     subscriptions: async () => z.number().parse(await stub.subscriptions()),
     publish: async (events: JobEvent[]) => z.number().parse(await stub.publish(events)),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { JobEventsRpc } from "@edge/durable-objects";
 import { JobSchema } from "@edge/routes/jobs/schema";
 import { forgeAccessToken } from "@scripts/testing/auth-fixtures";
+import { jobEventsHub } from "@scripts/testing/job-events-hub";
 import {
   eventually,
   insertImage,
@@ -47,11 +47,7 @@ const crossContextLines = (from: number) =>
   workerdLines.slice(from).filter((line) => /different request|hung and would never/i.test(line));
 
 async function hubOf(ownerId: string) {
-  // Miniflare types the namespace without its class; the calls below are the RPC interface's.
-  const namespace = (await worker.current.mf.getDurableObjectNamespace(
-    "JOB_EVENTS",
-  )) as unknown as DurableObjectNamespace<JobEventsRpc>;
-  const stub = namespace.get(namespace.idFromName(ownerId));
+  const stub = await jobEventsHub(worker.current, ownerId);
   return {
     subscriptions: async () => z.number().parse(await stub.subscriptions()),
     disconnect: async () => z.number().parse(await stub.disconnect()),
