@@ -4,15 +4,14 @@
  * workerd or the inference service when one is killed by pid. Every line the stack prints
  * (wrangler's, workerd's, the Worker's) goes through `countLine`.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDb } from "@db/client-bun";
-import { freePort } from "@scripts/local-stack/ports";
+import { devPorts, spawnDev } from "@scripts/local-stack/dev-process";
 import { localDatabaseUrl } from "@scripts/local-stack/postgres";
-import { repoRoot } from "@scripts/local-stack/settings";
 import { edgeAt, signedInUser } from "@scripts/testing/auth-fixtures";
 import { countLine } from "./logs";
 import type { KillTarget, Stack } from "./stack";
@@ -60,29 +59,9 @@ function targetPid(dataDir: string, target: KillTarget): number | undefined {
 export async function startDevStack(log: (line: string) => void): Promise<Stack> {
   const root = await mkdtemp(join(tmpdir(), "bench-e2e-dev-"));
   await chmod(root, 0o755);
-  // Free ports are not reserved: asked one after another, the same one may come back twice.
-  const picked = new Set<number>();
-  while (picked.size < 8) picked.add(await freePort());
-  const [edge, postgres, ...rest] = [...picked] as [number, number, ...number[]];
-  const names = ["WS_PROXY", "SQL_ENDPOINT", "INFERENCE", "QUEUES_API", "R2_S3", "PROMETHEUS"];
-  const ports = {
-    DEV_EDGE_PORT: edge,
-    DEV_POSTGRES_PORT: postgres,
-    ...Object.fromEntries(names.map((name, i) => [`DEV_${name}_PORT`, rest[i]])),
-  };
+  const ports = await devPorts();
   const dataDir = join(root, "data");
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, "scripts/dev.ts")], {
-    cwd: repoRoot,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-    env: {
-      ...process.env,
-      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
-      DEV_DATA_DIR: dataDir,
-      INFERENCE_MODELS_DIR: join(repoRoot, "inference", "models"),
-      LOG_LEVEL: "warn",
-    },
-  });
+  const child: ChildProcess = spawnDev(ports, dataDir);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let ready = false;
   let tail = "";

@@ -7,7 +7,7 @@
  * covered with stand-in processes in supervise.test.ts.
  */
 import { afterAll, expect, test } from "bun:test";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,7 +26,8 @@ import {
   yoloArchive,
 } from "@scripts/testing/lifecycle-fixtures";
 import { readBody } from "@scripts/testing/responses";
-import { freePort, isPortFree } from "../ports";
+import { devPorts, spawnDev } from "../dev-process";
+import { isPortFree } from "../ports";
 import { cronPeriodSeconds, repoRoot, wranglerCrons } from "../settings";
 
 const STACK_TIMEOUT_MS = 240_000;
@@ -39,15 +40,7 @@ const TRAINING_BOUND_MS = 90_000;
 
 const root = await mkdtemp(join(tmpdir(), "defects-dev-"));
 await chmod(root, 0o755);
-const ports = {
-  DEV_EDGE_PORT: await freePort(),
-  DEV_POSTGRES_PORT: await freePort(),
-  DEV_WS_PROXY_PORT: await freePort(),
-  DEV_SQL_ENDPOINT_PORT: await freePort(),
-  DEV_INFERENCE_PORT: await freePort(),
-  DEV_QUEUES_API_PORT: await freePort(),
-  DEV_R2_S3_PORT: await freePort(),
-};
+const ports = await devPorts();
 const dataDir = join(root, "data");
 let stack: ChildProcess | undefined;
 let output = "";
@@ -133,23 +126,8 @@ function stackProcesses(dataDir: string): number[] {
 test(
   "npm run dev: starts, restarts a crashed inference service, and Ctrl-C leaves nothing behind",
   async () => {
-    stack = spawn(process.execPath, [join(repoRoot, "scripts/dev.ts")], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group, as a terminal gives it: Ctrl-C reaches the whole group.
-      detached: true,
-      env: {
-        ...process.env,
-        ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
-        DEV_DATA_DIR: dataDir,
-        // The shipped model, so a job runs the whole road: the Worker's queue, the local Queues
-        // API, inference's pull consumer, the presigned image URL served from wrangler's bucket.
-        INFERENCE_MODELS_DIR: join(repoRoot, "inference", "models"),
-        LOG_LEVEL: "warn",
-        // The trainer service's torch threads: one, beside the rest of the stack on a small machine.
-        TRAINER_THREADS: "1",
-      },
-    });
+    // The trainer service's torch threads: one, beside the rest of the stack on a small machine.
+    stack = spawnDev(ports, dataDir, { TRAINER_THREADS: "1" });
     const exited = new Promise<number | null>((resolve) => stack?.once("exit", resolve));
     stack.stdout?.on("data", (chunk) => {
       output += chunk;
