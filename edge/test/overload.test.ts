@@ -174,6 +174,7 @@ describe("admission control: MAX_UNFINISHED_JOBS", () => {
       // Nothing has finished yet: no pace to judge a wait by, the ceiling decides.
       expect(BacklogFullDetailsSchema.parse(error.details)).toEqual({
         reason: "max_unfinished",
+        basis: "count",
         unfinished: 2,
         limit: 2,
         expectedWaitSeconds: null,

@@ -12,9 +12,10 @@ import { z } from "zod";
  * have already waited plus the time they take to finish at the pace the stack has just shown
  * exceeds `ADMISSION_MAX_WAIT_SECONDS`, when one owner would take more than its share of that, or
  * past the hard ceiling `MAX_UNFINISHED_JOBS`. The pace is measured once a second per isolate
- * (`readDrainFigures`); while that measurement alone shows the backlog full, creations are refused
- * from it without a statement (`fastRefusal`); otherwise the counts are exact, checked again under
- * a lock by the insert itself (`admitJobs`).
+ * (`readDrainFigures`); while that measurement, brought forward by what the isolate has admitted
+ * and has in hand since, shows the backlog full, creations are refused from it without a statement
+ * (`measuredRefusal`, `fastRefusal`); otherwise the counts are exact, checked again under a lock
+ * by the insert itself (`admitJobs`).
  */
 
 /**
@@ -111,23 +112,85 @@ export async function readDrainFigures(db: Db): Promise<DrainFigures> {
   };
 }
 
+/**
+ * What this isolate knows of the backlog beyond its last measurement, per database handle: jobs
+ * it has admitted (ever) and creations it has let past the measurement that have not been
+ * decided yet.
+ */
+type IsolateTally = { admitted: number; inHand: number };
+const tallies = new WeakMap<Db, IsolateTally>();
+const tallyOf = (db: Db): IsolateTally => {
+  const tally = tallies.get(db) ?? { admitted: 0, inHand: 0 };
+  tallies.set(db, tally);
+  return tally;
+};
+
+/** A settled read: the figures, when, and the isolate's admitted count when it began. */
+type Measurement = { figures: DrainFigures; readAt: number; admittedBefore: number };
+
 /** The isolate's last settled read per handle, for the refusal that reads nothing. */
-const lastRead = new WeakMap<Db, { figures: DrainFigures; readAt: number }>();
+const lastRead = new WeakMap<Db, Measurement>();
 
 const drainCache = createTtlCache(async (db: Db) => {
+  // Jobs admitted from here on may or may not be in the read's snapshot: counted as not, so the
+  // estimate errs by the few admitted while the one statement runs, towards refusing.
+  const admittedBefore = tallyOf(db).admitted;
   const figures = await readDrainFigures(db);
-  lastRead.set(db, { figures, readAt: Date.now() });
+  lastRead.set(db, { figures, readAt: Date.now(), admittedBefore });
   return figures;
 });
+
+/** What an isolate saw after its measurement: time passed, jobs it admitted, creations in hand. */
+export type SinceMeasurement = { elapsedMs: number; admitted: number; inHand: number };
+
+/**
+ * The unfinished jobs now, estimated from a measurement: those it counted, plus the jobs this
+ * isolate admitted since the read began and the creations it has in hand (let past the
+ * measurement, not yet decided), less what the measured pace finished since. Exact counts decide
+ * wherever this admits; it only lets a creation the count would refuse be refused without the
+ * count's lookups. Other isolates' admissions are not in it (the counted path sees them).
+ */
+export function estimateUnfinished(
+  figures: DrainFigures,
+  drainRate: number | null,
+  since: SinceMeasurement,
+): number {
+  const finishedSince = drainRate === null ? 0 : Math.floor((drainRate * since.elapsedMs) / 1000);
+  return Math.max(0, figures.queued + figures.running + since.admitted + since.inHand - finishedSince);
+}
+
+function estimatedUnfinished(db: Db, measurement: Measurement, drainRate: number | null): number {
+  const tally = tallyOf(db);
+  return estimateUnfinished(measurement.figures, drainRate, {
+    elapsedMs: Date.now() - measurement.readAt,
+    admitted: tally.admitted - measurement.admittedBefore,
+    inHand: tally.inHand,
+  });
+}
+
+/**
+ * Holds `requested` creations in this isolate's estimate while they are decided (the caller's
+ * lookup, the counts, the insert), so that creations arriving meanwhile count them; the returned
+ * function lets go of them, once, whatever the outcome.
+ */
+export function holdForDecision(db: Db, requested: number): () => void {
+  const tally = tallyOf(db);
+  tally.inHand += requested;
+  let held = true;
+  return () => {
+    if (held) tally.inHand -= requested;
+    held = false;
+  };
+}
 
 /** The drain figures as this isolate last read them, if younger than `cacheSeconds`. */
 export const drainFigures = (db: Db, cacheSeconds: number): Promise<DrainFigures> =>
   drainCache(db, cacheSeconds * 1000);
 
-/** The drain figures already read by this isolate within `cacheSeconds`, or null: never a read. */
-export function cachedDrainFigures(db: Db, cacheSeconds: number): DrainFigures | null {
+/** The measurement this isolate read within `cacheSeconds`, or null: never a read. */
+function recentMeasurement(db: Db, cacheSeconds: number): Measurement | null {
   const last = lastRead.get(db);
-  return last && Date.now() - last.readAt < cacheSeconds * 1000 ? last.figures : null;
+  return last && Date.now() - last.readAt < cacheSeconds * 1000 ? last : null;
 }
 
 export type AdmissionSettings = Pick<
@@ -199,9 +262,21 @@ export const RefusalReasonSchema = z.enum([
 export type RefusalReason = z.infer<typeof RefusalReasonSchema>;
 
 /** `details` of a `backlog_full` refusal. */
+/**
+ * What a refusal rests on: `measurement`, the isolate's drain measurement brought forward (an
+ * estimate, answered before the caller is even looked up), or `count`, the backlog counted for this
+ * request.
+ */
+export const RefusalBasisSchema = z.enum(["measurement", "count"]);
+export type RefusalBasis = z.infer<typeof RefusalBasisSchema>;
+
 export const BacklogFullDetailsSchema = z.object({
   reason: RefusalReasonSchema,
-  /** Unfinished jobs counted by the rule: the caller's for `owner_share`, everyone's otherwise. */
+  basis: RefusalBasisSchema,
+  /**
+   * Unfinished jobs by the rule: the caller's for `owner_share`, everyone's otherwise; estimated
+   * when `basis` is `measurement`.
+   */
   unfinished: z.number().int().nonnegative(),
   /** What the rule allows of them; 0 once the line has waited the whole budget. */
   limit: z.number().int().nonnegative(),
@@ -229,7 +304,12 @@ export function refusalReason(limits: AdmissionLimits, counts: BacklogCounts): R
  * (at least 1 s, at most the wait budget, after which the state is worth a new look); without a
  * rate, `BACKLOG_RETRY_AFTER_SECONDS`.
  */
-export function backlogFull(limits: AdmissionLimits, counts: BacklogCounts, reason: RefusalReason): ApiError {
+export function backlogFull(
+  limits: AdmissionLimits,
+  counts: BacklogCounts,
+  reason: RefusalReason,
+  basis: RefusalBasis,
+): ApiError {
   const { settings, drainRate } = limits;
   const owned = reason === "owner_share";
   const excess = owned
@@ -249,6 +329,7 @@ export function backlogFull(limits: AdmissionLimits, counts: BacklogCounts, reas
     : "Too many jobs are waiting for detection; retry shortly";
   const details: BacklogFullDetails = {
     reason,
+    basis,
     unfinished: owned ? counts.ownerUnfinished : counts.unfinished,
     limit: owned ? limits.owner : reason === "max_unfinished" ? settings.MAX_UNFINISHED_JOBS : limits.backlog,
     expectedWaitSeconds,
@@ -260,18 +341,19 @@ export function backlogFull(limits: AdmissionLimits, counts: BacklogCounts, reas
 /** Throws the refusal when a rule refuses; the early check, without the lock, from counts read with the images. */
 export function assertAdmissible(limits: AdmissionLimits, counts: BacklogCounts): void {
   const reason = refusalReason(limits, counts);
-  if (reason) throw backlogFull(limits, counts, reason);
+  if (reason) throw backlogFull(limits, counts, reason, "count");
 }
 
 /**
- * The refusal this isolate's drain figures already call for, read within `ADMISSION_CACHE_SECONDS`,
- * without a statement: the backlog they counted, with this request, is past the ceiling or the
- * wait budget (or the stack has stalled). Null when they are older, or admit it, or only the
- * owner's share could refuse (that needs the owner's count): the counted path then decides.
+ * The refusal this isolate's measurement already calls for, read within `ADMISSION_CACHE_SECONDS`,
+ * without a statement: the estimated backlog (`estimatedUnfinished`), with this request, is past
+ * the ceiling or the wait budget (or the stack has stalled). Null when the measurement is older,
+ * or admits it, or only the owner's share could refuse (that needs the owner's count): the counted
+ * path then decides.
  */
 export function fastRefusal(db: Db, config: Config, requested: number): ApiError | null {
-  const figures = cachedDrainFigures(db, config.ADMISSION_CACHE_SECONDS);
-  return figures ? refusalByFigures(figures, config, requested) : null;
+  const measurement = recentMeasurement(db, config.ADMISSION_CACHE_SECONDS);
+  return measurement ? refusalByMeasurement(db, measurement, config, requested) : null;
 }
 
 /**
@@ -280,7 +362,7 @@ export function fastRefusal(db: Db, config: Config, requested: number): ApiError
  * the next one (so no creation waits for the read that renews it each period); an older one, or
  * none, is read first (one statement, shared by the requests that come meanwhile, and reused by the
  * counted path). Null when caching is off (0), when the read fails (the counted path then meets
- * the same failure and answers it), or when the figures admit the job.
+ * the same failure and answers it), or when the estimate admits the job.
  */
 export async function measuredRefusal(
   db: Db,
@@ -290,21 +372,33 @@ export async function measuredRefusal(
 ): Promise<ApiError | null> {
   const period = config.ADMISSION_CACHE_SECONDS;
   if (period === 0) return null;
-  const recent = cachedDrainFigures(db, 2 * period);
+  const recent = recentMeasurement(db, 2 * period);
   if (recent) {
-    if (!cachedDrainFigures(db, period)) background(drainFigures(db, period).catch(() => null));
-    return refusalByFigures(recent, config, requested);
+    if (!recentMeasurement(db, period)) background(drainFigures(db, period).catch(() => null));
+    return refusalByMeasurement(db, recent, config, requested);
   }
-  const figures = await drainFigures(db, period).catch(() => null);
-  return figures ? refusalByFigures(figures, config, requested) : null;
+  await drainFigures(db, period).catch(() => null);
+  const read = recentMeasurement(db, 2 * period);
+  return read ? refusalByMeasurement(db, read, config, requested) : null;
 }
 
-/** Every rule but the owner's share (it needs the owner's count) against the system's figures. */
-function refusalByFigures(figures: DrainFigures, config: Config, requested: number): ApiError | null {
-  const limits = admissionLimits(figures, config);
-  const counts = { unfinished: figures.queued + figures.running, ownerUnfinished: 0, requested };
+/** Every rule but the owner's share (it needs the owner's count) against the estimated backlog. */
+function refusalByMeasurement(
+  db: Db,
+  measurement: Measurement,
+  config: Config,
+  requested: number,
+): ApiError | null {
+  const limits = admissionLimits(measurement.figures, config);
+  const counts = {
+    unfinished: estimatedUnfinished(db, measurement, limits.drainRate),
+    ownerUnfinished: 0,
+    requested,
+  };
   const reason = refusalReason(limits, counts);
-  return reason === null || reason === "owner_share" ? null : backlogFull(limits, counts, reason);
+  return reason === null || reason === "owner_share"
+    ? null
+    : backlogFull(limits, counts, reason, "measurement");
 }
 
 /** The limits for this creation: the isolate's drain figures under the settings. */
@@ -356,8 +450,9 @@ export async function admitJobs(db: Db, rows: NewJob[], limits: AdmissionLimits)
     const reason =
       refusalReason(limits, refused) ??
       (limits.backlog < limits.settings.MAX_UNFINISHED_JOBS ? "expected_wait" : "max_unfinished");
-    throw backlogFull(limits, refused, reason);
+    throw backlogFull(limits, refused, reason, "count");
   }
+  tallyOf(db).admitted += created.length;
   const byId = new Map(created.map((job) => [job.id, job]));
   return ids.map((id) => byId.get(id) as Job);
 }

@@ -5,6 +5,7 @@ import {
   admissionLimits,
   BacklogFullDetailsSchema,
   type DrainFigures,
+  estimateUnfinished,
   refusalReason,
 } from "@edge/jobs/admission";
 import { QueuedJobsSchema } from "@edge/routes/jobs/schema";
@@ -262,7 +263,12 @@ describe("refusal from the isolate's last measurement", () => {
       // caller's lookup, quota, counts and images would follow had they admitted it).
       let statements = endpoint.stats().requests;
       const first = await expectBacklogFull(await send());
-      expect(first.details).toMatchObject({ reason: "expected_wait", unfinished: 60, limit: 59 });
+      expect(first.details).toMatchObject({
+        reason: "expected_wait",
+        basis: "measurement",
+        unfinished: 60,
+        limit: 59,
+      });
       expect(endpoint.stats().requests - statements).toBe(1);
 
       // The figures are cached now: the same refusal before any lookup, the caller's included.
@@ -302,6 +308,83 @@ describe("refusal from the isolate's last measurement", () => {
       await cached?.dispose();
       await endpoint.stop().catch(() => {});
     }
+  }, 60_000);
+});
+
+describe("the measurement brought forward by what the isolate admitted and holds", () => {
+  /**
+   * A Worker that reuses its measurement for 10 s, with its own SQL endpoint so the statements
+   * of a request can be counted; 0.2 jobs/s over a minute (the lost job sets the window) and a
+   * fresh line of 20, so 23 unfinished are allowed and 21 stand: room for two jobs. At that pace
+   * the estimate takes nothing off for completions within the test's first 5 s.
+   */
+  async function roomForTwo(run: (target: TestWorker, statements: () => number) => Promise<void>) {
+    const { pg } = await sharedServices();
+    const endpoint = startSqlOverHttp({
+      port: await freePort(),
+      target: { host: "127.0.0.1", port: pg.port },
+      poolSize: 4,
+    });
+    let cached: TestWorker | undefined;
+    try {
+      cached = await startTestWorker({
+        sqlEndpoint: endpoint.url,
+        vars: { ...VARS, ADMISSION_CACHE_SECONDS: "10" },
+      });
+      await cached.db.delete(jobs);
+      await arrange(cached, {
+        finished: Array.from({ length: 12 }, (_, i) => 1 + i),
+        finishedCreatedAgeSeconds: 100,
+        queued: 20,
+        lost: 1,
+        lostAgeSeconds: 200,
+      });
+      await run(cached, () => endpoint.stats().requests);
+    } finally {
+      await cached?.dispose();
+      await endpoint.stop().catch(() => {});
+    }
+  }
+
+  test("jobs this isolate admitted since its measurement count: the next one over is shed", async () => {
+    await roomForTwo(async (target, statements) => {
+      const caller = await signedInUser(target);
+      await expectAccepted(await create(target, caller), 1);
+      await expectAccepted(await create(target, caller), 1);
+      // The measurement still says 21, but this isolate admitted two since it was read.
+      const before = statements();
+      const refused = await expectBacklogFull(await create(target, caller));
+      expect(refused.details).toMatchObject({
+        reason: "expected_wait",
+        basis: "measurement",
+        unfinished: 23,
+        limit: 23,
+      });
+      expect(statements() - before).toBe(0);
+      expect(await unfinishedOf(target, caller.user.id)).toBe(2);
+    });
+  }, 60_000);
+
+  test("creations in hand count: of ten at once with room for two, the rest are shed, not counted", async () => {
+    await roomForTwo(async (target) => {
+      const caller = await signedInUser(target);
+      const imageId = (await insertImage(target, caller.user.id, { storeObject: false })).id;
+      const send = () =>
+        target.fetch("/v1/jobs", {
+          method: "POST",
+          headers: { Authorization: caller.auth, "Content-Type": "application/json" },
+          body: JSON.stringify({ imageId }),
+        });
+      // Measure first, so every creation below meets the same measurement.
+      await expectAccepted(await send(), 1);
+      const answers = await Promise.all(Array.from({ length: 10 }, send));
+      const accepted = answers.filter((r) => r.status === 202);
+      const refusals = await Promise.all(answers.filter((r) => r.status !== 202).map(expectBacklogFull));
+      expect(accepted).toHaveLength(1);
+      expect(await unfinishedOf(target, caller.user.id)).toBe(2);
+      // Without the hold all nine would pass the measurement (21 + 1 + 1 ≤ 23) to be counted.
+      expect(refusals.filter((r) => r.details.basis === "measurement").length).toBeGreaterThanOrEqual(7);
+    });
   }, 60_000);
 });
 
@@ -445,6 +528,17 @@ describe("admission limits (pure)", () => {
       lineAgeSeconds: 0,
       stalledSeconds: null,
     });
+  });
+
+  test("the estimate: counted + admitted since + in hand − finished at the measured pace since", () => {
+    const read = figures({ queued: 40, running: 4 });
+    expect(estimateUnfinished(read, null, { elapsedMs: 1500, admitted: 0, inHand: 0 })).toBe(44);
+    expect(estimateUnfinished(read, null, { elapsedMs: 1500, admitted: 5, inHand: 3 })).toBe(52);
+    // 10 jobs/s for 1.5 s: 15 finished since; whole jobs only.
+    expect(estimateUnfinished(read, 10, { elapsedMs: 1500, admitted: 5, inHand: 3 })).toBe(37);
+    expect(estimateUnfinished(read, 10, { elapsedMs: 1590, admitted: 5, inHand: 3 })).toBe(37);
+    // Never below zero, however long since.
+    expect(estimateUnfinished(read, 10, { elapsedMs: 60_000, admitted: 0, inHand: 0 })).toBe(0);
   });
 
   test("the ceiling holds at its boundary whatever the pace", () => {

@@ -26,6 +26,8 @@ export type JobOutcome = {
   createdAt?: number;
   /** `error.code` of a refused creation. */
   refusedCode?: string;
+  /** `details.basis` of a `backlog_full` refusal: what admission's decision rested on. */
+  refusedBasis?: string;
   retryAfter?: string | null;
   jobId?: string;
   /** Last status the client saw. */
@@ -80,10 +82,10 @@ async function create(origin: string, outcome: JobOutcome, imageId: string): Pro
     outcome.createdAt = performance.now();
     if (response.status !== 202) {
       outcome.retryAfter = response.headers.get("Retry-After");
-      outcome.refusedCode = await readError(response).then(
-        (error) => error.code,
-        () => "?",
-      );
+      const error = await readError(response).catch(() => undefined);
+      outcome.refusedCode = error?.code ?? "?";
+      const basis = (error?.details as { basis?: unknown } | undefined)?.basis;
+      if (typeof basis === "string") outcome.refusedBasis = basis;
       if (response.status >= 500 && !isRefusal(outcome)) outcome.fiveXx++;
       return false;
     }

@@ -70,6 +70,22 @@ function refusals(loop: OpenLoopResult) {
   };
 }
 
+/** Refusal latency per `details.basis` (the isolate's measurement, or the counts): where the tail is. */
+export function refusalsByBasis(loop: OpenLoopResult): string {
+  const byBasis = new Map<string, number[]>();
+  for (const o of loop.outcomes) {
+    if (o.created === 202 || typeof o.created !== "number" || o.createdAt === undefined) continue;
+    const basis = o.refusedBasis ?? `no basis (${o.created} ${o.refusedCode})`;
+    byBasis.set(basis, [...(byBasis.get(basis) ?? []), o.createdAt - o.scheduledAt]);
+  }
+  return [...byBasis]
+    .map(
+      ([basis, latencies]) =>
+        `${basis} ${latencies.length}× ${ms(percentile(latencies, 50))} / ${ms(percentile(latencies, 99))}`,
+    )
+    .join(", ");
+}
+
 export function summarise(input: RunInput): RunResult {
   const { loop, database, plan } = input;
   const outcomes = loop.outcomes;

@@ -33,7 +33,7 @@ import { cpuBetween, cpuSnapshot } from "./cpu";
 import { describeFilms, renderFilms } from "./films";
 import { type JobOutcome, openLoop, runJob, takeNetworkErrors, WAIT_SECONDS } from "./load";
 import { captureConsole, describeErrors, errorLineTotal, takeLogCounts } from "./logs";
-import { type RunKind, type RunResult, summarise } from "./outcome";
+import { type RunKind, type RunResult, refusalsByBasis, summarise } from "./outcome";
 import { checkDatabase, runJobs, spreadMs, timeBreakdown } from "./report";
 import { arrangeCallers, type Caller, type KillTarget, type Stack, startInProcessStack } from "./stack";
 
@@ -163,6 +163,8 @@ async function oneRun(setup: Setup, plan: RunPlan): Promise<RunResult> {
   printBreakdown(rows);
   out(`  CPU during the run, in cores: ${cpu}`);
   out(`  GET /health (no database) while creations ran, p50 / p90 / p99 s: ${secondsSpread(loop.health)}`);
+  const byBasis = refusalsByBasis(loop);
+  if (byBasis) out(`  refusals by what decided them, p50 / p99 ms: ${byBasis}`);
   const network = takeNetworkErrors();
   if (network.size)
     out(`  requests that hung or were broken off: ${[...network].map(([k, n]) => `${n}× ${k}`).join("; ")}`);

@@ -63,14 +63,9 @@ export const createJobs = createRouter().openapi(route, async (c) => {
       `At most ${config.MAX_IMAGES_PER_JOB_REQUEST} images per request; got ${imageIds.length}`,
     );
   }
-  // Over the limit by this isolate's last measurement: refused before any statement, so a
-  // refusal costs no more than authentication. A keyed request first looks for its replay.
+  // A creation without a key met this isolate's measurement before authentication (shed-backlog);
+  // a keyed one meets it once no replay is found, before any statement of its own.
   const key = c.req.valid("header")["idempotency-key"];
-  const refuseIfFull = () => {
-    const refusal = fastRefusal(c.var.db, config, imageIds.length);
-    if (refusal) throw refusal;
-  };
-  if (!key) refuseIfFull();
   const model = await resolveJobModel(c.var.db, config, principal.userId, body.model);
 
   const { body: response, replayed } = await idempotently(
@@ -80,7 +75,8 @@ export const createJobs = createRouter().openapi(route, async (c) => {
     `POST /v1/jobs\n${JSON.stringify(body)}`,
     202,
     async () => {
-      if (key) refuseIfFull();
+      const refusal = key ? fastRefusal(c.var.db, config, imageIds.length) : null;
+      if (refusal) throw refusal;
       // One round trip: the caller's quota, the backlog (all owners and the caller's) and the
       // images; the drain figures alongside, read once per ADMISSION_CACHE_SECONDS per isolate.
       const [limits, [[usage], owned]] = await Promise.all([
