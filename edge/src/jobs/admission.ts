@@ -113,9 +113,8 @@ export async function readDrainFigures(db: Db): Promise<DrainFigures> {
 }
 
 /**
- * What this isolate knows of the backlog beyond its last measurement, per database handle: jobs
- * it has admitted (ever) and creations it has let past the measurement that have not been
- * decided yet.
+ * What this isolate knows of the backlog beyond its last count, per database handle: jobs it has
+ * admitted (ever) and creations it has let past the measurement that have not been decided yet.
  */
 type IsolateTally = { admitted: number; inHand: number };
 const tallies = new WeakMap<Db, IsolateTally>();
@@ -125,45 +124,57 @@ const tallyOf = (db: Db): IsolateTally => {
   return tally;
 };
 
-/** A settled read: the figures, when, and the isolate's admitted count when it began. */
-type Measurement = { figures: DrainFigures; readAt: number; admittedBefore: number };
+/** A settled read: the figures and when. */
+type Measurement = { figures: DrainFigures; readAt: number };
 
 /** The isolate's last settled read per handle, for the refusal that reads nothing. */
 const lastRead = new WeakMap<Db, Measurement>();
 
+/**
+ * The latest count of the unfinished jobs this isolate has seen, per handle: the measurement's
+ * (queued + running), or the one a creation's own statements made since (admission counts the
+ * backlog whether it admits or refuses), with when it came and the isolate's admitted tally then.
+ */
+type Counted = { unfinished: number; at: number; admittedBefore: number };
+const lastCounted = new WeakMap<Db, Counted>();
+
+/**
+ * Jobs admitted after `admittedBefore` may or may not be in the count: they are counted as not,
+ * so the estimate errs by the few admitted while the statement runs, towards refusing.
+ */
+function noteCount(db: Db, unfinished: number, admittedBefore = tallyOf(db).admitted): void {
+  lastCounted.set(db, { unfinished, at: Date.now(), admittedBefore });
+}
+
 const drainCache = createTtlCache(async (db: Db) => {
-  // Jobs admitted from here on may or may not be in the read's snapshot: counted as not, so the
-  // estimate errs by the few admitted while the one statement runs, towards refusing.
   const admittedBefore = tallyOf(db).admitted;
   const figures = await readDrainFigures(db);
-  lastRead.set(db, { figures, readAt: Date.now(), admittedBefore });
+  lastRead.set(db, { figures, readAt: Date.now() });
+  noteCount(db, figures.queued + figures.running, admittedBefore);
   return figures;
 });
 
-/** What an isolate saw after its measurement: time passed, jobs it admitted, creations in hand. */
-export type SinceMeasurement = { elapsedMs: number; admitted: number; inHand: number };
+/** What an isolate saw after its last count: time passed, jobs it admitted, creations in hand. */
+export type SinceCount = { elapsedMs: number; admitted: number; inHand: number };
 
 /**
- * The unfinished jobs now, estimated from a measurement: those it counted, plus the jobs this
- * isolate admitted since the read began and the creations it has in hand (let past the
- * measurement, not yet decided), less what the measured pace finished since. Exact counts decide
- * wherever this admits; it only lets a creation the count would refuse be refused without the
- * count's lookups. Other isolates' admissions are not in it (the counted path sees them).
+ * The unfinished jobs now, estimated from the last count: those it counted, plus the jobs this
+ * isolate admitted since and the creations it has in hand (let past the measurement, not yet
+ * decided), less what the measured pace finished since. Exact counts decide wherever this admits;
+ * it only lets a creation the count would refuse be refused without the count's lookups. Other
+ * isolates' admissions since the last count are not in it (the counted path sees them).
  */
-export function estimateUnfinished(
-  figures: DrainFigures,
-  drainRate: number | null,
-  since: SinceMeasurement,
-): number {
+export function estimateUnfinished(counted: number, drainRate: number | null, since: SinceCount): number {
   const finishedSince = drainRate === null ? 0 : Math.floor((drainRate * since.elapsedMs) / 1000);
-  return Math.max(0, figures.queued + figures.running + since.admitted + since.inHand - finishedSince);
+  return Math.max(0, counted + since.admitted + since.inHand - finishedSince);
 }
 
-function estimatedUnfinished(db: Db, measurement: Measurement, drainRate: number | null): number {
+function estimatedUnfinished(db: Db, drainRate: number | null): number {
   const tally = tallyOf(db);
-  return estimateUnfinished(measurement.figures, drainRate, {
-    elapsedMs: Date.now() - measurement.readAt,
-    admitted: tally.admitted - measurement.admittedBefore,
+  const counted = lastCounted.get(db) ?? { unfinished: 0, at: Date.now(), admittedBefore: tally.admitted };
+  return estimateUnfinished(counted.unfinished, drainRate, {
+    elapsedMs: Date.now() - counted.at,
+    admitted: tally.admitted - counted.admittedBefore,
     inHand: tally.inHand,
   });
 }
@@ -339,7 +350,8 @@ export function backlogFull(
 }
 
 /** Throws the refusal when a rule refuses; the early check, without the lock, from counts read with the images. */
-export function assertAdmissible(limits: AdmissionLimits, counts: BacklogCounts): void {
+export function assertAdmissible(db: Db, limits: AdmissionLimits, counts: BacklogCounts): void {
+  noteCount(db, counts.unfinished);
   const reason = refusalReason(limits, counts);
   if (reason) throw backlogFull(limits, counts, reason, "count");
 }
@@ -391,7 +403,7 @@ function refusalByMeasurement(
 ): ApiError | null {
   const limits = admissionLimits(measurement.figures, config);
   const counts = {
-    unfinished: estimatedUnfinished(db, measurement, limits.drainRate),
+    unfinished: estimatedUnfinished(db, limits.drainRate),
     ownerUnfinished: 0,
     requested,
   };
@@ -443,6 +455,9 @@ export async function admitJobs(db: Db, rows: NewJob[], limits: AdmissionLimits)
     db.select().from(jobs).where(inArray(jobs.id, ids)),
     db.select(counts).from(sql`(select 1) as one`),
   ]);
+  if (created.length > 0) tallyOf(db).admitted += created.length;
+  // Counted up to the limit + 1 only: enough for every decision under these limits.
+  noteCount(db, after[0]?.unfinished ?? 0);
   if (created.length === 0) {
     const found = { unfinished: after[0]?.unfinished ?? 0, ownerUnfinished: after[0]?.ownerUnfinished ?? 0 };
     const refused = { ...found, requested: rows.length };
@@ -452,7 +467,6 @@ export async function admitJobs(db: Db, rows: NewJob[], limits: AdmissionLimits)
       (limits.backlog < limits.settings.MAX_UNFINISHED_JOBS ? "expected_wait" : "max_unfinished");
     throw backlogFull(limits, refused, reason, "count");
   }
-  tallyOf(db).admitted += created.length;
   const byId = new Map(created.map((job) => [job.id, job]));
   return ids.map((id) => byId.get(id) as Job);
 }

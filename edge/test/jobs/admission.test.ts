@@ -365,6 +365,25 @@ describe("the measurement brought forward by what the isolate admitted and holds
     });
   }, 60_000);
 
+  test("a count made by a creation's own statements corrects the estimate for the ones after it", async () => {
+    await roomForTwo(async (target, statements) => {
+      const caller = await signedInUser(target);
+      const other = await signedInUser(target);
+      await expectAccepted(await create(target, other), 1); // measures: 21 counted, room for two
+      // Another isolate's admission, which this isolate's estimate cannot know of.
+      const image = await insertImage(target, other.user.id, { storeObject: false });
+      await insertJob(target, other.user.id, image.id);
+      // The estimate (22 + 1) admits, so the counts decide: 23 + 1 is past the limit.
+      const counted = await expectBacklogFull(await create(target, caller));
+      expect(counted.details).toMatchObject({ basis: "count", unfinished: 23, limit: 23 });
+      // That count is the isolate's latest: the next creation is shed without a statement.
+      const before = statements();
+      const shed = await expectBacklogFull(await create(target, caller));
+      expect(shed.details).toMatchObject({ basis: "measurement", unfinished: 23, limit: 23 });
+      expect(statements() - before).toBe(0);
+    });
+  }, 60_000);
+
   test("creations in hand count: of ten at once with room for two, the rest are shed, not counted", async () => {
     await roomForTwo(async (target) => {
       const caller = await signedInUser(target);
@@ -531,7 +550,7 @@ describe("admission limits (pure)", () => {
   });
 
   test("the estimate: counted + admitted since + in hand − finished at the measured pace since", () => {
-    const read = figures({ queued: 40, running: 4 });
+    const read = 44; // queued + running, as last counted
     expect(estimateUnfinished(read, null, { elapsedMs: 1500, admitted: 0, inHand: 0 })).toBe(44);
     expect(estimateUnfinished(read, null, { elapsedMs: 1500, admitted: 5, inHand: 3 })).toBe(52);
     // 10 jobs/s for 1.5 s: 15 finished since; whole jobs only.

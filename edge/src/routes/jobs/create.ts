@@ -103,7 +103,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
         );
       }
       // A cheap early refusal without the admission lock; admitJobs decides atomically.
-      assertAdmissible(limits, { unfinished, ownerUnfinished, requested: imageIds.length });
+      assertAdmissible(c.var.db, limits, { unfinished, ownerUnfinished, requested: imageIds.length });
       const byId = new Map(owned.map((image) => [image.id, image]));
       const missing = imageIds.filter((id) => !byId.has(id));
       if (missing.length)
