@@ -3,6 +3,7 @@ import type { Db } from "@db/client-worker";
 import type { Principal } from "./auth/scopes";
 import type { Config } from "./config";
 import type { JobEventsRpc, RateLimiterRpc } from "./durable-objects";
+import type { DecisionHold } from "./jobs/admission";
 import type { RequestBody } from "./middleware/request-body";
 import type { TraceContext } from "./middleware/trace-context";
 import type { TrainingEventsRpc } from "./trainings/events";
@@ -31,6 +32,8 @@ export type Variables = {
   db: Db;
   principal: Principal;
   requestBody: RequestBody;
+  /** A job creation's place in the isolate's admission estimate (shed-backlog), while decided. */
+  admissionHold?: DecisionHold;
 };
 
 export type AppEnv = { Bindings: Bindings; Variables: Variables };

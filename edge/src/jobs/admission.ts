@@ -180,18 +180,34 @@ function estimatedUnfinished(db: Db, drainRate: number | null): number {
 }
 
 /**
- * Holds `requested` creations in this isolate's estimate while they are decided (the caller's
- * lookup, the counts, the insert), so that creations arriving meanwhile count them; the returned
- * function lets go of them, once, whatever the outcome.
+ * A creation's place in this isolate's estimate while it is decided (the caller's lookup, the
+ * counts, the insert), so that creations arriving meanwhile count it: taken as it passes the
+ * measurement, resized once its images are known, and let go in the same step as a count that
+ * includes or refuses it is noted, or when the request ends.
  */
-export function holdForDecision(db: Db, requested: number): () => void {
-  const tally = tallyOf(db);
-  tally.inHand += requested;
-  let held = true;
-  return () => {
-    if (held) tally.inHand -= requested;
-    held = false;
-  };
+export class DecisionHold {
+  readonly #tally: IsolateTally;
+  #held = 0;
+
+  constructor(db: Db, jobs: number) {
+    this.#tally = tallyOf(db);
+    this.hold(jobs);
+  }
+
+  /** Jobs held now. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** Holds `jobs` instead of what was held. */
+  hold(jobs: number): void {
+    this.#tally.inHand += jobs - this.#held;
+    this.#held = jobs;
+  }
+
+  release(): void {
+    this.hold(0);
+  }
 }
 
 /** The drain figures as this isolate last read them, if younger than `cacheSeconds`. */
@@ -349,23 +365,35 @@ export function backlogFull(
   return new ApiError("backlog_full", message, { headers: { "Retry-After": String(retryAfter) }, details });
 }
 
-/** Throws the refusal when a rule refuses; the early check, without the lock, from counts read with the images. */
-export function assertAdmissible(db: Db, limits: AdmissionLimits, counts: BacklogCounts): void {
+/**
+ * Throws the refusal when a rule refuses; the early check, without the lock, from counts read
+ * with the images. The count is noted for the isolate's estimate; a refused creation's `hold` is
+ * let go with it (an admitted one stays held until the insert).
+ */
+export function assertAdmissible(
+  db: Db,
+  limits: AdmissionLimits,
+  counts: BacklogCounts,
+  hold?: DecisionHold,
+): void {
   noteCount(db, counts.unfinished);
   const reason = refusalReason(limits, counts);
-  if (reason) throw backlogFull(limits, counts, reason, "count");
+  if (!reason) return;
+  hold?.release();
+  throw backlogFull(limits, counts, reason, "count");
 }
 
 /**
  * The refusal this isolate's measurement already calls for, read within `ADMISSION_CACHE_SECONDS`,
  * without a statement: the estimated backlog (`estimatedUnfinished`), with this request, is past
- * the ceiling or the wait budget (or the stack has stalled). Null when the measurement is older,
+ * the ceiling or the wait budget (or the stack has stalled). `held`: jobs of this request already
+ * in the estimate (`holdForDecision`), so not counted twice. Null when the measurement is older,
  * or admits it, or only the owner's share could refuse (that needs the owner's count): the counted
  * path then decides.
  */
-export function fastRefusal(db: Db, config: Config, requested: number): ApiError | null {
+export function fastRefusal(db: Db, config: Config, requested: number, held = 0): ApiError | null {
   const measurement = recentMeasurement(db, config.ADMISSION_CACHE_SECONDS);
-  return measurement ? refusalByMeasurement(db, measurement, config, requested) : null;
+  return measurement ? refusalByMeasurement(db, measurement, config, requested, held) : null;
 }
 
 /**
@@ -400,10 +428,11 @@ function refusalByMeasurement(
   measurement: Measurement,
   config: Config,
   requested: number,
+  held = 0,
 ): ApiError | null {
   const limits = admissionLimits(measurement.figures, config);
   const counts = {
-    unfinished: estimatedUnfinished(db, limits.drainRate),
+    unfinished: Math.max(0, estimatedUnfinished(db, limits.drainRate) - held),
     ownerUnfinished: 0,
     requested,
   };
@@ -430,7 +459,12 @@ export type NewJob = Pick<Job, "ownerId" | "imageId" | "model" | "params" | "tra
  * after the previous one committed (READ COMMITTED takes a new snapshot per statement), so the
  * limits hold under any concurrency; the lock is released at commit.
  */
-export async function admitJobs(db: Db, rows: NewJob[], limits: AdmissionLimits): Promise<Job[]> {
+export async function admitJobs(
+  db: Db,
+  rows: NewJob[],
+  limits: AdmissionLimits,
+  hold?: DecisionHold,
+): Promise<Job[]> {
   const ownerId = rows[0]?.ownerId as string;
   const ids = rows.map(() => uuidv7());
   const values = sql.join(
@@ -455,9 +489,11 @@ export async function admitJobs(db: Db, rows: NewJob[], limits: AdmissionLimits)
     db.select().from(jobs).where(inArray(jobs.id, ids)),
     db.select(counts).from(sql`(select 1) as one`),
   ]);
-  if (created.length > 0) tallyOf(db).admitted += created.length;
+  // In one step: the admitted jobs, the count that includes them, and the hold let go.
+  tallyOf(db).admitted += created.length;
   // Counted up to the limit + 1 only: enough for every decision under these limits.
   noteCount(db, after[0]?.unfinished ?? 0);
+  hold?.release();
   if (created.length === 0) {
     const found = { unfinished: after[0]?.unfinished ?? 0, ownerUnfinished: after[0]?.ownerUnfinished ?? 0 };
     const refused = { ...found, requested: rows.length };

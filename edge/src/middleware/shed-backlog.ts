@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { holdForDecision, measuredRefusal } from "../jobs/admission";
+import { DecisionHold, measuredRefusal } from "../jobs/admission";
 
 /**
  * Sheds job creations before authentication and the rate limiter: when this isolate's drain
@@ -25,11 +25,12 @@ export function shedFullBacklog() {
       c.executionCtx.waitUntil(work),
     );
     if (refusal) throw refusal;
-    const release = holdForDecision(c.var.db, 1);
+    const hold = new DecisionHold(c.var.db, 1);
+    c.set("admissionHold", hold);
     try {
       await next();
     } finally {
-      release();
+      hold.release();
     }
   });
 }

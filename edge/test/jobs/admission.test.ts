@@ -384,6 +384,21 @@ describe("the measurement brought forward by what the isolate admitted and holds
     });
   }, 60_000);
 
+  test("a creation of several films is judged on all of them before the counts", async () => {
+    await roomForTwo(async (target, statements) => {
+      const caller = await signedInUser(target);
+      // Shed-backlog lets it past as one job (21 + 1 ≤ 23); its three are judged after the
+      // caller's lookup, from the estimate: 21 + 3 > 23, with no count of its own.
+      const before = statements();
+      const refused = await expectBacklogFull(await create(target, caller, 3));
+      expect(refused.details).toMatchObject({ basis: "measurement", unfinished: 21, limit: 23 });
+      // The drain read and the caller's lookup; no counts, no insert.
+      expect(statements() - before).toBe(2);
+      await expectAccepted(await create(target, caller, 2), 2);
+      expect(await unfinishedOf(target, caller.user.id)).toBe(2);
+    });
+  }, 60_000);
+
   test("creations in hand count: of ten at once with room for two, the rest are shed, not counted", async () => {
     await roomForTwo(async (target) => {
       const caller = await signedInUser(target);

@@ -63,8 +63,11 @@ export const createJobs = createRouter().openapi(route, async (c) => {
       `At most ${config.MAX_IMAGES_PER_JOB_REQUEST} images per request; got ${imageIds.length}`,
     );
   }
-  // A creation without a key met this isolate's measurement before authentication (shed-backlog);
-  // a keyed one meets it once no replay is found, before any statement of its own.
+  // A creation without a key met this isolate's estimate before authentication (shed-backlog),
+  // which holds it there as one job; it meets the estimate again below, as a keyed one does once
+  // no replay is found: before any statement of its own, with all its images, and with what the
+  // isolate admitted or counted while the caller was looked up.
+  const hold = c.var.admissionHold;
   const key = c.req.valid("header")["idempotency-key"];
   const model = await resolveJobModel(c.var.db, config, principal.userId, body.model);
 
@@ -75,8 +78,9 @@ export const createJobs = createRouter().openapi(route, async (c) => {
     `POST /v1/jobs\n${JSON.stringify(body)}`,
     202,
     async () => {
-      const refusal = key ? fastRefusal(c.var.db, config, imageIds.length) : null;
+      const refusal = fastRefusal(c.var.db, config, imageIds.length, hold?.held);
       if (refusal) throw refusal;
+      hold?.hold(imageIds.length);
       // One round trip: the caller's quota, the backlog (all owners and the caller's) and the
       // images; the drain figures alongside, read once per ADMISSION_CACHE_SECONDS per isolate.
       const [limits, [[usage], owned]] = await Promise.all([
@@ -103,7 +107,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
         );
       }
       // A cheap early refusal without the admission lock; admitJobs decides atomically.
-      assertAdmissible(c.var.db, limits, { unfinished, ownerUnfinished, requested: imageIds.length });
+      assertAdmissible(c.var.db, limits, { unfinished, ownerUnfinished, requested: imageIds.length }, hold);
       const byId = new Map(owned.map((image) => [image.id, image]));
       const missing = imageIds.filter((id) => !byId.has(id));
       if (missing.length)
@@ -127,6 +131,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
           traceparent: c.var.trace.traceparent,
         })),
         limits,
+        hold,
       );
       // Before the enqueue, so a claim sees the pick; a failed pick only means no shadow run.
       await pickShadowJobs(
