@@ -12,8 +12,9 @@ import { z } from "zod";
  * have already waited plus the time they take to finish at the pace the stack has just shown
  * exceeds `ADMISSION_MAX_WAIT_SECONDS`, when one owner would take more than its share of that, or
  * past the hard ceiling `MAX_UNFINISHED_JOBS`. The pace is measured once a second per isolate
- * (`readDrainFigures`); while that measurement, brought forward by what the isolate has admitted
- * and has in hand since, shows the backlog full, creations are refused from it without a statement
+ * (`readDrainFigures`); while the latest count the isolate has seen (the measurement's, or one its
+ * creations made since), brought forward by what it has admitted and has in hand since
+ * (`estimateUnfinished`), shows the backlog full, creations are refused without a statement
  * (`measuredRefusal`, `fastRefusal`); otherwise the counts are exact, checked again under a lock
  * by the insert itself (`admitJobs`).
  */

@@ -26,7 +26,7 @@ export type JobOutcome = {
   createdAt?: number;
   /** `error.code` of a refused creation. */
   refusedCode?: string;
-  /** `details.basis` of a `backlog_full` refusal: what admission's decision rested on. */
+  /** `details.basis` and `reason` of a `backlog_full` refusal: what admission's decision rested on. */
   refusedBasis?: string;
   retryAfter?: string | null;
   jobId?: string;
@@ -84,8 +84,8 @@ async function create(origin: string, outcome: JobOutcome, imageId: string): Pro
       outcome.retryAfter = response.headers.get("Retry-After");
       const error = await readError(response).catch(() => undefined);
       outcome.refusedCode = error?.code ?? "?";
-      const basis = (error?.details as { basis?: unknown } | undefined)?.basis;
-      if (typeof basis === "string") outcome.refusedBasis = basis;
+      const details = error?.details as { basis?: unknown; reason?: unknown } | undefined;
+      if (typeof details?.basis === "string") outcome.refusedBasis = `${details.basis} (${details.reason})`;
       if (response.status >= 500 && !isRefusal(outcome)) outcome.fiveXx++;
       return false;
     }
