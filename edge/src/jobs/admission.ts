@@ -385,15 +385,16 @@ export function assertAdmissible(
 }
 
 /**
- * The refusal this isolate's measurement already calls for, read within `ADMISSION_CACHE_SECONDS`,
- * without a statement: the estimated backlog (`estimatedUnfinished`), with this request, is past
+ * The refusal this isolate's measurement already calls for, without a statement: the measurement
+ * is younger than twice `ADMISSION_CACHE_SECONDS` (as for `measuredRefusal`, which has asked for
+ * the next one by then) and the estimated backlog (`estimatedUnfinished`), with this request, is past
  * the ceiling or the wait budget (or the stack has stalled). `held`: jobs of this request already
- * in the estimate (`holdForDecision`), so not counted twice. Null when the measurement is older,
+ * in the estimate (a `DecisionHold`), so not counted twice. Null when the measurement is older,
  * or admits it, or only the owner's share could refuse (that needs the owner's count): the counted
  * path then decides.
  */
 export function fastRefusal(db: Db, config: Config, requested: number, held = 0): ApiError | null {
-  const measurement = recentMeasurement(db, config.ADMISSION_CACHE_SECONDS);
+  const measurement = recentMeasurement(db, 2 * config.ADMISSION_CACHE_SECONDS);
   return measurement ? refusalByMeasurement(db, measurement, config, requested, held) : null;
 }
 
