@@ -212,7 +212,7 @@ export class DecisionHold {
 }
 
 /** The drain figures as this isolate last read them, if younger than `cacheSeconds`. */
-export const drainFigures = (db: Db, cacheSeconds: number): Promise<DrainFigures> =>
+const drainFigures = (db: Db, cacheSeconds: number): Promise<DrainFigures> =>
   drainCache(db, cacheSeconds * 1000);
 
 /** The measurement this isolate read within `cacheSeconds`, or null: never a read. */
@@ -399,11 +399,31 @@ export function fastRefusal(db: Db, config: Config, requested: number, held = 0)
 }
 
 /**
- * The refusal the isolate's drain measurement calls for. A measurement older than
- * `ADMISSION_CACHE_SECONDS` but younger than twice that still decides, while `background` reads
- * the next one (so no creation waits for the read that renews it each period); an older one, or
- * none, is read first (one statement, shared by the requests that come meanwhile, and reused by the
- * counted path). Null when caching is off (0), when the read fails (the counted path then meets
+ * The isolate's drain measurement, as every admission decision of a creation takes it. One older
+ * than `ADMISSION_CACHE_SECONDS` but younger than twice that still serves, while `background`
+ * reads the next one (so no creation waits for the read that renews it each period); an older
+ * one, or none, is read first (one statement, shared by the requests that come meanwhile). With
+ * caching off (0) every call reads. The shed, the recheck after authentication and the counted
+ * path thus judge a creation under the same limits, except when a read lands between them.
+ */
+async function measurement(
+  db: Db,
+  config: Config,
+  background: (work: Promise<unknown>) => void,
+): Promise<Measurement> {
+  const period = config.ADMISSION_CACHE_SECONDS;
+  const recent = recentMeasurement(db, 2 * period);
+  if (recent) {
+    if (!recentMeasurement(db, period)) background(drainFigures(db, period).catch(() => null));
+    return recent;
+  }
+  const figures = await drainFigures(db, period);
+  return recentMeasurement(db, 2 * period) ?? { figures, readAt: Date.now() };
+}
+
+/**
+ * The refusal the isolate's drain measurement (`measurement`) calls for. Null when caching is off
+ * (0: nothing to decide from before the counts), when the read fails (the counted path then meets
  * the same failure and answers it), or when the estimate admits the job.
  */
 export async function measuredRefusal(
@@ -412,15 +432,8 @@ export async function measuredRefusal(
   requested: number,
   background: (work: Promise<unknown>) => void,
 ): Promise<ApiError | null> {
-  const period = config.ADMISSION_CACHE_SECONDS;
-  if (period === 0) return null;
-  const recent = recentMeasurement(db, 2 * period);
-  if (recent) {
-    if (!recentMeasurement(db, period)) background(drainFigures(db, period).catch(() => null));
-    return refusalByMeasurement(db, recent, config, requested);
-  }
-  await drainFigures(db, period).catch(() => null);
-  const read = recentMeasurement(db, 2 * period);
+  if (config.ADMISSION_CACHE_SECONDS === 0) return null;
+  const read = await measurement(db, config, background).catch(() => null);
   return read ? refusalByMeasurement(db, read, config, requested) : null;
 }
 
@@ -444,9 +457,13 @@ function refusalByMeasurement(
     : backlogFull(limits, counts, reason, "measurement");
 }
 
-/** The limits for this creation: the isolate's drain figures under the settings. */
-export async function currentLimits(db: Db, config: Config): Promise<AdmissionLimits> {
-  return admissionLimits(await drainFigures(db, config.ADMISSION_CACHE_SECONDS), config);
+/** The limits for this creation: the isolate's drain measurement (`measurement`) under the settings. */
+export async function currentLimits(
+  db: Db,
+  config: Config,
+  background: (work: Promise<unknown>) => void,
+): Promise<AdmissionLimits> {
+  return admissionLimits((await measurement(db, config, background)).figures, config);
 }
 
 type Job = typeof jobs.$inferSelect;

@@ -84,7 +84,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
       // One round trip: the caller's quota, the backlog (all owners and the caller's) and the
       // images; the drain figures alongside, read once per ADMISSION_CACHE_SECONDS per isolate.
       const [limits, [[usage], owned]] = await Promise.all([
-        currentLimits(c.var.db, config),
+        currentLimits(c.var.db, config, (work) => c.executionCtx.waitUntil(work)),
         c.var.db.batch([
           c.var.db
             .select({
