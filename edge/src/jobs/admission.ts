@@ -140,18 +140,20 @@ type Counted = { unfinished: number; at: number; admittedBefore: number };
 const lastCounted = new WeakMap<Db, Counted>();
 
 /**
- * Jobs admitted after `admittedBefore` may or may not be in the count: they are counted as not,
- * so the estimate errs by the few admitted while the statement runs, towards refusing.
+ * Takes a count as of when its answer came: the jobs this isolate admitted before then are taken
+ * to be in it. One whose commit fell between the count's snapshot and its answer is not, so the
+ * estimate may run a job short until the next count (a few milliseconds at the rates where it
+ * matters); the counts decide wherever it admits. Taking the count as of when its statement was
+ * sent errs the other way, by every admission in flight meanwhile: under a burst, all of them.
  */
-function noteCount(db: Db, unfinished: number, admittedBefore = tallyOf(db).admitted): void {
-  lastCounted.set(db, { unfinished, at: Date.now(), admittedBefore });
+function noteCount(db: Db, unfinished: number): void {
+  lastCounted.set(db, { unfinished, at: Date.now(), admittedBefore: tallyOf(db).admitted });
 }
 
 const drainCache = createTtlCache(async (db: Db) => {
-  const admittedBefore = tallyOf(db).admitted;
   const figures = await readDrainFigures(db);
   lastRead.set(db, { figures, readAt: Date.now() });
-  noteCount(db, figures.queued + figures.running, admittedBefore);
+  noteCount(db, figures.queued + figures.running);
   return figures;
 });
 
@@ -289,7 +291,6 @@ export const RefusalReasonSchema = z.enum([
 ]);
 export type RefusalReason = z.infer<typeof RefusalReasonSchema>;
 
-/** `details` of a `backlog_full` refusal. */
 /**
  * What a refusal rests on: `measurement`, the isolate's drain measurement brought forward (an
  * estimate, answered before the caller is even looked up), or `count`, the backlog counted for this
@@ -298,6 +299,7 @@ export type RefusalReason = z.infer<typeof RefusalReasonSchema>;
 export const RefusalBasisSchema = z.enum(["measurement", "count"]);
 export type RefusalBasis = z.infer<typeof RefusalBasisSchema>;
 
+/** `details` of a `backlog_full` refusal. */
 export const BacklogFullDetailsSchema = z.object({
   reason: RefusalReasonSchema,
   basis: RefusalBasisSchema,

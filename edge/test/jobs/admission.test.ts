@@ -226,22 +226,34 @@ describe("the time the line has already waited counts", () => {
   }, 60_000);
 });
 
+/**
+ * A Worker that reuses its measurement for 10 s, with its own SQL endpoint so that the statements
+ * a request sends can be counted (`sent()`), on an empty jobs table.
+ */
+async function withMeasuringWorker(run: (target: TestWorker, sent: () => number) => Promise<void>) {
+  const { pg } = await sharedServices();
+  const endpoint = startSqlOverHttp({
+    port: await freePort(),
+    target: { host: "127.0.0.1", port: pg.port },
+    poolSize: 4,
+  });
+  let target: TestWorker | undefined;
+  try {
+    target = await startTestWorker({
+      sqlEndpoint: endpoint.url,
+      vars: { ...VARS, ADMISSION_CACHE_SECONDS: "10" },
+    });
+    await target.db.delete(jobs);
+    await run(target, () => endpoint.stats().requests);
+  } finally {
+    await target?.dispose();
+    await endpoint.stop().catch(() => {});
+  }
+}
+
 describe("refusal from the isolate's last measurement", () => {
   test("over the limit by the isolate's figures, creation is refused before any lookup of its own", async () => {
-    const { pg } = await sharedServices();
-    const endpoint = startSqlOverHttp({
-      port: await freePort(),
-      target: { host: "127.0.0.1", port: pg.port },
-      poolSize: 4,
-    });
-    let cached: TestWorker | undefined;
-    try {
-      cached = await startTestWorker({
-        sqlEndpoint: endpoint.url,
-        vars: { ...VARS, ADMISSION_CACHE_SECONDS: "10" },
-      });
-      const target = cached;
-      await target.db.delete(jobs);
+    await withMeasuringWorker(async (target, sent) => {
       // 0.5 jobs/s over a minute (the lost job sets the window) and a fresh line of 59: 59 jobs'
       // worth of budget left, and 60 unfinished.
       await arrange(target, {
@@ -261,7 +273,7 @@ describe("refusal from the isolate's last measurement", () => {
         });
       // The first creation measures, before any lookup of its own: the drain figures alone (the
       // caller's lookup, quota, counts and images would follow had they admitted it).
-      let statements = endpoint.stats().requests;
+      let statements = sent();
       const first = await expectBacklogFull(await send());
       expect(first.details).toMatchObject({
         reason: "expected_wait",
@@ -269,14 +281,14 @@ describe("refusal from the isolate's last measurement", () => {
         unfinished: 60,
         limit: 59,
       });
-      expect(endpoint.stats().requests - statements).toBe(1);
+      expect(sent() - statements).toBe(1);
 
       // The figures are cached now: the same refusal before any lookup, the caller's included.
-      statements = endpoint.stats().requests;
+      statements = sent();
       const fast = await expectBacklogFull(await send());
       expect(fast.details).toMatchObject({ reason: "expected_wait", unfinished: 60, limit: 59 });
       expect(fast.retryAfter).toBe(4);
-      expect(endpoint.stats().requests - statements).toBe(0);
+      expect(sent() - statements).toBe(0);
       // Shed before authentication: a request without valid credentials learns only that the
       // system is busy. Other routes still authenticate first.
       const anonymous = await target.fetch("/v1/jobs", {
@@ -291,7 +303,7 @@ describe("refusal from the isolate's last measurement", () => {
         "unauthorized",
       );
       // A keyed creation is authenticated first (its replay would come before any refusal).
-      statements = endpoint.stats().requests;
+      statements = sent();
       const keyed = await target.fetch("/v1/jobs", {
         method: "POST",
         headers: {
@@ -302,48 +314,29 @@ describe("refusal from the isolate's last measurement", () => {
         body: JSON.stringify({ imageId }),
       });
       await expectBacklogFull(keyed);
-      expect(endpoint.stats().requests - statements).toBeGreaterThan(0);
+      expect(sent() - statements).toBeGreaterThan(0);
       expect(await target.db.select({ id: jobs.id }).from(jobs)).toHaveLength(90);
-    } finally {
-      await cached?.dispose();
-      await endpoint.stop().catch(() => {});
-    }
+    });
   }, 60_000);
 });
 
 describe("the measurement brought forward by what the isolate admitted and holds", () => {
   /**
-   * A Worker that reuses its measurement for 10 s, with its own SQL endpoint so the statements
-   * of a request can be counted; 0.2 jobs/s over a minute (the lost job sets the window) and a
+   * A measuring Worker with 0.2 jobs/s over a minute (the lost job sets the window) and a
    * fresh line of 20, so 23 unfinished are allowed and 21 stand: room for two jobs. At that pace
    * the estimate takes nothing off for completions within the test's first 5 s.
    */
   async function roomForTwo(run: (target: TestWorker, statements: () => number) => Promise<void>) {
-    const { pg } = await sharedServices();
-    const endpoint = startSqlOverHttp({
-      port: await freePort(),
-      target: { host: "127.0.0.1", port: pg.port },
-      poolSize: 4,
-    });
-    let cached: TestWorker | undefined;
-    try {
-      cached = await startTestWorker({
-        sqlEndpoint: endpoint.url,
-        vars: { ...VARS, ADMISSION_CACHE_SECONDS: "10" },
-      });
-      await cached.db.delete(jobs);
-      await arrange(cached, {
+    await withMeasuringWorker(async (target, sent) => {
+      await arrange(target, {
         finished: Array.from({ length: 12 }, (_, i) => 1 + i),
         finishedCreatedAgeSeconds: 100,
         queued: 20,
         lost: 1,
         lostAgeSeconds: 200,
       });
-      await run(cached, () => endpoint.stats().requests);
-    } finally {
-      await cached?.dispose();
-      await endpoint.stop().catch(() => {});
-    }
+      await run(target, sent);
+    });
   }
 
   test("jobs this isolate admitted since its measurement count: the next one over is shed", async () => {
