@@ -69,10 +69,20 @@ export function takeNetworkErrors(): Map<string, number> {
   return taken;
 }
 
+/**
+ * Creations go on connections of their own. The local edge (workerd) closes a keep-alive
+ * connection after 5.0 s idle (measured), while the client pools idle connections for 300 s: a
+ * creation sent on one just as workerd closes it is reset before any answer, and a POST without
+ * an `Idempotency-Key` cannot be retried blind. Those resets are the client pool's, not the
+ * stack's (Cloudflare's front holds client connections in production), so the bench's creations
+ * do not reuse connections; the long-polls do.
+ */
+const creations = new Bun.FetchSession({ keepAlive: false });
+
 async function create(origin: string, outcome: JobOutcome, imageId: string): Promise<boolean> {
   const startedAt = performance.now();
   try {
-    const response = await fetch(`${origin}/v1/jobs`, {
+    const response = await creations.fetch(`${origin}/v1/jobs`, {
       method: "POST",
       headers: { Authorization: outcome.caller.auth, "Content-Type": "application/json" },
       body: JSON.stringify({ imageId }),
