@@ -65,10 +65,17 @@ export const createJobs = createRouter().openapi(route, async (c) => {
   }
   // A creation without a key met this isolate's estimate before authentication (shed-backlog),
   // which holds it there as one job; it meets the estimate again below, as a keyed one does once
-  // no replay is found: before any statement of its own, with all its images, and with what the
-  // isolate admitted or counted while the caller was looked up.
+  // no replay is found: before any statement of its own (the model's version lookup included),
+  // with all its images, and with what the isolate admitted or counted while the caller was
+  // looked up.
   const hold = c.var.admissionHold;
   const key = c.req.valid("header")["idempotency-key"];
+  const refuseIfFull = () => {
+    const refusal = fastRefusal(c.var.db, config, imageIds.length, hold?.held);
+    if (refusal) throw refusal;
+    hold?.hold(imageIds.length);
+  };
+  if (!key) refuseIfFull();
   const model = await resolveJobModel(c.var.db, config, principal.userId, body.model);
 
   const { body: response, replayed } = await idempotently(
@@ -78,9 +85,7 @@ export const createJobs = createRouter().openapi(route, async (c) => {
     `POST /v1/jobs\n${JSON.stringify(body)}`,
     202,
     async () => {
-      const refusal = fastRefusal(c.var.db, config, imageIds.length, hold?.held);
-      if (refusal) throw refusal;
-      hold?.hold(imageIds.length);
+      if (key) refuseIfFull();
       // One round trip: the caller's quota, the backlog (all owners and the caller's) and the
       // images; the drain figures alongside, read once per ADMISSION_CACHE_SECONDS per isolate.
       const [limits, [[usage], owned]] = await Promise.all([
