@@ -96,6 +96,8 @@ describe.skipIf(chromiumMissing)("reviewing by keyboard in Chromium", () => {
     try {
       const { jobId, auth } = await reviewerWithJob(page, detectionsInARow(9));
       expect(await page.getByTestId("film-name").textContent()).toBe("weld-0042.png");
+      // The title follows the page's data once it has loaded, a frame after the film's name.
+      await page.waitForFunction(`document.title.includes("weld-0042.png")`);
       expect(await page.title()).toContain("weld-0042.png");
       expect(await page.title()).toContain("W-17");
 

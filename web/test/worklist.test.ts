@@ -88,6 +88,8 @@ describe.skipIf(chromiumMissing)("the worklist in Chromium", () => {
       await page.waitForURL(`**/app/images/${open.imageId}`);
       await page.getByTestId("film-name").filter({ hasText: "weld-0042.png" }).waitFor();
       await page.locator(`tr[data-job-id="${open.jobId}"]`).waitFor();
+      // The title follows the page's data once it has loaded, a frame after the film's name.
+      await page.waitForFunction(`document.title.includes("weld-0042.png")`);
       expect(await page.title()).toContain("weld-0042.png");
       await page.getByRole("link", { name: "Open viewer" }).click();
       await page.waitForURL(`**/app/jobs/${open.jobId}`);
