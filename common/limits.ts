@@ -20,3 +20,13 @@ export const MAX_DETECTIONS_PER_IMAGE = 3000;
 
 /** Largest result callback the edge accepts: must hold MAX_DETECTIONS_PER_IMAGE detections, or the largest results are refused. */
 export const MAX_CALLBACK_BODY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Seconds a line of queued jobs must have stood before the edge's admission reads a pace from it
+ * (`edge/src/jobs/admission.ts`): a younger line may only be waiting for an idle inference's next
+ * pull, so inference's idle pause (`PULL_IDLE_MS`) is kept to `MAX_PULL_IDLE_MS`, below it.
+ */
+export const STANDING_LINE_SECONDS = 2;
+
+/** Longest pause inference may take after an empty pull: under STANDING_LINE_SECONDS, with room for the claim. */
+export const MAX_PULL_IDLE_MS = 1500;

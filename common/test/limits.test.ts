@@ -130,4 +130,12 @@ describe("limits shared by the edge and the inference service", () => {
     const body = JSON.stringify(DetectResultSchema.parse(largestResult()));
     expect(new TextEncoder().encode(body).byteLength).toBeLessThan(limits.MAX_CALLBACK_BODY_BYTES);
   });
+
+  test("inference's longest idle pull is shorter than the line admission reads a pace from", () => {
+    expect(limits.MAX_PULL_IDLE_MS).toBeLessThan(limits.STANDING_LINE_SECONDS * 1000);
+    expect(loadInferenceConfig({}).PULL_IDLE_MS).toBeLessThanOrEqual(limits.MAX_PULL_IDLE_MS);
+    expect(() =>
+      loadInferenceConfig({ INFERENCE_PULL_IDLE_MS: String(limits.MAX_PULL_IDLE_MS + 1) }),
+    ).toThrow(/INFERENCE_PULL_IDLE_MS/);
+  });
 });

@@ -98,8 +98,8 @@ export const ConfigSchema = z
       .max(43_200_000)
       .default(DETECT_PULL_CONSUMER.visibilityTimeoutSeconds * 1000),
     MAX_IN_FLIGHT: int(1, 16),
-    /** Sleep between pulls that returned nothing. */
-    PULL_IDLE_MS: int(0, 1_000),
+    /** Sleep between pulls that returned nothing; at most `MAX_PULL_IDLE_MS` (common/limits.ts says why). */
+    PULL_IDLE_MS: z.coerce.number().int().min(0).max(limits.MAX_PULL_IDLE_MS).default(1_000),
     PULL_BACKOFF_BASE_MS: int(1, 500),
     PULL_BACKOFF_MAX_MS: int(1, 30_000),
     /** delay_seconds of a retried detect message grows as base·2^(attempts−1), capped at max. */

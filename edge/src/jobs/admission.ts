@@ -1,3 +1,4 @@
+import { STANDING_LINE_SECONDS } from "@common/limits";
 import type { Db } from "@db/client-worker";
 import { jobs } from "@db/schema";
 import type { Config } from "@edge/config";
@@ -27,8 +28,15 @@ export const ADMISSION_LOCK_KEY = 0x6a6f6273; // "jobs"
 
 /** The longest window the completion rate is measured over. */
 export const DRAIN_WINDOW_MAX_SECONDS = 60;
-/** The shortest: under it a handful of completions would swing the rate. */
-export const DRAIN_WINDOW_MIN_SECONDS = 5;
+/**
+ * The shortest, and how long the line must have stood before there is a rate at all. An idle
+ * inference leaves a job queued until its next pull (`MAX_PULL_IDLE_MS` at most), so a younger
+ * line is no sign of a busy stack, and a window longer than the line reaches back into idle time:
+ * at light load one job finished in a 5 s window read as 0.2 jobs/s and refused a second film on
+ * an idle stack. Under half the default budget, where, at a true pace, a one-film creation is first
+ * refused (the line's age is then about backlog ÷ rate), so an overload is refused as before.
+ */
+export const DRAIN_WINDOW_MIN_SECONDS = STANDING_LINE_SECONDS;
 
 const unfinishedStatuses = ["queued", "running"] as const;
 
@@ -46,8 +54,6 @@ export function ownerUnfinishedJobsUpTo(ownerId: string, limit: number): SQL<num
 export type DrainFigures = {
   queued: number;
   running: number;
-  /** Seconds since the oldest queued job was created; 0 when none is queued. */
-  oldestQueuedAgeSeconds: number;
   /**
    * Seconds the line has waited: the age of the oldest queued job created no earlier than the
    * newest job claimed lately (running, or finished in the last minute); 0 when none is queued. A job
@@ -61,21 +67,25 @@ export type DrainFigures = {
 };
 
 /**
- * The window is the oldest queued job's age, kept within 5–60 s: while a job has stood queued
- * that long, inference had no idle slot (it would have claimed it), so what finished since is its
- * full pace; a longer window would reach back into idle time and understate it.
- */
-const drainWindow = sql`least(greatest(coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued')), 0), ${DRAIN_WINDOW_MIN_SECONDS}::float8), ${DRAIN_WINDOW_MAX_SECONDS}::float8)`;
-
-/**
  * Creation time of the newest job claimed lately: running, or finished within the longest window
- * (a fixed one: the drain window is an aggregate of the outer scan, which cannot nest here).
+ * (a fixed one: the line's age is an aggregate of the outer scan, which cannot nest here).
  */
 const newestClaimed = sql`greatest(
   (select max(claimed.created_at) from ${jobs} as claimed where claimed.status = 'running'),
   (select max(done.created_at) from ${jobs} as done
     where done.status in ('succeeded', 'failed') and done.finished_at is not null
       and done.finished_at > now() - make_interval(secs => ${DRAIN_WINDOW_MAX_SECONDS})))`;
+
+/** `DrainFigures.lineAgeSeconds`, an aggregate over the unfinished jobs. */
+const lineAge = sql`coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued'
+  and ${jobs.createdAt} >= coalesce(${newestClaimed}, '-infinity'::timestamptz))), 0)`;
+
+/**
+ * The window is the line's age, kept within the bounds: while the line stands, inference has no
+ * idle slot (it would have claimed its head), so what finished meanwhile is its full pace; a
+ * longer window would reach back into idle time and understate it.
+ */
+const drainWindow = sql`least(greatest(${lineAge}, ${DRAIN_WINDOW_MIN_SECONDS}::float8), ${DRAIN_WINDOW_MAX_SECONDS}::float8)`;
 
 /**
  * One statement of index range scans: the unfinished jobs (`jobs_unfinished_updated_idx`, at
@@ -87,15 +97,7 @@ export async function readDrainFigures(db: Db): Promise<DrainFigures> {
     .select({
       queued: sql<number>`count(*) filter (where ${jobs.status} = 'queued')`.mapWith(Number),
       running: sql<number>`count(*) filter (where ${jobs.status} = 'running')`.mapWith(Number),
-      oldestQueuedAgeSeconds:
-        sql<number>`coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued')), 0)`.mapWith(
-          Number,
-        ),
-      lineAgeSeconds:
-        sql<number>`coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued'
-          and ${jobs.createdAt} >= coalesce(${newestClaimed}, '-infinity'::timestamptz))), 0)`.mapWith(
-          Number,
-        ),
+      lineAgeSeconds: sql<number>`${lineAge}`.mapWith(Number),
       windowSeconds: sql<number>`${drainWindow}`.mapWith(Number),
       finished: sql<number>`(select count(*) from ${jobs} as done
         where done.status in ('succeeded', 'failed') and done.finished_at is not null
@@ -106,7 +108,6 @@ export async function readDrainFigures(db: Db): Promise<DrainFigures> {
   return {
     queued: row?.queued ?? 0,
     running: row?.running ?? 0,
-    oldestQueuedAgeSeconds: Math.max(0, row?.oldestQueuedAgeSeconds ?? 0),
     lineAgeSeconds: Math.max(0, row?.lineAgeSeconds ?? 0),
     finished: row?.finished ?? 0,
     windowSeconds: row?.windowSeconds ?? DRAIN_WINDOW_MIN_SECONDS,
@@ -233,7 +234,10 @@ export type AdmissionSettings = Pick<
 
 /** What a creation may add to, derived from the drain figures. */
 export type AdmissionLimits = {
-  /** Jobs finished per second while a queue stood; null when not measurable (no queue, or nothing finished). */
+  /**
+   * Jobs finished per second while the line stood; null when not measurable (no line, one younger
+   * than `DRAIN_WINDOW_MIN_SECONDS`, or nothing finished while it stood).
+   */
   drainRate: number | null;
   /**
    * Unfinished jobs allowed, all owners: what drains at the drain rate in the part of the wait
@@ -244,15 +248,15 @@ export type AdmissionLimits = {
   owner: number;
   /** Seconds the line has waited (`DrainFigures.lineAgeSeconds`), counted into every expected wait. */
   lineAgeSeconds: number;
-  /** The oldest queued job's age when nothing drains and it exceeds the budget: the stack has stalled. */
+  /** The line's age when it exceeds the budget and nothing finished while it stood: the stack has stalled. */
   stalledSeconds: number | null;
   settings: AdmissionSettings;
 };
 
 export function admissionLimits(figures: DrainFigures, settings: AdmissionSettings): AdmissionLimits {
-  // Without a queue the rate says how much work came, not how much the stack could do.
-  const drainRate =
-    figures.queued > 0 && figures.finished > 0 ? figures.finished / figures.windowSeconds : null;
+  // Without a standing line the rate says how much work came, not how much the stack could do.
+  const standing = figures.queued > 0 && figures.lineAgeSeconds >= DRAIN_WINDOW_MIN_SECONDS;
+  const drainRate = standing && figures.finished > 0 ? figures.finished / figures.windowSeconds : null;
   const backlog =
     drainRate === null
       ? settings.MAX_UNFINISHED_JOBS
@@ -261,15 +265,13 @@ export function admissionLimits(figures: DrainFigures, settings: AdmissionSettin
           Math.max(0, Math.floor(drainRate * (settings.ADMISSION_MAX_WAIT_SECONDS - figures.lineAgeSeconds))),
         );
   const stalled =
-    drainRate === null &&
-    figures.queued > 0 &&
-    figures.oldestQueuedAgeSeconds > settings.ADMISSION_MAX_WAIT_SECONDS;
+    standing && drainRate === null && figures.lineAgeSeconds > settings.ADMISSION_MAX_WAIT_SECONDS;
   return {
     drainRate,
     backlog,
     owner: Math.max(1, Math.floor(backlog * settings.ADMISSION_OWNER_SHARE)),
     lineAgeSeconds: drainRate === null ? 0 : figures.lineAgeSeconds,
-    stalledSeconds: stalled ? figures.oldestQueuedAgeSeconds : null,
+    stalledSeconds: stalled ? figures.lineAgeSeconds : null,
     settings,
   };
 }
@@ -311,8 +313,8 @@ export const BacklogFullDetailsSchema = z.object({
   /** What the rule allows of them; 0 once the line has waited the whole budget. */
   limit: z.number().int().nonnegative(),
   /**
-   * The line's age plus the backlog (this request included) ÷ the drain rate, or the oldest queued
-   * age when nothing drains; null when neither is known.
+   * The line's age plus the backlog (this request included) ÷ the drain rate, or the line's age
+   * when nothing drains; null when neither is known.
    */
   expectedWaitSeconds: z.number().nonnegative().nullable(),
   maxWaitSeconds: z.number().int().positive(),

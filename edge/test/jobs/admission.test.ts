@@ -4,6 +4,7 @@ import {
   type AdmissionSettings,
   admissionLimits,
   BacklogFullDetailsSchema,
+  DRAIN_WINDOW_MIN_SECONDS,
   type DrainFigures,
   estimateUnfinished,
   refusalReason,
@@ -18,11 +19,18 @@ import { sharedServices } from "@scripts/testing/shared-services";
 import { startTestWorker, type TestWorker, useTestWorker } from "@scripts/testing/test-worker";
 import { eq } from "drizzle-orm";
 
-// Admission by time: with a known pace (jobs finished over the last minute) and a queued backlog
-// arranged in the database, creation is accepted while the jobs ahead finish within the budget and
-// refused past it, with a Retry-After derived from the pace; one owner holds at most its share.
+// Admission by time: with a known pace (jobs finished while a line of queued jobs stood) and a
+// backlog arranged in the database, creation is accepted while the jobs ahead finish within the
+// budget and refused past it, with a Retry-After derived from the pace; one owner holds at most its
+// share.
 
-const MAX_WAIT = 120;
+const MAX_WAIT = 180;
+/**
+ * The age of the line most tests arrange: a minute, so the pace is read over the whole longest
+ * window (60 s), and just over it, leaving 119.95 s of the budget: room for 0.95 s of test time
+ * before a pace of 1 job/s admits one job fewer (0.5 jobs/s: 1.9 s).
+ */
+const LINE_AGE = 60.05;
 const FALLBACK_RETRY_AFTER = 7;
 
 const VARS = {
@@ -42,8 +50,8 @@ const secondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000);
 
 /**
  * Jobs of a user of their own: `finished` at the given ages (created `finishedCreatedAgeSeconds`
- * ago, else 2 s before), `queued` created `queuedAgeSeconds` ago, and `lost` queued jobs created
- * `lostAgeSeconds` ago.
+ * ago, else 2 s before), `queued` created `queuedAgeSeconds` ago (the line, when no finished job was
+ * created after them), and `lost` queued jobs created `lostAgeSeconds` ago.
  */
 async function arrange(
   target: TestWorker,
@@ -118,15 +126,17 @@ beforeEach(async () => {
 describe("admission by expected wait", () => {
   test("accepted while the jobs ahead finish within the budget at the measured pace; refused past it", async () => {
     const target = worker.current;
-    // 0.5 jobs/s and a budget of 120 s: 60 unfinished jobs at most. The queue is older than the
-    // budget, which does not matter while jobs finish: the pace decides.
-    await arrange(target, { finished: halfAJobPerSecond, queued: 50, queuedAgeSeconds: 150 });
+    // 0.5 jobs/s while a line of 50 stood a minute: 120 s of the 180 s budget left, 59 jobs' worth.
+    await arrange(target, {
+      finished: halfAJobPerSecond,
+      finishedCreatedAgeSeconds: 100,
+      queued: 50,
+      queuedAgeSeconds: LINE_AGE,
+    });
     const [a, b] = await Promise.all([signedInUser(target), signedInUser(target)]);
 
     await expectAccepted(await create(target, a), 1);
-    // That job, created after every claim, is the line now: its age (under 2 s) takes its part of
-    // the budget, 59 jobs' worth are left. 51 + 14 = 65 jobs: 130 s at 0.5/s plus that age. The 6
-    // in excess drain in 12 s.
+    // 51 + 14 = 65 jobs: 130 s at 0.5 jobs/s after the line's minute. The 6 in excess drain in 12 s.
     const refused = await expectBacklogFull(await create(target, b, 14));
     expect(refused.details).toMatchObject({
       reason: "expected_wait",
@@ -134,8 +144,8 @@ describe("admission by expected wait", () => {
       limit: 59,
       maxWaitSeconds: MAX_WAIT,
     });
-    expect(refused.details.expectedWaitSeconds).toBeGreaterThanOrEqual(130);
-    expect(refused.details.expectedWaitSeconds).toBeLessThan(132);
+    expect(refused.details.expectedWaitSeconds).toBeGreaterThanOrEqual(190);
+    expect(refused.details.expectedWaitSeconds).toBeLessThan(193);
     expect(refused.retryAfter).toBe(12);
     expect(await unfinishedOf(target, b.user.id)).toBe(0);
 
@@ -148,32 +158,38 @@ describe("admission by expected wait", () => {
 
   test("a faster pace admits a deeper backlog: the limit follows the completion rate", async () => {
     const target = worker.current;
-    // Twice the completions: 1 job/s, 120 jobs within the budget; 119 once the 20 accepted have
-    // stood in line for a moment.
+    // Twice the completions: 1 job/s, 119 jobs in the 120 s left (fewer as the line ages a second
+    // or two more); at 0.5 jobs/s the same line took 59.
     await arrange(target, {
       finished: [...halfAJobPerSecond, ...halfAJobPerSecond],
-      queued: 100,
-      queuedAgeSeconds: 90,
+      finishedCreatedAgeSeconds: 100,
+      queued: 90,
+      queuedAgeSeconds: LINE_AGE,
     });
     const caller = await signedInUser(target);
     await expectAccepted(await create(target, caller, 20), 20);
-    const refused = await expectBacklogFull(await create(target, caller));
-    expect(refused.details).toMatchObject({ reason: "expected_wait", unfinished: 120, limit: 119 });
-    expect(refused.retryAfter).toBe(2);
+    const refused = await expectBacklogFull(await create(target, caller, 10));
+    expect(refused.details).toMatchObject({ reason: "expected_wait", unfinished: 110 });
+    expect(refused.details.limit).toBeGreaterThanOrEqual(117);
+    expect(refused.details.limit).toBeLessThanOrEqual(119);
+    // The jobs in excess drain in as many seconds.
+    expect(refused.retryAfter).toBe(110 + 10 - refused.details.limit);
   }, 60_000);
 
   test("the pace is measured over the time a queue has stood, not over idle time before it", async () => {
     const target = worker.current;
-    // A queue 10 s old, and 5 completions within it: 0.5 jobs/s. The 30 completions of 30–50 s ago,
-    // before the queue, would read 35/60 ≈ 0.58 jobs/s over a full minute; they do not count.
+    // A line 10 s old, and 5 completions within it: 0.5 jobs/s, 85 jobs in the 170 s left. The 30
+    // completions of 30–50 s ago, before the line, would read 35/60 ≈ 0.58 jobs/s over a full minute
+    // (99 jobs); they do not count.
     await arrange(target, {
       finished: [...[1, 2.5, 4, 5.5, 7], ...Array.from({ length: 30 }, (_, i) => 30 + i * 0.6)],
-      queued: 58,
+      finishedCreatedAgeSeconds: 60,
+      queued: 83,
       queuedAgeSeconds: 10,
     });
     const caller = await signedInUser(target);
     const refused = await expectBacklogFull(await create(target, caller, 3));
-    expect(refused.details.limit).toBeLessThanOrEqual(60);
+    expect(refused.details.limit).toBeLessThanOrEqual(85);
     expect(refused.details.reason).toBe("expected_wait");
   }, 60_000);
 });
@@ -181,21 +197,21 @@ describe("admission by expected wait", () => {
 describe("the time the line has already waited counts", () => {
   test("line age + backlog ÷ rate within the budget is accepted, one job past it refused", async () => {
     const target = worker.current;
-    // 0.5 jobs/s (30 completions, a 60 s window: the lost job is 200 s old). The line of 29 was
-    // created 39 s ago, after every job claimed so far: 120 − 39 s of budget left, 40 jobs' worth.
-    // The lost job (overtaken by later claims) counts as unfinished but not as the line's age,
-    // though it is older than the budget.
+    // 0.5 jobs/s (30 completions in the 60 s window). The line of 29 was created 99 s ago, after
+    // every job claimed so far: 180 − 99 s of budget left, 40 jobs' worth. The lost job (overtaken
+    // by later claims) counts as unfinished but not as the line's age, though it is older than the
+    // budget.
     await arrange(target, {
       finished: halfAJobPerSecond,
-      finishedCreatedAgeSeconds: 100,
+      finishedCreatedAgeSeconds: 120,
       queued: 29,
-      queuedAgeSeconds: 39,
+      queuedAgeSeconds: 99,
       lost: 1,
       lostAgeSeconds: 200,
     });
     const [a, b] = await Promise.all([signedInUser(target), signedInUser(target)]);
 
-    // 30 + 10 = 40 jobs: 39 + 80 s, the budget to within a second. Without the line's age, 60 fit.
+    // 30 + 10 = 40 jobs: 99 + 80 s, the budget to within a second. Without the line's age, 90 fit.
     await expectAccepted(await create(target, a, 10), 10);
     const refused = await expectBacklogFull(await create(target, b));
     expect(refused.details).toMatchObject({
@@ -204,9 +220,9 @@ describe("the time the line has already waited counts", () => {
       limit: 40,
       maxWaitSeconds: MAX_WAIT,
     });
-    // 39 s waited + 41 jobs ÷ 0.5 jobs/s.
-    expect(refused.details.expectedWaitSeconds).toBeGreaterThanOrEqual(121);
-    expect(refused.details.expectedWaitSeconds).toBeLessThan(123);
+    // 99 s waited + 41 jobs ÷ 0.5 jobs/s.
+    expect(refused.details.expectedWaitSeconds).toBeGreaterThanOrEqual(181);
+    expect(refused.details.expectedWaitSeconds).toBeLessThan(183);
     expect(refused.retryAfter).toBe(2);
   }, 60_000);
 
@@ -254,12 +270,13 @@ async function withMeasuringWorker(run: (target: TestWorker, sent: () => number)
 describe("refusal from the isolate's last measurement", () => {
   test("over the limit by the isolate's figures, creation is refused before any lookup of its own", async () => {
     await withMeasuringWorker(async (target, sent) => {
-      // 0.5 jobs/s over a minute (the lost job sets the window) and a fresh line of 59: 59 jobs'
-      // worth of budget left, and 60 unfinished.
+      // 0.5 jobs/s while a line of 59 stood a minute: 59 jobs' worth of budget left, and 60
+      // unfinished with the lost job.
       await arrange(target, {
         finished: halfAJobPerSecond,
         finishedCreatedAgeSeconds: 100,
         queued: 59,
+        queuedAgeSeconds: LINE_AGE,
         lost: 1,
         lostAgeSeconds: 200,
       });
@@ -322,9 +339,9 @@ describe("refusal from the isolate's last measurement", () => {
 
 describe("the measurement brought forward by what the isolate admitted and holds", () => {
   /**
-   * A measuring Worker with 0.2 jobs/s over a minute (the lost job sets the window) and a
-   * fresh line of 20, so 23 unfinished are allowed and 21 stand: room for two jobs. At that pace
-   * the estimate takes nothing off for completions within the test's first 5 s.
+   * A measuring Worker with 0.2 jobs/s while a line of 20 stood a minute, so 23 unfinished are
+   * allowed and 21 stand (with a lost job): room for two jobs. At that pace the estimate takes
+   * nothing off for completions within the test's first 5 s.
    */
   async function roomForTwo(run: (target: TestWorker, statements: () => number) => Promise<void>) {
     await withMeasuringWorker(async (target, sent) => {
@@ -332,6 +349,7 @@ describe("the measurement brought forward by what the isolate admitted and holds
         finished: Array.from({ length: 12 }, (_, i) => 1 + i),
         finishedCreatedAgeSeconds: 100,
         queued: 20,
+        queuedAgeSeconds: LINE_AGE,
         lost: 1,
         lostAgeSeconds: 200,
       });
@@ -432,7 +450,25 @@ describe("admission without a measured pace", () => {
     await expectAccepted(await create(target, caller, 50), 50);
   }, 60_000);
 
-  test("oldest queued age: a queue that waited past the budget with nothing finishing refuses", async () => {
+  test("a job awaiting inference's next pull is no line: an idle stack takes a strip", async () => {
+    // The default 6 s budget, where a pace read from this state (1 job in a 5 s window) allowed 1
+    // unfinished job and refused the strip: browser tests creating one job after another met it.
+    const target = await startTestWorker({ vars: { ...VARS, ADMISSION_MAX_WAIT_SECONDS: "6" } });
+    try {
+      await target.db.delete(jobs);
+      await arrange(target, {
+        finished: [1],
+        finishedCreatedAgeSeconds: 1.5,
+        queued: 1,
+        queuedAgeSeconds: 0.2,
+      });
+      await expectAccepted(await create(target, await signedInUser(target), 3), 3);
+    } finally {
+      await target.dispose();
+    }
+  }, 60_000);
+
+  test("a line that waited past the budget with nothing finishing refuses; a lost job does not", async () => {
     const target = worker.current;
     await arrange(target, { queued: 3, queuedAgeSeconds: MAX_WAIT - 30 });
     const caller = await signedInUser(target);
@@ -445,19 +481,25 @@ describe("admission without a measured pace", () => {
     expect(refused.details.reason).toBe("oldest_queued");
     expect(refused.details.expectedWaitSeconds).toBeGreaterThan(MAX_WAIT);
     expect(refused.retryAfter).toBe(FALLBACK_RETRY_AFTER);
+
+    // A job overtaken by a later claim lost its message (the sweeper re-enqueues it): however old,
+    // it is not a line that stalled, and an idle stack with one keeps accepting work.
+    await target.db.delete(jobs);
+    await arrange(target, { finished: [3], lost: 1, lostAgeSeconds: MAX_WAIT + 30 });
+    await expectAccepted(await create(target, caller, 5), 5);
   }, 60_000);
 });
 
 describe("per-owner share", () => {
   test("owner A's burst is refused past half the admissible backlog while owner B is still accepted", async () => {
     const target = worker.current;
-    // 0.5 jobs/s, and a line of 10 that has waited 70 s of the 120: 24 jobs within the budget,
+    // 0.5 jobs/s, and a line of 10 that has waited 130 s of the 180: 24 jobs within the budget,
     // 12 of them for one owner.
     await arrange(target, {
       finished: halfAJobPerSecond,
-      finishedCreatedAgeSeconds: 100,
+      finishedCreatedAgeSeconds: 140,
       queued: 10,
-      queuedAgeSeconds: 70,
+      queuedAgeSeconds: 130,
     });
     const [a, b] = await Promise.all([signedInUser(target), signedInUser(target)]);
     const burst = await Promise.all(
@@ -491,9 +533,9 @@ describe("per-owner share", () => {
       limit: 12,
       maxWaitSeconds: MAX_WAIT,
     });
-    // The line's 70 s plus 24 jobs ÷ 0.5 jobs/s.
-    expect(more.details.expectedWaitSeconds).toBeGreaterThanOrEqual(118);
-    expect(more.details.expectedWaitSeconds).toBeLessThan(120);
+    // The line's 130 s plus 24 jobs ÷ 0.5 jobs/s.
+    expect(more.details.expectedWaitSeconds).toBeGreaterThanOrEqual(178);
+    expect(more.details.expectedWaitSeconds).toBeLessThan(180);
     expect(more.retryAfter).toBe(2);
   }, 60_000);
 });
@@ -508,7 +550,6 @@ describe("admission limits (pure)", () => {
   const figures = (overrides: Partial<DrainFigures>): DrainFigures => ({
     queued: 0,
     running: 0,
-    oldestQueuedAgeSeconds: 0,
     lineAgeSeconds: 0,
     finished: 0,
     windowSeconds: 60,
@@ -516,26 +557,50 @@ describe("admission limits (pure)", () => {
   });
 
   test("the measured bench pace (3.9 jobs/s) admits about a minute of work, not 2000 jobs", () => {
-    const limits = admissionLimits(
-      figures({ queued: 300, oldestQueuedAgeSeconds: 80, finished: 234 }),
-      settings,
-    );
+    // A line that has stood a minute of a two-minute budget.
+    const limits = admissionLimits(figures({ queued: 300, lineAgeSeconds: 60, finished: 234 }), {
+      ...settings,
+      ADMISSION_MAX_WAIT_SECONDS: 120,
+    });
     expect(limits.drainRate).toBeCloseTo(3.9);
     expect(limits.backlog).toBe(234);
     expect(limits.owner).toBe(117);
     expect(limits.stalledSeconds).toBeNull();
   });
 
-  test("the ceiling caps a fast pace; no queue or no completion leaves only the ceiling", () => {
-    expect(admissionLimits(figures({ queued: 1, finished: 6000 }), settings).backlog).toBe(2000);
+  test("the ceiling caps a fast pace; no line or no completion leaves only the ceiling", () => {
+    expect(admissionLimits(figures({ queued: 1, lineAgeSeconds: 5, finished: 6000 }), settings).backlog).toBe(
+      2000,
+    );
     expect(admissionLimits(figures({ running: 5, finished: 3 }), settings).drainRate).toBeNull();
-    expect(admissionLimits(figures({ queued: 5, oldestQueuedAgeSeconds: 30 }), settings)).toMatchObject({
+    expect(admissionLimits(figures({ queued: 5, lineAgeSeconds: 30 }), settings)).toMatchObject({
       drainRate: null,
       backlog: 2000,
       stalledSeconds: null,
     });
-    expect(admissionLimits(figures({ queued: 5, oldestQueuedAgeSeconds: 61 }), settings).stalledSeconds).toBe(
-      61,
+    // A line past the budget with nothing finished while it stood: stalled.
+    expect(admissionLimits(figures({ queued: 5, lineAgeSeconds: 61 }), settings).stalledSeconds).toBe(61);
+  });
+
+  test("a line younger than the shortest window is no pace: light load is not refused", () => {
+    const sixSeconds = { ...settings, ADMISSION_MAX_WAIT_SECONDS: 6 };
+    // An idle stack: one job finished a moment ago, the next one queued until inference's next
+    // pull. Read as a pace (1 job in 5 s: 0.2/s) this refused a strip of three films.
+    const light = admissionLimits(
+      figures({ queued: 1, finished: 1, lineAgeSeconds: 0.4, windowSeconds: DRAIN_WINDOW_MIN_SECONDS }),
+      sixSeconds,
+    );
+    expect(light).toMatchObject({ drainRate: null, backlog: 2000, stalledSeconds: null });
+    expect(refusalReason(light, { unfinished: 1, ownerUnfinished: 0, requested: 3 })).toBeNull();
+    // Once the line has stood the shortest window, what finished meanwhile is the pace.
+    const standing = admissionLimits(
+      figures({ queued: 4, finished: 1, lineAgeSeconds: DRAIN_WINDOW_MIN_SECONDS, windowSeconds: 2 }),
+      sixSeconds,
+    );
+    expect(standing.drainRate).toBe(0.5);
+    expect(standing.backlog).toBe(2);
+    expect(refusalReason(standing, { unfinished: 4, ownerUnfinished: 0, requested: 1 })).toBe(
+      "expected_wait",
     );
   });
 
@@ -549,7 +614,7 @@ describe("admission limits (pure)", () => {
     const spent = admissionLimits(figures({ queued: 8, finished: 6000, lineAgeSeconds: 60 }), settings);
     expect(spent.backlog).toBe(0);
     expect(refusalReason(spent, { unfinished: 0, ownerUnfinished: 0, requested: 1 })).toBe("expected_wait");
-    // Without a pace the line's age is no part of a wait: only the stall rule reads the oldest age.
+    // Without a pace the line's age is no part of a wait, only of the stall rule (past the budget).
     expect(admissionLimits(figures({ queued: 8, lineAgeSeconds: 50 }), settings)).toMatchObject({
       backlog: 2000,
       lineAgeSeconds: 0,
