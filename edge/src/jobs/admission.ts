@@ -126,8 +126,23 @@ const tallyOf = (db: Db): IsolateTally => {
   return tally;
 };
 
-/** A settled read: the figures and when. */
-type Measurement = { figures: DrainFigures; readAt: number };
+/**
+ * A settled read: the figures, when, and the pace to judge them by (`paceFor`): the one they show,
+ * else the last one this isolate measured from a standing line, within `PACE_MEMORY_SECONDS`.
+ */
+type Measurement = { figures: DrainFigures; readAt: number; pace: number | null };
+
+/**
+ * How long a pace measured from a standing line still judges a younger one. Under overload the
+ * line dips under `DRAIN_WINDOW_MIN_SECONDS` now and then; with no pace, admission would open to
+ * the ceiling for a measurement period each time, and a batch arriving then would be admitted
+ * whatever its wait. A pace the stack showed under load this recently is its capacity, not a light
+ * load's trickle.
+ */
+export const PACE_MEMORY_SECONDS = 60;
+
+/** The last pace measured from a standing line, per handle, and when. */
+const lastPace = new WeakMap<Db, { rate: number; at: number }>();
 
 /** The isolate's last settled read per handle, for the refusal that reads nothing. */
 const lastRead = new WeakMap<Db, Measurement>();
@@ -151,11 +166,17 @@ function noteCount(db: Db, unfinished: number): void {
   lastCounted.set(db, { unfinished, at: Date.now(), admittedBefore: tallyOf(db).admitted });
 }
 
-const drainCache = createTtlCache(async (db: Db) => {
+const drainCache = createTtlCache(async (db: Db): Promise<Measurement> => {
   const figures = await readDrainFigures(db);
-  lastRead.set(db, { figures, readAt: Date.now() });
+  const readAt = Date.now();
+  const measured = standingPace(figures);
+  if (measured !== null) lastPace.set(db, { rate: measured, at: readAt });
+  const remembered = lastPace.get(db);
+  const recent = remembered && readAt - remembered.at <= PACE_MEMORY_SECONDS * 1000 ? remembered.rate : null;
+  const read = { figures, readAt, pace: measured ?? recent };
+  lastRead.set(db, read);
   noteCount(db, figures.queued + figures.running);
-  return figures;
+  return read;
 });
 
 /** What an isolate saw after its last count: time passed, jobs it admitted, creations in hand. */
@@ -214,8 +235,8 @@ export class DecisionHold {
   }
 }
 
-/** The drain figures as this isolate last read them, if younger than `cacheSeconds`. */
-const drainFigures = (db: Db, cacheSeconds: number): Promise<DrainFigures> =>
+/** The measurement this isolate last read, if younger than `cacheSeconds`, else a new one. */
+const drainFigures = (db: Db, cacheSeconds: number): Promise<Measurement> =>
   drainCache(db, cacheSeconds * 1000);
 
 /** The measurement this isolate read within `cacheSeconds`, or null: never a read. */
@@ -253,10 +274,27 @@ export type AdmissionLimits = {
   settings: AdmissionSettings;
 };
 
-export function admissionLimits(figures: DrainFigures, settings: AdmissionSettings): AdmissionLimits {
-  // Without a standing line the rate says how much work came, not how much the stack could do.
+/**
+ * Jobs finished per second while the line stood, or null: without a line that has stood
+ * `DRAIN_WINDOW_MIN_SECONDS`, what finished says how much work came, not what the stack could do.
+ */
+export function standingPace(figures: DrainFigures): number | null {
   const standing = figures.queued > 0 && figures.lineAgeSeconds >= DRAIN_WINDOW_MIN_SECONDS;
-  const drainRate = standing && figures.finished > 0 ? figures.finished / figures.windowSeconds : null;
+  return standing && figures.finished > 0 ? figures.finished / figures.windowSeconds : null;
+}
+
+/**
+ * The limits under `figures`. `recentPace`: a pace the stack showed with a standing line lately
+ * (`PACE_MEMORY_SECONDS`), which judges a line younger than the standing age. A standing line
+ * with nothing finished has no pace: the stack stopped draining, and past the budget it stalled.
+ */
+export function admissionLimits(
+  figures: DrainFigures,
+  settings: AdmissionSettings,
+  recentPace: number | null = null,
+): AdmissionLimits {
+  const young = figures.queued > 0 && figures.lineAgeSeconds < DRAIN_WINDOW_MIN_SECONDS;
+  const drainRate = standingPace(figures) ?? (young ? recentPace : null);
   const backlog =
     drainRate === null
       ? settings.MAX_UNFINISHED_JOBS
@@ -265,7 +303,7 @@ export function admissionLimits(figures: DrainFigures, settings: AdmissionSettin
           Math.max(0, Math.floor(drainRate * (settings.ADMISSION_MAX_WAIT_SECONDS - figures.lineAgeSeconds))),
         );
   const stalled =
-    standing && drainRate === null && figures.lineAgeSeconds > settings.ADMISSION_MAX_WAIT_SECONDS;
+    drainRate === null && figures.queued > 0 && figures.lineAgeSeconds > settings.ADMISSION_MAX_WAIT_SECONDS;
   return {
     drainRate,
     backlog,
@@ -421,8 +459,8 @@ async function measurement(
     if (!recentMeasurement(db, period)) background(drainFigures(db, period).catch(() => null));
     return recent;
   }
-  const figures = await drainFigures(db, period);
-  return recentMeasurement(db, 2 * period) ?? { figures, readAt: Date.now() };
+  const read = await drainFigures(db, period);
+  return recentMeasurement(db, 2 * period) ?? read;
 }
 
 /**
@@ -449,7 +487,7 @@ function refusalByMeasurement(
   requested: number,
   held = 0,
 ): ApiError | null {
-  const limits = admissionLimits(measurement.figures, config);
+  const limits = admissionLimits(measurement.figures, config, measurement.pace);
   const counts = {
     unfinished: Math.max(0, estimatedUnfinished(db, limits.drainRate) - held),
     ownerUnfinished: 0,
@@ -467,7 +505,8 @@ export async function currentLimits(
   config: Config,
   background: (work: Promise<unknown>) => void,
 ): Promise<AdmissionLimits> {
-  return admissionLimits((await measurement(db, config, background)).figures, config);
+  const read = await measurement(db, config, background);
+  return admissionLimits(read.figures, config, read.pace);
 }
 
 type Job = typeof jobs.$inferSelect;

@@ -450,22 +450,55 @@ describe("admission without a measured pace", () => {
     await expectAccepted(await create(target, caller, 50), 50);
   }, 60_000);
 
-  test("a job awaiting inference's next pull is no line: an idle stack takes a strip", async () => {
-    // The default 6 s budget, where a pace read from this state (1 job in a 5 s window) allowed 1
-    // unfinished job and refused the strip: browser tests creating one job after another met it.
+  /** A Worker of its own (so no pace it measured before) with the default 6 s budget, jobs cleared. */
+  async function withDefaultBudget(run: (target: TestWorker) => Promise<void>) {
     const target = await startTestWorker({ vars: { ...VARS, ADMISSION_MAX_WAIT_SECONDS: "6" } });
     try {
       await target.db.delete(jobs);
-      await arrange(target, {
-        finished: [1],
-        finishedCreatedAgeSeconds: 1.5,
-        queued: 1,
-        queuedAgeSeconds: 0.2,
-      });
-      await expectAccepted(await create(target, await signedInUser(target), 3), 3);
+      await run(target);
     } finally {
       await target.dispose();
     }
+  }
+
+  /** A job finished a second ago and `queued` ones waiting 0.3 s for inference's next pull. */
+  const justQueued = (queued: number) => ({
+    finished: [1],
+    finishedCreatedAgeSeconds: 1.5,
+    queued,
+    queuedAgeSeconds: 0.3,
+  });
+
+  test("a job awaiting inference's next pull is no line: an idle stack takes a strip", async () => {
+    // Under the default budget a pace read from this state (1 job in a 5 s window) allowed 1
+    // unfinished job and refused the strip: browser tests creating one job after another met it.
+    await withDefaultBudget(async (target) => {
+      await arrange(target, justQueued(1));
+      await expectAccepted(await create(target, await signedInUser(target), 3), 3);
+    });
+  }, 60_000);
+
+  test("a pace shown under load lately judges a line too young to show one", async () => {
+    await withDefaultBudget(async (target) => {
+      const caller = await signedInUser(target);
+      // Under load: 10 finished while a line stood 5 s, 2 jobs/s; this creation reads it.
+      await arrange(target, {
+        finished: Array.from({ length: 10 }, (_, i) => 0.25 + i * 0.5),
+        finishedCreatedAgeSeconds: 20,
+        queued: 5,
+        queuedAgeSeconds: 5,
+      });
+      await expectBacklogFull(await create(target, caller));
+      // The line drains and a new one forms: 0.3 s old, 12 jobs. At 2 jobs/s, 11 fit in the 5.7 s
+      // left; with no pace (as on a stack that was never busy) the ceiling would admit them all.
+      await target.db.delete(jobs);
+      await arrange(target, justQueued(12));
+      const refused = await expectBacklogFull(await create(target, caller));
+      expect(refused.details).toMatchObject({ reason: "expected_wait", unfinished: 12, limit: 11 });
+      // The 2 in excess at the remembered pace (10 finished in the line's 5 s and a few ms: just
+      // under 2 jobs/s).
+      expect(refused.retryAfter).toBe(2);
+    });
   }, 60_000);
 
   test("a line that waited past the budget with nothing finishing refuses; a lost job does not", async () => {
@@ -580,6 +613,20 @@ describe("admission limits (pure)", () => {
     });
     // A line past the budget with nothing finished while it stood: stalled.
     expect(admissionLimits(figures({ queued: 5, lineAgeSeconds: 61 }), settings).stalledSeconds).toBe(61);
+  });
+
+  test("a pace shown lately judges only a young line; a standing one that stopped draining has none", () => {
+    const young = figures({ queued: 30, lineAgeSeconds: 0.5, finished: 1, windowSeconds: 2 });
+    expect(admissionLimits(young, settings, 2)).toMatchObject({ drainRate: 2, backlog: 119 });
+    expect(admissionLimits(young, settings, null)).toMatchObject({ drainRate: null, backlog: 2000 });
+    // Its own pace wins over the remembered one.
+    const standing = figures({ queued: 30, lineAgeSeconds: 10, finished: 5, windowSeconds: 10 });
+    expect(admissionLimits(standing, settings, 2).drainRate).toBe(0.5);
+    // Nothing finished while the line stood 61 s: stalled, whatever the stack did before.
+    const stopped = figures({ queued: 30, lineAgeSeconds: 61, windowSeconds: 60 });
+    expect(admissionLimits(stopped, settings, 2)).toMatchObject({ drainRate: null, stalledSeconds: 61 });
+    // No queue, no line: no pace to judge.
+    expect(admissionLimits(figures({ running: 3, finished: 4 }), settings, 2).drainRate).toBeNull();
   });
 
   test("a line younger than the shortest window is no pace: light load is not refused", () => {
