@@ -38,8 +38,6 @@ export const DRAIN_WINDOW_MAX_SECONDS = 60;
  */
 export const DRAIN_WINDOW_MIN_SECONDS = STANDING_LINE_SECONDS;
 
-const unfinishedStatuses = ["queued", "running"] as const;
-
 /** Unfinished jobs, counted up to `limit + 1` only, on the partial index of unfinished jobs. */
 export function unfinishedJobsUpTo(limit: number): SQL<number> {
   return sql<number>`(select count(*) from (select 1 from ${jobs} where ${jobs.status} in ('queued', 'running') limit ${limit + 1}) as backlog)::int`;
@@ -67,50 +65,53 @@ export type DrainFigures = {
 };
 
 /**
- * Creation time of the newest job claimed lately: running, or finished within the longest window
- * (a fixed one: the line's age is an aggregate of the outer scan, which cannot nest here).
- */
-const newestClaimed = sql`greatest(
-  (select max(claimed.created_at) from ${jobs} as claimed where claimed.status = 'running'),
-  (select max(done.created_at) from ${jobs} as done
-    where done.status in ('succeeded', 'failed') and done.finished_at is not null
-      and done.finished_at > now() - make_interval(secs => ${DRAIN_WINDOW_MAX_SECONDS})))`;
-
-/** `DrainFigures.lineAgeSeconds`, an aggregate over the unfinished jobs. */
-const lineAge = sql`coalesce(extract(epoch from now() - min(${jobs.createdAt}) filter (where ${jobs.status} = 'queued'
-  and ${jobs.createdAt} >= coalesce(${newestClaimed}, '-infinity'::timestamptz))), 0)`;
-
-/**
- * The window is the line's age, kept within the bounds: while the line stands, inference has no
- * idle slot (it would have claimed its head), so what finished meanwhile is its full pace; a
- * longer window would reach back into idle time and understate it.
- */
-const drainWindow = sql`least(greatest(${lineAge}, ${DRAIN_WINDOW_MIN_SECONDS}::float8), ${DRAIN_WINDOW_MAX_SECONDS}::float8)`;
-
-/**
- * One statement of index range scans: the unfinished jobs (`jobs_unfinished_updated_idx`, at
- * most `MAX_UNFINISHED_JOBS` rows) and the jobs finished in the window (`jobs_finished_idx`,
- * about a minute of completions), whatever the size of the table.
+ * One statement of index range scans, whatever the size of the table: the newest job claimed
+ * lately (running, or finished within the longest window: its creation time starts the line), read
+ * once; the unfinished jobs (`jobs_unfinished_updated_idx`, at most `MAX_UNFINISHED_JOBS` rows);
+ * and the jobs finished in the window (`jobs_finished_idx`). The window is the line's age, kept
+ * within the bounds: while the line stands, inference has no idle slot (it would have claimed its
+ * head), so what finished meanwhile is its full pace; a longer window would reach back into idle
+ * time and understate it.
  */
 export async function readDrainFigures(db: Db): Promise<DrainFigures> {
-  const [row] = await db
-    .select({
-      queued: sql<number>`count(*) filter (where ${jobs.status} = 'queued')`.mapWith(Number),
-      running: sql<number>`count(*) filter (where ${jobs.status} = 'running')`.mapWith(Number),
-      lineAgeSeconds: sql<number>`${lineAge}`.mapWith(Number),
-      windowSeconds: sql<number>`${drainWindow}`.mapWith(Number),
-      finished: sql<number>`(select count(*) from ${jobs} as done
-        where done.status in ('succeeded', 'failed') and done.finished_at is not null
-          and done.finished_at > now() - make_interval(secs => ${drainWindow}))`.mapWith(Number),
-    })
-    .from(jobs)
-    .where(inArray(jobs.status, [...unfinishedStatuses]));
+  const { rows } = await db.execute<{
+    queued: string;
+    running: string;
+    line_age_seconds: number | null;
+    window_seconds: number;
+    finished: string;
+  }>(sql`
+    with claimed as (
+      select greatest(
+        (select max(created_at) from ${jobs} where status = 'running'),
+        (select max(created_at) from ${jobs}
+          where status in ('succeeded', 'failed') and finished_at is not null
+            and finished_at > now() - make_interval(secs => ${DRAIN_WINDOW_MAX_SECONDS}))) as at
+    ),
+    unfinished as (
+      select count(*) filter (where status = 'queued') as queued,
+        count(*) filter (where status = 'running') as running,
+        extract(epoch from now() - min(created_at) filter (where status = 'queued'
+          and created_at >= coalesce((select at from claimed), '-infinity'::timestamptz)))::float8 as line_age_seconds
+      from ${jobs} where status in ('queued', 'running')
+    ),
+    framed as (
+      select *, least(greatest(coalesce(line_age_seconds, 0), ${DRAIN_WINDOW_MIN_SECONDS}::float8),
+        ${DRAIN_WINDOW_MAX_SECONDS}::float8) as window_seconds
+      from unfinished
+    )
+    select queued, running, line_age_seconds, window_seconds,
+      (select count(*) from ${jobs}
+        where status in ('succeeded', 'failed') and finished_at is not null
+          and finished_at > now() - make_interval(secs => framed.window_seconds)) as finished
+    from framed`);
+  const row = rows[0];
   return {
-    queued: row?.queued ?? 0,
-    running: row?.running ?? 0,
-    lineAgeSeconds: Math.max(0, row?.lineAgeSeconds ?? 0),
-    finished: row?.finished ?? 0,
-    windowSeconds: row?.windowSeconds ?? DRAIN_WINDOW_MIN_SECONDS,
+    queued: Number(row?.queued ?? 0),
+    running: Number(row?.running ?? 0),
+    lineAgeSeconds: Math.max(0, Number(row?.line_age_seconds ?? 0)),
+    finished: Number(row?.finished ?? 0),
+    windowSeconds: Number(row?.window_seconds ?? DRAIN_WINDOW_MIN_SECONDS),
   };
 }
 
@@ -127,8 +128,9 @@ const tallyOf = (db: Db): IsolateTally => {
 };
 
 /**
- * A settled read: the figures, when, and the pace to judge them by (`paceFor`): the one they show,
- * else the last one this isolate measured from a standing line, within `PACE_MEMORY_SECONDS`.
+ * A settled read: the figures, when, and the pace to judge them by: the one they show
+ * (`standingPace`), else the last one this isolate measured from a standing line, within
+ * `PACE_MEMORY_SECONDS`.
  */
 type Measurement = { figures: DrainFigures; readAt: number; pace: number | null };
 
@@ -236,7 +238,7 @@ export class DecisionHold {
 }
 
 /** The measurement this isolate last read, if younger than `cacheSeconds`, else a new one. */
-const drainFigures = (db: Db, cacheSeconds: number): Promise<Measurement> =>
+const drainMeasurement = (db: Db, cacheSeconds: number): Promise<Measurement> =>
   drainCache(db, cacheSeconds * 1000);
 
 /** The measurement this isolate read within `cacheSeconds`, or null: never a read. */
@@ -456,10 +458,10 @@ async function measurement(
   const period = config.ADMISSION_CACHE_SECONDS;
   const recent = recentMeasurement(db, 2 * period);
   if (recent) {
-    if (!recentMeasurement(db, period)) background(drainFigures(db, period).catch(() => null));
+    if (!recentMeasurement(db, period)) background(drainMeasurement(db, period).catch(() => null));
     return recent;
   }
-  const read = await drainFigures(db, period);
+  const read = await drainMeasurement(db, period);
   return recentMeasurement(db, 2 * period) ?? read;
 }
 
