@@ -128,11 +128,10 @@ const tallyOf = (db: Db): IsolateTally => {
 };
 
 /**
- * A settled read: the figures, when, and the pace to judge them by: the one they show
- * (`standingPace`), else the last one this isolate measured from a standing line, within
- * `PACE_MEMORY_SECONDS`.
+ * A settled read: the figures, when, and the last pace this isolate measured from a standing line
+ * (theirs, when they show one) if within `PACE_MEMORY_SECONDS`.
  */
-type Measurement = { figures: DrainFigures; readAt: number; pace: number | null };
+type Measurement = { figures: DrainFigures; readAt: number; recentPace: number | null };
 
 /**
  * How long a pace measured from a standing line still judges a younger one. Under overload the
@@ -173,9 +172,9 @@ const drainCache = createTtlCache(async (db: Db): Promise<Measurement> => {
   const readAt = Date.now();
   const measured = standingPace(figures);
   if (measured !== null) lastPace.set(db, { rate: measured, at: readAt });
-  const remembered = lastPace.get(db);
-  const recent = remembered && readAt - remembered.at <= PACE_MEMORY_SECONDS * 1000 ? remembered.rate : null;
-  const read = { figures, readAt, pace: measured ?? recent };
+  const last = lastPace.get(db);
+  const recentPace = last && readAt - last.at <= PACE_MEMORY_SECONDS * 1000 ? last.rate : null;
+  const read = { figures, readAt, recentPace };
   lastRead.set(db, read);
   noteCount(db, figures.queued + figures.running);
   return read;
@@ -489,7 +488,7 @@ function refusalByMeasurement(
   requested: number,
   held = 0,
 ): ApiError | null {
-  const limits = admissionLimits(measurement.figures, config, measurement.pace);
+  const limits = admissionLimits(measurement.figures, config, measurement.recentPace);
   const counts = {
     unfinished: Math.max(0, estimatedUnfinished(db, limits.drainRate) - held),
     ownerUnfinished: 0,
@@ -508,7 +507,7 @@ export async function currentLimits(
   background: (work: Promise<unknown>) => void,
 ): Promise<AdmissionLimits> {
   const read = await measurement(db, config, background);
-  return admissionLimits(read.figures, config, read.pace);
+  return admissionLimits(read.figures, config, read.recentPace);
 }
 
 type Job = typeof jobs.$inferSelect;
